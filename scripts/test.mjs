@@ -3,17 +3,23 @@
 // package's tests. Ends with one plain line, `N passed, N failed`, summed over all packages;
 // a failing lint or typecheck step counts as one failure so the summary never hides it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: '1',
+};
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env }).status === 0;
 
 const workspaces = ['packages', 'apps', 'bench']
-  .flatMap((dir) => (dir === 'bench' ? ['bench'] : readdirSync(join(root, dir)).map((d) => join(dir, d))))
+  .flatMap((dir) =>
+    dir === 'bench' ? ['bench'] : readdirSync(join(root, dir)).map((d) => join(dir, d)),
+  )
   .filter((dir) => existsSync(join(root, dir, 'package.json')));
-for (const dir of workspaces) rmSync(join(root, dir, '.test-results'), { recursive: true, force: true });
+for (const dir of workspaces)
+  rmSync(join(root, dir, '.test-results'), { recursive: true, force: true });
 
 let passed = 0;
 let failed = 0;
@@ -26,9 +32,13 @@ const step = (name, ok) => {
 };
 
 step('lint', run('pnpm', ['exec', 'biome', 'check', '.']));
-const built = step('build', run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']));
+const built = step(
+  'build',
+  run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']),
+);
 step('typecheck', run('pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only']));
-const testsRan = built && run('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1']);
+const testsRan =
+  built && run('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1']);
 
 for (const dir of workspaces) {
   const file = join(root, dir, '.test-results', 'vitest.json');
