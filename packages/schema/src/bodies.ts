@@ -1,13 +1,15 @@
 import Type, { type Static } from 'typebox';
-import { SchemaError } from './errors.js';
+import { type SafeParseResult, SchemaError } from './errors.js';
 import { type JobId, parseJobId } from './jobid.js';
 import { ServiceSchema } from './service.js';
 import { JobStatus, type JobStatusValue } from './status.js';
-import { describeValue, parser } from './validate.js';
+import { describeValue, parser, pointerToPath } from './validate.js';
 
 /** A job status: any string, with the known values named (see {@link JobStatus}). */
 export const JobStatusSchema = Type.Unsafe<JobStatusValue>(
-  Type.String({ description: `A job status. Known values: ${Object.values(JobStatus).join(', ')}; any other string is kept verbatim.` }),
+  Type.String({
+    description: `A job status. Known values: ${Object.values(JobStatus).join(', ')}; any other string is kept verbatim.`,
+  }),
 );
 
 /** One stage of a backup job's result: `{"name":"Validation","state":"completed",…}`. */
@@ -40,29 +42,39 @@ export type JobResult = Static<typeof JobResultSchema>;
  */
 export const JobSchema = Type.Object(
   {
-    jobid: Type.String(),
+    jobid: Type.String({
+      description: 'The job id: `j` and a dashed UUID, or `j` and 32 hex digits.',
+    }),
     status: JobStatusSchema,
-    /** Epoch milliseconds. */
-    starttime: Type.Number(),
-    /** Epoch milliseconds; `0` until the job ends. */
-    endtime: Type.Number(),
-    /** Epoch milliseconds of the last update. */
-    updatedtime: Type.Number(),
-    /** The operation that made the job, with context: `/context/admin/services/Name.MapServer/edit`. */
-    operationURI: Type.String(),
-    /** Who submitted the job. */
-    username: Type.String(),
+    starttime: Type.Number({ description: 'Epoch milliseconds when the job started.' }),
+    endtime: Type.Number({
+      description: 'Epoch milliseconds when the job ended; `0` until it has.',
+    }),
+    updatedtime: Type.Number({ description: 'Epoch milliseconds of the last update.' }),
+    operationURI: Type.String({
+      description:
+        'The operation that made the job, with context: `/context/admin/services/Name.MapServer/edit`.',
+    }),
+    username: Type.String({ description: 'Who submitted the job.' }),
     result: Type.Optional(JobResultSchema),
-    /** Messages of a failed or cancelled job. */
-    messages: Type.Optional(Type.Array(Type.String())),
+    messages: Type.Optional(
+      Type.Array(Type.String(), { description: 'Messages of a failed or cancelled job.' }),
+    ),
   },
-  { additionalProperties: true },
+  {
+    additionalProperties: true,
+    description:
+      'An ArcGIS Enterprise admin job, `GET <root>/jobs/<jobid>?f=json`. Unknown fields are kept.',
+  },
 );
 /** A job body. */
 export type Job = Static<typeof JobSchema>;
 
 /** `GET <root>/jobs?f=json`: ids only, order undocumented. */
-export const JobListSchema = Type.Object({ jobs: Type.Array(Type.String()) }, { additionalProperties: true });
+export const JobListSchema = Type.Object(
+  { jobs: Type.Array(Type.String()) },
+  { additionalProperties: true },
+);
 /** The jobs collection. */
 export type JobList = Static<typeof JobListSchema>;
 
@@ -84,7 +96,10 @@ export const JobHandleSchema = Type.Object(
 export type JobHandle = Static<typeof JobHandleSchema>;
 
 /** `{"status": "success"}`: a synchronous operation's answer. */
-export const AdminSuccessSchema = Type.Object({ status: Type.Literal('success') }, { additionalProperties: true });
+export const AdminSuccessSchema = Type.Object(
+  { status: Type.Literal('success') },
+  { additionalProperties: true },
+);
 /** An admin success body. */
 export type AdminSuccess = Static<typeof AdminSuccessSchema>;
 
@@ -164,12 +179,15 @@ export function parseJobHandle(input: unknown): JobHandle {
   jobIdFromHandle(body);
   return body;
 }
-/** Validates a job handle without throwing. */
-export function safeParseJobHandle(input: unknown) {
+/** Validates a job handle, and checks that it names a job, without throwing. */
+export function safeParseJobHandle(input: unknown): SafeParseResult<JobHandle> {
+  const result = handle.safeParse(input);
+  if (!result.success) return result;
   try {
-    return { success: true as const, data: parseJobHandle(input) };
+    jobIdFromHandle(result.data);
+    return result;
   } catch (error) {
-    if (error instanceof SchemaError) return { success: false as const, error };
+    if (error instanceof SchemaError) return { success: false, error };
     throw error;
   }
 }
@@ -180,7 +198,8 @@ export const parseAdminSuccess = adminSuccess.parse;
 /** Validates `{"status":"success"}` without throwing. */
 export const safeParseAdminSuccess = adminSuccess.safeParse;
 
-const token = parser<TokenResponse>('token', TokenResponseSchema);
+// The token itself never appears in an error, whatever went wrong with it.
+const token = parser<TokenResponse>('token', TokenResponseSchema, { secret: ['/token'] });
 /** Validates a `generateToken` answer. @throws {@link SchemaError} */
 export const parseTokenResponse = token.parse;
 /** Validates a `generateToken` answer without throwing. */
@@ -239,33 +258,91 @@ export function readErrorBody(body: unknown): ArcGISErrorInfo | undefined {
   const a = restError.safeParse(body);
   if (a.success) {
     const e = a.data.error;
-    const details = Array.isArray(e.details) ? e.details : typeof e.details === 'string' ? [e.details] : [];
+    const details = Array.isArray(e.details)
+      ? e.details
+      : typeof e.details === 'string'
+        ? [e.details]
+        : [];
     const message = e.message?.trim() || details[0] || 'Unknown error';
-    return { code: toCode(e.code), message, messages: [message], details, messageCode: e.messageCode, format: 'rest' };
+    return {
+      code: toCode(e.code),
+      message,
+      messages: [message],
+      details,
+      messageCode: e.messageCode,
+      format: 'rest',
+    };
   }
   const b = adminError.safeParse(body);
   if (b.success) {
     const messages = b.data.messages ?? [];
     const message = messages.join(' ').trim() || `Operation ${b.data.status}`;
-    return { code: toCode(b.data.code), message, messages, details: [], messageCode: undefined, format: 'admin' };
+    return {
+      code: toCode(b.data.code),
+      message,
+      messages,
+      details: [],
+      messageCode: undefined,
+      format: 'admin',
+    };
   }
   return undefined;
 }
 
 /**
  * The job id named by a handle: `jobid`, then `jobID`, then the last path segment of
- * `jobsUrl`, validated as a {@link JobId}.
- * @throws {@link SchemaError} when the handle names no job or an unsafe one.
+ * `jobsUrl` (which must end in `/jobs/<id>`; a query string, fragment or trailing slash is
+ * ignored), validated as a {@link JobId}.
+ *
+ * @throws {@link SchemaError} when the handle names no job (`SCHEMA_INVALID`) or an unsafe
+ * one (`INVALID_JOB_ID`); the issue's path names the field it came from.
+ * @example
+ * ```ts
+ * jobIdFromHandle({ jobsUrl: 'https://h/ctx/admin/jobs/j47c0c626-7188-4053-be06-ae93de987b01' });
+ * // 'j47c0c626-7188-4053-be06-ae93de987b01'
+ * ```
  */
 export function jobIdFromHandle(h: JobHandle): JobId {
-  if (h.jobid !== undefined) return parseJobId(h.jobid);
-  if (h.jobID !== undefined) return parseJobId(h.jobID);
+  if (h.jobid !== undefined) return jobIdAt('/jobid', h.jobid);
+  if (h.jobID !== undefined) return jobIdAt('/jobID', h.jobID);
   if (h.jobsUrl !== undefined) {
+    // Only the path is read (and ever shown): a query string is none of our business.
     const path = h.jobsUrl.split(/[?#]/, 1)[0] ?? '';
-    const segment = path.replace(/\/+$/, '').split('/').pop() ?? '';
-    return parseJobId(segment);
+    const segments = path.replace(/\/+$/, '').split('/');
+    const id = segments.pop() ?? '';
+    if (segments.pop() !== 'jobs') {
+      throw new SchemaError('jobHandle', [
+        {
+          pointer: '/jobsUrl',
+          path: 'jobHandle.jobsUrl',
+          expected: 'a URL ending in /jobs/<job id>',
+          found: describeValue(path),
+        },
+      ]);
+    }
+    return jobIdAt('/jobsUrl', id);
   }
   throw new SchemaError('jobHandle', [
-    { pointer: '/jobid', path: 'jobHandle.jobid', expected: 'a job id in jobid, jobID or jobsUrl', found: describeValue(undefined) },
+    {
+      pointer: '/jobid',
+      path: 'jobHandle.jobid',
+      expected: 'a job id in jobid, jobID or jobsUrl',
+      found: describeValue(undefined),
+    },
   ]);
+}
+
+/** {@link parseJobId}, with the error pointing at the handle field the id came from. */
+function jobIdAt(pointer: string, value: string): JobId {
+  try {
+    return parseJobId(value);
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    const issues = error.issues.map((issue) => ({
+      ...issue,
+      pointer,
+      path: pointerToPath('jobHandle', pointer),
+    }));
+    throw new SchemaError('jobHandle', issues, error.code);
+  }
 }

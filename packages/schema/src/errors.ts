@@ -29,7 +29,11 @@ export class SchemaError extends Error {
   /** Every problem found, first one first. */
   readonly issues: readonly SchemaIssue[];
 
-  constructor(kind: string, issues: readonly SchemaIssue[], code: SchemaErrorCode = 'SCHEMA_INVALID') {
+  constructor(
+    kind: string,
+    issues: readonly SchemaIssue[],
+    code: SchemaErrorCode = 'SCHEMA_INVALID',
+  ) {
     super(SchemaError.describe(kind, issues));
     this.code = code;
     this.kind = kind;
@@ -39,7 +43,10 @@ export class SchemaError extends Error {
   private static describe(kind: string, issues: readonly SchemaIssue[]): string {
     const first = issues[0];
     if (!first) return `${kind}: invalid`;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+    const more =
+      issues.length > 1
+        ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})`
+        : '';
     return `${first.path}: expected ${first.expected}, got ${first.found}${more}`;
   }
 }
@@ -48,7 +55,9 @@ export class SchemaError extends Error {
 export function isSchemaError(value: unknown): value is SchemaError {
   return (
     value instanceof SchemaError ||
-    (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'SchemaError' &&
+    (typeof value === 'object' &&
+      value !== null &&
+      (value as { name?: unknown }).name === 'SchemaError' &&
       Array.isArray((value as { issues?: unknown }).issues))
   );
 }

@@ -13,12 +13,14 @@ export type JobId = string & { readonly [jobIdBrand]: true };
 export const MAX_JOB_ID_LENGTH = 128;
 
 const SAFE = /^[A-Za-z0-9_-]+$/;
-const CANONICAL = /^j(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$/i;
+const CANONICAL =
+  /^j(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$/i;
 
 function problem(input: unknown): string | undefined {
   if (typeof input !== 'string') return 'a job id string';
   if (input.length === 0) return 'a non-empty job id';
-  if (input.length > MAX_JOB_ID_LENGTH) return `a job id of at most ${MAX_JOB_ID_LENGTH} characters`;
+  if (input.length > MAX_JOB_ID_LENGTH)
+    return `a job id of at most ${MAX_JOB_ID_LENGTH} characters`;
   if (!SAFE.test(input)) return 'a job id of letters, digits, "-" and "_" only';
   return undefined;
 }
@@ -53,5 +55,9 @@ export function isCanonicalJobId(id: string): boolean {
 export function parseJobId(input: unknown): JobId {
   const expected = problem(input);
   if (expected === undefined) return input as JobId;
-  throw new SchemaError('jobId', [{ pointer: '', path: 'jobId', expected, found: describeValue(input) }], 'INVALID_JOB_ID');
+  throw new SchemaError(
+    'jobId',
+    [{ pointer: '', path: 'jobId', expected, found: describeValue(input) }],
+    'INVALID_JOB_ID',
+  );
 }

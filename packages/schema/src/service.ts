@@ -3,7 +3,9 @@ import { parser } from './validate.js';
 
 /** A string field with named known values that still accepts any other string. */
 const openEnum = <const T extends string>(values: readonly T[], description: string) =>
-  Type.Unsafe<T | (string & {})>(Type.String({ description: `${description} Known values: ${values.join(', ')}.` }));
+  Type.Unsafe<T | (string & {})>(
+    Type.String({ description: `${description} Known values: ${values.join(', ')}.` }),
+  );
 
 /** Service types seen on ArcGIS Enterprise; a newer type is still a valid service. */
 export const ServiceType = {
@@ -21,7 +23,12 @@ export const ServiceType = {
 export type ServiceTypeValue = (typeof ServiceType)[keyof typeof ServiceType] | (string & {});
 
 /** Service providers seen on ArcGIS Enterprise. */
-export const ServiceProvider = { ArcObjects11: 'ArcObjects11', ArcObjects: 'ArcObjects', DMaps: 'DMaps', SDS: 'SDS' } as const;
+export const ServiceProvider = {
+  ArcObjects11: 'ArcObjects11',
+  ArcObjects: 'ArcObjects',
+  DMaps: 'DMaps',
+  SDS: 'SDS',
+} as const;
 /** The configured state of a service. */
 export const ConfiguredState = { STARTED: 'STARTED', STOPPED: 'STOPPED' } as const;
 /** How isolated a service's instances are. */
@@ -53,7 +60,9 @@ export const PortalPropertiesSchema = Type.Object(
   {
     isHosted: Type.Optional(Type.Boolean()),
     portalItems: Type.Optional(
-      Type.Array(Type.Object({ itemID: Type.String(), type: Type.String() }, { additionalProperties: true })),
+      Type.Array(
+        Type.Object({ itemID: Type.String(), type: Type.String() }, { additionalProperties: true }),
+      ),
     ),
   },
   { additionalProperties: true },
@@ -92,7 +101,9 @@ export const ServiceSchema = Type.Object(
     keepAliveInterval: Type.Optional(Type.Number()),
     loadBalancing: Type.Optional(openEnum(Object.values(LoadBalancing), 'Load balancing.')),
     isolationLevel: Type.Optional(openEnum(Object.values(IsolationLevel), 'Isolation level.')),
-    configuredState: Type.Optional(openEnum(Object.values(ConfiguredState), 'The configured state.')),
+    configuredState: Type.Optional(
+      openEnum(Object.values(ConfiguredState), 'The configured state.'),
+    ),
     frameworkProperties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     maxUploadFileSize: Type.Optional(Type.Number()),
     allowedUploadFileTypes: Type.Optional(Type.String()),
@@ -137,7 +148,9 @@ export type ServiceList = Static<typeof ServiceListSchema>;
 /** Whether an extension is enabled, whether the server sent `"true"`, `"TRUE"` or `true`. */
 export function isExtensionEnabled(extension: Pick<ServiceExtension, 'enabled'>): boolean {
   const { enabled } = extension;
-  return enabled === true || (typeof enabled === 'string' && enabled.trim().toLowerCase() === 'true');
+  return (
+    enabled === true || (typeof enabled === 'string' && enabled.trim().toLowerCase() === 'true')
+  );
 }
 
 const service = parser<Service>('service', ServiceSchema);

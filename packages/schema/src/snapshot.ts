@@ -1,19 +1,26 @@
 import Type, { type Static } from 'typebox';
 import { type Job, JobSchema, JobStatusSchema } from './bodies.js';
-import { type JobOutcome, type JobStatusKind, type JobStatusValue, jobOutcome, statusKind } from './status.js';
+import {
+  type JobOutcome,
+  type JobStatusKind,
+  type JobStatusValue,
+  jobOutcome,
+  statusKind,
+} from './status.js';
 import { parser } from './validate.js';
 
 /** Why a snapshot is stale: the last trouble met while polling, retried in the background. */
 export const SnapshotTroubleSchema = Type.Object(
   {
-    /** The stable code of the error behind it (`TRANSPORT`, `RATE_LIMITED`, `UNAVAILABLE`, …). */
-    code: Type.String(),
-    /** One line, free of secrets. */
-    message: Type.String(),
-    /** Epoch ms of the first failed attempt in this run of trouble. */
-    since: Type.Number(),
-    /** Failed attempts in a row. */
-    attempts: Type.Number(),
+    code: Type.String({
+      description:
+        'The stable code of the error behind it (`TRANSPORT`, `RATE_LIMITED`, `UNAVAILABLE`, …).',
+    }),
+    message: Type.String({ description: 'One line, free of secrets.' }),
+    since: Type.Number({
+      description: 'Epoch ms of the first failed attempt in this run of trouble.',
+    }),
+    attempts: Type.Number({ description: 'Failed attempts in a row.' }),
   },
   { additionalProperties: true },
 );
@@ -29,28 +36,44 @@ export type SnapshotTrouble = Static<typeof SnapshotTroubleSchema>;
  */
 export const SnapshotSchema = Type.Object(
   {
-    /** Schema version of this object. */
-    version: Type.Literal(1),
-    /** The deployment's name (`default` when only one is configured). */
-    deployment: Type.String(),
-    jobid: Type.String(),
+    version: Type.Literal(1, { description: 'Schema version of this object.' }),
+    deployment: Type.String({
+      description: "The deployment's name (`default` when only one is configured).",
+    }),
+    jobid: Type.String({ description: 'The job id.' }),
     status: Type.Union([JobStatusSchema, Type.Null()]),
-    /** `terminal`, `passing` or `unknown`; `pending` before the first body. */
-    kind: Type.Union([Type.Literal('terminal'), Type.Literal('passing'), Type.Literal('unknown'), Type.Literal('pending')]),
-    /** How the job ended, `none` until it has. */
-    outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled'), Type.Literal('none')]),
-    /** Whether the job has ended: no further snapshot will follow. */
-    terminal: Type.Boolean(),
-    /** The last validated job body. */
-    job: Type.Union([JobSchema, Type.Null()]),
-    /** Epoch ms when jobwatch first watched this job. */
-    firstSeen: Type.Number(),
-    /** Epoch ms of the last answer (good or bad), `null` before any. */
-    lastPolled: Type.Union([Type.Number(), Type.Null()]),
-    /** Epoch ms when what a user sees last changed (status or `updatedtime`). */
-    lastChanged: Type.Number(),
-    /** True while the source is in trouble and this may be out of date. */
-    stale: Type.Boolean(),
+    kind: Type.Union(
+      [
+        Type.Literal('terminal'),
+        Type.Literal('passing'),
+        Type.Literal('unknown'),
+        Type.Literal('pending'),
+      ],
+      { description: '`terminal`, `passing` or `unknown`; `pending` before the first body.' },
+    ),
+    outcome: Type.Union(
+      [
+        Type.Literal('succeeded'),
+        Type.Literal('failed'),
+        Type.Literal('cancelled'),
+        Type.Literal('none'),
+      ],
+      { description: 'How the job ended, `none` until it has.' },
+    ),
+    terminal: Type.Boolean({
+      description: 'Whether the job has ended: no further snapshot will follow.',
+    }),
+    job: Type.Union([JobSchema, Type.Null()], { description: 'The last validated job body.' }),
+    firstSeen: Type.Number({ description: 'Epoch ms when jobwatch first watched this job.' }),
+    lastPolled: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Epoch ms of the last answer (good or bad), `null` before any.',
+    }),
+    lastChanged: Type.Number({
+      description: 'Epoch ms when what a user sees last changed (status or `updatedtime`).',
+    }),
+    stale: Type.Boolean({
+      description: 'True while the source is in trouble and this may be out of date.',
+    }),
     trouble: Type.Optional(SnapshotTroubleSchema),
   },
   { additionalProperties: true },
@@ -60,13 +83,21 @@ export type Snapshot = Static<typeof SnapshotSchema>;
 
 /** What {@link makeSnapshot} needs; the derived fields are computed. */
 export interface SnapshotInit {
+  /** The deployment's name (`default` when only one is configured). */
   deployment: string;
+  /** The job id being watched. */
   jobid: string;
+  /** The last validated job body, `null` before the first. */
   job: Job | null;
+  /** Epoch ms when watching began. */
   firstSeen: number;
+  /** Epoch ms of the last answer (good or bad), `null` before any. */
   lastPolled: number | null;
+  /** Epoch ms when what a user sees last changed. */
   lastChanged: number;
+  /** Whether the source is in trouble. @default false */
   stale?: boolean;
+  /** Why it is stale, when it is. */
   trouble?: SnapshotTrouble | undefined;
 }
 
