@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isKnownJobStatus,
+  isPassingStatus,
+  isTerminalStatus,
+  type JobOutcome,
+  JobStatus,
+  type JobStatusKind,
+  jobOutcome,
+  KNOWN_JOB_STATUSES,
+  type KnownJobStatus,
+  statusKind,
+  TERMINAL_JOB_STATUSES,
+} from '../src/index.js';
+
+/** The meaning of every known status, written out once by hand (design.md, "Status meaning"). */
+const meaning: Record<KnownJobStatus, { kind: JobStatusKind; outcome: JobOutcome }> = {
+  SUBMITTED: { kind: 'passing', outcome: 'none' },
+  EXECUTING: { kind: 'passing', outcome: 'none' },
+  CANCELLING: { kind: 'passing', outcome: 'none' },
+  UNAVAILABLE: { kind: 'passing', outcome: 'none' },
+  COMPLETED: { kind: 'terminal', outcome: 'succeeded' },
+  FAILED: { kind: 'terminal', outcome: 'failed' },
+  'TIMED OUT': { kind: 'terminal', outcome: 'failed' },
+  CANCELLED: { kind: 'terminal', outcome: 'cancelled' },
+};
+
+describe('status meaning', () => {
+  it('knows exactly the eight statuses, TIMED OUT with its space', () => {
+    expect([...KNOWN_JOB_STATUSES].sort()).toEqual(Object.keys(meaning).sort());
+    expect(Object.values(JobStatus).sort()).toEqual(Object.keys(meaning).sort());
+    expect(JobStatus.TIMED_OUT).toBe('TIMED OUT');
+  });
+
+  it('lists the terminal statuses', () => {
+    expect([...TERMINAL_JOB_STATUSES].sort()).toEqual([
+      'CANCELLED',
+      'COMPLETED',
+      'FAILED',
+      'TIMED OUT',
+    ]);
+  });
+
+  it.each(Object.entries(meaning))('%s', (status, { kind, outcome }) => {
+    expect(isKnownJobStatus(status)).toBe(true);
+    expect(statusKind(status)).toBe(kind);
+    expect(jobOutcome(status)).toBe(outcome);
+    expect(isTerminalStatus(status)).toBe(kind === 'terminal');
+    expect(isPassingStatus(status)).toBe(kind === 'passing');
+    // An outcome exists exactly when the status is an end.
+    expect(outcome !== 'none').toBe(kind === 'terminal');
+  });
+
+  it.each([
+    'QUEUED',
+    'completed',
+    'Completed',
+    ' COMPLETED',
+    'TIMED_OUT',
+    'TIMEDOUT',
+    'esriJobSucceeded',
+    '',
+    'constructor',
+    '__proto__',
+  ])('treats %j as unknown: not an end, no outcome, keep watching', (status) => {
+    expect(isKnownJobStatus(status)).toBe(false);
+    expect(statusKind(status)).toBe('unknown');
+    expect(jobOutcome(status)).toBe('none');
+    expect(isTerminalStatus(status)).toBe(false);
+    expect(isPassingStatus(status)).toBe(false);
+  });
+
+  it('exposes frozen lists', () => {
+    expect(Object.isFrozen(KNOWN_JOB_STATUSES)).toBe(true);
+    expect(Object.isFrozen(TERMINAL_JOB_STATUSES)).toBe(true);
+  });
+});
