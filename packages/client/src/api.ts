@@ -31,7 +31,10 @@ export type AuthProvider =
   | {
       readonly type: 'provider';
       /** Called for a token; called again with `{ refresh: true }` after a 498/499. */
-      readonly getToken: (context: { readonly refresh: boolean; readonly signal?: AbortSignal }) => Promise<string> | string;
+      readonly getToken: (context: {
+        readonly refresh: boolean;
+        readonly signal?: AbortSignal;
+      }) => Promise<string> | string;
     }
   | { readonly type: 'none' };
 
@@ -45,6 +48,10 @@ export interface RetryOptions {
   readonly maxDelay?: number;
   /** No retry starts after this many ms since the first attempt. @default 30_000 */
   readonly deadline?: number;
+  /** Test seam: a number in [0, 1) for the jitter. @default Math.random */
+  readonly random?: () => number;
+  /** Test seam: waits `ms`, rejecting early when `signal` aborts. @default a `setTimeout` sleep */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Options of {@link createAdminClient}. */
@@ -64,12 +71,17 @@ export interface AdminClientOptions {
   readonly allowInsecureHttp?: boolean;
   /** Sent as `User-Agent` where the platform allows it. */
   readonly userAgent?: string;
-  /** A clock seam for token expiry. @default Date.now */
+  /** A clock seam for token expiry and the retry deadline (epoch ms). @default Date.now */
   readonly now?: () => number;
 }
 
 /** A service named by folder (optional), name and type. `"Folder/Name.MapServer"` is accepted too. */
-export type ServiceRef = string | { readonly folder?: string; readonly name: string; readonly type: string };
+export type ServiceRef =
+  | string
+  | { readonly folder?: string; readonly name: string; readonly type: string };
+
+/** Form fields of a generic operation; `f` and `token` are set by the client and refused here. */
+export type OperationParams = Readonly<Record<string, string | number | boolean>>;
 
 /** What an operation run with `async: true` returns: the handle and the job id read from it. */
 export interface StartedJob {
@@ -90,16 +102,48 @@ export interface AdminClient {
   getSiteInfo(options?: CallOptions): Promise<SiteInfo>;
   listServices(options?: CallOptions & { readonly folder?: string }): Promise<ServiceList>;
   getService(service: ServiceRef, options?: CallOptions): Promise<Service>;
-  startService(service: ServiceRef, options: CallOptions & { readonly async: true }): Promise<StartedJob>;
-  startService(service: ServiceRef, options?: CallOptions & { readonly async?: false }): Promise<void>;
-  stopService(service: ServiceRef, options: CallOptions & { readonly async: true }): Promise<StartedJob>;
-  stopService(service: ServiceRef, options?: CallOptions & { readonly async?: false }): Promise<void>;
-  editService(service: ServiceRef, json: Service, options: CallOptions & { readonly async: true }): Promise<StartedJob>;
-  editService(service: ServiceRef, json: Service, options?: CallOptions & { readonly async?: false }): Promise<void>;
-  deleteServices(services: readonly ServiceRef[], options: CallOptions & { readonly async: true }): Promise<StartedJob>;
-  deleteServices(services: readonly ServiceRef[], options?: CallOptions & { readonly async?: false }): Promise<void>;
+  startService(
+    service: ServiceRef,
+    options: CallOptions & { readonly async: true },
+  ): Promise<StartedJob>;
+  startService(
+    service: ServiceRef,
+    options?: CallOptions & { readonly async?: false },
+  ): Promise<void>;
+  stopService(
+    service: ServiceRef,
+    options: CallOptions & { readonly async: true },
+  ): Promise<StartedJob>;
+  stopService(
+    service: ServiceRef,
+    options?: CallOptions & { readonly async?: false },
+  ): Promise<void>;
+  editService(
+    service: ServiceRef,
+    json: Service,
+    options: CallOptions & { readonly async: true },
+  ): Promise<StartedJob>;
+  editService(
+    service: ServiceRef,
+    json: Service,
+    options?: CallOptions & { readonly async?: false },
+  ): Promise<void>;
+  deleteServices(
+    services: readonly ServiceRef[],
+    options: CallOptions & { readonly async: true },
+  ): Promise<StartedJob>;
+  deleteServices(
+    services: readonly ServiceRef[],
+    options?: CallOptions & { readonly async?: false },
+  ): Promise<void>;
   /** Starts a backup (always a job). */
-  createBackup(options: CallOptions & { readonly store: string; readonly params?: Record<string, string> }): Promise<StartedJob>;
+  createBackup(
+    options: CallOptions & { readonly store: string; readonly params?: Record<string, string> },
+  ): Promise<StartedJob>;
   /** Any other POST operation under the admin root, e.g. `services/refreshAutodeployedServices`. Returns the raw validated-as-not-an-error body. */
-  operation(path: string, params?: Record<string, string | number | boolean>, options?: CallOptions): Promise<unknown>;
+  operation(
+    path: string,
+    params?: Record<string, string | number | boolean>,
+    options?: CallOptions,
+  ): Promise<unknown>;
 }

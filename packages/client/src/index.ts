@@ -1,0 +1,43 @@
+/**
+ * `@jobwatch/client`: the ArcGIS Enterprise Administrator API over HTTP, promise-based.
+ * Every request typed, every answer validated with `@jobwatch/schema`, every failure a
+ * typed error with a stable `code`, the token kept out of URLs, logs and errors.
+ * No rxjs, no `node:` modules: it runs unchanged in Node 20 and in browsers.
+ *
+ * @packageDocumentation
+ */
+export type {
+  AdminClient,
+  AdminClientOptions,
+  AuthProvider,
+  CallOptions,
+  OperationParams,
+  RetryOptions,
+  ServiceRef,
+  StartedJob,
+  TokenTransport,
+} from './api.js';
+export { refreshMargin } from './auth.js';
+export { createAdminClient, DEFAULT_TIMEOUT } from './client.js';
+export {
+  AbortedError,
+  ArcGISError,
+  AuthError,
+  ConfigError,
+  ErrorCode,
+  type ErrorCodeValue,
+  InvalidJobIdError,
+  isJobwatchError,
+  JobNotFoundError,
+  JobwatchError,
+  RateLimitedError,
+  TransportError,
+  TransportReason,
+  type TransportReasonValue,
+  toJobwatchError,
+  ValidationError,
+} from './errors.js';
+export { parseRetryAfter } from './http.js';
+export { REDACTED, redact } from './redact.js';
+export { DEFAULT_RETRY } from './retry.js';
+export { isLoopbackHost, tokenUrlFor } from './urls.js';
