@@ -1,0 +1,329 @@
+import {
+  type JobId,
+  JobStatus,
+  type KnownJobStatus,
+  parseOperationUri,
+  type Service,
+} from '@jobwatch/schema';
+import { type Catalogue, type ServiceKey, serviceKeyString } from './catalogue.js';
+
+/** How a simulated job ends. */
+export type JobEnd =
+  | typeof JobStatus.COMPLETED
+  | typeof JobStatus.FAILED
+  | typeof JobStatus.CANCELLED
+  | typeof JobStatus.TIMED_OUT;
+
+/** The four ways a job can end, for validating specs. */
+export const JOB_ENDS: readonly JobEnd[] = [
+  JobStatus.COMPLETED,
+  JobStatus.FAILED,
+  JobStatus.CANCELLED,
+  JobStatus.TIMED_OUT,
+];
+
+/** What a job does: its `operationURI` and, for jobs started through the admin API, the change it makes. */
+export interface Operation {
+  /** The job's `operationURI`, with context: `/arcgis/admin/services/Name.MapServer/edit`. */
+  readonly uri: string;
+  /** The operation's kind, read from the URI. */
+  readonly kind: 'edit' | 'start' | 'stop' | 'deleteServices' | 'backup' | 'other';
+  /** The service(s) it acts on. */
+  readonly services: readonly ServiceKey[];
+  /** The edited service JSON of an `edit` started through the admin API. */
+  readonly payload?: Service;
+  /** Whether completing the job changes the catalogue (only jobs started through the admin API do). */
+  readonly effects: boolean;
+}
+
+/** Reads an operation URI into an {@link Operation} without effects (control and workload jobs). */
+export function operationFromUri(uri: string): Operation {
+  const info = parseOperationUri(uri);
+  const services: ServiceKey[] =
+    info.target === 'service' && info.serviceName && info.serviceType
+      ? [{ folder: info.folder ?? '', name: info.serviceName, type: info.serviceType }]
+      : [];
+  const kind =
+    info.target === 'backup'
+      ? 'backup'
+      : info.operation === 'edit' ||
+          info.operation === 'start' ||
+          info.operation === 'stop' ||
+          info.operation === 'deleteServices'
+        ? info.operation
+        : 'other';
+  return { uri, kind, services, effects: false };
+}
+
+/**
+ * One job. Kept small on purpose (100,000 of them should cost little memory): the status
+ * is not stored but computed from the start time, duration, end and blip count, so no
+ * timer runs per job.
+ */
+export class SimJob {
+  constructor(
+    readonly id: JobId,
+    /** Epoch ms when the job was submitted. */
+    readonly start: number,
+    /** Milliseconds from submission to the end. */
+    readonly duration: number,
+    /** How it ends; an API job whose change cannot be made turns `FAILED` at its end. */
+    public end: JobEnd,
+    /** `UNAVAILABLE` blips while executing. */
+    readonly blips: number,
+    readonly op: Operation,
+    readonly username: string,
+  ) {}
+
+  /** Set when an API job ends: the result it reports from then on. */
+  result: Record<string, unknown> | undefined = undefined;
+  /** Set when an API job fails at its end: why. */
+  failure: string | undefined = undefined;
+
+  /** Epoch ms of the end. */
+  get endsAt(): number {
+    return this.start + this.duration;
+  }
+}
+
+/** The status a job reports at a moment, and when it last changed. */
+export interface JobState {
+  readonly status: KnownJobStatus;
+  /** Epoch ms of the last change (the job's `updatedtime`). */
+  readonly updated: number;
+  /** Whether the job has ended. */
+  readonly ended: boolean;
+}
+
+/**
+ * The job's transitions as `[offset ms, status]` pairs, in order. SUBMITTED for the first
+ * tenth (at most a second), then EXECUTING; blips of UNAVAILABLE spread evenly over the
+ * executing span; a cancelled job passes through CANCELLING (its rollback) for the last 40%.
+ */
+export function transitions(
+  job: Pick<SimJob, 'duration' | 'end' | 'blips'>,
+): Array<[number, KnownJobStatus]> {
+  const d = job.duration;
+  if (d <= 0) return [[0, job.end]];
+  const submitted = Math.max(1, Math.min(1000, Math.floor(d * 0.1)));
+  const out: Array<[number, KnownJobStatus]> = [[0, JobStatus.SUBMITTED]];
+  if (submitted >= d) {
+    out.push([d, job.end]);
+    return out;
+  }
+  out.push([submitted, JobStatus.EXECUTING]);
+  const runEnd =
+    job.end === JobStatus.CANCELLED ? submitted + Math.floor((d - submitted) * 0.6) : d;
+  const span = runEnd - submitted;
+  const slots = 2 * job.blips + 1;
+  const blip = Math.min(2000, Math.floor(span / slots));
+  if (job.blips > 0 && blip >= 1) {
+    for (let i = 0; i < job.blips; i++) {
+      const at = submitted + Math.floor((span * (2 * i + 1)) / slots);
+      out.push([at, JobStatus.UNAVAILABLE], [at + blip, JobStatus.EXECUTING]);
+    }
+  }
+  if (job.end === JobStatus.CANCELLED && runEnd < d) out.push([runEnd, JobStatus.CANCELLING]);
+  out.push([d, job.end]);
+  return out;
+}
+
+/** The job's status at `now`. Before its start a job reads as SUBMITTED. */
+export function stateAt(job: SimJob, now: number): JobState {
+  const elapsed = now - job.start;
+  if (elapsed >= job.duration) return { status: job.end, updated: job.endsAt, ended: true };
+  let status: KnownJobStatus = JobStatus.SUBMITTED;
+  let at = 0;
+  for (const [offset, s] of transitions(job)) {
+    if (offset > elapsed) break;
+    status = s;
+    at = offset;
+  }
+  return { status, updated: job.start + at, ended: false };
+}
+
+const STAGES = [
+  'Validation',
+  'Configuration Store',
+  'Relational Data Store',
+  'Object Store',
+  'Finalization',
+];
+const STAGE_SHARE = [0.1, 0.15, 0.35, 0.3, 0.1];
+
+/** A backup's `result.stages[]`: each `{name, state, duration, lastUpdated}`; a failed backup stops at its third stage. */
+export function backupStages(job: SimJob): Array<Record<string, unknown>> {
+  const executingFrom = transitions(job)[1]?.[0] ?? 0;
+  const span = Math.max(0, job.duration - executingFrom);
+  const failedAt = job.end === JobStatus.COMPLETED ? -1 : 2;
+  const stages: Array<Record<string, unknown>> = [];
+  let t = job.start + executingFrom;
+  for (let i = 0; i < STAGES.length; i++) {
+    const ms =
+      i === STAGES.length - 1 || i === failedAt
+        ? job.endsAt - t
+        : Math.floor(span * (STAGE_SHARE[i] ?? 0));
+    t += ms;
+    stages.push({
+      name: STAGES[i],
+      state: i === failedAt ? 'failed' : 'completed',
+      duration: `${ms} millis (~ ${Math.floor(ms / 60000)} minutes)`,
+      lastUpdated: t,
+    });
+    if (i === failedAt) break;
+  }
+  return stages;
+}
+
+function subject(op: Operation): string {
+  const first = op.services[0];
+  if (op.kind === 'backup') return 'the backup';
+  if (op.kind === 'deleteServices')
+    return op.services.length === 1 && first
+      ? `service '${serviceKeyString(first)}'`
+      : 'the services';
+  return first ? `service '${serviceKeyString(first)}'` : 'the operation';
+}
+
+/** The messages a job carries when it did not complete. */
+export function endMessages(job: SimJob): string[] | undefined {
+  switch (job.end) {
+    case JobStatus.FAILED:
+      return [
+        job.failure ?? `The ${op(job)} of ${subject(job.op)} failed.`,
+        'See the server logs for details.',
+      ];
+    case JobStatus.CANCELLED:
+      return [`The ${op(job)} of ${subject(job.op)} was cancelled; its changes were rolled back.`];
+    case JobStatus.TIMED_OUT:
+      return [`The ${op(job)} of ${subject(job.op)} did not finish in the allowed time.`];
+    default:
+      return undefined;
+  }
+}
+
+function op(job: SimJob): string {
+  return job.op.kind === 'other'
+    ? 'operation'
+    : job.op.kind === 'backup'
+      ? 'backup'
+      : `${job.op.kind} operation`;
+}
+
+/** A service JSON for a job whose target is not in the catalogue (control jobs may name any service). */
+function standIn(key: ServiceKey, catalogue: Catalogue): Service {
+  const base = catalogue.all()[0];
+  return {
+    ...structuredClone(base ?? { serviceName: key.name, type: key.type }),
+    serviceName: key.name,
+    type: key.type,
+    folderName: key.folder,
+  };
+}
+
+/** The job's `result` at its end (undefined while running, and for CANCELLED and TIMED OUT jobs). */
+export function resultOf(job: SimJob, catalogue: Catalogue): Record<string, unknown> | undefined {
+  if (job.result) return job.result;
+  if (job.end === JobStatus.COMPLETED) {
+    if (job.op.kind === 'backup') return { stages: backupStages(job) };
+    const key = job.op.services[0];
+    if (job.op.kind === 'edit' && key)
+      return { service: structuredClone(catalogue.get(key) ?? standIn(key, catalogue)) };
+    return { status: 'success' };
+  }
+  if (job.end === JobStatus.FAILED) {
+    const failed = { status: 'failed', messages: endMessages(job) ?? [] };
+    return job.op.kind === 'backup' ? { ...failed, stages: backupStages(job) } : failed;
+  }
+  return undefined;
+}
+
+/** The job body as `GET <root>/jobs/<jobid>` answers it. */
+export function jobBody(job: SimJob, now: number, catalogue: Catalogue): Record<string, unknown> {
+  const state = stateAt(job, now);
+  const body: Record<string, unknown> = {
+    jobid: job.id,
+    status: state.status,
+    starttime: job.start,
+    endtime: state.ended ? job.endsAt : 0,
+    updatedtime: state.updated,
+    operationURI: job.op.uri,
+    username: job.username,
+  };
+  if (state.ended) {
+    const result = resultOf(job, catalogue);
+    if (result) body.result = result;
+    const messages = endMessages(job);
+    if (messages) body.messages = messages;
+  }
+  return body;
+}
+
+/** Where jobs live, with lazy purging after retention. */
+export class JobStore {
+  readonly #jobs = new Map<string, SimJob>();
+  /** API jobs whose completion changes the catalogue, ordered by end. */
+  readonly #pending: SimJob[] = [];
+
+  constructor(readonly retentionMs: number) {}
+
+  /** Number of jobs held (purged ones not counted once noticed). */
+  get size(): number {
+    return this.#jobs.size;
+  }
+
+  /** Whether an id is taken. */
+  has(id: string): boolean {
+    return this.#jobs.has(id);
+  }
+
+  /** Adds a job; an API job with effects is queued for {@link JobStore.due}. */
+  add(job: SimJob): void {
+    this.#jobs.set(job.id, job);
+    if (job.op.effects) {
+      let i = this.#pending.length;
+      while (i > 0 && (this.#pending[i - 1]?.endsAt ?? 0) > job.endsAt) i--;
+      this.#pending.splice(i, 0, job);
+    }
+  }
+
+  /** Takes the next API job that has ended by `now`, in order of end, if any. */
+  due(now: number): SimJob | undefined {
+    const next = this.#pending[0];
+    if (next && next.endsAt <= now) return this.#pending.shift();
+    return undefined;
+  }
+
+  #expired(job: SimJob, now: number): boolean {
+    return job.endsAt + this.retentionMs <= now && now >= job.endsAt;
+  }
+
+  /** The job, unless unknown or purged. */
+  get(id: string, now: number): SimJob | undefined {
+    const job = this.#jobs.get(id);
+    if (job && this.#expired(job, now)) {
+      this.#jobs.delete(id);
+      return undefined;
+    }
+    return job;
+  }
+
+  /** Ids of every job not yet purged, oldest first. */
+  ids(now: number): string[] {
+    const out: string[] = [];
+    for (const [id, job] of this.#jobs) {
+      if (this.#expired(job, now)) this.#jobs.delete(id);
+      else out.push(id);
+    }
+    return out;
+  }
+
+  /** Purges a job now; whether it existed. */
+  purge(id: string): boolean {
+    const job = this.#jobs.get(id);
+    if (!job) return false;
+    // A pending change still happens: purging forgets the job, it does not undo the operation.
+    this.#jobs.delete(id);
+    return true;
+  }
+}
