@@ -1,0 +1,171 @@
+/**
+ * The `jobwatch` command line: commander wiring only; each command's logic lives in its module.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { isDaemonError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+function version(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const AUTH_HELP = `
+Connection (flags, then environment, then --config, then defaults):
+  --url / JOBWATCH_URL             admin root, https://host/<context>/admin
+  --token / JOBWATCH_TOKEN         an ArcGIS token, or
+  --username / JOBWATCH_USERNAME   with --password-file or JOBWATCH_PASSWORD
+  --token-url                      defaults to <host>/<context>/sharing/rest/generateToken
+Durations are written with a unit: 500ms, 90s, 30m, 1h30m, 2d (a bare number is refused).`;
+
+function connectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', 'admin root URL (https://host/<context>/admin)')
+    .option('--token <token>', 'ArcGIS token (prefer JOBWATCH_TOKEN: flags land in shell history)')
+    .option('--username <name>', 'username for a generated token')
+    .option('--password-file <path>', 'file holding the password')
+    .option('--token-url <url>', 'generateToken URL, when not derived from --url')
+    .option('--config <file>', 'JSON or YAML config file to take the deployment from')
+    .option('--deployment <name>', 'which deployment of --config');
+}
+
+/**
+ * Parses `argv` (without `node` and the script) and runs the command.
+ * Resolves the exit code; never throws, never calls `process.exit`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: ExitCodeValue = ExitCode.OK;
+  const program = new Command('jobwatch')
+    .description('Wait for ArcGIS Enterprise admin jobs in scripts, or watch them as a service.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run jobwatch --help for usage)');
+
+  connectionOptions(
+    program
+      .command('wait')
+      .description('wait for jobs to end; the exit code tells how they ended')
+      .argument('<jobid...>', 'job ids, as returned by an async operation')
+      .option('--timeout <duration>', 'give up after this long (exit 4), e.g. 90s, 30m, 1h30m')
+      .option('--json', 'print one JSON snapshot per line per change'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_HELP}
+
+Exit codes: 0 all COMPLETED; 1 a job FAILED or TIMED OUT; 3 CANCELLED; 4 --timeout ran out;
+5 a job could not be watched (not found, credentials refused); 2 usage or configuration.
+When outcomes mix, the first of 2, 5, 1, 4, 3, 0 wins.
+
+Examples:
+  $ export JOBWATCH_URL=https://gis.example.com/arcgis/admin JOBWATCH_TOKEN=...
+  $ jobwatch wait j2bcbcd49-83a4-4cc1-a034-40e4a266e96d --timeout 30m
+  $ jobwatch wait j1 j2 --username admin --password-file ~/.arcgis-pass --json | jq .status`,
+    )
+    .action(async (ids: string[], flags) => {
+      const { runWait } = await import('./wait.js');
+      code = await runWait(ids, flags, io);
+    });
+
+  connectionOptions(
+    program
+      .command('watch')
+      .description('print one JSON snapshot per line per change, until the jobs end')
+      .argument('[jobid...]', 'job ids to watch')
+      .option('--discover', 'also watch every new job, until interrupted')
+      .option('--list-interval <duration>', 'how often to read the job list with --discover'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_HELP}
+
+Exit codes: 0 done (or interrupted with --discover); 5 a job could not be watched; 2 usage.
+
+Examples:
+  $ jobwatch watch j2bcbcd49-83a4-4cc1-a034-40e4a266e96d --url https://gis.example.com/arcgis/admin
+  $ jobwatch watch --discover | jq -c '{jobid, status}'`,
+    )
+    .action(async (ids: string[], flags) => {
+      const { runWatch } = await import('./watch.js');
+      code = await runWatch(ids, flags, io);
+    });
+
+  program
+    .command('serve')
+    .description('run the headless daemon: HTTP API, event stream, webhooks, metrics')
+    .option('--config <file>', 'JSON or YAML config file')
+    .option(
+      '--listen <host:port>',
+      'address to listen on (JOBWATCH_LISTEN; default 127.0.0.1:8787)',
+    )
+    .option('--data-dir <dir>', 'directory of the SQLite database (JOBWATCH_DATA_DIR)')
+    .addOption(
+      new Option('--log-level <level>', 'log level (JOBWATCH_LOG_LEVEL)').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+    .addHelpText(
+      'after',
+      `
+Without --config, one deployment named "default" comes from JOBWATCH_URL with JOBWATCH_TOKEN or
+JOBWATCH_USERNAME + JOBWATCH_PASSWORD; JOBWATCH_API_KEYS (comma-separated) protects /api.
+Without an API key the daemon only listens on loopback.
+
+Examples:
+  $ jobwatch serve --config /etc/jobwatch/config.yaml
+  $ JOBWATCH_URL=https://gis.example.com/arcgis/admin JOBWATCH_TOKEN=... jobwatch serve --listen 127.0.0.1:8787`,
+    )
+    .action(async (flags) => {
+      const { runServe } = await import('./serve.js');
+      code = await runServe(flags, io);
+    });
+
+  program
+    .command('sim')
+    .description('run the ArcGIS admin API simulator and print its admin URL (jobwatch sim --help)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument(
+      '[options...]',
+      "the simulator's options: --port <n>, --speed <factor>, --manual-clock, ...",
+    )
+    .action(async (args: string[]) => {
+      const { runSim } = await import('./sim.js');
+      code = await runSim(args, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (isDaemonError(error)) {
+      io.stderr.write(`jobwatch: ${error.message}\n`);
+      return ExitCode.USAGE;
+    }
+    const code = (error as { code?: unknown } | null)?.code;
+    io.stderr.write(
+      `jobwatch: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}\n`,
+    );
+    return code === 'CONFIG' ? ExitCode.USAGE : ExitCode.UNWATCHABLE;
+  }
+}

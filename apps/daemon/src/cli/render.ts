@@ -1,0 +1,111 @@
+/**
+ * How `wait` shows progress: a live line per job on a terminal, plain lines when piped, or one
+ * JSON snapshot per line with `--json`.
+ */
+import { parseOperationUri, type Snapshot } from '@jobwatch/schema';
+import { formatDuration } from '../duration.js';
+
+/** What a renderer writes to. */
+export interface Output {
+  write(text: string): unknown;
+}
+
+/** One job's row as the renderers see it. */
+export interface JobRow {
+  readonly jobid: string;
+  snapshot?: Snapshot;
+  /** Set when the watch ended with an error. */
+  error?: { readonly code: string; readonly message: string };
+}
+
+/** Describes a job's operation for people: `edit FireWeatherWatch.MapServer`, `backup create (store1)`. */
+export function describeOperation(snapshot: Snapshot | undefined): string {
+  const info = parseOperationUri(snapshot?.job?.operationURI);
+  switch (info.target) {
+    case 'service':
+      return `${info.operation || 'service'} ${info.folder ? `${info.folder}/` : ''}${info.serviceName}.${info.serviceType}`;
+    case 'services':
+      return `services ${info.operation}`;
+    case 'backup':
+      return `backup ${info.operation}${info.store ? ` (${info.store})` : ''}`;
+    default:
+      return info.path;
+  }
+}
+
+/** How long the job has run: start to end when it ended, start to now while it runs. */
+export function elapsedMs(snapshot: Snapshot | undefined, now: number): number {
+  const job = snapshot?.job;
+  if (!job?.starttime) return snapshot ? now - snapshot.firstSeen : 0;
+  const end = job.endtime && job.endtime > 0 ? job.endtime : now;
+  const ms = end - job.starttime;
+  return ms >= 0 ? ms : now - (snapshot?.firstSeen ?? now);
+}
+
+/** One line of text for a job, without a newline. */
+export function describeRow(row: JobRow, now: number): string {
+  if (row.error) return `${row.jobid}  ERROR  ${row.error.message} (${row.error.code})`;
+  const s = row.snapshot;
+  const status = s?.status ?? 'WAITING';
+  const parts = [row.jobid, status.padEnd(10), formatDuration(elapsedMs(s, now)).padStart(7)];
+  const op = describeOperation(s);
+  if (op) parts.push(op);
+  if (s?.stale) parts.push(`(stale: ${s.trouble?.code ?? 'retrying'})`);
+  return parts.join('  ');
+}
+
+/** Receives changes and draws them. */
+export interface Renderer {
+  /** A job changed (or its watch ended with an error). */
+  update(row: JobRow): void;
+  /** Redraws time-dependent parts (the live renderer's elapsed times). */
+  tick(): void;
+  /** Draws the final state. */
+  done(): void;
+}
+
+/** `--json`: one Snapshot JSON object per line per change. */
+export function jsonRenderer(out: Output): Renderer {
+  return {
+    update(row) {
+      if (row.snapshot && !row.error) out.write(`${JSON.stringify(row.snapshot)}\n`);
+    },
+    tick() {},
+    done() {},
+  };
+}
+
+/** Piped output: one plain line per change. */
+export function plainRenderer(out: Output, now: () => number = Date.now): Renderer {
+  return {
+    update(row) {
+      out.write(`${describeRow(row, now())}\n`);
+    },
+    tick() {},
+    done() {},
+  };
+}
+
+/** A terminal: one live line per job, redrawn in place. */
+export function liveRenderer(
+  out: Output,
+  jobids: readonly string[],
+  now: () => number = Date.now,
+): Renderer {
+  const rows = new Map<string, JobRow>(jobids.map((jobid) => [jobid, { jobid }]));
+  let drawn = false;
+  const draw = () => {
+    let text = drawn ? `\x1b[${rows.size}A` : '';
+    for (const row of rows.values()) text += `\r\x1b[2K${describeRow(row, now())}\n`;
+    drawn = true;
+    out.write(text);
+  };
+  return {
+    update(row) {
+      rows.set(row.jobid, row);
+      draw();
+    },
+    tick: draw,
+    done: draw,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * `jobwatch wait <jobid...>`: waits for jobs and exits with the worst outcome.
+ */
+import type { Subscription } from 'rxjs';
+import type { ConnectionFlags } from '../config.js';
+import { parseDuration } from '../duration.js';
+import { connect, parseJobIds } from './connect.js';
+import {
+  ExitCode,
+  type ExitCodeValue,
+  exitCodeForError,
+  exitCodeForStatus,
+  worstExitCode,
+} from './exit-codes.js';
+import { type CliIo, errorInfo } from './io.js';
+import { jsonRenderer, liveRenderer, plainRenderer, type Renderer } from './render.js';
+
+/** Flags of `jobwatch wait`. */
+export interface WaitFlags extends ConnectionFlags {
+  /** A duration (`90s`, `30m`); past it, jobs still running give exit code 4. */
+  readonly timeout?: string | undefined;
+  readonly json?: boolean | undefined;
+}
+
+/**
+ * Runs `wait`: every job is watched through `@jobwatch/rx` until it ends, fails to be watched,
+ * or `--timeout` runs out. Resolves the exit code (see {@link ExitCode}).
+ */
+export async function runWait(
+  ids: readonly string[],
+  flags: WaitFlags,
+  io: CliIo,
+): Promise<ExitCodeValue> {
+  const jobids = parseJobIds(ids);
+  const maxWait =
+    flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const { watcher } = connect(flags, io);
+  const unique = [...new Set(jobids)];
+  const renderer: Renderer = flags.json
+    ? jsonRenderer(io.stdout)
+    : io.stdout.isTTY
+      ? liveRenderer(io.stdout, unique)
+      : plainRenderer(io.stdout);
+  const codes = new Map<string, ExitCodeValue>();
+  const subs: Subscription[] = [];
+  const ticker =
+    io.stdout.isTTY && !flags.json ? setInterval(() => renderer.tick(), 1000) : undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      const settle = (jobid: string, code: ExitCodeValue) => {
+        if (codes.has(jobid)) return;
+        codes.set(jobid, code);
+        if (codes.size === unique.length) resolve();
+      };
+      io.interrupt?.addEventListener('abort', () => resolve(), { once: true });
+      for (const jobid of unique) {
+        const sub = watcher.watch(jobid, maxWait === undefined ? {} : { maxWait }).subscribe({
+          next(snapshot) {
+            if (codes.has(jobid)) return;
+            renderer.update({ jobid, snapshot });
+            if (snapshot.terminal && snapshot.status !== null)
+              settle(jobid, exitCodeForStatus(snapshot.status));
+          },
+          error(error: unknown) {
+            const info = errorInfo(error);
+            renderer.update({ jobid, error: info });
+            io.stderr.write(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
+            settle(jobid, exitCodeForError(error));
+          },
+          complete() {
+            // A stream that ends without a terminal snapshot did not see the job end.
+            settle(jobid, ExitCode.UNWATCHABLE);
+          },
+        });
+        subs.push(sub);
+      }
+    });
+  } finally {
+    clearInterval(ticker);
+    for (const sub of subs) sub.unsubscribe();
+    watcher.close();
+  }
+  renderer.done();
+  if (codes.size < unique.length) {
+    io.stderr.write('jobwatch: interrupted\n');
+    return ExitCode.INTERRUPTED;
+  }
+  return worstExitCode(codes.values());
+}

@@ -1,0 +1,583 @@
+/**
+ * Configuration of `jobwatch serve` (and of `wait`/`watch` when given `--config`): a JSON or
+ * YAML file validated with TypeBox, environment variables, and flags, merged with the
+ * precedence flags > environment > file > defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { extname } from 'node:path';
+import type { AuthProvider } from '@jobwatch/client';
+import { describeSchema, describeValue, validatorFor } from '@jobwatch/schema';
+import Type, { type Static } from 'typebox';
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from './duration.js';
+import { configError, DaemonError } from './errors.js';
+
+const Duration = Type.String({ minLength: 1, description: 'a duration such as 90s, 30m, 1h30m' });
+const NonEmpty = Type.String({ minLength: 1 });
+
+/** One ArcGIS Enterprise deployment in the configuration file. */
+export const DeploymentConfigSchema = Type.Object(
+  {
+    /** Unique name, used in snapshots, filters and URLs. */
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+    /** Admin root URL: `https://host/<context>/admin`. */
+    url: NonEmpty,
+    /** A token written in the file (prefer `tokenEnv` or `tokenFile`). */
+    token: Type.Optional(NonEmpty),
+    /** Name of the environment variable holding a token. */
+    tokenEnv: Type.Optional(NonEmpty),
+    /** Path of a file holding a token. */
+    tokenFile: Type.Optional(NonEmpty),
+    username: Type.Optional(NonEmpty),
+    /** Name of the environment variable holding the password. */
+    passwordEnv: Type.Optional(NonEmpty),
+    /** Path of a file holding the password. */
+    passwordFile: Type.Optional(NonEmpty),
+    /** Token URL when it is not the one derived from `url`. */
+    tokenUrl: Type.Optional(NonEmpty),
+    /** Watch every new job of this deployment, not only the ones asked for. @default false */
+    discover: Type.Optional(Type.Boolean()),
+    /** How often the job list is read when `discover` is on. */
+    listInterval: Type.Optional(Duration),
+    /** Request budget shared by all jobs of this deployment. */
+    budget: Type.Optional(
+      Type.Object(
+        {
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Allow tokens over plain http to a host that is not loopback. @default false */
+    allowInsecureHttp: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** One webhook endpoint in the configuration file. */
+export const WebhookConfigSchema = Type.Object(
+  {
+    url: NonEmpty,
+    /** Signing secret; `whsec_` + base64 as Standard Webhooks issues them, or any string. */
+    secret: Type.Optional(NonEmpty),
+    /** Name of the environment variable holding the secret. */
+    secretEnv: Type.Optional(NonEmpty),
+    /** `terminal` (a job ended) and/or `change` (every status change). @default ["terminal"] */
+    events: Type.Optional(Type.Array(Type.Enum(['terminal', 'change']), { minItems: 1 })),
+    /** Only jobs of these deployments. @default all */
+    deployments: Type.Optional(Type.Array(NonEmpty)),
+  },
+  { additionalProperties: false },
+);
+
+/** The whole configuration file. Every key is optional. */
+export const ConfigFileSchema = Type.Object(
+  {
+    /** `host:port` to listen on. @default "127.0.0.1:8787" */
+    listen: Type.Optional(NonEmpty),
+    /** Directory of the SQLite database. @default "./jobwatch-data" */
+    dataDir: Type.Optional(NonEmpty),
+    /** Keys accepted as `Authorization: Bearer <key>` on `/api`. */
+    apiKeys: Type.Optional(Type.Array(Type.String({ minLength: 16 }))),
+    cors: Type.Optional(
+      Type.Object({ origins: Type.Array(NonEmpty) }, { additionalProperties: false }),
+    ),
+    deployments: Type.Optional(Type.Array(DeploymentConfigSchema)),
+    webhooks: Type.Optional(Type.Array(WebhookConfigSchema)),
+    logLevel: Type.Optional(
+      Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    ),
+    events: Type.Optional(
+      Type.Object(
+        {
+          /** How long the event log keeps events for `Last-Event-ID` replay. @default "24h" */
+          retention: Type.Optional(Duration),
+          /** At most this many events are kept. @default 100000 */
+          maxEvents: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** Interval of `: ping` comments. @default "15s" */
+          heartbeat: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    webhookRetry: Type.Optional(
+      Type.Object(
+        {
+          /** First backoff. @default "5s" */
+          base: Type.Optional(Duration),
+          /** Longest single backoff. @default "1h" */
+          max: Type.Optional(Duration),
+          /** Give up on a delivery this long after its event. @default "24h" */
+          giveUpAfter: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** The configuration file as written. */
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+/** The log levels accepted by `--log-level` and `JOBWATCH_LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A deployment with its secrets read and its URL checked. */
+export interface Deployment {
+  readonly name: string;
+  readonly url: string;
+  readonly auth: AuthProvider;
+  readonly discover: boolean;
+  readonly listIntervalMs?: number;
+  readonly budget?: { readonly concurrency?: number; readonly rate?: number };
+  readonly allowInsecureHttp: boolean;
+}
+
+/** A webhook endpoint, resolved. */
+export interface Webhook {
+  readonly url: string;
+  /** The raw key bytes used for signing. */
+  readonly key: Buffer;
+  readonly events: ReadonlySet<'terminal' | 'change'>;
+  readonly deployments?: ReadonlySet<string>;
+}
+
+/** Everything `jobwatch serve` needs, resolved and checked. */
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly apiKeys: readonly string[];
+  readonly corsOrigins: readonly string[];
+  readonly deployments: readonly Deployment[];
+  readonly webhooks: readonly Webhook[];
+  readonly logLevel: LogLevel;
+  readonly eventRetentionMs: number;
+  readonly maxEvents: number;
+  readonly heartbeatMs: number;
+  readonly webhookRetry: {
+    readonly baseMs: number;
+    readonly maxMs: number;
+    readonly giveUpAfterMs: number;
+  };
+}
+
+/** What the environment may hold. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function keyPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(key)) out += `[${key}]`;
+    else out += out ? `.${key}` : key;
+  }
+  return out || '(root)';
+}
+
+/**
+ * Validates a parsed configuration object.
+ * @throws {@link DaemonError} (`CONFIG`) naming the first bad key: `deployments[0].url: expected a string, got 42`.
+ */
+export function validateConfigFile(value: unknown, source = 'config'): ConfigFile {
+  const validate = validatorFor(ConfigFileSchema);
+  if (validate(value)) return value as ConfigFile;
+  const errors = validate.errors ?? [];
+  const e =
+    errors.find((x) => x.keyword === 'additionalProperties') ??
+    errors.find((x) => x.keyword === 'required') ??
+    errors[0];
+  if (!e) throw configError(`${source}: invalid`);
+  let message: string;
+  if (e.keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty;
+    message = `${keyPath(`${e.instancePath}/${key}`)}: unknown key`;
+  } else if (e.keyword === 'required') {
+    const key = (e.params as { missingProperty: string }).missingProperty;
+    const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)
+      ?.properties;
+    message = `${keyPath(`${e.instancePath}/${key}`)}: expected ${describeSchema(props?.[key])}, got nothing`;
+  } else {
+    const expected = describeSchema(e.parentSchema);
+    const detail =
+      expected === 'a valid value' ||
+      ['minLength', 'minimum', 'maximum', 'exclusiveMinimum', 'minItems', 'pattern'].includes(
+        e.keyword,
+      )
+        ? (e.message ?? expected)
+        : `expected ${expected}`;
+    message = `${keyPath(e.instancePath)}: ${detail}, got ${describeValue(e.data)}`;
+  }
+  return throwConfig(`${source}: ${message}`);
+}
+
+function throwConfig(message: string): never {
+  throw configError(message);
+}
+
+/**
+ * Reads and validates a configuration file: `.yaml`/`.yml` as YAML, anything else as JSON.
+ * @throws {@link DaemonError} (`CONFIG`) when the file cannot be read or parsed, or a key is bad.
+ */
+export function loadConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw configError(
+      `cannot read config file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  let value: unknown;
+  const yaml = ['.yaml', '.yml'].includes(extname(path).toLowerCase());
+  try {
+    value = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw configError(
+      `config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  return validateConfigFile(value ?? {}, path);
+}
+
+/**
+ * Checks an admin URL: http(s), no credentials, no query or fragment.
+ * @returns the URL without a trailing slash.
+ */
+export function checkAdminUrl(input: string, name = '--url'): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw configError(
+      `${name}: "${input.slice(0, 80)}" is not a URL; expected https://host/<context>/admin`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw configError(`${name}: expected an http or https URL, got ${url.protocol}`);
+  }
+  if (url.username || url.password)
+    throw configError(
+      `${name}: credentials do not belong in the URL; use --username/--password-file or --token`,
+    );
+  if (url.search || url.hash)
+    throw configError(`${name}: expected the admin root without query or fragment`);
+  return url.href.replace(/\/+$/, '');
+}
+
+function readSecretFile(path: string, name: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw configError(
+      `${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (!secret) throw configError(`${name}: ${path} is empty`);
+  return secret;
+}
+
+function readSecretEnv(env: Env, variable: string, name: string): string {
+  const value = env[variable];
+  if (!value) throw configError(`${name}: environment variable ${variable} is not set`);
+  return value;
+}
+
+/** Credentials as gathered from one source, before they become an {@link AuthProvider}. */
+export interface CredentialInput {
+  readonly token?: string | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly tokenUrl?: string | undefined;
+}
+
+const HOW =
+  'give --token, or --username with --password-file (or JOBWATCH_TOKEN, or JOBWATCH_USERNAME with JOBWATCH_PASSWORD)';
+
+/** Turns credentials into the client's {@link AuthProvider}, refusing incomplete ones. */
+export function toAuth(input: CredentialInput, where: string): AuthProvider {
+  if (input.token) return { type: 'token', token: input.token };
+  if (input.username) {
+    if (!input.password)
+      throw configError(`${where}: a username was given without a password; ${HOW}`);
+    return {
+      type: 'credentials',
+      username: input.username,
+      password: input.password,
+      ...(input.tokenUrl ? { tokenUrl: checkAdminUrl(input.tokenUrl, 'token URL') } : {}),
+    };
+  }
+  throw configError(`no credentials: ${HOW}`);
+}
+
+function resolveDeployment(
+  d: NonNullable<ConfigFile['deployments']>[number],
+  i: number,
+  env: Env,
+): Deployment {
+  const at = `deployments[${i}]`;
+  const token =
+    d.token ??
+    (d.tokenEnv ? readSecretEnv(env, d.tokenEnv, `${at}.tokenEnv`) : undefined) ??
+    (d.tokenFile ? readSecretFile(d.tokenFile, `${at}.tokenFile`) : undefined);
+  const password = d.username
+    ? d.passwordEnv
+      ? readSecretEnv(env, d.passwordEnv, `${at}.passwordEnv`)
+      : d.passwordFile
+        ? readSecretFile(d.passwordFile, `${at}.passwordFile`)
+        : undefined
+    : undefined;
+  if (!token && !d.username)
+    throw configError(`${at}: expected token, tokenEnv, tokenFile or username`);
+  return {
+    name: d.name,
+    url: checkAdminUrl(d.url, `${at}.url`),
+    auth: toAuth({ token, username: d.username, password, tokenUrl: d.tokenUrl }, at),
+    discover: d.discover ?? false,
+    ...(d.listInterval
+      ? { listIntervalMs: durationKey(d.listInterval, `${at}.listInterval`) }
+      : {}),
+    ...(d.budget ? { budget: d.budget } : {}),
+    allowInsecureHttp: d.allowInsecureHttp ?? false,
+  };
+}
+
+function durationKey(text: string, key: string): number {
+  try {
+    return parseDuration(text, key);
+  } catch (error) {
+    throw configError((error as DaemonError).message);
+  }
+}
+
+/** Parses `host:port` (`[::1]:8787` for IPv6, `:8787` for all interfaces). */
+export function parseListen(text: string, name = 'listen'): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65535)
+    throw configError(
+      `${name}: expected host:port such as 127.0.0.1:8787, got ${JSON.stringify(text)}`,
+    );
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+/** Whether `host` can only be reached from this machine. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/** Decodes a webhook secret: `whsec_<base64>` per Standard Webhooks, any other string as UTF-8 bytes. */
+export function webhookKey(secret: string): Buffer {
+  return secret.startsWith('whsec_')
+    ? Buffer.from(secret.slice(6), 'base64')
+    : Buffer.from(secret, 'utf8');
+}
+
+/** Flags of `jobwatch serve` that override the file and the environment. */
+export interface ServeFlags {
+  readonly config?: string | undefined;
+  readonly listen?: string | undefined;
+  readonly dataDir?: string | undefined;
+  readonly logLevel?: string | undefined;
+}
+
+/**
+ * Resolves the configuration of `jobwatch serve`: flags, then environment, then the file,
+ * then defaults. With no deployment in the file, one deployment named `default` comes from
+ * `JOBWATCH_URL` with `JOBWATCH_TOKEN` or `JOBWATCH_USERNAME` + `JOBWATCH_PASSWORD`.
+ *
+ * @throws {@link DaemonError} (`CONFIG`) naming the bad key or variable.
+ */
+export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
+  const file: ConfigFile = flags.config ? loadConfigFile(flags.config) : {};
+  const deployments: Deployment[] = (file.deployments ?? []).map((d, i) =>
+    resolveDeployment(d, i, env),
+  );
+  const names = new Set<string>();
+  for (const [i, d] of deployments.entries()) {
+    if (names.has(d.name)) throw configError(`deployments[${i}].name: "${d.name}" is used twice`);
+    names.add(d.name);
+  }
+  if (deployments.length === 0) {
+    if (!env.JOBWATCH_URL)
+      throw configError(
+        'no deployment: give --config with deployments, or set JOBWATCH_URL and credentials',
+      );
+    deployments.push({
+      name: 'default',
+      url: checkAdminUrl(env.JOBWATCH_URL, 'JOBWATCH_URL'),
+      auth: toAuth(
+        {
+          token: env.JOBWATCH_TOKEN,
+          username: env.JOBWATCH_USERNAME,
+          password: env.JOBWATCH_PASSWORD,
+          tokenUrl: env.JOBWATCH_TOKEN_URL,
+        },
+        'environment',
+      ),
+      discover: env.JOBWATCH_DISCOVER === '1' || env.JOBWATCH_DISCOVER === 'true',
+      allowInsecureHttp: false,
+    });
+  }
+  const listenText = flags.listen ?? env.JOBWATCH_LISTEN ?? file.listen ?? '127.0.0.1:8787';
+  const { host, port } = parseListen(
+    listenText,
+    flags.listen ? '--listen' : env.JOBWATCH_LISTEN ? 'JOBWATCH_LISTEN' : 'listen',
+  );
+  const envKeys = env.JOBWATCH_API_KEYS?.split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const apiKeys = envKeys?.length ? envKeys : (file.apiKeys ?? []);
+  for (const key of apiKeys)
+    if (key.length < 16)
+      throw configError('JOBWATCH_API_KEYS: every key needs at least 16 characters');
+  if (apiKeys.length === 0 && !isLoopback(host)) {
+    throw configError(
+      `listen: refusing to serve ${host} without an API key; set apiKeys (or JOBWATCH_API_KEYS) or listen on 127.0.0.1`,
+    );
+  }
+  const logLevel = (flags.logLevel ??
+    env.JOBWATCH_LOG_LEVEL ??
+    file.logLevel ??
+    'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    throw configError(
+      `log level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`,
+    );
+  const webhooks = (file.webhooks ?? []).map((w, i): Webhook => {
+    const at = `webhooks[${i}]`;
+    const secret =
+      w.secret ?? (w.secretEnv ? readSecretEnv(env, w.secretEnv, `${at}.secretEnv`) : undefined);
+    if (!secret) throw configError(`${at}: expected secret or secretEnv`);
+    const url = new URL(checkAdminUrl(w.url, `${at}.url`));
+    for (const d of w.deployments ?? [])
+      if (!names.has(d)) throw configError(`${at}.deployments: no deployment named "${d}"`);
+    return {
+      url: url.href,
+      key: webhookKey(secret),
+      events: new Set(w.events ?? ['terminal']),
+      ...(w.deployments ? { deployments: new Set(w.deployments) } : {}),
+    };
+  });
+  return {
+    host,
+    port,
+    dataDir: flags.dataDir ?? env.JOBWATCH_DATA_DIR ?? file.dataDir ?? './jobwatch-data',
+    apiKeys,
+    corsOrigins: file.cors?.origins ?? [],
+    deployments,
+    webhooks,
+    logLevel,
+    eventRetentionMs: durationKey(file.events?.retention ?? '24h', 'events.retention'),
+    maxEvents: file.events?.maxEvents ?? 100_000,
+    heartbeatMs: durationKey(file.events?.heartbeat ?? '15s', 'events.heartbeat'),
+    webhookRetry: {
+      baseMs: durationKey(file.webhookRetry?.base ?? '5s', 'webhookRetry.base'),
+      maxMs: durationKey(file.webhookRetry?.max ?? '1h', 'webhookRetry.max'),
+      giveUpAfterMs: durationKey(
+        file.webhookRetry?.giveUpAfter ?? '24h',
+        'webhookRetry.giveUpAfter',
+      ),
+    },
+  };
+}
+
+/** Flags shared by `wait` and `watch`. */
+export interface ConnectionFlags {
+  readonly url?: string | undefined;
+  readonly token?: string | undefined;
+  readonly username?: string | undefined;
+  readonly passwordFile?: string | undefined;
+  readonly tokenUrl?: string | undefined;
+  readonly config?: string | undefined;
+  readonly deployment?: string | undefined;
+}
+
+/** Where `wait` and `watch` connect, resolved. */
+export interface Connection {
+  readonly deployment: string;
+  readonly url: string;
+  readonly auth: AuthProvider;
+  readonly allowInsecureHttp: boolean;
+}
+
+/**
+ * Resolves the connection of `wait`/`watch`: flags, then `JOBWATCH_*` variables, then the
+ * config file's deployment (`--deployment`, or its only one). The first layer that names a
+ * credential (a token or a username) supplies it; a username's password comes from
+ * `--password-file`, else `JOBWATCH_PASSWORD`.
+ */
+export function resolveConnection(flags: ConnectionFlags, env: Env): Connection {
+  let fromFile: Deployment | undefined;
+  if (flags.config) {
+    const file = loadConfigFile(flags.config);
+    const list = file.deployments ?? [];
+    const index = flags.deployment
+      ? list.findIndex((d) => d.name === flags.deployment)
+      : list.length === 1
+        ? 0
+        : -1;
+    if (index < 0 && (flags.deployment || list.length > 1)) {
+      throw configError(
+        flags.deployment
+          ? `--deployment: no deployment named "${flags.deployment}" in ${flags.config}`
+          : `--deployment: ${flags.config} has several deployments; name one`,
+      );
+    }
+    const entry = list[index];
+    if (entry) fromFile = resolveDeployment(entry, index, env);
+  }
+  const urlText = flags.url ?? env.JOBWATCH_URL ?? fromFile?.url;
+  if (!urlText)
+    throw configError('no admin URL: give --url https://host/<context>/admin (or JOBWATCH_URL)');
+  const url = checkAdminUrl(
+    urlText,
+    flags.url ? '--url' : env.JOBWATCH_URL ? 'JOBWATCH_URL' : 'deployment url',
+  );
+  const password = () =>
+    flags.passwordFile
+      ? readSecretFile(flags.passwordFile, '--password-file')
+      : env.JOBWATCH_PASSWORD;
+  const tokenUrl = flags.tokenUrl ?? env.JOBWATCH_TOKEN_URL;
+  let auth: AuthProvider;
+  if (flags.token || flags.username) {
+    auth = toAuth(
+      {
+        token: flags.token,
+        username: flags.username,
+        password: flags.username ? password() : undefined,
+        tokenUrl,
+      },
+      'flags',
+    );
+  } else if (env.JOBWATCH_TOKEN || env.JOBWATCH_USERNAME) {
+    auth = toAuth(
+      {
+        token: env.JOBWATCH_TOKEN,
+        username: env.JOBWATCH_USERNAME,
+        password: env.JOBWATCH_USERNAME ? password() : undefined,
+        tokenUrl,
+      },
+      'environment',
+    );
+  } else if (fromFile) {
+    auth = fromFile.auth;
+  } else {
+    auth = toAuth({}, 'flags');
+  }
+  return {
+    deployment: fromFile?.name ?? flags.deployment ?? 'default',
+    url,
+    auth,
+    allowInsecureHttp: fromFile?.allowInsecureHttp ?? false,
+  };
+}
+
+export { DaemonError };

@@ -1,0 +1,296 @@
+/**
+ * The headless service's core: it turns watch requests into `@jobwatch/rx` subscriptions and
+ * their snapshots into stored events, webhook deliveries, metrics and log lines. It holds no
+ * pacing or retry logic: that is `@jobwatch/rx`'s.
+ */
+import { type AdminClient, createAdminClient } from '@jobwatch/client';
+import { createWatcher, type Watcher } from '@jobwatch/rx';
+import type { Snapshot } from '@jobwatch/schema';
+import type { Subscription } from 'rxjs';
+import type { Deployment, ServeConfig } from './config.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import type { JobRecord, JobRef, Store } from './store/store.js';
+import { deliveriesFor, startWebhookDispatcher, type WebhookDispatcher } from './webhooks.js';
+
+/** Options of {@link createDaemon}. */
+export interface DaemonOptions {
+  readonly config: ServeConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Makes the admin client of a deployment. @default `createAdminClient` */
+  readonly createClient?: (deployment: Deployment) => AdminClient;
+  /** fetch used for webhooks. @default globalThis.fetch */
+  readonly fetch?: typeof globalThis.fetch;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Why a watch request was refused. */
+export type WatchRefusal = 'UNKNOWN_DEPLOYMENT' | 'SHUTTING_DOWN';
+
+/** The running daemon core. */
+export interface Daemon {
+  /** Names of the configured deployments, in configuration order. */
+  readonly deployments: readonly string[];
+  /** Resumes every unfinished watch and starts discovery. Resolves when the daemon is ready. */
+  start(): Promise<void>;
+  /** Whether {@link start} has finished and the daemon is not shutting down. */
+  ready(): boolean;
+  /** Starts watching a job; persisted before it resolves. `created` is false when it was already watched. */
+  watch(ref: JobRef): Promise<{ created: boolean; record: JobRecord } | { refused: WatchRefusal }>;
+  /** Stops watching a job. Resolves `false` when it was not known. */
+  unwatch(ref: JobRef): Promise<boolean>;
+  /** Stops every watch, waits for pending writes and webhook attempts, closes the store. */
+  close(): Promise<void>;
+}
+
+const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
+
+/** Wraps `getJob`/`getJobByUrl` to count polls and time them; everything else passes through. */
+export function instrumentClient(
+  client: AdminClient,
+  metrics: Metrics,
+  deployment: string,
+): AdminClient {
+  const timed =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const end = metrics.pollSeconds.startTimer({ deployment });
+      try {
+        const result = await fn(...args);
+        metrics.polls.inc({ deployment, outcome: 'ok' });
+        return result;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        metrics.polls.inc({
+          deployment,
+          outcome: typeof code === 'string' ? code.toLowerCase() : 'error',
+        });
+        throw error;
+      } finally {
+        end();
+      }
+    };
+  const getJob = timed(client.getJob.bind(client));
+  const getJobByUrl = timed(client.getJobByUrl.bind(client));
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'getJob') return getJob;
+      if (prop === 'getJobByUrl') return getJobByUrl;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Creates the daemon core. Call {@link Daemon.start}. */
+export function createDaemon(options: DaemonOptions): Daemon {
+  const { config, store, logger, metrics } = options;
+  const now = options.now ?? Date.now;
+  const makeClient =
+    options.createClient ??
+    ((d: Deployment) =>
+      createAdminClient({
+        url: d.url,
+        auth: d.auth,
+        allowInsecureHttp: d.allowInsecureHttp,
+        userAgent: 'jobwatch-daemon',
+      }));
+  const watchers = new Map<string, Watcher>();
+  for (const d of config.deployments) {
+    watchers.set(
+      d.name,
+      createWatcher(instrumentClient(makeClient(d), metrics, d.name), {
+        deployment: d.name,
+        ...(d.budget ? { budget: d.budget } : {}),
+      }),
+    );
+  }
+  /** Live subscriptions by job. */
+  const subs = new Map<string, Subscription>();
+  /** Latest status of every job being watched, for the metrics gauge. */
+  const latest = new Map<string, { deployment: string; status: string | null }>();
+  /** Per-job write chains, so one job's snapshots are stored in order. */
+  const chains = new Map<string, Promise<void>>();
+  const discoveries: Subscription[] = [];
+  let webhooks: WebhookDispatcher | undefined;
+  let started = false;
+  let stopping = false;
+
+  metrics.setWatchedSource(() => latest.values());
+
+  const enqueue = (ref: JobRef, task: () => Promise<void>) => {
+    const key = keyOf(ref);
+    const next = (chains.get(key) ?? Promise.resolve())
+      .then(task)
+      .catch((error) =>
+        logger.error(
+          { deployment: ref.deployment, jobid: ref.jobid, err: error },
+          'could not store a snapshot',
+        ),
+      );
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+  };
+
+  const end = (ref: JobRef) => {
+    const key = keyOf(ref);
+    subs.get(key)?.unsubscribe();
+    subs.delete(key);
+    latest.delete(key);
+  };
+
+  async function onSnapshot(snapshot: Snapshot): Promise<void> {
+    const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
+    const key = keyOf(ref);
+    let from: string | null | undefined;
+    const event = await store.recordSnapshot(snapshot, (previous) => {
+      from = previous?.status;
+      return deliveriesFor(config.webhooks, snapshot, previous, now());
+    });
+    if (subs.has(key) || latest.has(key))
+      latest.set(key, { deployment: ref.deployment, status: snapshot.status });
+    if (event) {
+      metrics.transitions.inc({
+        deployment: ref.deployment,
+        status: snapshot.status === null ? 'PENDING' : snapshot.status,
+      });
+      if (from !== snapshot.status) {
+        logger.info(
+          {
+            deployment: ref.deployment,
+            jobid: ref.jobid,
+            from: from ?? null,
+            status: snapshot.status,
+            stale: snapshot.stale,
+            eventId: event.id,
+          },
+          'transition',
+        );
+      }
+      webhooks?.kick();
+    }
+    if (snapshot.terminal) {
+      await store.setState(ref, 'finished');
+      end(ref);
+    }
+  }
+
+  async function onError(ref: JobRef, error: unknown): Promise<void> {
+    const code =
+      typeof (error as { code?: unknown }).code === 'string'
+        ? (error as { code: string }).code
+        : 'INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    await store.setState(ref, 'failed', { code, message });
+    end(ref);
+    logger.warn(
+      { deployment: ref.deployment, jobid: ref.jobid, code, message },
+      'job cannot be watched',
+    );
+  }
+
+  function subscribe(ref: JobRef): void {
+    const watcher = watchers.get(ref.deployment);
+    const key = keyOf(ref);
+    if (!watcher || subs.has(key)) return;
+    latest.set(key, { deployment: ref.deployment, status: null });
+    const sub = watcher.watch(ref.jobid).subscribe({
+      next: (snapshot) => enqueue(ref, () => onSnapshot(snapshot)),
+      error: (error) => enqueue(ref, () => onError(ref, error)),
+    });
+    if (!sub.closed) subs.set(key, sub);
+  }
+
+  function discover(d: Deployment): void {
+    const watcher = watchers.get(d.name);
+    if (!watcher) return;
+    const sub = watcher
+      .watchAll({ discover: true, ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}) })
+      .subscribe({
+        next: (snapshot) => {
+          const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
+          const key = keyOf(ref);
+          if (subs.has(key)) return; // watched on its own; that subscription stores it
+          enqueue(ref, async () => {
+            if (!snapshot.terminal && !latest.has(key)) {
+              await store.watch(ref, now());
+              latest.set(key, { deployment: ref.deployment, status: snapshot.status });
+            }
+            await onSnapshot(snapshot);
+            if (snapshot.terminal) latest.delete(key);
+          });
+        },
+        error: (error) => logger.error({ deployment: d.name, err: error }, 'discovery stopped'),
+      });
+    discoveries.push(sub);
+  }
+
+  return {
+    deployments: config.deployments.map((d) => d.name),
+    async start() {
+      const resumed = await store.list({ state: 'watching' });
+      for (const record of resumed) {
+        if (watchers.has(record.deployment)) subscribe(record);
+        else
+          logger.warn(
+            { deployment: record.deployment, jobid: record.jobid },
+            'deployment no longer configured; not resumed',
+          );
+      }
+      for (const d of config.deployments) if (d.discover) discover(d);
+      if (config.webhooks.length) {
+        webhooks = startWebhookDispatcher({
+          store,
+          webhooks: config.webhooks,
+          retry: config.webhookRetry,
+          logger,
+          metrics,
+          now,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+      }
+      started = true;
+      logger.info(
+        { resumed: resumed.length, deployments: config.deployments.map((d) => d.name) },
+        'daemon ready',
+      );
+    },
+    ready: () => started && !stopping,
+    async watch(ref) {
+      if (stopping) return { refused: 'SHUTTING_DOWN' };
+      if (!watchers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
+      const existing = await store.get(ref);
+      if (existing?.state === 'watching' || existing?.state === 'finished') {
+        if (existing.state === 'watching') subscribe(ref);
+        return { created: false, record: existing };
+      }
+      await store.watch(ref, now());
+      subscribe(ref);
+      const record = (await store.get(ref)) as JobRecord;
+      logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch started');
+      return { created: true, record };
+    },
+    async unwatch(ref) {
+      end(ref);
+      const known = await store.setState(ref, 'stopped');
+      if (known) logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch stopped');
+      return known;
+    },
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      for (const sub of discoveries) sub.unsubscribe();
+      for (const sub of subs.values()) sub.unsubscribe();
+      subs.clear();
+      for (const watcher of watchers.values()) watcher.close();
+      await Promise.all(chains.values());
+      await webhooks?.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * `@jobwatch/daemon`: the `jobwatch` command line and the headless service, usable in-process.
+ *
+ * @packageDocumentation
+ */
+export {
+  ExitCode,
+  type ExitCodeValue,
+  exitCodeForError,
+  exitCodeForStatus,
+  worstExitCode,
+} from './cli/exit-codes.js';
+export type { CliIo } from './cli/io.js';
+export { runCli } from './cli/program.js';
+export {
+  type ConfigFile,
+  ConfigFileSchema,
+  type Connection,
+  type Deployment,
+  type Env,
+  loadConfigFile,
+  resolveConnection,
+  resolveServeConfig,
+  type ServeConfig,
+  validateConfigFile,
+  type Webhook,
+  webhookKey,
+} from './config.js';
+export { createDaemon, type Daemon, type DaemonOptions, instrumentClient } from './daemon.js';
+export { formatDuration, parseDuration } from './duration.js';
+export {
+  DaemonError,
+  DaemonErrorCode,
+  type DaemonErrorCodeValue,
+  isDaemonError,
+} from './errors.js';
+export { createLogger, REDACT_PATHS } from './log.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { type RunningServer, type StartServerOptions, startServer } from './serve.js';
+export { ApiErrorCode, type ApiErrorCodeValue, type JobView } from './server/http.js';
+export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
+export type {
+  Delivery,
+  EventFilter,
+  JobRecord,
+  JobRef,
+  NewDelivery,
+  ReplayResult,
+  Store,
+  StoredEvent,
+  WatchState,
+} from './store/store.js';
+export { deliveriesFor, messageIdFor, signWebhook, type WebhookPayload } from './webhooks.js';

@@ -1,0 +1,50 @@
+/**
+ * JSON logs (pino) with secrets redacted by path.
+ */
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+
+/** Paths whose values never reach a log line. */
+export const REDACT_PATHS = [
+  'token',
+  'password',
+  'secret',
+  'authorization',
+  'ticket',
+  '*.token',
+  '*.password',
+  '*.secret',
+  '*.authorization',
+  '*.ticket',
+  'auth.*',
+  '*.auth.*',
+  'headers.authorization',
+  'headers["x-esri-authorization"]',
+  'req.headers.authorization',
+  'req.headers["x-esri-authorization"]',
+  'req.headers.cookie',
+];
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Where lines go. @default standard output, written synchronously so nothing is lost at exit */
+  readonly destination?: NodeJS.WritableStream | { write(line: string): void };
+}
+
+/** A pino logger writing one JSON object per line, with {@link REDACT_PATHS} censored. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { name: 'jobwatch' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    (options.destination as pino.DestinationStream | undefined) ??
+      pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+export type { Logger };

@@ -1,0 +1,100 @@
+/**
+ * Prometheus metrics of the daemon (prom-client, its own registry). No job id is ever a label:
+ * labels are deployment names, statuses, outcomes and results, all small sets.
+ */
+import { isKnownJobStatus } from '@jobwatch/schema';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every metric the daemon exports. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Polls of job resources by deployment and outcome (`ok` or an error code in lower case). */
+  readonly polls: Counter<'deployment' | 'outcome'>;
+  /** Seconds per job poll, by deployment. */
+  readonly pollSeconds: Histogram<'deployment'>;
+  /** Visible snapshot changes by deployment and status. */
+  readonly transitions: Counter<'deployment' | 'status'>;
+  /** Webhook delivery attempts by result: `delivered`, `failed`, `disabled`, `expired`. */
+  readonly webhookDeliveries: Counter<'result'>;
+  /** Event-stream clients connected now. */
+  readonly streamClients: Gauge;
+  /** Event-stream clients dropped because they could not keep up. */
+  readonly streamDropped: Counter;
+  /** Watched jobs by deployment and status, read from {@link setWatchedSource} at scrape time. */
+  readonly watchedJobs: Gauge<'deployment' | 'status'>;
+  /** Sets the function that counts watched jobs when `/metrics` is read. */
+  setWatchedSource(source: () => Iterable<{ deployment: string; status: string | null }>): void;
+}
+
+/** A label value for a status: known statuses verbatim, `PENDING` before the first body, `UNKNOWN` otherwise. */
+export function statusLabel(status: string | null): string {
+  if (status === null) return 'PENDING';
+  return isKnownJobStatus(status) ? status : 'UNKNOWN';
+}
+
+/** Creates the registry with Node's default metrics (`nodejs_eventloop_lag_p99_seconds` among them). */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: '', eventLoopMonitoringPrecision: 10 });
+  let source: () => Iterable<{ deployment: string; status: string | null }> = () => [];
+  const watchedJobs = new Gauge({
+    name: 'jobwatch_watched_jobs',
+    help: 'Jobs being watched, by deployment and last known status.',
+    labelNames: ['deployment', 'status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, { deployment: string; status: string; n: number }>();
+      for (const { deployment, status } of source()) {
+        const label = statusLabel(status);
+        const key = `${deployment}\u0000${label}`;
+        const entry = counts.get(key) ?? { deployment, status: label, n: 0 };
+        entry.n += 1;
+        counts.set(key, entry);
+      }
+      for (const { deployment, status, n } of counts.values()) this.set({ deployment, status }, n);
+    },
+  });
+  return {
+    registry,
+    polls: new Counter({
+      name: 'jobwatch_polls_total',
+      help: 'Job polls by outcome.',
+      labelNames: ['deployment', 'outcome'] as const,
+      registers: [registry],
+    }),
+    pollSeconds: new Histogram({
+      name: 'jobwatch_poll_duration_seconds',
+      help: 'Duration of one job poll.',
+      labelNames: ['deployment'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    transitions: new Counter({
+      name: 'jobwatch_transitions_total',
+      help: 'Visible job changes by status.',
+      labelNames: ['deployment', 'status'] as const,
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'jobwatch_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by result.',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    streamClients: new Gauge({
+      name: 'jobwatch_event_stream_clients',
+      help: 'Event-stream clients connected.',
+      registers: [registry],
+    }),
+    streamDropped: new Counter({
+      name: 'jobwatch_event_stream_dropped_total',
+      help: 'Event-stream clients dropped for not keeping up.',
+      registers: [registry],
+    }),
+    watchedJobs,
+    setWatchedSource(next) {
+      source = next;
+    },
+  };
+}

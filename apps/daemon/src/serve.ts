@@ -1,0 +1,103 @@
+/**
+ * `jobwatch serve`: wires configuration, store, daemon core, event hub and HTTP server, and
+ * takes them down in order.
+ */
+import type { AddressInfo } from 'node:net';
+import type { ServeConfig } from './config.js';
+import { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { createEventHub } from './server/events.js';
+import { createApiServer } from './server/http.js';
+import { createTicketIssuer } from './server/security.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  readonly config: ServeConfig;
+  /** @default a pino logger on standard output at `config.logLevel` */
+  readonly logger?: Logger;
+  /** @default the SQLite store in `config.dataDir` */
+  readonly store?: Store;
+  /** Passed to the daemon core (client factory, fetch for webhooks, clock). */
+  readonly daemon?: Pick<DaemonOptions, 'createClient' | 'fetch' | 'now'>;
+}
+
+/** A running `jobwatch serve`. */
+export interface RunningServer {
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  readonly daemon: Daemon;
+  /**
+   * Shuts down: stops accepting, ends every event stream with `event: end`, stops watching,
+   * flushes the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts the daemon and its HTTP server. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = createMetrics();
+  const store = options.store ?? openSqliteStore({ dataDir: config.dataDir });
+  const pruneOnce = () =>
+    store
+      .prune({ olderThan: Date.now() - config.eventRetentionMs, maxEvents: config.maxEvents })
+      .catch((error) => logger.error({ err: error }, 'event log pruning failed'));
+  await pruneOnce();
+  const pruner = setInterval(pruneOnce, 60_000);
+  pruner.unref();
+  const hub = createEventHub({
+    store,
+    heartbeatMs: config.heartbeatMs,
+    onClients: (n) => metrics.streamClients.set(n),
+    onDrop: () => metrics.streamDropped.inc(),
+  });
+  const daemon = createDaemon({ config, store, logger, metrics, ...options.daemon });
+  const server = createApiServer({
+    daemon,
+    store,
+    hub,
+    tickets: createTicketIssuer(),
+    metrics,
+    logger,
+    apiKeys: config.apiKeys,
+    corsOrigins: config.corsOrigins,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await daemon.start();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info(
+    { url, apiKeys: config.apiKeys.length, webhooks: config.webhooks.length },
+    'listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    daemon,
+    close() {
+      closing ??= (async () => {
+        logger.info('shutting down');
+        clearInterval(pruner);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        hub.close('shutdown');
+        server.closeIdleConnections();
+        await daemon.close();
+        await closed;
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The event stream (`GET /api/events`): Server-Sent Events fanned out from the store to many
+ * clients, with replay from `Last-Event-ID`, heartbeats, and slow clients dropped rather than
+ * buffered without bound.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Snapshot } from '@jobwatch/schema';
+import type { EventFilter, Store, StoredEvent } from '../store/store.js';
+
+/** Options of {@link createEventHub}. */
+export interface EventHubOptions {
+  readonly store: Store;
+  /** Interval of `: ping` comments. @default 15_000 */
+  readonly heartbeatMs?: number;
+  /** The `retry:` hint in ms sent first. @default 3000 */
+  readonly retryMs?: number;
+  /** A client whose unsent output exceeds this many bytes is dropped. @default 1 MiB */
+  readonly maxBufferedBytes?: number;
+  /** At most this many missed events are replayed; beyond, a resync. @default 10_000 */
+  readonly replayLimit?: number;
+  /** Called when the number of clients changes. */
+  readonly onClients?: (count: number) => void;
+  /** Called when a client is dropped for not keeping up. */
+  readonly onDrop?: () => void;
+}
+
+/** The fan-out of snapshot events to event-stream clients. */
+export interface EventHub {
+  /**
+   * Serves one client on `res` until it leaves or the hub closes. Without `lastEventId` the
+   * client first receives the current snapshot of every matching job; with it, exactly the
+   * events it missed (or one `resync` and the current snapshots when they are no longer kept).
+   */
+  attach(
+    res: ServerResponse,
+    options: {
+      filter: EventFilter;
+      lastEventId?: number | undefined;
+      headers?: Record<string, string>;
+    },
+  ): Promise<void>;
+  /** Clients connected now. */
+  readonly size: number;
+  /** Sends `event: end` to every client, ends their responses and stops the heartbeat. */
+  close(reason?: string): void;
+}
+
+interface Client {
+  readonly res: ServerResponse;
+  readonly deployment: string | undefined;
+  readonly jobids: ReadonlySet<string> | undefined;
+  /** Live events that arrived while the replay was being read. */
+  pending: StoredEvent[] | undefined;
+  lastSent: number;
+}
+
+const frame = (event: StoredEvent) =>
+  `id: ${event.id}\nevent: snapshot\ndata: ${JSON.stringify(event.snapshot)}\n\n`;
+
+function matches(client: Client, snapshot: Snapshot): boolean {
+  return (
+    (!client.deployment || client.deployment === snapshot.deployment) &&
+    (!client.jobids || client.jobids.has(snapshot.jobid))
+  );
+}
+
+/** Creates the hub and subscribes it to the store's events. */
+export function createEventHub(options: EventHubOptions): EventHub {
+  const { store } = options;
+  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  const replayLimit = options.replayLimit ?? 10_000;
+  const clients = new Set<Client>();
+  let closed = false;
+
+  const changed = () => options.onClients?.(clients.size);
+
+  const drop = (client: Client) => {
+    if (!clients.delete(client)) return;
+    changed();
+    client.res.destroy();
+  };
+
+  /** Writes unless the client is too far behind, in which case it is dropped. */
+  const write = (client: Client, chunk: string) => {
+    if (client.res.writableLength > maxBuffered) {
+      options.onDrop?.();
+      drop(client);
+      return;
+    }
+    client.res.write(chunk);
+  };
+
+  const send = (client: Client, event: StoredEvent, text?: string) => {
+    if (event.id <= client.lastSent || !matches(client, event.snapshot)) return;
+    client.lastSent = event.id;
+    write(client, text ?? frame(event));
+  };
+
+  const unsubscribe = store.subscribe((event) => {
+    let text: string | undefined;
+    for (const client of clients) {
+      if (client.pending) client.pending.push(event);
+      else if (matches(client, event.snapshot)) {
+        text ??= frame(event);
+        send(client, event, text);
+      }
+    }
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const client of clients) if (!client.pending) write(client, ': ping\n\n');
+  }, options.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+
+  async function sendCurrent(client: Client, filter: EventFilter) {
+    const records = await store.list(filter);
+    const current = records
+      .filter((r) => r.snapshot !== null)
+      .sort((a, b) => a.eventId - b.eventId);
+    for (const r of current) send(client, { id: r.eventId, snapshot: r.snapshot as Snapshot });
+  }
+
+  return {
+    get size() {
+      return clients.size;
+    },
+    async attach(res, { filter, lastEventId, headers }) {
+      if (closed) {
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"SHUTTING_DOWN","message":"the daemon is shutting down"}}');
+        return;
+      }
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.socket?.setNoDelay(true);
+      const client: Client = {
+        res,
+        deployment: filter.deployment,
+        jobids: filter.jobids?.length ? new Set(filter.jobids) : undefined,
+        pending: [],
+        lastSent: 0,
+      };
+      clients.add(client);
+      changed();
+      res.on('close', () => {
+        if (clients.delete(client)) changed();
+      });
+      res.write(`retry: ${options.retryMs ?? 3000}\n\n`);
+      try {
+        if (lastEventId === undefined) {
+          await sendCurrent(client, filter);
+        } else {
+          const replay = await store.eventsSince(lastEventId, filter, replayLimit);
+          if (replay.kind === 'events') {
+            client.lastSent = lastEventId;
+            for (const event of replay.events) send(client, event);
+          } else {
+            write(client, 'event: resync\ndata: {}\n\n');
+            await sendCurrent(client, filter);
+          }
+        }
+      } catch {
+        drop(client);
+        return;
+      }
+      const pending = client.pending ?? [];
+      client.pending = undefined;
+      for (const event of pending) send(client, event);
+    },
+    close(reason = 'shutdown') {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      const end = `event: end\ndata: ${JSON.stringify({ reason })}\n\n`;
+      for (const client of clients) client.res.end(end);
+      clients.clear();
+      changed();
+    },
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * The daemon's HTTP API on `node:http`: a small router, JSON errors with stable codes,
+ * bearer keys, tickets, CORS, size-limited bodies, and the event stream.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isJobId } from '@jobwatch/schema';
+import type { Daemon } from '../daemon.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { JobRecord, JobRef, Store, WatchState } from '../store/store.js';
+import type { EventHub } from './events.js';
+import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
+
+/** Stable codes of the API's error bodies `{ "error": { "code", "message" } }`. */
+export const ApiErrorCode = {
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  BAD_REQUEST: 'BAD_REQUEST',
+  INVALID_JOB_ID: 'INVALID_JOB_ID',
+  UNKNOWN_DEPLOYMENT: 'UNKNOWN_DEPLOYMENT',
+  AMBIGUOUS_JOB: 'AMBIGUOUS_JOB',
+  JOB_NOT_WATCHED: 'JOB_NOT_WATCHED',
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+  INTERNAL: 'INTERNAL',
+} as const;
+/** One of {@link ApiErrorCode}. */
+export type ApiErrorCodeValue = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCodeValue,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Options of {@link createApiServer}. */
+export interface ApiServerOptions {
+  readonly daemon: Daemon;
+  readonly store: Store;
+  readonly hub: EventHub;
+  readonly tickets: TicketIssuer;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Accepted bearer keys; empty means no key is asked (loopback only, checked by the caller). */
+  readonly apiKeys: readonly string[];
+  readonly corsOrigins: readonly string[];
+  /** Largest request body in bytes. @default 16 KiB */
+  readonly maxBodyBytes?: number;
+}
+
+/** The public view of one job. */
+export interface JobView {
+  readonly deployment: string;
+  readonly jobid: string;
+  readonly state: WatchState;
+  readonly addedAt: number;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly snapshot: JobRecord['snapshot'];
+}
+
+const view = (r: JobRecord): JobView => ({
+  deployment: r.deployment,
+  jobid: r.jobid,
+  state: r.state,
+  addedAt: r.addedAt,
+  ...(r.error ? { error: r.error } : {}),
+  snapshot: r.snapshot,
+});
+
+const STATES: readonly WatchState[] = ['watching', 'finished', 'stopped', 'failed'];
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type))
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit)
+    throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'BAD_REQUEST', 'the body is not valid JSON');
+  }
+}
+
+function checkJobId(value: unknown): string {
+  if (!isJobId(value))
+    throw new ApiError(400, 'INVALID_JOB_ID', 'jobid: expected 1-128 letters, digits, "-" or "_"');
+  return value;
+}
+
+/** Creates the HTTP server (not listening yet). */
+export function createApiServer(options: ApiServerOptions): Server {
+  const { daemon, store, hub, tickets, metrics, logger } = options;
+  const keyCheck = options.apiKeys.length ? createKeyCheck(options.apiKeys) : () => true;
+  const limit = options.maxBodyBytes ?? 16 * 1024;
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  };
+
+  const deploymentOf = (name: string | null): string => {
+    if (name) {
+      if (!daemon.deployments.includes(name))
+        throw new ApiError(
+          404,
+          'UNKNOWN_DEPLOYMENT',
+          `no deployment named ${JSON.stringify(name.slice(0, 64))}`,
+        );
+      return name;
+    }
+    if (daemon.deployments.length === 1) return daemon.deployments[0] as string;
+    throw new ApiError(
+      400,
+      'BAD_REQUEST',
+      `deployment: name one of ${daemon.deployments.join(', ')}`,
+    );
+  };
+
+  /** Finds a job by id, in one deployment or, unqualified, in whichever single one has it. */
+  const findJob = async (jobid: string, deployment: string | null): Promise<JobRecord> => {
+    if (deployment) {
+      const record = await store.get({ deployment: deploymentOf(deployment), jobid });
+      if (!record) throw new ApiError(404, 'JOB_NOT_WATCHED', `job ${jobid} is not watched`);
+      return record;
+    }
+    const found = await store.list({ jobids: [jobid] });
+    if (found.length > 1)
+      throw new ApiError(
+        409,
+        'AMBIGUOUS_JOB',
+        `job ${jobid} exists in several deployments; add ?deployment=`,
+      );
+    if (!found[0]) throw new ApiError(404, 'JOB_NOT_WATCHED', `job ${jobid} is not watched`);
+    return found[0];
+  };
+
+  async function api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    cors: Record<string, string>,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    const parts = url.pathname.split('/').filter(Boolean).slice(1); // after "api"
+    const q = url.searchParams;
+
+    if (parts[0] === 'events' && parts.length === 1) {
+      if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
+      const ticket = q.get('ticket');
+      if (!keyCheck(req.headers.authorization) && !(ticket && tickets.verify(ticket))) {
+        throw new ApiError(
+          401,
+          'UNAUTHORIZED',
+          'send Authorization: Bearer <key>, or ?ticket= from POST /api/tickets',
+        );
+      }
+      const deployment = q.get('deployment');
+      if (deployment) deploymentOf(deployment);
+      const jobids = q.getAll('jobid').map(checkJobId);
+      const rawLast = req.headers['last-event-id'] ?? q.get('lastEventId') ?? undefined;
+      const lastEventId = rawLast === undefined || rawLast === '' ? undefined : Number(rawLast);
+      if (lastEventId !== undefined && (!Number.isSafeInteger(lastEventId) || lastEventId < 0)) {
+        throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID: expected a non-negative integer');
+      }
+      await hub.attach(res, {
+        filter: { deployment: deployment ?? undefined, jobids },
+        lastEventId,
+        headers: cors,
+      });
+      return;
+    }
+
+    if (!keyCheck(req.headers.authorization))
+      throw new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <key>');
+
+    if (parts[0] === 'tickets' && parts.length === 1) {
+      if (method !== 'POST') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use POST');
+      return send(res, 201, tickets.issue(), cors);
+    }
+
+    if (parts[0] === 'deployments' && parts.length === 1) {
+      if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
+      return send(res, 200, { deployments: daemon.deployments.map((name) => ({ name })) }, cors);
+    }
+
+    // /api/jobs[/:jobid] and /api/deployments/:name/jobs[/:jobid]
+    let deployment: string | null = q.get('deployment');
+    let rest = parts;
+    if (parts[0] === 'deployments' && parts[2] === 'jobs') {
+      deployment = deploymentOf(decodeURIComponent(parts[1] ?? ''));
+      rest = parts.slice(2);
+    }
+    if (rest[0] !== 'jobs' || rest.length > 2)
+      throw new ApiError(404, 'NOT_FOUND', `no route ${url.pathname}`);
+    const jobidPart = rest[1] === undefined ? undefined : checkJobId(decodeURIComponent(rest[1]));
+
+    if (jobidPart === undefined) {
+      if (method === 'GET') {
+        const state = q.get('state');
+        if (state && !STATES.includes(state as WatchState))
+          throw new ApiError(400, 'BAD_REQUEST', `state: expected one of ${STATES.join(', ')}`);
+        if (deployment) deploymentOf(deployment);
+        const records = await store.list({
+          deployment: deployment ?? undefined,
+          ...(state ? { state: state as WatchState } : {}),
+        });
+        return send(res, 200, { jobs: records.map(view) }, cors);
+      }
+      if (method === 'POST') {
+        const body = await readJson(req, limit);
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new ApiError(400, 'BAD_REQUEST', 'expected {"jobid": "...", "deployment"?: "..."}');
+        const { jobid, deployment: bodyDeployment } = body as {
+          jobid?: unknown;
+          deployment?: unknown;
+        };
+        if (bodyDeployment !== undefined && typeof bodyDeployment !== 'string')
+          throw new ApiError(400, 'BAD_REQUEST', 'deployment: expected a string');
+        const ref: JobRef = {
+          deployment: deploymentOf(bodyDeployment ?? deployment),
+          jobid: checkJobId(jobid),
+        };
+        const result = await daemon.watch(ref);
+        if ('refused' in result) {
+          throw result.refused === 'SHUTTING_DOWN'
+            ? new ApiError(503, 'SHUTTING_DOWN', 'the daemon is shutting down')
+            : new ApiError(404, 'UNKNOWN_DEPLOYMENT', `no deployment named ${ref.deployment}`);
+        }
+        return send(res, result.created ? 201 : 200, view(result.record), cors);
+      }
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
+    }
+
+    if (method === 'GET') return send(res, 200, view(await findJob(jobidPart, deployment)), cors);
+    if (method === 'DELETE') {
+      const record = await findJob(jobidPart, deployment);
+      await daemon.unwatch(record);
+      return send(res, 200, view((await store.get(record)) ?? record), cors);
+    }
+    throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET or DELETE');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://daemon');
+    const path = url.pathname;
+    if (path === '/livez') return send(res, 200, { status: 'ok' });
+    if (path === '/readyz')
+      return daemon.ready()
+        ? send(res, 200, { status: 'ready' })
+        : send(res, 503, { status: 'not ready' });
+    if (path === '/metrics') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (path !== '/api' && !path.startsWith('/api/'))
+      throw new ApiError(404, 'NOT_FOUND', `no route ${path.slice(0, 100)}`);
+    const origin = req.headers.origin;
+    const cors = corsHeaders(options.corsOrigins, origin);
+    if (!cors.allowed) {
+      res.setHeader('vary', 'Origin');
+      throw new ApiError(403, 'FORBIDDEN_ORIGIN', 'this origin is not allowed');
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors.headers).end();
+      return;
+    }
+    for (const [k, v] of Object.entries(cors.headers)) res.setHeader(k, v);
+    await api(req, res, url, cors.headers);
+  }
+
+  return createServer(
+    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const known = error instanceof ApiError;
+        if (!known)
+          logger.error(
+            { err: error, method: req.method, path: req.url?.split('?')[0] },
+            'request failed',
+          );
+        const status = known ? error.status : 500;
+        const code = known ? error.code : 'INTERNAL';
+        const message = known ? error.message : 'internal error';
+        if (status === 413) res.setHeader('connection', 'close');
+        send(res, status, { error: { code, message } });
+      });
+    },
+  );
+}

@@ -1,0 +1,334 @@
+/**
+ * The embedded {@link Store}: one SQLite file in WAL mode (through `libsql`, which ships
+ * prebuilt binaries), and in-process fan-out.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Snapshot, visiblyDiffers } from '@jobwatch/schema';
+import Database from 'libsql';
+import type {
+  Delivery,
+  EventFilter,
+  JobRecord,
+  JobRef,
+  NewDelivery,
+  ReplayResult,
+  Store,
+  StoredEvent,
+  WatchState,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  deployment TEXT NOT NULL,
+  jobid TEXT NOT NULL,
+  state TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  snapshot TEXT,
+  event_id INTEGER NOT NULL DEFAULT 0,
+  error_code TEXT,
+  error_message TEXT,
+  PRIMARY KEY (deployment, jobid)
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  deployment TEXT NOT NULL,
+  jobid TEXT NOT NULL,
+  snapshot TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  body TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  UNIQUE (message_id, endpoint)
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
+CREATE TABLE IF NOT EXISTS disabled_endpoints (endpoint TEXT PRIMARY KEY, at INTEGER NOT NULL);
+`;
+
+interface JobRow {
+  deployment: string;
+  jobid: string;
+  state: WatchState;
+  added_at: number;
+  snapshot: string | null;
+  event_id: number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+interface EventRow {
+  id: number;
+  snapshot: string;
+}
+
+interface OutboxRow {
+  seq: number;
+  message_id: string;
+  endpoint: string;
+  body: string;
+  attempts: number;
+  created_at: number;
+  due_at: number;
+}
+
+function toRecord(row: JobRow): JobRecord {
+  return {
+    deployment: row.deployment,
+    jobid: row.jobid,
+    state: row.state,
+    addedAt: row.added_at,
+    snapshot: row.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null,
+    eventId: row.event_id,
+    ...(row.error_code
+      ? { error: { code: row.error_code, message: row.error_message ?? '' } }
+      : {}),
+  };
+}
+
+function where(
+  filter: EventFilter & { state?: WatchState | undefined },
+  params: unknown[],
+): string {
+  const clauses: string[] = [];
+  if (filter.deployment) {
+    clauses.push('deployment = ?');
+    params.push(filter.deployment);
+  }
+  if (filter.jobids?.length) {
+    clauses.push(`jobid IN (${filter.jobids.map(() => '?').join(',')})`);
+    params.push(...filter.jobids);
+  }
+  if (filter.state) {
+    clauses.push('state = ?');
+    params.push(filter.state);
+  }
+  return clauses.length ? ` AND ${clauses.join(' AND ')}` : '';
+}
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Directory of the database file `jobwatch.db`; created when missing. `:memory:` for a throwaway store. */
+  readonly dataDir: string;
+  /** Clock seam. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Opens (creating when needed) the SQLite store in `dataDir`.
+ *
+ * Writes use `synchronous = NORMAL` in WAL mode: a committed transaction survives a crash
+ * of the process (`kill -9`); a power cut may lose the last moments, never corrupt the file.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const now = options.now ?? Date.now;
+  let file = ':memory:';
+  if (options.dataDir !== ':memory:') {
+    mkdirSync(options.dataDir, { recursive: true });
+    file = join(options.dataDir, 'jobwatch.db');
+  }
+  const db = new Database(file);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  db.exec(SCHEMA);
+
+  const q = {
+    getJob: db.prepare('SELECT * FROM jobs WHERE deployment = ? AND jobid = ?'),
+    insertJob: db.prepare(
+      "INSERT INTO jobs (deployment, jobid, state, added_at) VALUES (?, ?, 'watching', ?) " +
+        "ON CONFLICT (deployment, jobid) DO UPDATE SET state = 'watching', error_code = NULL, error_message = NULL",
+    ),
+    setState: db.prepare(
+      'UPDATE jobs SET state = ?, error_code = ?, error_message = ? WHERE deployment = ? AND jobid = ?',
+    ),
+    insertEvent: db.prepare(
+      'INSERT INTO events (at, deployment, jobid, snapshot) VALUES (?, ?, ?, ?)',
+    ),
+    upsertSnapshot: db.prepare(
+      'INSERT INTO jobs (deployment, jobid, state, added_at, snapshot, event_id) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (deployment, jobid) DO UPDATE SET snapshot = excluded.snapshot, event_id = excluded.event_id, ' +
+        "state = CASE WHEN excluded.state = 'finished' AND jobs.state = 'watching' THEN 'finished' ELSE jobs.state END",
+    ),
+    insertDelivery: db.prepare(
+      'INSERT OR IGNORE INTO outbox (message_id, endpoint, body, created_at, due_at) ' +
+        'SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM disabled_endpoints WHERE endpoint = ?)',
+    ),
+    lastId: db.prepare(
+      "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS id",
+    ),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)',
+    ),
+    pruneCutoff: db.prepare(
+      'SELECT MAX(id) AS id FROM events WHERE at < ? OR id <= (SELECT MAX(id) FROM events) - ?',
+    ),
+    pruneEvents: db.prepare('DELETE FROM events WHERE id <= ?'),
+    due: db.prepare(
+      'SELECT * FROM outbox WHERE due_at <= ? AND endpoint NOT IN (SELECT endpoint FROM disabled_endpoints) ORDER BY due_at, seq LIMIT ?',
+    ),
+    nextDue: db.prepare('SELECT MIN(due_at) AS due FROM outbox'),
+    removeDelivery: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+    retryDelivery: db.prepare('UPDATE outbox SET due_at = ?, attempts = ? WHERE seq = ?'),
+    disable: db.prepare('INSERT OR IGNORE INTO disabled_endpoints (endpoint, at) VALUES (?, ?)'),
+    dropEndpoint: db.prepare('DELETE FROM outbox WHERE endpoint = ?'),
+    isDisabled: db.prepare('SELECT 1 AS yes FROM disabled_endpoints WHERE endpoint = ?'),
+  };
+
+  const listeners = new Set<(event: StoredEvent) => void>();
+  let closed = false;
+
+  const record = db.transaction(
+    (snapshot: Snapshot, deliveries: (previous: Snapshot | null) => readonly NewDelivery[]) => {
+      const row = q.getJob.get(snapshot.deployment, snapshot.jobid) as JobRow | undefined;
+      const previous = row?.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null;
+      if (previous && !visiblyDiffers(previous, snapshot)) {
+        if (snapshot.terminal && row?.state === 'watching')
+          q.setState.run('finished', null, null, snapshot.deployment, snapshot.jobid);
+        return undefined;
+      }
+      const at = now();
+      const json = JSON.stringify(snapshot);
+      const id = Number(
+        q.insertEvent.run(at, snapshot.deployment, snapshot.jobid, json).lastInsertRowid,
+      );
+      q.upsertSnapshot.run(
+        snapshot.deployment,
+        snapshot.jobid,
+        snapshot.terminal ? 'finished' : 'watching',
+        at,
+        json,
+        id,
+      );
+      for (const d of deliveries(previous))
+        q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
+      return { id, snapshot };
+    },
+  );
+
+  const prune = db.transaction((olderThan: number, maxEvents: number) => {
+    const cutoff = (q.pruneCutoff.get(olderThan, maxEvents) as { id: number | null }).id;
+    if (!cutoff) return 0;
+    q.setMeta.run('pruned_through', cutoff);
+    return Number(q.pruneEvents.run(cutoff).changes);
+  });
+
+  const guard = () => {
+    if (closed) throw new Error('store is closed');
+  };
+
+  return {
+    async watch(ref, at) {
+      guard();
+      const before = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
+      q.insertJob.run(ref.deployment, ref.jobid, at);
+      return before?.state !== 'watching';
+    },
+    async setState(ref, state, error) {
+      guard();
+      const r = q.setState.run(
+        state,
+        error?.code ?? null,
+        error?.message ?? null,
+        ref.deployment,
+        ref.jobid,
+      );
+      return r.changes > 0;
+    },
+    async get(ref: JobRef) {
+      guard();
+      const row = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async list(filter = {}) {
+      guard();
+      const params: unknown[] = [];
+      const sql = `SELECT * FROM jobs WHERE 1 = 1${where(filter, params)} ORDER BY added_at, deployment, jobid`;
+      return (db.prepare(sql).all(...params) as JobRow[]).map(toRecord);
+    },
+    async recordSnapshot(snapshot, deliveries) {
+      guard();
+      const event = record(snapshot, deliveries) as StoredEvent | undefined;
+      if (event) for (const listener of listeners) listener(event);
+      return event;
+    },
+    async eventsSince(afterId, filter, limit) {
+      guard();
+      const prunedThrough =
+        (q.getMeta.get('pruned_through') as { value: number } | undefined)?.value ?? 0;
+      const last = (q.lastId.get() as { id: number }).id;
+      if (afterId < prunedThrough || afterId > last)
+        return { kind: 'resync' } satisfies ReplayResult;
+      const params: unknown[] = [afterId];
+      const sql = `SELECT id, snapshot FROM events WHERE id > ?${where(filter, params)} ORDER BY id LIMIT ?`;
+      params.push(limit + 1);
+      const rows = db.prepare(sql).all(...params) as EventRow[];
+      if (rows.length > limit) return { kind: 'resync' };
+      return {
+        kind: 'events',
+        events: rows.map((r) => ({ id: r.id, snapshot: JSON.parse(r.snapshot) as Snapshot })),
+      };
+    },
+    async lastEventId() {
+      guard();
+      return (q.lastId.get() as { id: number }).id;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async prune({ olderThan, maxEvents }) {
+      guard();
+      return prune(olderThan, maxEvents) as number;
+    },
+    async dueDeliveries(at, limit) {
+      guard();
+      return (q.due.all(at, limit) as OutboxRow[]).map(
+        (r): Delivery => ({
+          seq: r.seq,
+          messageId: r.message_id,
+          endpoint: r.endpoint,
+          body: r.body,
+          attempts: r.attempts,
+          createdAt: r.created_at,
+          dueAt: r.due_at,
+        }),
+      );
+    },
+    async nextDueAt() {
+      guard();
+      return (q.nextDue.get() as { due: number | null }).due ?? undefined;
+    },
+    async removeDelivery(seq) {
+      guard();
+      q.removeDelivery.run(seq);
+    },
+    async retryDelivery(seq, dueAt, attempts) {
+      guard();
+      q.retryDelivery.run(dueAt, attempts, seq);
+    },
+    async disableEndpoint(endpoint) {
+      guard();
+      db.transaction(() => {
+        q.disable.run(endpoint, now());
+        q.dropEndpoint.run(endpoint);
+      })();
+    },
+    async isEndpointDisabled(endpoint) {
+      guard();
+      return q.isDisabled.get(endpoint) !== undefined;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The daemon's storage and event fan-out, behind one small interface.
+ *
+ * Everything the daemon remembers — which jobs it watches, the last snapshot of each, the
+ * event log behind the event stream's ids, and the webhook outbox — goes through {@link Store}.
+ * The embedded default is SQLite ({@link openSqliteStore}). When one machine is not enough,
+ * a Redis implementation can replace it without touching the rest: the contract below is
+ * written so that several daemons may share one store.
+ */
+import type { Snapshot } from '@jobwatch/schema';
+
+/** Names a job across deployments. */
+export interface JobRef {
+  readonly deployment: string;
+  readonly jobid: string;
+}
+
+/** Where a watch stands. `watching` resumes after a restart; the others do not. */
+export type WatchState = 'watching' | 'finished' | 'stopped' | 'failed';
+
+/** A job the daemon watches or has watched, with its last snapshot. */
+export interface JobRecord extends JobRef {
+  readonly state: WatchState;
+  /** Epoch ms when watching began. */
+  readonly addedAt: number;
+  /** The last stored snapshot, `null` before the first one. */
+  readonly snapshot: Snapshot | null;
+  /** Id of the event that carried {@link snapshot}, `0` before any. */
+  readonly eventId: number;
+  /** Why watching failed (state `failed`): a stable code and a one-line message. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** One entry of the event log: a visible snapshot change, with its monotonic id. */
+export interface StoredEvent {
+  /** Strictly increasing across the whole store (shared by all daemons using it). */
+  readonly id: number;
+  readonly snapshot: Snapshot;
+}
+
+/** Which events a reader wants. An empty or missing list means all. */
+export interface EventFilter {
+  readonly deployment?: string | undefined;
+  readonly jobids?: readonly string[] | undefined;
+}
+
+/** A webhook delivery waiting in the outbox. */
+export interface Delivery {
+  /** Outbox row id (internal). */
+  readonly seq: number;
+  /** The Standard Webhooks message id: stable per (job, transition), for receivers to deduplicate on. */
+  readonly messageId: string;
+  /** The endpoint URL. */
+  readonly endpoint: string;
+  /** The exact JSON body to sign and send. */
+  readonly body: string;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+  /** Epoch ms when the delivery was queued; retries stop a configured time after it. */
+  readonly createdAt: number;
+  /** Epoch ms when the next attempt is due. */
+  readonly dueAt: number;
+}
+
+/** A delivery to queue along with the event that caused it. */
+export interface NewDelivery {
+  readonly messageId: string;
+  readonly endpoint: string;
+  readonly body: string;
+}
+
+/** What {@link Store.eventsSince} found. */
+export type ReplayResult =
+  /** Every event after the given id, oldest first (filtered). */
+  | { readonly kind: 'events'; readonly events: readonly StoredEvent[] }
+  /** Some events after the given id are gone (retention) or the id is unknown: send a resync. */
+  | { readonly kind: 'resync' };
+
+/**
+ * Storage and fan-out for the daemon.
+ *
+ * Contract, for every implementation:
+ * - **Write before acknowledge.** Every method resolves only once its change is durable; the
+ *   daemon answers an HTTP request or moves on only after that.
+ * - **Atomic transitions.** {@link recordSnapshot} compares with the last stored snapshot,
+ *   and when the change is visible stores the snapshot, appends the event and queues the
+ *   deliveries in one step. Re-recording the same state after a restart is a no-op, so a
+ *   resumed watch never duplicates an event and a terminal transition is never lost.
+ * - **Monotonic ids.** Event ids strictly increase across the store, also when several
+ *   daemons share it (SQLite: `AUTOINCREMENT`; Redis: `INCR` or stream ids).
+ * - **Fan-out.** {@link subscribe} delivers every event appended by any writer of this store
+ *   (SQLite: this process; Redis: pub/sub), in id order, after it is durable.
+ */
+export interface Store {
+  /** Starts watching (or re-watching) a job. Resolves `true` when it was not being watched. */
+  watch(ref: JobRef, now: number): Promise<boolean>;
+  /** Marks a watch `stopped`, `finished` or `failed`. Resolves `false` when the job is unknown. */
+  setState(
+    ref: JobRef,
+    state: Exclude<WatchState, 'watching'>,
+    error?: { code: string; message: string },
+  ): Promise<boolean>;
+  /** One job, or `undefined`. */
+  get(ref: JobRef): Promise<JobRecord | undefined>;
+  /** Every job known, filtered; `state` narrows to one state. */
+  list(filter?: EventFilter & { readonly state?: WatchState }): Promise<JobRecord[]>;
+  /**
+   * Records a snapshot when it differs visibly from the stored one (see `visiblyDiffers`),
+   * appending an event and queuing `deliveries` (computed from the previous snapshot) atomically.
+   * Resolves the new event, or `undefined` when nothing visible changed.
+   */
+  recordSnapshot(
+    snapshot: Snapshot,
+    deliveries: (previous: Snapshot | null) => readonly NewDelivery[],
+  ): Promise<StoredEvent | undefined>;
+  /** Events after `afterId`, filtered; `resync` when some of them are no longer kept. */
+  eventsSince(afterId: number, filter: EventFilter, limit: number): Promise<ReplayResult>;
+  /** The id of the newest event, `0` when none. */
+  lastEventId(): Promise<number>;
+  /** Receives every event appended from now on. Returns the unsubscribe function. */
+  subscribe(listener: (event: StoredEvent) => void): () => void;
+  /** Deletes events older than `olderThan` and beyond the newest `maxEvents`. */
+  prune(options: { readonly olderThan: number; readonly maxEvents: number }): Promise<number>;
+  /** Deliveries due at `now`, oldest first, skipping disabled endpoints. */
+  dueDeliveries(now: number, limit: number): Promise<Delivery[]>;
+  /** Epoch ms of the earliest pending delivery, `undefined` when the outbox is empty. */
+  nextDueAt(): Promise<number | undefined>;
+  /** Removes a delivery (delivered, or given up). */
+  removeDelivery(seq: number): Promise<void>;
+  /** Schedules another attempt. */
+  retryDelivery(seq: number, dueAt: number, attempts: number): Promise<void>;
+  /** Disables an endpoint for good (it answered 410) and drops its pending deliveries. */
+  disableEndpoint(endpoint: string): Promise<void>;
+  /** Whether an endpoint is disabled. */
+  isEndpointDisabled(endpoint: string): Promise<boolean>;
+  /** Flushes and closes. */
+  close(): Promise<void>;
+}
