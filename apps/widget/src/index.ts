@@ -1,0 +1,31 @@
+/**
+ * `@jobwatch/widget`: custom elements that show ArcGIS Enterprise admin jobs live. Importing
+ * this module defines nothing; import `@jobwatch/widget/define` (or call
+ * {@link defineElements}) to register the elements.
+ *
+ * @packageDocumentation
+ */
+export {
+  SnapshotController,
+  type SnapshotControllerOptions,
+  type SnapshotEvent,
+  type SnapshotSource,
+} from './controller.js';
+export { describeError, JobwatchJob, STATUS_PARTS } from './job-element.js';
+export { JobFilter, type JobFilterValue, JobwatchJobs, matchesFilter } from './jobs-element.js';
+export { JobwatchLiveElement } from './live-element.js';
+export { catalogs, de, en, fill, inheritedLang, type Messages, messagesFor } from './messages.js';
+export type { SourceRequest, TicketProvider, TokenProvider } from './sources.js';
+export { sourceFor } from './sources.js';
+export { JobwatchStatus, type Theme } from './status-element.js';
+export {
+  describeSnapshot,
+  formatDuration,
+  formatTime,
+  type JobView,
+  type StageView,
+  statusLabel,
+  Tone,
+  type ToneValue,
+  toneOf,
+} from './view.js';

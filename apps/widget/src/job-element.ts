@@ -1,0 +1,101 @@
+import { css, html, nothing, type PropertyValues } from 'lit';
+import { JobwatchLiveElement } from './live-element.js';
+import { fill, inheritedLang, messagesFor } from './messages.js';
+import type { SourceRequest } from './sources.js';
+import { themeStyles } from './styles.js';
+
+/** Parts of `<jobwatch-status>` that `<jobwatch-job>` and `<jobwatch-jobs>` pass through. */
+export const STATUS_PARTS =
+  'card, header, status, icon, time, stale, operation, details, result, messages, trouble';
+
+/**
+ * `<jobwatch-job job-id="…">`: one job, live. Follows the daemon's event stream (`daemon`
+ * plus `ticketProvider`), the admin API directly (`admin-url` plus `tokenProvider`), or any
+ * `Observable<Snapshot>` in `source`, and shows the job with `<jobwatch-status>`.
+ *
+ * It holds no pacing or retry logic; the source does.
+ *
+ * @example
+ * ```html
+ * <jobwatch-job daemon="https://jobs.example.com" job-id="j2bcbcd49-83a4-4cc1-a034-40e4a266e96d"></jobwatch-job>
+ * <script type="module">
+ *   document.querySelector('jobwatch-job').ticketProvider = () =>
+ *     fetch('/jobwatch-ticket', { method: 'POST' }).then((r) => r.json()).then((t) => t.ticket);
+ * </script>
+ * ```
+ *
+ * @customElement jobwatch-job
+ * @fires jobwatch-change - a new snapshot arrived (detail: the snapshot)
+ * @fires jobwatch-end - the job ended (detail: the terminal snapshot)
+ * @csspart card - the outer box (and every part of `<jobwatch-status>`)
+ * @csspart error - why watching stopped, when the source failed
+ */
+export class JobwatchJob extends JobwatchLiveElement {
+  static override properties = {
+    ...JobwatchLiveElement.properties,
+    jobId: { attribute: 'job-id' },
+    compact: { type: Boolean, reflect: true },
+    status: { reflect: true },
+  };
+
+  static override styles = [
+    themeStyles,
+    css`
+      .error {
+        margin: var(--_gap) 0 0;
+        color: var(--_failure);
+      }
+    `,
+  ];
+
+  /** The job to show. */
+  declare jobId: string | undefined;
+  /** One line: status, operation and time only. */
+  declare compact: boolean;
+  /** Reflected: the job's status verbatim, `pending` before the first. */
+  declare status: string | undefined;
+
+  constructor() {
+    super();
+    this.compact = false;
+  }
+
+  protected override request(): Pick<SourceRequest, 'jobid'> | undefined {
+    return this.jobId ? { jobid: this.jobId } : undefined;
+  }
+
+  protected override sourceChanged(changed: PropertyValues<this>): boolean {
+    return changed.has('jobId') || super.sourceChanged(changed);
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
+    const latest = this.snapshots.latest;
+    this.status = latest ? (latest.status ?? 'pending') : undefined;
+  }
+
+  protected override render() {
+    const error = this.snapshots.error;
+    const m = messagesFor(inheritedLang(this), this.messages);
+    return html`<jobwatch-status
+        exportparts=${STATUS_PARTS}
+        .snapshot=${this.snapshots.latest}
+        .messages=${this.messages}
+        theme=${this.theme ?? nothing}
+        ?compact=${this.compact}
+      ></jobwatch-status>
+      ${error ? html`<p part="error" class="error" role="alert">${fill(m.sourceError, { message: describeError(error) })}</p>` : nothing}`;
+  }
+}
+
+/** One line for people out of whatever a source failed with. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : 'unknown error';
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'jobwatch-job': JobwatchJob;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * What a person sees of a snapshot, computed without a DOM: status label and tone, times,
+ * the operation, the result and the trouble. The elements only lay this out.
+ */
+import { type OperationInfo, parseOperationUri, type Snapshot } from '@jobwatch/schema';
+import { fill, type Messages } from './messages.js';
+
+/**
+ * The visual family of a status. Colour follows it, and so do the icon and the text, so
+ * colour is never the only signal.
+ */
+export const Tone = {
+  PENDING: 'pending',
+  RUNNING: 'running',
+  SUCCESS: 'success',
+  FAILURE: 'failure',
+  CANCELLED: 'cancelled',
+  WARNING: 'warning',
+  UNKNOWN: 'unknown',
+} as const;
+/** One of {@link Tone}. */
+export type ToneValue = (typeof Tone)[keyof typeof Tone];
+
+/** One stage of a backup, ready to show. */
+export interface StageView {
+  readonly name: string;
+  readonly state: string;
+  readonly duration: string;
+}
+
+/** Everything {@link describeSnapshot} reads from a snapshot. */
+export interface JobView {
+  readonly jobid: string;
+  /** The server's status verbatim, or `pending` before the first body. */
+  readonly status: string;
+  /** The status in words, in the element's language. */
+  readonly label: string;
+  readonly tone: ToneValue;
+  readonly terminal: boolean;
+  /** Milliseconds since the job started (while it runs), or its final duration. `null` when unknown. */
+  readonly elapsedMs: number | null;
+  readonly operation: OperationInfo | null;
+  /** The operation's name in words (`Edit`), or the verbatim last word of its URI. */
+  readonly operationLabel: string;
+  readonly username: string | null;
+  /** Epoch ms. */
+  readonly startedAt: number | null;
+  /** Epoch ms; `null` until the job ends. */
+  readonly endedAt: number | null;
+  /** The edited or started service's name and configured state, from `result.service`. */
+  readonly resultService: { readonly name: string; readonly state: string } | null;
+  readonly stages: readonly StageView[];
+  /** Messages of a job that did not succeed. */
+  readonly messages: readonly string[];
+  readonly stale: boolean;
+  /** The stale marker's text, when stale. */
+  readonly trouble: string | null;
+}
+
+const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
+  edit: 'opEdit',
+  start: 'opStart',
+  stop: 'opStop',
+  deleteServices: 'opDeleteServices',
+  create: 'opCreate',
+};
+
+/** The tone of a snapshot, from the status meaning `@jobwatch/schema` derived for it. */
+export function toneOf(snapshot: Pick<Snapshot, 'status' | 'kind' | 'outcome'>): ToneValue {
+  switch (snapshot.outcome) {
+    case 'succeeded':
+      return Tone.SUCCESS;
+    case 'failed':
+      return Tone.FAILURE;
+    case 'cancelled':
+      return Tone.CANCELLED;
+    case 'none':
+      break;
+  }
+  switch (snapshot.kind) {
+    case 'pending':
+      return Tone.PENDING;
+    case 'unknown':
+      return Tone.UNKNOWN;
+    case 'terminal':
+    case 'passing':
+      break;
+  }
+  switch (snapshot.status) {
+    case 'SUBMITTED':
+      return Tone.PENDING;
+    case 'UNAVAILABLE':
+    case 'CANCELLING':
+      return Tone.WARNING;
+    default:
+      return Tone.RUNNING;
+  }
+}
+
+/** The status in words: a known status's label, or the unknown one verbatim. */
+export function statusLabel(status: string | null, messages: Messages): string {
+  if (status === null) return messages.statusPending;
+  if (Object.hasOwn(messages, status) && /^[A-Z ]+$/.test(status)) {
+    const label = messages[status as keyof Messages];
+    if (typeof label === 'string') return label;
+  }
+  return fill(messages.statusUnknown, { status });
+}
+
+const positive = (n: number | undefined | null): number | null =>
+  typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : null;
+
+/**
+ * Reads a snapshot for display at time `now` (epoch ms).
+ *
+ * The elapsed time of a running job is the larger of "now minus its start" and "its last
+ * update minus its start", so a server clock ahead of the page's never shows a negative or
+ * frozen time.
+ */
+export function describeSnapshot(snapshot: Snapshot, now: number, messages: Messages): JobView {
+  const job = snapshot.job;
+  const startedAt = positive(job?.starttime);
+  const endedAt = snapshot.terminal ? positive(job?.endtime) : null;
+  let elapsedMs: number | null = null;
+  if (startedAt !== null) {
+    if (endedAt !== null) elapsedMs = Math.max(0, endedAt - startedAt);
+    else if (!snapshot.terminal)
+      elapsedMs = Math.max(0, now - startedAt, (positive(job?.updatedtime) ?? 0) - startedAt);
+    else elapsedMs = Math.max(0, (positive(job?.updatedtime) ?? startedAt) - startedAt);
+  }
+  const operation = job ? parseOperationUri(job.operationURI) : null;
+  const opKey = operation ? OPERATION_KEYS[operation.operation] : undefined;
+  const operationLabel = opKey ? messages[opKey] : (operation?.operation ?? '');
+  const service = job?.result?.service;
+  const serviceName = typeof service?.serviceName === 'string' ? service.serviceName : undefined;
+  const state = typeof service?.configuredState === 'string' ? service.configuredState : undefined;
+  const stages = (job?.result?.stages ?? []).map((s) => ({
+    name: s.name,
+    state: s.state,
+    duration: typeof s.duration === 'number' ? `${s.duration} ms` : (s.duration ?? ''),
+  }));
+  const failed = snapshot.outcome === 'failed' || snapshot.outcome === 'cancelled';
+  const trouble = snapshot.stale
+    ? fill(messages.staleDetail, {
+        message: snapshot.trouble?.message ?? '',
+        attempts: snapshot.trouble?.attempts ?? 1,
+      })
+    : null;
+  return {
+    jobid: snapshot.jobid,
+    status: snapshot.status ?? 'pending',
+    label: statusLabel(snapshot.status, messages),
+    tone: toneOf(snapshot),
+    terminal: snapshot.terminal,
+    elapsedMs,
+    operation,
+    operationLabel,
+    username: job?.username || null,
+    startedAt,
+    endedAt,
+    resultService: serviceName ? { name: serviceName, state: state ?? '' } : null,
+    stages,
+    messages: failed || (job?.messages?.length ?? 0) > 0 ? (job?.messages ?? []) : [],
+    stale: snapshot.stale,
+    trouble,
+  };
+}
+
+const durationFormats = new Map<string, Intl.NumberFormat[]>();
+
+/**
+ * A duration in the page's language, largest two units: `2h 5m`, `3m 7s`, `12s`
+ * (`2 Std. 5 Min.` in German).
+ */
+export function formatDuration(ms: number, lang: string): string {
+  let formats = durationFormats.get(lang);
+  if (!formats) {
+    formats = (['hour', 'minute', 'second'] as const).map(
+      (unit) =>
+        new Intl.NumberFormat(safeLang(lang), { style: 'unit', unit, unitDisplay: 'narrow' }),
+    );
+    durationFormats.set(lang, formats);
+  }
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const parts = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const first = parts.findIndex((n) => n > 0);
+  if (first < 0) return formats[2]!.format(0);
+  return parts
+    .slice(first, first + 2)
+    .map((n, i) => ({ n, f: formats[first + i]! }))
+    .filter(({ n }, i) => i === 0 || n > 0)
+    .map(({ n, f }) => f.format(n))
+    .join(' ');
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A moment in the page's language and time zone: `28 Nov 2026, 14:05:09`. */
+export function formatTime(epochMs: number, lang: string): string {
+  let format = dateFormats.get(lang);
+  if (!format) {
+    format = new Intl.DateTimeFormat(safeLang(lang), { dateStyle: 'medium', timeStyle: 'medium' });
+    dateFormats.set(lang, format);
+  }
+  return format.format(epochMs);
+}
+
+/** A language tag `Intl` accepts: the given one when valid, else `en`. */
+function safeLang(lang: string): string {
+  try {
+    return Intl.getCanonicalLocales(lang)[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Test harness: a real Chromium (Debian's, driven by playwright-core) and a small local
+ * HTTP server for the built single-file bundle and test pages.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const dist = new URL('../dist/', import.meta.url);
+
+/** Chromium flags that keep it offline and quiet on this machine. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A browser with a fresh profile; `close()` removes the profile. */
+export interface TestBrowser {
+  readonly context: BrowserContext;
+  /** A new page that fails the test on any uncaught page error. */
+  page(): Promise<Page>;
+  /** Uncaught errors and console errors seen on any page. */
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with a fresh `--user-data-dir`. */
+export async function launchBrowser(): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'jobwatch-widget-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+  const errors: string[] = [];
+  return {
+    context,
+    errors,
+    async page() {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+      });
+      return page;
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A route of the test server: a fixed page, or a handler. */
+export type Route = string | ((req: IncomingMessage, res: ServerResponse) => void | Promise<void>);
+
+/** A local server for the bundle (`/jobwatch-widget.js`) and test pages. */
+export interface PageServer {
+  readonly url: string;
+  /** Adds or replaces a route (`/path` → HTML, or a handler). */
+  route(path: string, route: Route): void;
+  /** Every path requested, in order. */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a page server on a free loopback port. */
+export async function startPageServer(routes: Record<string, Route> = {}): Promise<PageServer> {
+  const table = new Map<string, Route>(Object.entries(routes));
+  const requests: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    requests.push(path);
+    const prefix = [...table.keys()].find(
+      (p) => p.endsWith('*') && path.startsWith(p.slice(0, -1)),
+    );
+    const route = table.get(path) ?? (prefix ? table.get(prefix) : undefined);
+    try {
+      if (typeof route === 'function') return await route(req, res);
+      if (typeof route === 'string') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return void res.end(route);
+      }
+      if (path === '/jobwatch-widget.js' || path === '/jobwatch-widget.js.map') {
+        const body = readFileSync(new URL(`.${path}`, dist));
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+        return void res.end(body);
+      }
+      if (path === '/favicon.ico') return void res.writeHead(204).end();
+      res.writeHead(404).end();
+    } catch (error) {
+      res.writeHead(500).end(String(error));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    route: (path, route) => void table.set(path, route),
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A plain page that loads the single-file bundle; `body` goes into `<body>`. */
+export function bundlePage(body = '', lang = 'en'): string {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>jobwatch test</title>
+<script type="module" src="/jobwatch-widget.js"></script></head><body>${body}</body></html>`;
+}
+
+const T0 = Date.UTC(2026, 10, 28, 14, 0, 0);
+
+/** A snapshot of a job with `status`, with the job body fields the widget reads. */
+export function snapshotOf(
+  status: string | null,
+  job: Record<string, unknown> = {},
+  extra: {
+    stale?: boolean;
+    trouble?: Snapshot['trouble'];
+    jobid?: string;
+    lastChanged?: number;
+  } = {},
+): Snapshot {
+  const jobid = extra.jobid ?? 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d';
+  const terminal =
+    status === 'COMPLETED' ||
+    status === 'FAILED' ||
+    status === 'CANCELLED' ||
+    status === 'TIMED OUT';
+  const body =
+    status === null
+      ? null
+      : {
+          jobid,
+          status,
+          starttime: T0,
+          endtime: terminal ? T0 + 185_000 : 0,
+          updatedtime: terminal ? T0 + 185_000 : T0 + 5_000,
+          operationURI: '/arcgis/admin/services/Fire/FireWeatherWatch.MapServer/edit',
+          username: 'serviceAdmin',
+          ...job,
+        };
+  return makeSnapshot({
+    deployment: 'default',
+    jobid,
+    job: body as Snapshot['job'],
+    firstSeen: T0,
+    lastPolled: T0 + 5_000,
+    lastChanged: extra.lastChanged ?? T0 + 5_000,
+    stale: extra.stale ?? false,
+    trouble: extra.trouble,
+  });
+}
+
+/** The start time every {@link snapshotOf} job has. */
+export const START = T0;

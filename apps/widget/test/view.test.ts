@@ -1,0 +1,116 @@
+/** What the elements show, computed without a DOM: labels, tones, times, messages. */
+import { describe, expect, it } from 'vitest';
+import { de, en, fill, messagesFor } from '../src/messages.js';
+import { describeSnapshot, formatDuration, statusLabel, toneOf } from '../src/view.js';
+import { START, snapshotOf } from './harness.js';
+
+describe('statusLabel', () => {
+  it('names every known status in both shipped languages', () => {
+    for (const status of [
+      'SUBMITTED',
+      'EXECUTING',
+      'CANCELLING',
+      'CANCELLED',
+      'FAILED',
+      'COMPLETED',
+      'UNAVAILABLE',
+      'TIMED OUT',
+    ]) {
+      expect(statusLabel(status, en)).not.toMatch(/Unknown/);
+      expect(statusLabel(status, de)).not.toBe(statusLabel(status, en));
+    }
+  });
+
+  it('keeps an unknown status verbatim, and never takes a message key for a status', () => {
+    expect(statusLabel('REBOOTING', en)).toBe('Unknown status: REBOOTING');
+    expect(statusLabel('stale', en)).toBe('Unknown status: stale');
+    expect(statusLabel('constructor', en)).toBe('Unknown status: constructor');
+    expect(statusLabel(null, en)).toBe('Waiting for first status');
+  });
+});
+
+describe('toneOf', () => {
+  it('follows the status meaning of @jobwatch/schema', () => {
+    expect(toneOf(snapshotOf('COMPLETED'))).toBe('success');
+    expect(toneOf(snapshotOf('TIMED OUT'))).toBe('failure');
+    expect(toneOf(snapshotOf('CANCELLED'))).toBe('cancelled');
+    expect(toneOf(snapshotOf('UNAVAILABLE'))).toBe('warning');
+    expect(toneOf(snapshotOf('EXECUTING'))).toBe('running');
+    expect(toneOf(snapshotOf('SUBMITTED'))).toBe('pending');
+    expect(toneOf(snapshotOf('WEIRD'))).toBe('unknown');
+    expect(toneOf(snapshotOf(null))).toBe('pending');
+  });
+});
+
+describe('describeSnapshot', () => {
+  it('reads elapsed time, final duration and the operation', () => {
+    const running = describeSnapshot(snapshotOf('EXECUTING'), START + 42_000, en);
+    expect(running.elapsedMs).toBe(42_000);
+    expect(running.endedAt).toBeNull();
+    expect(running.operationLabel).toBe('Edit');
+    expect(running.operation?.serviceName).toBe('FireWeatherWatch');
+    const done = describeSnapshot(snapshotOf('COMPLETED'), START + 10_000_000, en);
+    expect(done.elapsedMs).toBe(185_000);
+    expect(done.endedAt).toBe(START + 185_000);
+  });
+
+  it('has no times and no operation before the first body', () => {
+    const pending = describeSnapshot(snapshotOf(null), START, en);
+    expect(pending).toMatchObject({
+      elapsedMs: null,
+      operation: null,
+      username: null,
+      status: 'pending',
+    });
+  });
+
+  it('shows messages of failed and cancelled jobs only when there are any', () => {
+    expect(
+      describeSnapshot(snapshotOf('FAILED', { messages: ['boom'] }), START, en).messages,
+    ).toEqual(['boom']);
+    expect(describeSnapshot(snapshotOf('FAILED'), START, en).messages).toEqual([]);
+  });
+
+  it('tolerates a result of unexpected shape', () => {
+    const view = describeSnapshot(
+      snapshotOf('COMPLETED', {
+        result: { service: { serviceName: 'X', type: 'MapServer' }, extra: [1] },
+      }),
+      START,
+      en,
+    );
+    expect(view.resultService).toEqual({ name: 'X', state: '' });
+    expect(view.stages).toEqual([]);
+  });
+});
+
+describe('formatDuration', () => {
+  it('shows the two largest units', () => {
+    expect(formatDuration(0, 'en')).toBe('0s');
+    expect(formatDuration(59_999, 'en')).toBe('59s');
+    expect(formatDuration(60_000, 'en')).toBe('1m');
+    expect(formatDuration(3_600_000 + 5_000, 'en')).toBe('1h');
+    expect(formatDuration(7_325_000, 'en')).toBe('2h 2m');
+  });
+
+  it('falls back to English for a malformed language tag', () => {
+    expect(formatDuration(5_000, 'not a tag!')).toBe('5s');
+  });
+});
+
+describe('messages', () => {
+  it('picks the catalogue by primary subtag, English otherwise, with overrides on top', () => {
+    expect(messagesFor('de-CH').COMPLETED).toBe('Abgeschlossen');
+    expect(messagesFor('fr').COMPLETED).toBe('Completed');
+    expect(messagesFor('en', { COMPLETED: 'Done' }).COMPLETED).toBe('Done');
+  });
+
+  it('ships the same keys in every language', () => {
+    expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
+  });
+
+  it('fills placeholders and leaves unknown ones', () => {
+    expect(fill('{a} and {b}', { a: 1 })).toBe('1 and {b}');
+    expect(fill('{toString}', {})).toBe('{toString}');
+  });
+});
