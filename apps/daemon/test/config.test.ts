@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ExitCode,
+  exitCodeForError,
+  exitCodeForStatus,
+  worstExitCode,
+} from '../src/cli/exit-codes.js';
+import {
+  isLoopback,
+  parseListen,
+  resolveConnection,
+  resolveServeConfig,
+  validateConfigFile,
+  webhookKey,
+} from '../src/config.js';
+import { formatDuration, parseDuration } from '../src/duration.js';
+import { DaemonError } from '../src/errors.js';
+import { tempDir } from './helpers.js';
+
+const KEY = 'k'.repeat(24);
+
+function configMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DaemonError);
+    return (error as DaemonError).message;
+  }
+  throw new Error('expected a DaemonError');
+}
+
+describe('durations', () => {
+  it.each([
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['2d', 172_800_000],
+    ['1.5s', 1500],
+  ])('reads %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['90', '', 'soon', '10x', '-5s', '5s garbage', '0s'])(
+    'refuses %j with a usage error',
+    (text) => {
+      expect(() => parseDuration(text, '--timeout')).toThrow(/--timeout/);
+    },
+  );
+
+  it('writes durations back readably', () => {
+    expect(formatDuration(5_400_000)).toBe('1h30m0s');
+    expect(formatDuration(45_900)).toBe('45s');
+    expect(formatDuration(61_000)).toBe('1m1s');
+  });
+});
+
+describe('exit codes', () => {
+  it('follow the fixed precedence 2, 5, 1, 4, 3, 0', () => {
+    expect(worstExitCode([0, 3])).toBe(3);
+    expect(worstExitCode([3, 4])).toBe(4);
+    expect(worstExitCode([4, 1, 3])).toBe(1);
+    expect(worstExitCode([1, 5])).toBe(5);
+    expect(worstExitCode([5, 2, 0])).toBe(2);
+    expect(worstExitCode([])).toBe(0);
+  });
+  it('map statuses and errors', () => {
+    expect(exitCodeForStatus('COMPLETED')).toBe(ExitCode.OK);
+    expect(exitCodeForStatus('FAILED')).toBe(ExitCode.FAILED);
+    expect(exitCodeForStatus('TIMED OUT')).toBe(ExitCode.FAILED);
+    expect(exitCodeForStatus('CANCELLED')).toBe(ExitCode.CANCELLED);
+    expect(exitCodeForError({ code: 'WAIT_TIMEOUT' })).toBe(ExitCode.TIMEOUT);
+    expect(exitCodeForError({ code: 'JOB_NOT_FOUND' })).toBe(ExitCode.UNWATCHABLE);
+    expect(exitCodeForError({ code: 'AUTH' })).toBe(ExitCode.UNWATCHABLE);
+    expect(exitCodeForError({ code: 'CONFIG' })).toBe(ExitCode.USAGE);
+  });
+});
+
+describe('configuration file', () => {
+  it('names the bad key', () => {
+    expect(configMessage(() => validateConfigFile({ deployments: [{ name: 'a', url: 42 }] }))).toBe(
+      'config: deployments[0].url: expected a string, got 42',
+    );
+    expect(
+      configMessage(() => validateConfigFile({ deployments: [{ url: 'https://x/y/admin' }] })),
+    ).toMatch(/deployments\[0\]\.name: expected .*got nothing/);
+    expect(configMessage(() => validateConfigFile({ listn: '1:2' }))).toBe(
+      'config: listn: unknown key',
+    );
+    expect(
+      configMessage(() =>
+        validateConfigFile({ webhooks: [{ url: 'https://h', secret: 's', events: ['done'] }] }),
+      ),
+    ).toMatch(/^config: webhooks\[0\]\.events\[0\]: expected one of "terminal", "change"/);
+  });
+
+  it('reads YAML and JSON files, and names the file when it is broken', () => {
+    const t = tempDir();
+    try {
+      const yaml = t.file(
+        'c.yaml',
+        `deployments:\n  - name: prod\n    url: https://gis.example.com/arcgis/admin\n    token: t0k\napiKeys: [${KEY}]\nlisten: 0.0.0.0:9000\n`,
+      );
+      const config = resolveServeConfig({ config: yaml }, {});
+      expect(config.deployments[0]).toMatchObject({
+        name: 'prod',
+        url: 'https://gis.example.com/arcgis/admin',
+        auth: { type: 'token', token: 't0k' },
+      });
+      expect(config).toMatchObject({ host: '0.0.0.0', port: 9000, apiKeys: [KEY] });
+
+      const bad = t.file(
+        'c.json',
+        '{"deployments": [{"name": "prod", "url": "https://h/arcgis/admin", "username": true}]}',
+      );
+      expect(configMessage(() => resolveServeConfig({ config: bad }, {}))).toBe(
+        `${bad}: deployments[0].username: expected a string, got true`,
+      );
+      const broken = t.file('d.json', '{"listen": ');
+      expect(configMessage(() => resolveServeConfig({ config: broken }, {}))).toMatch(
+        /is not valid JSON/,
+      );
+      expect(
+        configMessage(() => resolveServeConfig({ config: `${t.dir}/missing.yaml` }, {})),
+      ).toMatch(/cannot read config file .*ENOENT/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('reads passwords from the named variable or file, and says which one is missing', () => {
+    const t = tempDir();
+    try {
+      const pass = t.file('pass', 'hunter2\n');
+      const file = t.file(
+        'c.json',
+        JSON.stringify({
+          deployments: [
+            { name: 'a', url: 'https://h/c/admin', username: 'u', passwordFile: pass },
+            { name: 'b', url: 'https://h/d/admin', username: 'u', passwordEnv: 'B_PASS' },
+          ],
+        }),
+      );
+      const config = resolveServeConfig({ config: file }, { B_PASS: 'pw-b' });
+      expect(config.deployments.map((d) => d.auth)).toEqual([
+        { type: 'credentials', username: 'u', password: 'hunter2' },
+        { type: 'credentials', username: 'u', password: 'pw-b' },
+      ]);
+      expect(configMessage(() => resolveServeConfig({ config: file }, {}))).toBe(
+        'deployments[1].passwordEnv: environment variable B_PASS is not set',
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('takes one deployment from the environment alone, with flags over environment', () => {
+    const env = {
+      JOBWATCH_URL: 'https://gis.example.com/arcgis/admin/',
+      JOBWATCH_USERNAME: 'admin',
+      JOBWATCH_PASSWORD: 'pw',
+      JOBWATCH_API_KEYS: `${KEY}, ${KEY}x`,
+      JOBWATCH_DATA_DIR: '/var/lib/jw',
+      JOBWATCH_LISTEN: '127.0.0.1:9999',
+    };
+    const config = resolveServeConfig({ listen: '127.0.0.1:7000' }, env);
+    expect(config.deployments).toEqual([
+      {
+        name: 'default',
+        url: 'https://gis.example.com/arcgis/admin',
+        auth: { type: 'credentials', username: 'admin', password: 'pw' },
+        discover: false,
+        allowInsecureHttp: false,
+      },
+    ]);
+    expect(config).toMatchObject({ port: 7000, dataDir: '/var/lib/jw', apiKeys: [KEY, `${KEY}x`] });
+  });
+
+  it('refuses to listen beyond loopback without an API key', () => {
+    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't' };
+    expect(configMessage(() => resolveServeConfig({ listen: '0.0.0.0:8787' }, env))).toMatch(
+      /refusing to serve 0\.0\.0\.0 without an API key/,
+    );
+    expect(resolveServeConfig({ listen: '127.0.0.1:8787' }, env).apiKeys).toEqual([]);
+    expect(isLoopback('::1')).toBe(true);
+    expect(isLoopback('10.0.0.1')).toBe(false);
+    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
+    expect(() => parseListen('nope')).toThrow(/host:port/);
+  });
+
+  it('decodes whsec_ secrets as base64', () => {
+    expect(webhookKey('whsec_aGVsbG8=').toString()).toBe('hello');
+    expect(webhookKey('plain').toString()).toBe('plain');
+  });
+});
+
+describe('connection of wait and watch', () => {
+  it('takes flags over environment over config file', () => {
+    const t = tempDir();
+    try {
+      const file = t.file(
+        'c.yaml',
+        'deployments:\n  - name: lab\n    url: https://file.example.com/arcgis/admin\n    token: file-token\n',
+      );
+      expect(resolveConnection({ config: file }, {})).toMatchObject({
+        deployment: 'lab',
+        url: 'https://file.example.com/arcgis/admin',
+        auth: { token: 'file-token' },
+      });
+      expect(
+        resolveConnection(
+          { config: file },
+          { JOBWATCH_URL: 'https://env.example.com/a/admin', JOBWATCH_TOKEN: 'env-token' },
+        ),
+      ).toMatchObject({
+        url: 'https://env.example.com/a/admin',
+        auth: { token: 'env-token' },
+      });
+      const pass = t.file('pw', 'secret-pw\n');
+      expect(
+        resolveConnection(
+          {
+            config: file,
+            url: 'https://flag.example.com/b/admin',
+            username: 'me',
+            passwordFile: pass,
+          },
+          { JOBWATCH_TOKEN: 'env-token' },
+        ),
+      ).toMatchObject({
+        url: 'https://flag.example.com/b/admin',
+        auth: { type: 'credentials', username: 'me', password: 'secret-pw' },
+      });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('explains missing credentials, unreadable password files and bad URLs', () => {
+    expect(configMessage(() => resolveConnection({ url: 'https://h/a/admin' }, {}))).toMatch(
+      /^no credentials: give --token/,
+    );
+    expect(
+      configMessage(() => resolveConnection({ url: 'https://h/a/admin', username: 'u' }, {})),
+    ).toMatch(/username was given without a password/);
+    expect(
+      configMessage(() =>
+        resolveConnection(
+          { url: 'https://h/a/admin', username: 'u', passwordFile: '/nonexistent/pw' },
+          {},
+        ),
+      ),
+    ).toBe('--password-file: cannot read /nonexistent/pw (ENOENT)');
+    expect(configMessage(() => resolveConnection({ url: 'not a url', token: 't' }, {}))).toMatch(
+      /^--url: "not a url" is not a URL/,
+    );
+    expect(
+      configMessage(() => resolveConnection({ url: 'ftp://h/a/admin', token: 't' }, {})),
+    ).toMatch(/expected an http or https URL/);
+    const withPassword = configMessage(() =>
+      resolveConnection({ url: 'https://u:hunter2@h/a/admin', token: 't' }, {}),
+    );
+    expect(withPassword).toMatch(/credentials do not belong in the URL/);
+    expect(withPassword).not.toContain('hunter2');
+    expect(configMessage(() => resolveConnection({ token: 't' }, {}))).toMatch(/no admin URL/);
+  });
+});

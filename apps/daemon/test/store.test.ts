@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../src/store/sqlite.js';
+import type { Store, StoredEvent } from '../src/store/store.js';
+import { snap, tempDir } from './helpers.js';
+
+const JOB = 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d';
+const OTHER = 'j00000000-0000-4000-8000-000000000001';
+const none = () => [];
+
+describe('SQLite store', () => {
+  const dirs: Array<() => void> = [];
+  const stores: Store[] = [];
+  const open = (dir?: string) => {
+    const t = dir ? undefined : tempDir();
+    if (t) dirs.push(t.cleanup);
+    const store = openSqliteStore({ dataDir: dir ?? (t as { dir: string }).dir });
+    stores.push(store);
+    return { store, dir: dir ?? (t as { dir: string }).dir };
+  };
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    for (const c of dirs.splice(0)) c();
+  });
+
+  it('records only visible changes, with monotonic ids, and fans them out', async () => {
+    const { store } = open();
+    const seen: StoredEvent[] = [];
+    store.subscribe((e) => seen.push(e));
+    await store.watch({ deployment: 'default', jobid: JOB }, 1);
+    const a = await store.recordSnapshot(snap(JOB, 'SUBMITTED', 10), none);
+    const again = await store.recordSnapshot(
+      { ...snap(JOB, 'SUBMITTED', 10), lastPolled: 99 },
+      none,
+    );
+    const b = await store.recordSnapshot(snap(JOB, 'EXECUTING', 20), none);
+    const c = await store.recordSnapshot(snap(OTHER, 'EXECUTING', 20), none);
+    expect(again).toBeUndefined();
+    expect([a?.id, b?.id, c?.id]).toEqual([1, 2, 3]);
+    expect(seen.map((e) => e.id)).toEqual([1, 2, 3]);
+    const record = await store.get({ deployment: 'default', jobid: JOB });
+    expect(record).toMatchObject({
+      state: 'watching',
+      eventId: 2,
+      snapshot: { status: 'EXECUTING' },
+    });
+    expect(await store.lastEventId()).toBe(3);
+  });
+
+  it('marks a watch finished on its terminal snapshot, and keeps everything across a reopen', async () => {
+    const { store, dir } = open();
+    await store.watch({ deployment: 'default', jobid: JOB }, 1);
+    await store.watch({ deployment: 'default', jobid: OTHER }, 1);
+    await store.recordSnapshot(snap(JOB, 'EXECUTING', 10), none);
+    await store.recordSnapshot(snap(JOB, 'COMPLETED', 20), none);
+    await store.recordSnapshot(snap(OTHER, 'EXECUTING', 20), none);
+    await store.close();
+    const { store: reopened } = open(dir);
+    expect((await reopened.list({ state: 'watching' })).map((r) => r.jobid)).toEqual([OTHER]);
+    expect(await reopened.get({ deployment: 'default', jobid: JOB })).toMatchObject({
+      state: 'finished',
+      snapshot: { status: 'COMPLETED' },
+    });
+    // the same terminal state, seen again after a restart, is not a new event
+    expect(await reopened.recordSnapshot(snap(JOB, 'COMPLETED', 20), none)).toBeUndefined();
+    expect((await reopened.recordSnapshot(snap(OTHER, 'FAILED', 30), none))?.id).toBe(4);
+  });
+
+  it('replays exactly the missed events, filtered, and asks for a resync past the retained window', async () => {
+    const { store } = open();
+    for (let i = 1; i <= 6; i += 1)
+      await store.recordSnapshot(
+        snap(i % 2 ? JOB : OTHER, i < 5 ? 'EXECUTING' : 'COMPLETED', i * 10),
+        none,
+      );
+    const since2 = await store.eventsSince(2, {}, 100);
+    expect(since2.kind === 'events' && since2.events.map((e) => e.id)).toEqual([3, 4, 5, 6]);
+    const filtered = await store.eventsSince(0, { jobids: [OTHER] }, 100);
+    expect(filtered.kind === 'events' && filtered.events.map((e) => e.snapshot.jobid)).toEqual([
+      OTHER,
+      OTHER,
+      OTHER,
+    ]);
+    expect(await store.eventsSince(6, {}, 100)).toEqual({ kind: 'events', events: [] });
+    expect(await store.eventsSince(99, {}, 100)).toEqual({ kind: 'resync' });
+    expect(await store.eventsSince(0, {}, 3)).toEqual({ kind: 'resync' });
+    expect(await store.prune({ olderThan: 0, maxEvents: 2 })).toBe(4);
+    expect(await store.eventsSince(2, {}, 100)).toEqual({ kind: 'resync' });
+    const kept = await store.eventsSince(4, {}, 100);
+    expect(kept.kind === 'events' && kept.events.map((e) => e.id)).toEqual([5, 6]);
+  });
+
+  it('keeps ids monotonic after the whole log is pruned', async () => {
+    const { store, dir } = open();
+    await store.recordSnapshot(snap(JOB, 'EXECUTING', 10), none);
+    await store.prune({ olderThan: Number.MAX_SAFE_INTEGER, maxEvents: 100 });
+    await store.close();
+    const { store: reopened } = open(dir);
+    expect((await reopened.recordSnapshot(snap(JOB, 'COMPLETED', 20), none))?.id).toBe(2);
+    expect(await reopened.eventsSince(0, {}, 10)).toEqual({ kind: 'resync' });
+  });
+
+  it('queues deliveries with their event, dedupes them, retries and disables endpoints', async () => {
+    const { store } = open();
+    const d = { messageId: 'msg_1', endpoint: 'https://hooks.example.com/a', body: '{}' };
+    await store.recordSnapshot(snap(JOB, 'COMPLETED', 10), () => [
+      d,
+      d,
+      { ...d, endpoint: 'https://hooks.example.com/b' },
+    ]);
+    const due = await store.dueDeliveries(Date.now() + 1, 10);
+    expect(due.map((x) => x.endpoint)).toEqual([
+      'https://hooks.example.com/a',
+      'https://hooks.example.com/b',
+    ]);
+    await store.retryDelivery(due[0]!.seq, 5_000_000_000_000, 1);
+    expect((await store.dueDeliveries(Date.now() + 1, 10)).map((x) => x.endpoint)).toEqual([
+      'https://hooks.example.com/b',
+    ]);
+    await store.disableEndpoint('https://hooks.example.com/b');
+    expect(await store.dueDeliveries(Date.now() + 1, 10)).toEqual([]);
+    expect(await store.isEndpointDisabled('https://hooks.example.com/b')).toBe(true);
+    expect(await store.nextDueAt()).toBe(5_000_000_000_000);
+    await store.removeDelivery(due[0]!.seq);
+    expect(await store.nextDueAt()).toBeUndefined();
+  });
+
+  it('stops, fails and re-watches jobs', async () => {
+    const { store } = open();
+    const ref = { deployment: 'default', jobid: JOB };
+    expect(await store.watch(ref, 1)).toBe(true);
+    expect(await store.watch(ref, 2)).toBe(false);
+    expect(await store.setState(ref, 'failed', { code: 'JOB_NOT_FOUND', message: 'gone' })).toBe(
+      true,
+    );
+    expect(await store.get(ref)).toMatchObject({
+      state: 'failed',
+      error: { code: 'JOB_NOT_FOUND' },
+    });
+    expect(await store.watch(ref, 3)).toBe(true);
+    expect((await store.get(ref))?.error).toBeUndefined();
+    expect(await store.setState({ deployment: 'x', jobid: JOB }, 'stopped')).toBe(false);
+  });
+});
