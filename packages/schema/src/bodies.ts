@@ -198,8 +198,9 @@ export const parseAdminSuccess = adminSuccess.parse;
 /** Validates `{"status":"success"}` without throwing. */
 export const safeParseAdminSuccess = adminSuccess.safeParse;
 
-// The token itself never appears in an error, whatever went wrong with it.
-const token = parser<TokenResponse>('token', TokenResponseSchema, { secret: ['/token'] });
+// The token never appears in an error, whatever went wrong with it, nor does a whole body
+// that is not an object (a bare string there may well be a token).
+const token = parser<TokenResponse>('token', TokenResponseSchema, { secret: ['', '/token'] });
 /** Validates a `generateToken` answer. @throws {@link SchemaError} */
 export const parseTokenResponse = token.parse;
 /** Validates a `generateToken` answer without throwing. */

@@ -162,6 +162,9 @@ describe('token responses that are rejected', () => {
     const inArray = schemaErrorOf(() => parseTokenResponse({ token: ['s3cret'], expires: 1 }));
     expect(inArray.issues[0]?.found).toBe('an array (not shown)');
     expect(JSON.stringify(inArray.issues) + inArray.message).not.toContain('s3cret');
+
+    const bare = schemaErrorOf(() => parseTokenResponse('s3cret-token-as-the-whole-body'));
+    expect(bare.message).toBe('token: expected an object, got a string (not shown)');
   });
 });
 
