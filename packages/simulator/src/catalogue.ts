@@ -157,6 +157,7 @@ function propertiesFor(seed: Seed, id: string): Record<string, string> {
       maxExportTilesCount: '100000',
       ignoreCache: 'false',
       exportTilesAllowed: 'false',
+      outputStore: '{"type":"objectStore","path":"/arcgisusr/directories/arcgisoutput"}',
       cacheOnDemand: 'false',
       minScale: '295000000',
     };
