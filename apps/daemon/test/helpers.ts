@@ -59,3 +59,96 @@ export function snap(
     stale,
   });
 }
+
+/** One parsed Server-Sent Event. */
+export interface SseEvent {
+  id?: string;
+  event: string;
+  data: string;
+}
+
+/**
+ * A minimal event-stream reader written from the SSE specification: lines split on LF,
+ * `field: value`, comments start with `:`, an empty line dispatches.
+ */
+export async function openSse(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  let retry: number | undefined;
+  const waiters: Array<() => void> = [];
+  let ended = false;
+  const done = (async () => {
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let current: Partial<SseEvent> & { data?: string } = {};
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let nl = buffer.indexOf('\n');
+        while (nl >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          nl = buffer.indexOf('\n');
+          if (line === '') {
+            if (current.data !== undefined) {
+              events.push({
+                event: current.event ?? 'message',
+                data: current.data,
+                ...(current.id !== undefined ? { id: current.id } : {}),
+              });
+              for (const w of waiters.splice(0)) w();
+            }
+            current = {};
+            continue;
+          }
+          if (line.startsWith(':')) {
+            comments.push(line);
+            continue;
+          }
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'data')
+            current.data = current.data === undefined ? value : `${current.data}\n${value}`;
+          else if (field === 'id') current.id = value;
+          else if (field === 'event') current.event = value;
+          else if (field === 'retry') retry = Number(value);
+        }
+      }
+    } catch {
+      // aborted
+    }
+    ended = true;
+    for (const w of waiters.splice(0)) w();
+  })();
+  return {
+    res,
+    events,
+    comments,
+    get retry() {
+      return retry;
+    },
+    get ended() {
+      return ended;
+    },
+    /** Resolves once `predicate` holds over the events received (or the stream ended). */
+    async until(predicate: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+      while (!predicate(events)) {
+        if (ended)
+          throw new Error(
+            `stream ended; got ${JSON.stringify(events.map((e) => [e.id, e.event]))}`,
+          );
+        await new Promise<void>((r) => waiters.push(r));
+      }
+      return events;
+    },
+    close() {
+      controller.abort();
+      return done;
+    },
+    done,
+  };
+}

@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEventHub, type EventHub } from '../src/server/events.js';
+import { openSqliteStore } from '../src/store/sqlite.js';
+import type { Store } from '../src/store/store.js';
+import { openSse, snap, tempDir } from './helpers.js';
+
+const A = 'jaaaaaaaa-0000-4000-8000-000000000001';
+const B = 'jbbbbbbbb-0000-4000-8000-000000000002';
+const none = () => [];
+
+describe('event stream hub', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function setup(options: { maxBufferedBytes?: number; heartbeatMs?: number } = {}) {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const store: Store = openSqliteStore({ dataDir: t.dir });
+    cleanups.push(() => store.close());
+    let drops = 0;
+    const hub: EventHub = createEventHub({ store, ...options, onDrop: () => (drops += 1) });
+    const server: Server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const last = req.headers['last-event-id'];
+      void hub.attach(res, {
+        filter: {
+          deployment: url.searchParams.get('deployment') ?? undefined,
+          jobids: url.searchParams.getAll('jobid'),
+        },
+        lastEventId: last === undefined ? undefined : Number(last),
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      hub.close();
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+    return { store, hub, url, drops: () => drops };
+  }
+
+  it('sends the retry hint, the current state, then live changes with monotonic ids', async () => {
+    const { store, url } = await setup();
+    await store.recordSnapshot(snap(A, 'EXECUTING', 10), none);
+    await store.recordSnapshot(snap(B, 'SUBMITTED', 10), none);
+    await store.recordSnapshot(snap(A, 'COMPLETED', 20), none);
+    const client = await openSse(url);
+    cleanups.push(() => client.close());
+    expect(client.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await client.until((e) => e.length === 2);
+    expect(client.retry).toBe(3000);
+    expect(client.events.map((e) => [e.id, JSON.parse(e.data).status])).toEqual([
+      ['2', 'SUBMITTED'],
+      ['3', 'COMPLETED'],
+    ]);
+    await store.recordSnapshot(snap(B, 'EXECUTING', 30), none);
+    await client.until((e) => e.length === 3);
+    expect(client.events[2]).toMatchObject({ id: '4', event: 'snapshot' });
+  });
+
+  it('gives a reconnecting client exactly what it missed, filtered', async () => {
+    const { store, url } = await setup();
+    await store.recordSnapshot(snap(A, 'SUBMITTED', 10), none); // 1
+    await store.recordSnapshot(snap(B, 'SUBMITTED', 10), none); // 2
+    await store.recordSnapshot(snap(A, 'EXECUTING', 20), none); // 3
+    await store.recordSnapshot(snap(B, 'EXECUTING', 20), none); // 4
+    await store.recordSnapshot(snap(A, 'FAILED', 30), none); // 5
+    const all = await openSse(url, { 'last-event-id': '2' });
+    cleanups.push(() => all.close());
+    await all.until((e) => e.length === 3);
+    expect(all.events.map((e) => e.id)).toEqual(['3', '4', '5']);
+    const onlyA = await openSse(`${url}?jobid=${A}`, { 'last-event-id': '1' });
+    cleanups.push(() => onlyA.close());
+    await onlyA.until((e) => e.length === 2);
+    await store.recordSnapshot(snap(B, 'COMPLETED', 40), none); // 6, filtered out
+    await store.recordSnapshot(snap('jcccc', 'EXECUTING', 40), none); // 7, filtered out
+    await all.until((e) => e.length === 5);
+    expect(onlyA.events.map((e) => e.id)).toEqual(['3', '5']);
+    expect(all.events.map((e) => e.id)).toEqual(['3', '4', '5', '6', '7']);
+  });
+
+  it('sends one resync and then the current state when the missed events are gone', async () => {
+    const { store, url } = await setup();
+    for (let i = 1; i <= 4; i += 1)
+      await store.recordSnapshot(
+        snap(i % 2 ? A : B, i > 2 ? 'COMPLETED' : 'EXECUTING', i * 10),
+        none,
+      );
+    await store.prune({ olderThan: 0, maxEvents: 1 });
+    const client = await openSse(url, { 'last-event-id': '1' });
+    cleanups.push(() => client.close());
+    await client.until((e) => e.length === 3);
+    expect(client.events.map((e) => [e.event, e.id])).toEqual([
+      ['resync', undefined],
+      ['snapshot', '3'],
+      ['snapshot', '4'],
+    ]);
+    expect(client.events[0]?.data).toBe('{}');
+  });
+
+  it('sends heartbeats and ends every stream with an end event on close', async () => {
+    const { hub, url } = await setup({ heartbeatMs: 20 });
+    const client = await openSse(url);
+    await expect.poll(() => client.comments.length).toBeGreaterThan(0);
+    expect(client.comments[0]).toBe(': ping');
+    expect(hub.size).toBe(1);
+    hub.close();
+    await client.done;
+    expect(client.events.at(-1)).toEqual({ event: 'end', data: '{"reason":"shutdown"}' });
+  });
+
+  it('drops a client that cannot keep up instead of buffering without bound', async () => {
+    const { store, hub, url, drops } = await setup({ maxBufferedBytes: 64 * 1024 });
+    // a raw socket that asks for the stream and then never reads
+    const slow = connect(Number(new URL(url).port), '127.0.0.1');
+    slow.write(`GET /events HTTP/1.1\r\nHost: x\r\n\r\n`);
+    slow.pause();
+    const reader = await openSse(url);
+    cleanups.push(() => reader.close());
+    await expect.poll(() => hub.size).toBe(2);
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 1000 && drops() === 0; i += 1) {
+      await store.recordSnapshot(
+        {
+          ...snap(A, 'EXECUTING', 1000 + i),
+          trouble: { code: 'T', message: big, since: 0, attempts: i },
+        },
+        none,
+      );
+      await new Promise((r) => setImmediate(r)); // let the reading client read
+    }
+    expect(drops()).toBe(1);
+    expect(hub.size).toBe(1);
+    slow.destroy();
+  });
+});
