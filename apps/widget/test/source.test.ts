@@ -164,7 +164,7 @@ describe('<jobwatch-job> with a source', () => {
   it('folds snapshots that arrive together into one render, keeping the last', async () => {
     await mountJob();
     await page.evaluate(() => {
-      const el = document.querySelector('jobwatch-job') as HTMLElement & { updated(): void };
+      const el = document.querySelector('jobwatch-job') as unknown as { updated(): void };
       const w = window as unknown as { renders: number };
       w.renders = 0;
       const original = el.updated.bind(el);
