@@ -23,7 +23,7 @@ export type AuthProvider =
       readonly password: string;
       /** Defaults to the URL derived from the admin URL: `.../<context>/admin` → `.../<context>/sharing/rest/generateToken`. */
       readonly tokenUrl?: string;
-      /** Minutes a token is asked to live. @default 60 */
+      /** Minutes a token is asked to live. @default none sent: the server's own default (60 minutes on ArcGIS Enterprise) */
       readonly expiration?: number;
       /** `referer` value sent with `client=referer`. @default the admin URL's origin */
       readonly referer?: string;
@@ -91,59 +91,73 @@ export interface StartedJob {
   readonly handle: JobHandle;
 }
 
-/** The admin API over HTTP, promise-based. Browser-safe. */
+/** Options of a call that may run as a job: `async: true` answers with a {@link StartedJob}. */
+export type AsyncCallOptions = CallOptions & { readonly async: true };
+/** Options of a call run synchronously: it resolves once the server answers `{"status":"success"}`. */
+export type SyncCallOptions = CallOptions & { readonly async?: false };
+
+/**
+ * The admin API over HTTP, promise-based. Browser-safe. Made by {@link createAdminClient}.
+ *
+ * Every method rejects with a `JobwatchError` subclass: `TransportError`, `RateLimitedError`,
+ * `AuthError`, `ArcGISError`, `JobNotFoundError`, `InvalidJobIdError`, `ValidationError`,
+ * `AbortedError` or `ConfigError`.
+ *
+ * Retries: reads are retried on transient failures; operations (POST) are never sent twice
+ * once the request may have reached the server (a second POST could start a second job),
+ * except after the server refused the token (498/499), which means it ran nothing.
+ */
 export interface AdminClient {
   /** The normalized admin root, without a trailing slash. */
   readonly url: string;
+  /**
+   * `GET <root>/jobs/<jobid>`: the job, validated. The id is checked before any URL is built
+   * (`InvalidJobIdError`); a body about another job is a `ValidationError`; a job the server
+   * does not know is a `JobNotFoundError`. A `FAILED` job is a value, not an error.
+   */
   getJob(jobid: string, options?: CallOptions): Promise<Job>;
-  /** GETs a handle's `jobsUrl`; refuses any origin but the admin URL's own. */
+  /**
+   * GETs a handle's `jobsUrl`, only when it is `<root>/jobs/<jobid>` on the admin URL's own
+   * origin: any other URL is a `ConfigError`, with no request made.
+   */
   getJobByUrl(jobsUrl: string, options?: CallOptions): Promise<Job>;
+  /** `GET <root>/jobs`: every job id the server keeps, each checked as a safe id. */
   listJobs(options?: CallOptions): Promise<JobId[]>;
+  /** `GET <root>`: the site's version and resources. */
   getSiteInfo(options?: CallOptions): Promise<SiteInfo>;
+  /** `GET <root>/services[/<folder>]`: the services of the root folder, or of `folder`. */
   listServices(options?: CallOptions & { readonly folder?: string }): Promise<ServiceList>;
+  /** `GET <root>/services/[<folder>/]<name>.<type>`: the service JSON. */
   getService(service: ServiceRef, options?: CallOptions): Promise<Service>;
-  startService(
-    service: ServiceRef,
-    options: CallOptions & { readonly async: true },
-  ): Promise<StartedJob>;
-  startService(
-    service: ServiceRef,
-    options?: CallOptions & { readonly async?: false },
-  ): Promise<void>;
-  stopService(
-    service: ServiceRef,
-    options: CallOptions & { readonly async: true },
-  ): Promise<StartedJob>;
-  stopService(
-    service: ServiceRef,
-    options?: CallOptions & { readonly async?: false },
-  ): Promise<void>;
-  editService(
-    service: ServiceRef,
-    json: Service,
-    options: CallOptions & { readonly async: true },
-  ): Promise<StartedJob>;
-  editService(
-    service: ServiceRef,
-    json: Service,
-    options?: CallOptions & { readonly async?: false },
-  ): Promise<void>;
-  deleteServices(
-    services: readonly ServiceRef[],
-    options: CallOptions & { readonly async: true },
-  ): Promise<StartedJob>;
-  deleteServices(
-    services: readonly ServiceRef[],
-    options?: CallOptions & { readonly async?: false },
-  ): Promise<void>;
-  /** Starts a backup (always a job). */
+  /** `POST .../<service>/start`; with `async: true` the answer is the started job. */
+  startService(service: ServiceRef, options: AsyncCallOptions): Promise<StartedJob>;
+  startService(service: ServiceRef, options?: SyncCallOptions): Promise<void>;
+  /** `POST .../<service>/stop`; with `async: true` the answer is the started job. */
+  stopService(service: ServiceRef, options: AsyncCallOptions): Promise<StartedJob>;
+  stopService(service: ServiceRef, options?: SyncCallOptions): Promise<void>;
+  /**
+   * `POST .../<service>/edit` with the service JSON (sent as a JSON string in the form). The
+   * JSON is validated before sending; with `async: true` the answer is the started job.
+   */
+  editService(service: ServiceRef, json: Service, options: AsyncCallOptions): Promise<StartedJob>;
+  editService(service: ServiceRef, json: Service, options?: SyncCallOptions): Promise<void>;
+  /** `POST <root>/services/deleteServices` with `services` as `[{serviceName, folderName, type}]`. */
+  deleteServices(services: readonly ServiceRef[], options: AsyncCallOptions): Promise<StartedJob>;
+  deleteServices(services: readonly ServiceRef[], options?: SyncCallOptions): Promise<void>;
+  /** `POST <root>/system/disasterrecovery/stores/<store>/backups/create`: always a job. */
   createBackup(
     options: CallOptions & { readonly store: string; readonly params?: Record<string, string> },
   ): Promise<StartedJob>;
-  /** Any other POST operation under the admin root, e.g. `services/refreshAutodeployedServices`. Returns the raw validated-as-not-an-error body. */
+  /**
+   * Any other POST operation under the admin root, e.g. `services/refreshAutodeployedServices`.
+   * With `async: true` among the params the answer is read as a job handle; otherwise the raw
+   * body is returned once it is known not to be an error body. The path must stay under the
+   * admin root (`ConfigError` otherwise); `f` and `token` are set by the client.
+   */
   operation(
     path: string,
-    params?: Record<string, string | number | boolean>,
+    params: OperationParams & { readonly async: true },
     options?: CallOptions,
-  ): Promise<unknown>;
+  ): Promise<StartedJob>;
+  operation(path: string, params?: OperationParams, options?: CallOptions): Promise<unknown>;
 }

@@ -403,16 +403,16 @@ function makeTokenSource(
           : displayUrl(parseHttpUrl(auth.tokenUrl, 'auth.tokenUrl'));
       assertSecureFor(new URL(tokenUrl), 'password', deps.allowInsecureHttp);
       assertSecureFor(root, 'token', deps.allowInsecureHttp);
-      const expiration = auth.expiration ?? 60;
-      if (!Number.isInteger(expiration) || expiration <= 0) {
+      const { expiration } = auth;
+      if (expiration !== undefined && (!Number.isInteger(expiration) || expiration <= 0)) {
         throw new ConfigError('auth.expiration must be a whole number of minutes above 0');
       }
-      const params = {
+      const params: Record<string, string> = {
         username: auth.username,
         password: auth.password,
         client: 'referer',
         referer: auth.referer ?? root.origin,
-        expiration: String(expiration),
+        ...(expiration === undefined ? {} : { expiration: String(expiration) }),
       };
       return credentialsTokenSource({
         password: auth.password,

@@ -244,8 +244,12 @@ export class ConfigError extends JobwatchError {
 export function isJobwatchError(value: unknown): value is JobwatchError {
   if (value instanceof JobwatchError) return true;
   if (typeof value !== 'object' || value === null || !(value instanceof Error)) return false;
-  const code = (value as { code?: unknown }).code;
-  return typeof code === 'string' && (Object.values(ErrorCode) as string[]).includes(code);
+  const { code, retryable } = value as { code?: unknown; retryable?: unknown };
+  return (
+    typeof code === 'string' &&
+    typeof retryable === 'boolean' &&
+    (Object.values(ErrorCode) as string[]).includes(code)
+  );
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -297,7 +301,7 @@ export function failedBeforeSend(error: unknown): boolean {
  * ```
  */
 export function toJobwatchError(error: unknown): JobwatchError {
-  if (isJobwatchError(error)) return error;
+  if (error instanceof JobwatchError) return error;
   if (isSchemaError(error)) {
     if (error.code === 'INVALID_JOB_ID') {
       return new InvalidJobIdError(

@@ -250,7 +250,11 @@ export function classify(answer: {
   const error = readErrorBody(body);
   if (error) {
     const code = error.code;
-    const said = oneLine(error.message, secrets);
+    const extra = error.details.filter((d) => d.trim() !== '' && d !== error.message);
+    const said = oneLine(
+      `${error.message}${extra.length ? ` (${extra.join('; ')})` : ''}`,
+      secrets,
+    );
     const messages = error.messages.map((m) => oneLine(m, secrets, 500));
     const details = error.details.map((m) => oneLine(m, secrets, 500));
     if (spec.route === 'token') {

@@ -9,12 +9,14 @@
 export type {
   AdminClient,
   AdminClientOptions,
+  AsyncCallOptions,
   AuthProvider,
   CallOptions,
   OperationParams,
   RetryOptions,
   ServiceRef,
   StartedJob,
+  SyncCallOptions,
   TokenTransport,
 } from './api.js';
 export { refreshMargin } from './auth.js';
