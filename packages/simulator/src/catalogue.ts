@@ -215,6 +215,7 @@ function buildService(seed: Seed, random: Random): Service {
 export class Catalogue {
   readonly #services = new Map<string, Service>();
   readonly #folders = new Set<string>();
+  #all: Service[] | undefined;
 
   /** Seeds the catalogue with a fixed set of services of several types and providers. */
   constructor(random: Random) {
@@ -234,9 +235,10 @@ export class Catalogue {
     return this.#services.get(serviceKeyString(key));
   }
 
-  /** All services, in catalogue order. */
-  all(): Service[] {
-    return [...this.#services.values()];
+  /** All services, in catalogue order (a shared array: do not change it). */
+  all(): readonly Service[] {
+    this.#all ??= [...this.#services.values()];
+    return this.#all;
   }
 
   /** `GET <root>/services[/<folder>]`'s body. */
@@ -275,6 +277,7 @@ export class Catalogue {
       configuredState: current.configuredState,
     };
     this.#services.set(serviceKeyString(key), next);
+    this.#all = undefined;
     return next;
   }
 
@@ -287,6 +290,7 @@ export class Catalogue {
 
   /** Removes a service. */
   delete(key: ServiceKey): boolean {
+    this.#all = undefined;
     return this.#services.delete(serviceKeyString(key));
   }
 }
