@@ -1,6 +1,6 @@
 import { LitElement, type PropertyValues } from 'lit';
 import { SnapshotController, type SnapshotSource } from './controller.js';
-import type { Messages } from './messages.js';
+import { followLang, type Messages, unfollowLang } from './messages.js';
 import {
   type SourceRequest,
   sourceFor,
@@ -64,6 +64,16 @@ export abstract class JobwatchLiveElement extends LitElement {
   constructor(limit?: number) {
     super();
     this.snapshots = new SnapshotController(this, limit === undefined ? {} : { limit });
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    followLang(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    unfollowLang(this);
   }
 
   /** What to ask the source for, beyond where it is. */

@@ -217,3 +217,33 @@ export function inheritedLang(element: Element): string {
   }
   return element.ownerDocument?.documentElement.lang || 'en';
 }
+
+/** Something that re-renders on request: a Lit element. */
+interface Rerenderable {
+  requestUpdate(): void;
+}
+
+const followers = new Set<Rerenderable>();
+let langObserver: MutationObserver | undefined;
+
+/**
+ * Re-renders `element` whenever a `lang` attribute changes anywhere in the document, so a
+ * page that switches language switches every widget with it. Pair with {@link unfollowLang}.
+ */
+export function followLang(element: Rerenderable & Element): void {
+  followers.add(element);
+  if (langObserver || typeof MutationObserver === 'undefined') return;
+  langObserver = new MutationObserver(() => {
+    for (const follower of followers) follower.requestUpdate();
+  });
+  langObserver.observe(element.ownerDocument.documentElement, {
+    attributes: true,
+    attributeFilter: ['lang'],
+    subtree: true,
+  });
+}
+
+/** Stops re-rendering `element` on language changes. */
+export function unfollowLang(element: Rerenderable): void {
+  followers.delete(element);
+}

@@ -1,6 +1,13 @@
 import type { Snapshot } from '@jobwatch/schema';
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { fill, inheritedLang, type Messages, messagesFor } from './messages.js';
+import {
+  fill,
+  followLang,
+  inheritedLang,
+  type Messages,
+  messagesFor,
+  unfollowLang,
+} from './messages.js';
 import { icon, themeStyles } from './styles.js';
 import { describeSnapshot, formatDuration, formatTime, type JobView } from './view.js';
 
@@ -190,11 +197,13 @@ export class JobwatchStatus extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    unfollowLang(this);
     this.#tick(false);
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
+    followLang(this);
     this.#tick(this.#running());
   }
 

@@ -315,6 +315,19 @@ describe('i18n', () => {
     expect(seen.details).toContain(expected);
   });
 
+  it('switches language when the page does', async () => {
+    await open();
+    await show(snapshotOf('COMPLETED'));
+    const label = await page.evaluate(async () => {
+      document.documentElement.lang = 'de';
+      await new Promise((r) => setTimeout(r, 0));
+      const el = document.getElementById('s') as HTMLElement & { updateComplete: Promise<boolean> };
+      await el.updateComplete;
+      return el.shadowRoot!.querySelector('.label')!.textContent;
+    });
+    expect(label).toBe('Abgeschlossen');
+  });
+
   it('takes any string from the messages property', async () => {
     await open();
     await page.evaluate(() => {
