@@ -1,0 +1,219 @@
+/**
+ * Issue 6: one `jobwatch serve` process watching N jobs on the simulator with M event-stream
+ * clients connected: the daemon's memory, its event-loop delay p99 (read from its own
+ * `/metrics`, measured inside it with `monitorEventLoopDelay`), and fan-out latency p99 from a
+ * change's detection (the snapshot's `lastPolled`) to its arrival at a client.
+ *
+ * Clients subscribe as widgets do: most to a few jobs each (`?jobid=`), a few to everything.
+ * Full size: 10,000 jobs and 1,000 clients; the quick run is much smaller.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSimulator } from '@jobwatch/simulator';
+import { type Benchmark, percentile, row } from '../harness.js';
+
+const MAIN = fileURLToPath(new URL('../../../apps/daemon/dist/main.js', import.meta.url));
+const KEY = 'bench-key-0123456789abcdef';
+
+function metric(text: string, name: string): number {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+async function startDaemon(
+  config: object,
+  dir: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--config', file, '--listen', '127.0.0.1:0'],
+    {
+      env: { ...process.env, JOBWATCH_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /"url":"(http:[^"]+)"/.exec(buffer);
+      if (match?.[1]) resolve(match[1]);
+    });
+  });
+  // One log line per transition follows; drain them as a log shipper would.
+  child.stdout?.resume();
+  return { child, url };
+}
+
+interface Client {
+  readonly close: () => void;
+}
+
+/** A raw event-stream client: records arrival minus detection for every snapshot event. */
+function openClient(
+  url: string,
+  latencies: number[] | undefined,
+  onEvent: (jobid: string, terminal: boolean) => void,
+): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`events: HTTP ${res.statusCode}`));
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const arrived = Date.now();
+          buffer += chunk;
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            end = buffer.indexOf('\n\n');
+            const data = frame.split('\n').find((l) => l.startsWith('data: '));
+            if (!data || !frame.includes('event: snapshot')) continue;
+            const s = JSON.parse(data.slice(6)) as {
+              jobid: string;
+              terminal: boolean;
+              lastPolled: number | null;
+            };
+            if (latencies && s.lastPolled) latencies.push(arrived - s.lastPolled);
+            onEvent(s.jobid, s.terminal);
+          }
+        });
+        resolve({ close: () => req.destroy() });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function post(url: string, body: object): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`POST ${url}: HTTP ${res.status}`);
+  await res.arrayBuffer();
+}
+
+const bench: Benchmark = {
+  name: 'daemon',
+  issue: 6,
+  async run({ full }) {
+    const jobs = full ? 10_000 : 300;
+    const clients = full ? 1_000 : 60;
+    const everything = full ? 5 : 2;
+    const perClient = 5;
+    const sim = await startSimulator({ seed: 6, tokenTtlMs: 3_600_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'jobwatch-bench-'));
+    process.env.JOBWATCH_BENCH_PASSWORD = 'admin';
+    const { child, url } = await startDaemon(
+      {
+        dataDir: dir,
+        apiKeys: [KEY],
+        events: { heartbeat: '15s' },
+        deployments: [
+          {
+            name: 'bench',
+            url: sim.adminUrl,
+            username: 'admin',
+            passwordEnv: 'JOBWATCH_BENCH_PASSWORD',
+            budget: { concurrency: 64, rate: full ? 2_000 : 500 },
+          },
+        ],
+      },
+      dir,
+    );
+    const open: Client[] = [];
+    const samples = { rss: [] as number[], lag: [] as number[] };
+    const scrape = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      samples.rss.push(metric(text, 'process_resident_memory_bytes') / 1024 / 1024);
+      samples.lag.push(metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000);
+    };
+    try {
+      // Jobs of 5–40 s (quick: 2–10 s), created on the simulator.
+      const ids: string[] = [];
+      for (let i = 0; i < jobs; i += 1) {
+        const spread = full ? 5_000 + ((i * 7919) % 35_000) : 2_000 + ((i * 7919) % 8_000);
+        ids.push(
+          sim.createJob({ outcome: i % 10 === 0 ? 'FAILED' : 'COMPLETED', durationMs: spread }),
+        );
+      }
+      const latencies: number[] = [];
+      const ended = new Set<string>();
+      let allDone: () => void = () => {};
+      const done = new Promise<void>((resolve) => {
+        allDone = resolve;
+      });
+      for (let c = 0; c < everything; c += 1) {
+        open.push(
+          await openClient(
+            `${url}/api/events`,
+            c === 0 ? latencies : undefined,
+            (jobid, terminal) => {
+              if (c !== 0 || !terminal) return;
+              ended.add(jobid);
+              if (ended.size === jobs) allDone();
+            },
+          ),
+        );
+      }
+      for (let c = everything; c < clients; c += 1) {
+        const mine = Array.from({ length: perClient }, (_, k) => ids[(c * perClient + k) % jobs]);
+        const query = mine.map((id) => `jobid=${id}`).join('&');
+        open.push(await openClient(`${url}/api/events?${query}`, latencies, () => {}));
+      }
+      await scrape(); // resets the daemon's event-loop histogram: measure from here
+      samples.lag.length = 0;
+      const timer = setInterval(() => void scrape().catch(() => undefined), 2_000);
+      const queue = [...ids];
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          for (let id = queue.shift(); id; id = queue.shift())
+            await post(`${url}/api/jobs`, { jobid: id });
+        }),
+      );
+      const limit = full ? 600_000 : 120_000;
+      await Promise.race([
+        done,
+        new Promise((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`only ${ended.size}/${jobs} jobs ended in time`)),
+            limit,
+          ).unref(),
+        ),
+      ]);
+      clearInterval(timer);
+      await scrape();
+      return [
+        row('daemon', `jobs watched`, jobs, 'jobs'),
+        row('daemon', `event-stream clients`, clients, 'clients'),
+        row('daemon', 'RSS (max)', Math.max(...samples.rss), 'MB', { atMost: 300 }),
+        row('daemon', 'event-loop delay p99 (max)', Math.max(...samples.lag), 'ms', { atMost: 50 }),
+        row('daemon', 'fan-out latency p99', percentile(latencies, 99), 'ms', { atMost: 250 }),
+        row('daemon', 'fan-out latency p50', percentile(latencies, 50), 'ms'),
+        row('daemon', 'events received', latencies.length, 'events'),
+      ];
+    } finally {
+      for (const c of open) c.close();
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
