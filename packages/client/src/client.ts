@@ -1,6 +1,7 @@
 import {
   describeValue,
   isJobId,
+  isSchemaError,
   type JobId,
   jobIdFromHandle,
   parseAdminSuccess,
@@ -71,19 +72,20 @@ function checkTimeout(value: unknown, what: string): number {
   return value;
 }
 
-/** Runs a schema parser over a body, turning its SchemaError into a ValidationError that names the URL. */
+/**
+ * Runs a schema parser over a body the server sent. Any `SchemaError` (an unsafe job id in
+ * a handle included: it is the server's answer that is wrong) becomes a
+ * {@link ValidationError} that names the URL.
+ */
 function validated<T>(parse: (body: unknown) => T, body: unknown, where: string, what: string): T {
   try {
     return parse(body);
   } catch (error) {
-    const e = toJobwatchError(error);
-    if (e instanceof ValidationError) {
-      throw new ValidationError(
-        `Unexpected ${what} from ${where}: ${(e.cause as Error | undefined)?.message ?? e.message}; the server may be newer than this client`,
-        { issues: e.issues, url: where },
-      );
-    }
-    throw e;
+    if (!isSchemaError(error)) throw toJobwatchError(error);
+    throw new ValidationError(
+      `Unexpected ${what} from ${where}: ${error.message}; the server may be newer than this client`,
+      { issues: error.issues, url: where, cause: error },
+    );
   }
 }
 
@@ -166,6 +168,8 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
+  // The exchange redacts every secret the token source holds; the source needs the exchange
+  // to reach generateToken. `tokens` is set right below, before any request can run.
   let tokens: TokenSource = noTokenSource();
   const ctx: HttpContext = { ky: http, tokenTransport, secrets: () => tokens.secrets() };
   tokens = makeTokenSource(options, root, {
@@ -381,6 +385,11 @@ function makeTokenSource(
     case 'none':
       return noTokenSource();
     case 'token':
+      if (typeof auth.token !== 'string' || !/^[^\s\u0000-\u001f\u007f]+$/.test(auth.token)) {
+        throw new ConfigError(
+          'auth.token must be a non-empty token without spaces or control characters',
+        );
+      }
       assertSecureFor(root, 'token', deps.allowInsecureHttp);
       return fixedTokenSource(auth.token);
     case 'provider':

@@ -63,6 +63,63 @@ describe('credentials', () => {
     expect(jobReq?.headers['x-esri-authorization']).toBe('Bearer tok-1-xxxxxxxxxxxx');
   });
 
+  it('asks for a lifetime and a referer only as configured', async () => {
+    const fake = fakeFetch((req) =>
+      req.url.startsWith(TOKEN_URL)
+        ? json({ token: 'tok-xxxxxxxxxxxxxxx', expires: Date.now() + 3_600_000 })
+        : json(jobBody()),
+    );
+    const c = createAdminClient({
+      url: ROOT,
+      auth: {
+        type: 'credentials',
+        username: 'admin',
+        password: PASSWORD,
+        expiration: 15,
+        referer: 'https://app.example.com',
+      },
+      fetch: fake.fetch,
+    });
+    await c.getJob(JOB_ID);
+    expect(fake.seen[0]?.params).toMatchObject({
+      expiration: '15',
+      referer: 'https://app.example.com',
+    });
+  });
+
+  it('uses a given token URL instead of the derived one', async () => {
+    const portal = 'https://portal.example.com/portal/sharing/rest/generateToken';
+    const fake = fakeFetch((req) =>
+      req.url.startsWith(portal)
+        ? json({ token: 'tok-xxxxxxxxxxxxxxx', expires: Date.now() + 3_600_000 })
+        : json(jobBody()),
+    );
+    const c = createAdminClient({
+      url: ROOT,
+      auth: { type: 'credentials', username: 'admin', password: PASSWORD, tokenUrl: portal },
+      fetch: fake.fetch,
+    });
+    await c.getJob(JOB_ID);
+    expect(fake.seen[0]?.url).toBe(`${portal}?f=json`);
+  });
+
+  it('retries a generateToken that met a transient failure (it starts nothing)', async () => {
+    const fake = fakeFetch((req, n) => {
+      if (n === 1) return new Response('<html>502</html>', { status: 502 });
+      return req.url.startsWith(TOKEN_URL)
+        ? json({ token: 'tok-xxxxxxxxxxxxxxx', expires: Date.now() + 3_600_000 })
+        : json(jobBody());
+    });
+    const c = createAdminClient({
+      url: ROOT,
+      auth: { type: 'credentials', username: 'admin', password: PASSWORD },
+      fetch: fake.fetch,
+      retry: { sleep: async () => undefined },
+    });
+    await c.getJob(JOB_ID);
+    expect(fake.seen.map((r) => r.method)).toEqual(['POST', 'POST', 'GET']);
+  });
+
   it('reuses a token until it nears expiry, then refreshes it ahead of time', async () => {
     const s = server({ ttl: 600_000 });
     const c = s.make();

@@ -285,6 +285,15 @@ describe('operations', () => {
     await expect(odd.c.startService('Hydrants.MapServer')).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('refuses a handle naming an unsafe job id as a ValidationError (the server is wrong)', async () => {
+    const { c } = client(() => json({ jobid: '../../sharing/rest', jobsUrl: `${ROOT}/jobs/x` }));
+    const error = (await c
+      .stopService('Hydrants.MapServer', { async: true })
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues[0]?.pointer).toBe('/jobid');
+  });
+
   it('refuses a handle without a job id as a ValidationError', async () => {
     const { c } = client(() => json({ status: 'success' }));
     await expect(c.stopService('Hydrants.MapServer', { async: true })).rejects.toBeInstanceOf(

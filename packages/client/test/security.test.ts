@@ -104,6 +104,17 @@ describe('configuration', () => {
   });
 
   it.each([
+    ['empty token', { auth: { type: 'token', token: '' } }],
+    ['token with a newline', { auth: { type: 'token', token: 'a\nb' } }],
+    [
+      'credentials without a password',
+      { auth: { type: 'credentials', username: 'a', password: '' } },
+    ],
+    [
+      'token expiration',
+      { auth: { type: 'credentials', username: 'a', password: 'b', expiration: 0 } },
+    ],
+    ['auth type', { auth: { type: 'cookie' } }],
     ['timeout', { timeout: 0 }],
     ['timeout', { timeout: Number.NaN }],
     ['tokenTransport', { tokenTransport: 'cookie' }],
