@@ -131,7 +131,7 @@ describe('jobwatch serve', () => {
 
   it('refuses /api without the key, with a JSON error code', async () => {
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { authorization: 'Bearer wrong-key-wrong-key-wrong' },
       { authorization: KEY },
     ]) {
