@@ -132,6 +132,8 @@ export class Site {
   readonly #byRoute = new Map<SimRoute, number>(SIM_ROUTES.map((r) => [r, 0]));
   readonly #byJob = new Map<string, number>();
   readonly #faultCounts = new Map<string, number>();
+  /** Control and workload operations, shared by URI: many jobs, few distinct operations. */
+  readonly #operations = new Map<string, Operation>();
 
   constructor(
     readonly clock: SimClock,
@@ -180,7 +182,7 @@ export class Site {
     const spec = parseJobSpec(input, this.settings.users);
     const now = this.settle();
     const op = spec.operation
-      ? operationFromUri(spec.operation)
+      ? this.#operation(spec.operation)
       : this.#pickOperation(this.#ops, { edit: 1 });
     const job = new SimJob(
       this.#newId(),
@@ -247,6 +249,15 @@ export class Site {
     }
   }
 
+  #operation(uri: string): Operation {
+    let op = this.#operations.get(uri);
+    if (!op) {
+      op = operationFromUri(uri);
+      if (this.#operations.size < 10_000) this.#operations.set(uri, op);
+    }
+    return op;
+  }
+
   #pickOperation(random: Random, mix: OperationMix): Operation {
     const weights: Array<[keyof OperationMix, number]> = [
       ['edit', mix.edit ?? 0],
@@ -267,7 +278,7 @@ export class Site {
     if (kind === 'backup') {
       const stores = this.settings.backupStores;
       const store = stores[Math.floor(serviceDraw * stores.length)] ?? 'default';
-      return operationFromUri(
+      return this.#operation(
         `${this.adminPath}/system/disasterrecovery/stores/${store}/backups/create`,
       );
     }
@@ -276,7 +287,7 @@ export class Site {
     const target = s
       ? serviceKeyString({ folder: s.folderName ?? '', name: s.serviceName, type: s.type })
       : 'SampleWorldCities.MapServer';
-    return operationFromUri(`${this.adminPath}/services/${target}/${kind}`);
+    return this.#operation(`${this.adminPath}/services/${target}/${kind}`);
   }
 
   #arrive(now: number): void {
