@@ -151,13 +151,16 @@ interface TokenState {
   readonly token: string;
   /** Epoch ms after which the token is replaced before use. */
   readonly freshUntil: number;
+  /** Epoch ms at which the server said the token expires (`Infinity` when unknown). */
+  readonly expiresAt: number;
 }
 
 /**
  * A token from `generateToken`, fetched on first use, replaced ahead of expiry (see
  * {@link refreshMargin}) and after a refusal. All concurrent needs share one request.
- * A token whose `expires` is not after the moment it arrived (a skewed clock) is kept
- * until the server refuses it.
+ * When a refresh ahead of expiry fails, the current token is used until it really
+ * expires. A token whose `expires` is not after the moment it arrived (a skewed clock)
+ * is kept until the server refuses it.
  */
 export function credentialsTokenSource(options: {
   readonly password: string;
@@ -183,12 +186,11 @@ export function credentialsTokenSource(options: {
     const at = now();
     const expiresAt = tokenExpiresAt(response);
     const lifetime = expiresAt - at;
+    const known = Number.isFinite(lifetime) && lifetime > 0;
     const next = {
       token,
-      freshUntil:
-        Number.isFinite(lifetime) && lifetime > 0
-          ? expiresAt - refreshMargin(lifetime)
-          : Number.POSITIVE_INFINITY,
+      freshUntil: known ? expiresAt - refreshMargin(lifetime) : Number.POSITIVE_INFINITY,
+      expiresAt: known ? expiresAt : Number.POSITIVE_INFINITY,
     };
     state = next;
     return next;
@@ -202,8 +204,16 @@ export function credentialsTokenSource(options: {
   return {
     canRefresh: true,
     async get(signal) {
-      if (state && now() < state.freshUntil) return state.token;
-      return shared(signal);
+      const current = state;
+      if (current && now() < current.freshUntil) return current.token;
+      try {
+        return await shared(signal);
+      } catch (error) {
+        // An early refresh that failed costs nothing while the current token still lives.
+        const stillValid = current !== undefined && state === current && now() < current.expiresAt;
+        if (stillValid && !(error instanceof AbortedError)) return current.token;
+        throw error;
+      }
     },
     async refresh(stale, signal) {
       if (state && state.token !== stale && now() < state.freshUntil) return state.token;

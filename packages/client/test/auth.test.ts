@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, createAdminClient, ValidationError } from '../src/index.js';
+import { AuthError, createAdminClient, TransportError, ValidationError } from '../src/index.js';
 import { everything, fakeFetch, JOB_ID, jobBody, json, ROOT, TOKEN_URL } from './fake.js';
 
 const PASSWORD = 'pa55-w0rd-very-secret';
@@ -11,8 +11,10 @@ function server(options: { ttl?: number; refuse?: (token: string) => boolean } =
   let issued = 0;
   const ttl = options.ttl ?? 3_600_000;
   const valid = new Map<string, number>();
+  const tokenEndpoint = { down: false };
   const fake = fakeFetch((req) => {
     if (req.url.startsWith(TOKEN_URL)) {
+      if (tokenEndpoint.down) return new Response('<html>503</html>', { status: 503 });
       if (req.params.password !== PASSWORD) {
         return json({
           error: {
@@ -43,7 +45,14 @@ function server(options: { ttl?: number; refuse?: (token: string) => boolean } =
       now: () => clock.now,
       retry: false,
     });
-  return { clock, seen: fake.seen, tokenRequests, make, revoke: () => valid.clear() };
+  return {
+    clock,
+    seen: fake.seen,
+    tokenRequests,
+    make,
+    tokenEndpoint,
+    revoke: () => valid.clear(),
+  };
 }
 
 describe('credentials', () => {
@@ -131,6 +140,20 @@ describe('credentials', () => {
     await c.getJob(JOB_ID);
     expect(s.tokenRequests()).toBe(2);
     expect(s.seen.some((r) => r.params.token)).toBe(false);
+  });
+
+  it('keeps the current token when a refresh ahead of expiry fails, until it really expires', async () => {
+    const s = server({ ttl: 600_000 });
+    const c = s.make();
+    await c.getJob(JOB_ID);
+    s.clock.now += 580_000; // inside the margin, 20 s before expiry
+    s.tokenEndpoint.down = true;
+    await expect(c.getJob(JOB_ID)).resolves.toMatchObject({ jobid: JOB_ID });
+    expect(s.tokenRequests()).toBe(2);
+    s.clock.now += 30_000; // past the real expiry: the failure surfaces
+    await expect(c.getJob(JOB_ID)).rejects.toBeInstanceOf(TransportError);
+    s.tokenEndpoint.down = false;
+    await expect(c.getJob(JOB_ID)).resolves.toMatchObject({ jobid: JOB_ID });
   });
 
   it('scales the margin down for short-lived tokens (10 % of the lifetime)', async () => {
