@@ -1,5 +1,6 @@
 import type { Snapshot } from '@jobwatch/schema';
 import { css, html, nothing, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import { describeError, STATUS_PARTS } from './job-element.js';
 import { JobwatchLiveElement } from './live-element.js';
 import { fill, inheritedLang, type Messages, messagesFor } from './messages.js';
@@ -213,7 +214,7 @@ export class JobwatchJobs extends JobwatchLiveElement {
       ${
         jobs.length
           ? html`<ul part="list" aria-label=${m.listLabel} @keydown=${this.#onKeydown}>
-              ${jobs.map((s) => {
+              ${repeat(jobs, keyOf, (s) => {
                 const key = keyOf(s);
                 return html`<li data-key=${key} data-status=${s.status ?? 'pending'}>
                   <details ?open=${this.#open.has(key)} @toggle=${(e: Event) => this.#onToggle(key, e)}>
