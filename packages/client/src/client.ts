@@ -160,12 +160,19 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   const allowInsecureHttp = options.allowInsecureHttp === true;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.userAgent !== undefined) headers['user-agent'] = options.userAgent;
+  const userFetch = options.fetch;
+  if (userFetch !== undefined && typeof userFetch !== 'function') {
+    throw new ConfigError('fetch must be a function');
+  }
   const http = ky.create({
     retry: 0,
     throwHttpErrors: false,
     timeout: false,
     headers,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Called as a plain function: a browser's `window.fetch` throws when called on another `this`.
+    ...(userFetch
+      ? { fetch: (input: Request | URL | string, init?: RequestInit) => userFetch(input, init) }
+      : {}),
   });
 
   // The exchange redacts every secret the token source holds; the source needs the exchange

@@ -369,3 +369,15 @@ describe('operations', () => {
     expect(seen).toHaveLength(0);
   });
 });
+
+describe('fetch seam', () => {
+  it('calls a given fetch as a plain function (a browser fetch needs its own this)', async () => {
+    const fake = fakeFetch(() => json(jobBody()));
+    const strict = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return fake.fetch(input, init);
+    } as typeof fetch;
+    const c = createAdminClient({ url: ROOT, fetch: strict });
+    await expect(c.getJob(JOB_ID)).resolves.toMatchObject({ jobid: JOB_ID });
+  });
+});
