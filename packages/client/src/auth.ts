@@ -126,7 +126,7 @@ export function providerTokenSource(
   };
   return {
     canRefresh: true,
-    get: (signal) => call(false, signal),
+    get: (signal) => raceAbort(call(false, signal), signal),
     refresh(stale, signal) {
       if (last !== undefined && last !== stale) return Promise.resolve(last);
       // One refresh at a time, shared; it runs free of any one caller's signal.

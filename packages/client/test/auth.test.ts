@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, createAdminClient, TransportError, ValidationError } from '../src/index.js';
+import {
+  AbortedError,
+  AuthError,
+  createAdminClient,
+  TransportError,
+  ValidationError,
+} from '../src/index.js';
 import { everything, fakeFetch, JOB_ID, jobBody, json, ROOT, TOKEN_URL } from './fake.js';
 
 const PASSWORD = 'pa55-w0rd-very-secret';
@@ -300,6 +306,22 @@ describe('token provider', () => {
       auth: { type: 'provider', getToken: () => token },
     });
     await expect(c.getJob(JOB_ID)).rejects.toBeInstanceOf(AuthError);
+    expect(fake.seen).toHaveLength(0);
+  });
+});
+
+describe('abort while getting a token', () => {
+  it('stops waiting for a provider that ignores the signal', async () => {
+    const fake = fakeFetch(() => json(jobBody()));
+    const c = createAdminClient({
+      url: ROOT,
+      fetch: fake.fetch,
+      auth: { type: 'provider', getToken: () => new Promise<string>(() => undefined) },
+    });
+    const controller = new AbortController();
+    const pending = c.getJob(JOB_ID, { signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
     expect(fake.seen).toHaveLength(0);
   });
 });
