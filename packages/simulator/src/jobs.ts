@@ -79,6 +79,8 @@ export class SimJob {
   result: Record<string, unknown> | undefined = undefined;
   /** Set when an API job fails at its end: why. */
   failure: string | undefined = undefined;
+  /** A scripted timeline (`[offset ms, status]`) replacing the usual one before the end. */
+  timeline: ReadonlyArray<readonly [number, string]> | undefined = undefined;
 
   /** Epoch ms of the end. */
   get endsAt(): number {
@@ -88,7 +90,7 @@ export class SimJob {
 
 /** The status a job reports at a moment, and when it last changed. */
 export interface JobState {
-  readonly status: KnownJobStatus;
+  readonly status: string;
   /** Epoch ms of the last change (the job's `updatedtime`). */
   readonly updated: number;
   /** Whether the job has ended. */
@@ -99,12 +101,14 @@ export interface JobState {
  * The job's transitions as `[offset ms, status]` pairs, in order. SUBMITTED for the first
  * tenth (at most a second), then EXECUTING; blips of UNAVAILABLE spread evenly over the
  * executing span; a cancelled job passes through CANCELLING (its rollback) for the last 40%.
+ * A scripted timeline replaces all of that: SUBMITTED, then its entries, then the end.
  */
 export function transitions(
-  job: Pick<SimJob, 'duration' | 'end' | 'blips'>,
-): Array<[number, KnownJobStatus]> {
+  job: Pick<SimJob, 'duration' | 'end' | 'blips' | 'timeline'>,
+): Array<readonly [number, string]> {
   const d = job.duration;
   if (d <= 0) return [[0, job.end]];
+  if (job.timeline) return [[0, JobStatus.SUBMITTED], ...job.timeline, [d, job.end]];
   const submitted = Math.max(1, Math.min(1000, Math.floor(d * 0.1)));
   const out: Array<[number, KnownJobStatus]> = [[0, JobStatus.SUBMITTED]];
   if (submitted >= d) {
@@ -132,7 +136,7 @@ export function transitions(
 export function stateAt(job: SimJob, now: number): JobState {
   const elapsed = now - job.start;
   if (elapsed >= job.duration) return { status: job.end, updated: job.endsAt, ended: true };
-  let status: KnownJobStatus = JobStatus.SUBMITTED;
+  let status: string = JobStatus.SUBMITTED;
   let at = 0;
   for (const [offset, s] of transitions(job)) {
     if (offset > elapsed) break;

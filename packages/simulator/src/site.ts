@@ -33,6 +33,13 @@ export interface JobSpec {
   readonly unavailableBlips?: number;
   /** Who submitted it. @default the first configured user */
   readonly username?: string;
+  /**
+   * A scripted timeline instead of the usual one: after SUBMITTED, each entry's status
+   * from its offset on, then the outcome at `durationMs`. Any status is allowed, so a test
+   * can show a status a newer server might send (`{ atMs: 500, status: 'PAUSED' }`).
+   * Offsets rise strictly and stay below `durationMs`; excludes `unavailableBlips`.
+   */
+  readonly timeline?: ReadonlyArray<{ readonly atMs: number; readonly status: string }>;
 }
 
 /** The operations the workload generator mixes, with relative weights. */
@@ -74,7 +81,7 @@ export interface SimStats {
   readonly total: number;
   /** By route: `generateToken`, `site`, `jobsList`, `job`, `services`, `service`, `operation`, `backup`, `sim`, `other`. */
   readonly byRoute: Readonly<Record<SimRoute, number>>;
-  /** Requests for each job id (`GET <root>/jobs/<jobid>`), whether or not the job exists. */
+  /** Requests for each job id (`GET <root>/jobs/<jobid>`), whether or not the job exists (the first million ids). */
   readonly byJob: Readonly<Record<string, number>>;
   /** Faults injected, by kind. */
   readonly faults: Readonly<Record<string, number>>;
@@ -111,6 +118,8 @@ export interface SiteSettings {
   readonly backupStores: readonly string[];
 }
 
+const STATUS = /^[A-Za-z][A-Za-z0-9 _-]{0,63}$/;
+const MAX_COUNTED_JOBS = 1_000_000;
 const MAX_TOKEN_TTL_MS = 14 * 24 * 60 * 60_000;
 const MAX_DURATION_MS = 30 * 24 * 60 * 60_000;
 
@@ -193,6 +202,7 @@ export class Site {
       op,
       spec.username ?? this.defaultUser,
     );
+    if (spec.timeline) job.timeline = spec.timeline.map((e) => [e.atMs, e.status] as const);
     this.jobs.add(job);
     return job.id;
   }
@@ -350,7 +360,10 @@ export class Site {
   count(route: SimRoute, jobid?: string): void {
     this.#total++;
     this.#byRoute.set(route, (this.#byRoute.get(route) ?? 0) + 1);
-    if (jobid !== undefined) this.#byJob.set(jobid, (this.#byJob.get(jobid) ?? 0) + 1);
+    // Bounded, so a client asking for endless made-up ids cannot grow the counters forever.
+    if (jobid !== undefined && (this.#byJob.size < MAX_COUNTED_JOBS || this.#byJob.has(jobid))) {
+      this.#byJob.set(jobid, (this.#byJob.get(jobid) ?? 0) + 1);
+    }
   }
 
   /** Counts an injected fault. */
@@ -380,7 +393,7 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
   };
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     bad('expected an object');
-  const { outcome, durationMs, operation, unavailableBlips, username } = input as Record<
+  const { outcome, durationMs, operation, unavailableBlips, username, timeline } = input as Record<
     string,
     unknown
   >;
@@ -413,12 +426,39 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
   }
   if (username !== undefined && (typeof username !== 'string' || !Object.hasOwn(users, username)))
     bad('username must name a configured user');
+  if (timeline !== undefined) {
+    if (!Array.isArray(timeline) || timeline.length > 100)
+      bad('timeline must be an array of at most 100 entries');
+    if (unavailableBlips !== undefined) bad('timeline and unavailableBlips exclude each other');
+    let last = 0;
+    for (const entry of timeline as unknown[]) {
+      const { atMs, status } = (entry ?? {}) as { atMs?: unknown; status?: unknown };
+      if (
+        typeof atMs !== 'number' ||
+        !Number.isInteger(atMs) ||
+        atMs <= last ||
+        atMs >= (durationMs as number)
+      ) {
+        bad('timeline offsets must be integers that rise strictly, above 0 and below durationMs');
+      }
+      if (typeof status !== 'string' || !STATUS.test(status))
+        bad('timeline statuses must be 1–64 letters, digits, spaces, "_" or "-"');
+      last = atMs as number;
+    }
+  }
   return {
     outcome: outcome as JobEnd,
     durationMs: Math.floor(durationMs as number),
     ...(operation !== undefined ? { operation: operation as string } : {}),
     ...(unavailableBlips !== undefined ? { unavailableBlips: unavailableBlips as number } : {}),
     ...(username !== undefined ? { username: username as string } : {}),
+    ...(timeline !== undefined
+      ? {
+          timeline: (timeline as Array<{ atMs: number; status: string }>).map(
+            ({ atMs, status }) => ({ atMs, status }),
+          ),
+        }
+      : {}),
   };
 }
 

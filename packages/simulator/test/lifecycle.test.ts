@@ -83,6 +83,44 @@ describe('job lifecycles on a manual clock', () => {
     ]);
   });
 
+  it('follows a scripted timeline, unknown statuses included, kept verbatim', async () => {
+    const id = sim.createJob({
+      outcome: 'COMPLETED',
+      durationMs: 3000,
+      timeline: [
+        { atMs: 500, status: 'EXECUTING' },
+        { atMs: 1000, status: 'PAUSED' },
+        { atMs: 2000, status: 'EXECUTING' },
+      ],
+    });
+    const seen = await walk(id, 250);
+    expect(seen.map((s) => s.status)).toEqual([
+      'SUBMITTED',
+      'EXECUTING',
+      'PAUSED',
+      'EXECUTING',
+      'COMPLETED',
+    ]);
+    expect(seen[2]!.updatedtime - seen[0]!.updatedtime).toBe(1000);
+  });
+
+  it.each([
+    [
+      'offsets that do not rise',
+      [
+        { atMs: 500, status: 'A' },
+        { atMs: 500, status: 'B' },
+      ],
+    ],
+    ['an offset at the end', [{ atMs: 3000, status: 'A' }]],
+    ['a status with a slash', [{ atMs: 5, status: 'A/B' }]],
+    ['a status that is not a string', [{ atMs: 5, status: 7 }]],
+  ])('refuses a timeline with %s', (_name, timeline) => {
+    expect(() =>
+      sim.createJob({ outcome: 'COMPLETED', durationMs: 3000, timeline } as never),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_SPEC' }));
+  });
+
   it('ends at once with durationMs 0', async () => {
     const id = sim.createJob({ outcome: 'CANCELLED', durationMs: 0 });
     const job = await read(id);
