@@ -77,15 +77,22 @@ function checkTimeout(value: unknown, what: string): number {
  * a handle included: it is the server's answer that is wrong) becomes a
  * {@link ValidationError} that names the URL.
  */
-function validated<T>(parse: (body: unknown) => T, body: unknown, where: string, what: string): T {
+function validated<T>(
+  parse: (body: unknown) => T,
+  body: unknown,
+  where: string,
+  what: string,
+  hint = 'the server may be newer than this client',
+): T {
   try {
     return parse(body);
   } catch (error) {
     if (!isSchemaError(error)) throw toJobwatchError(error);
-    throw new ValidationError(
-      `Unexpected ${what} from ${where}: ${error.message}; the server may be newer than this client`,
-      { issues: error.issues, url: where, cause: error },
-    );
+    throw new ValidationError(`Unexpected ${what} from ${where}: ${error.message}; ${hint}`, {
+      issues: error.issues,
+      url: where,
+      cause: error,
+    });
   }
 }
 
@@ -98,7 +105,13 @@ function invalid(where: string, what: string, issue: SchemaIssue): ValidationErr
 
 /** The handle of an async operation, as a {@link StartedJob}. */
 function started(body: unknown, where: string): StartedJob {
-  const handle = validated(parseJobHandle, body, where, 'job handle');
+  const handle = validated(
+    parseJobHandle,
+    body,
+    where,
+    'job handle',
+    'check that this operation runs as a job (async=true)',
+  );
   return { jobid: jobIdFromHandle(handle), jobsUrl: handle.jobsUrl, handle };
 }
 

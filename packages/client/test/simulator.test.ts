@@ -16,6 +16,7 @@ import {
   JobNotFoundError,
   RateLimitedError,
   TransportError,
+  ValidationError,
 } from '../src/index.js';
 import { everything } from './fake.js';
 
@@ -155,6 +156,15 @@ describe('operations and handles', () => {
     const error = (await failure(client().startService('NoSuchService.MapServer'))) as ArcGISError;
     expect(error).toBeInstanceOf(ArcGISError);
     expect(error.arcgisCode).toBe(404);
+  });
+
+  it('reports an answer that is not a job handle as ValidationError', async () => {
+    // `services` answers its list, not a handle, whatever async says.
+    const error = (await failure(
+      client().operation('services', { async: true }),
+    )) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues[0]?.pointer).toBe('/jobid');
   });
 
   it('refuses a jobsUrl on another origin with no request made', async () => {
