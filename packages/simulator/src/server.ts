@@ -232,43 +232,38 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const log = options.log;
 
   let origin = '';
-  const server: Server = createServer(
-    { keepAlive: true, keepAliveTimeout: 30_000 } as never,
-    (req, res) => {
-      const started = performance.now();
-      let route: SimRoute = 'other';
-      let fault: string | undefined;
-      if (log) {
-        res.on('finish', () =>
-          log({
-            method: req.method ?? '',
-            path: (req.url ?? '').split('?', 1)[0] ?? '',
-            route,
-            status: res.statusCode,
-            ms: performance.now() - started,
-            ...(fault ? { fault } : {}),
-          }),
-        );
-      }
-      handle(
-        req,
+  const server: Server = createServer({ keepAlive: true }, (req, res) => {
+    const started = performance.now();
+    let route: SimRoute = 'other';
+    let fault: string | undefined;
+    if (log) {
+      res.on('finish', () =>
+        log({
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?', 1)[0] ?? '',
+          route,
+          status: res.statusCode,
+          ms: performance.now() - started,
+          ...(fault ? { fault } : {}),
+        }),
+      );
+    }
+    handle(
+      req,
+      res,
+      (r) => (route = r),
+      (f) => (fault = f),
+    ).catch((error: unknown) => {
+      send(
         res,
-        (r) => (route = r),
-        (f) => (fault = f),
-      ).catch((error: unknown) => {
-        send(
-          res,
-          500,
-          'application/json;charset=utf-8',
-          JSON.stringify(
-            restError(500, 'Internal simulator error.', [
-              String((error as Error)?.message ?? error),
-            ]),
-          ),
-        );
-      });
-    },
-  );
+        500,
+        'application/json;charset=utf-8',
+        JSON.stringify(
+          restError(500, 'Internal simulator error.', [String((error as Error)?.message ?? error)]),
+        ),
+      );
+    });
+  });
   server.keepAliveTimeout = 30_000;
   server.on('clientError', (_error, socket) => {
     if (socket.writable)
@@ -637,7 +632,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return typeof host === 'string' && HOST_HEADER.test(host) ? `http://${host}` : origin;
   }
 
-  function handle_(call: Call, jobid: JobId, spelling: 'jobID' | 'jobid'): Record<string, unknown> {
+  function jobHandle(
+    call: Call,
+    jobid: JobId,
+    spelling: 'jobID' | 'jobid',
+  ): Record<string, unknown> {
     const jobsUrl = `${call.origin}/${o.context}/admin/jobs/${jobid}`;
     return spelling === 'jobID'
       ? { jobsUrl, jobID: jobid, jobStatus: JobStatus.SUBMITTED }
@@ -675,7 +674,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ...(payload ? { payload } : {}),
       };
     }
-    if (isAsync) return handle_(call, site.startOperation(opSpec, call.username).id, 'jobID');
+    if (isAsync) return jobHandle(call, site.startOperation(opSpec, call.username).id, 'jobID');
     const { failure } = site.apply(opSpec);
     return failure ? adminError(500, [failure]) : { status: 'success' };
   }
@@ -691,7 +690,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       },
       call.username,
     );
-    return handle_(call, job.id, 'jobid');
+    return jobHandle(call, job.id, 'jobid');
   }
 
   async function controlRoute(
