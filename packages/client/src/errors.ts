@@ -304,8 +304,10 @@ export function toJobwatchError(error: unknown): JobwatchError {
   if (error instanceof JobwatchError) return error;
   if (isSchemaError(error)) {
     if (error.code === 'INVALID_JOB_ID') {
+      const first = error.issues[0];
+      const what = first ? `${first.found}: expected ${first.expected}` : error.message;
       return new InvalidJobIdError(
-        `Invalid job id: ${error.message}; pass the id exactly as ArcGIS returned it`,
+        `Invalid job id ${what}; pass the id exactly as ArcGIS returned it`,
         {
           issues: error.issues,
           cause: error,

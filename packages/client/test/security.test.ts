@@ -145,6 +145,13 @@ describe('job ids are validated before any URL is built', () => {
     expect(error.message.split('\n')).toHaveLength(1);
     expect(fake.seen).toHaveLength(0);
   });
+
+  it('says which id and what was wrong', async () => {
+    const c = createAdminClient({ url: ROOT });
+    await expect(c.getJob('j1?x')).rejects.toThrow(
+      'Invalid job id "j1?x": expected a job id of letters, digits, "-" and "_" only; pass the id exactly as ArcGIS returned it',
+    );
+  });
 });
 
 describe('getJobByUrl', () => {
