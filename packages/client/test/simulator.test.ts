@@ -152,6 +152,22 @@ describe('operations and handles', () => {
     expect(job.result?.service?.description).toBe('edited by jobwatch');
   });
 
+  it('deletes services in a folder as a job, after which they are gone', async () => {
+    const c = client();
+    const root = await c.listServices();
+    const folder = root.folders?.find((f) => f === 'Utilities') ?? root.folders?.[0];
+    expect(folder).toBeDefined();
+    const inFolder = await c.listServices({ folder: folder! });
+    const victim = inFolder.services[0]!;
+    const ref = { folder: folder!, name: victim.serviceName, type: victim.type };
+    const started = await c.deleteServices([ref], { async: true });
+    sim.advance(10_000);
+    await expect(c.getJob(started.jobid)).resolves.toMatchObject({ status: 'COMPLETED' });
+    const error = (await failure(c.getService(ref))) as ArcGISError;
+    expect(error).toBeInstanceOf(ArcGISError);
+    expect(error.arcgisCode).toBe(404);
+  });
+
   it('reports an operation on a missing service as ArcGISError', async () => {
     const error = (await failure(client().startService('NoSuchService.MapServer'))) as ArcGISError;
     expect(error).toBeInstanceOf(ArcGISError);
