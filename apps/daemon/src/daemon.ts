@@ -75,13 +75,16 @@ export function instrumentClient(
     };
   const getJob = timed(client.getJob.bind(client));
   const getJobByUrl = timed(client.getJobByUrl.bind(client));
-  return new Proxy(client, {
-    get(target, prop) {
+  // The target is a blank object: the client itself may be frozen, and a proxy over a frozen
+  // object may not answer with anything but its own properties.
+  return new Proxy({} as AdminClient, {
+    get(_target, prop) {
       if (prop === 'getJob') return getJob;
       if (prop === 'getJobByUrl') return getJobByUrl;
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      const value = Reflect.get(client, prop, client);
+      return typeof value === 'function' ? value.bind(client) : value;
     },
+    has: (_target, prop) => Reflect.has(client, prop),
   });
 }
 

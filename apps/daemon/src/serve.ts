@@ -94,6 +94,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         hub.close('shutdown');
         server.closeIdleConnections();
         await daemon.close();
+        // Every response has ended by now; keep-alive sockets must not hold the exit.
+        server.closeAllConnections();
         await closed;
         logger.info('stopped');
       })();

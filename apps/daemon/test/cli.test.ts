@@ -151,35 +151,39 @@ describe('jobwatch wait', () => {
 });
 
 describe('usage and configuration errors exit 2 before any request', () => {
-  const cases: Array<[string, string[], Record<string, string> | undefined, RegExp]> = [
-    ['no job id', ['wait'], undefined, /missing required argument/],
-    ['a hostile job id', ['wait', '../services/x'], undefined, /job id "\.\.\/services\/x"/],
-    ['a job id with a query', ['wait', 'j1?f=html'], undefined, /job id/],
+  const cases: Array<[string, string[], Record<string, string> | 'url only' | undefined, RegExp]> =
     [
-      'a duration without unit',
-      ['wait', 'j1', '--timeout', '90'],
-      undefined,
-      /--timeout: "90" has no unit/,
-    ],
-    ['missing credentials', ['wait', 'j1'], {}, /no credentials/],
-    [
-      'an unreadable password file',
-      ['wait', 'j1', '--username', 'admin', '--password-file', '/nonexistent/pass'],
-      {},
-      /--password-file: cannot read/,
-    ],
-    [
-      'a bad URL',
-      ['wait', 'j1', '--url', 'gis.example.com/admin', '--token', 't'],
-      {},
-      /--url: .* is not a URL/,
-    ],
-    ['an unknown flag', ['wait', 'j1', '--colour'], undefined, /unknown option/],
-    ['an unknown command', ['frobnicate'], undefined, /unknown command/],
-  ];
+      ['no job id', ['wait'], undefined, /missing required argument/],
+      ['a hostile job id', ['wait', '../services/x'], undefined, /job id "\.\.\/services\/x"/],
+      ['a job id with a query', ['wait', 'j1?f=html'], undefined, /job id/],
+      [
+        'a duration without unit',
+        ['wait', 'j1', '--timeout', '90'],
+        undefined,
+        /--timeout: "90" has no unit/,
+      ],
+      ['missing credentials', ['wait', 'j1'], 'url only', /no credentials/],
+      [
+        'an unreadable password file',
+        ['wait', 'j1', '--username', 'admin', '--password-file', '/nonexistent/pass'],
+        'url only',
+        /--password-file: cannot read/,
+      ],
+      [
+        'a bad URL',
+        ['wait', 'j1', '--url', 'gis.example.com/admin', '--token', 't'],
+        {},
+        /--url: .* is not a URL/,
+      ],
+      ['an unknown flag', ['wait', 'j1', '--colour'], undefined, /unknown option/],
+      ['an unknown command', ['frobnicate'], undefined, /unknown command/],
+    ];
   it.each(cases)('%s', async (_name, args, overrides, message) => {
     const before = sim.stats().total;
-    const r = await run(args, overrides ?? env);
+    const r = await run(
+      args,
+      overrides === 'url only' ? { JOBWATCH_URL: sim.adminUrl } : (overrides ?? env),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(sim.stats().total).toBe(before);
