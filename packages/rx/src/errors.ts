@@ -1,0 +1,85 @@
+import { ErrorCode, JobwatchError } from '@jobwatch/client';
+import type { JobOutcome, Snapshot } from '@jobwatch/schema';
+
+/**
+ * A watch ran past its `maxWait`. Only the watching stopped: the admin API has no cancel,
+ * so the job itself goes on on the server.
+ *
+ * @example
+ * ```ts
+ * watchJob(client, id, { maxWait: 60_000 }).subscribe({
+ *   error: (e) => { if (e instanceof WaitTimeoutError) console.log(e.last?.status); },
+ * });
+ * ```
+ */
+export class WaitTimeoutError extends JobwatchError {
+  override name = 'WaitTimeoutError';
+  /** The job waited for. */
+  readonly jobid: string;
+  /** The limit that ran out, in ms. */
+  readonly maxWait: number;
+  /** The last snapshot seen before the limit, if any. */
+  readonly last: Snapshot | undefined;
+  constructor(options: {
+    readonly jobid: string;
+    readonly maxWait: number;
+    readonly last?: Snapshot | undefined;
+  }) {
+    super(
+      ErrorCode.WAIT_TIMEOUT,
+      `Job ${options.jobid} did not end within ${options.maxWait} ms; it may still be running on the server`,
+    );
+    this.jobid = options.jobid;
+    this.maxWait = options.maxWait;
+    this.last = options.last;
+  }
+}
+
+/**
+ * A job reached a status that jobwatch does not know, under the `unknownStatus: 'error'`
+ * policy. The body itself was valid; the code is `SCHEMA` because the answer is outside
+ * what the caller chose to accept.
+ */
+export class UnknownStatusError extends JobwatchError {
+  override name = 'UnknownStatusError';
+  /** The job. */
+  readonly jobid: string;
+  /** The status as the server sent it. */
+  readonly status: string;
+  constructor(options: { readonly jobid: string; readonly status: string }) {
+    super(
+      ErrorCode.SCHEMA,
+      `Job ${options.jobid} has the unknown status ${JSON.stringify(options.status.slice(0, 64))}; watch it with unknownStatus: 'watch' to keep going`,
+    );
+    this.jobid = options.jobid;
+    this.status = options.status;
+  }
+}
+
+/** The stable code of {@link JobFailedError}. */
+export const JOB_FAILED = 'JOB_FAILED' as const;
+
+/**
+ * `waitForJob(..., { rejectOnFailure: true })` met a job that ended FAILED, TIMED OUT or
+ * CANCELLED. The job body is a normal value; this error only carries it to a caller that
+ * asked for a rejection.
+ */
+export class JobFailedError extends Error {
+  override name = 'JobFailedError';
+  /** Always {@link JOB_FAILED}. */
+  readonly code = JOB_FAILED;
+  /** Never: the job has ended. */
+  readonly retryable = false;
+  /** `failed` (FAILED, TIMED OUT) or `cancelled`. */
+  readonly outcome: Exclude<JobOutcome, 'succeeded' | 'none'>;
+  /** The final snapshot. */
+  readonly snapshot: Snapshot;
+  constructor(snapshot: Snapshot) {
+    const messages = snapshot.job?.messages?.join(' ').trim();
+    super(
+      `Job ${snapshot.jobid} ended ${snapshot.status ?? 'unknown'}${messages ? `: ${messages.slice(0, 300)}` : ''}`,
+    );
+    this.outcome = snapshot.outcome === 'cancelled' ? 'cancelled' : 'failed';
+    this.snapshot = snapshot;
+  }
+}

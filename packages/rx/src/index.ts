@@ -1,0 +1,41 @@
+/**
+ * `@jobwatch/rx`: ArcGIS Enterprise admin job ids in, shared, self-pacing, validated
+ * `Observable<Snapshot>` streams out. All pacing, sharing, request budgets, error policy
+ * and time limits of jobwatch live here; the daemon and the widget only subscribe.
+ * Browser-safe: no `node:` modules, no `process`.
+ *
+ * @packageDocumentation
+ */
+export { type BudgetOptions, type BudgetStats, DEFAULT_BUDGET, RequestBudget } from './budget.js';
+export {
+  defaultWatcher,
+  type WaitForJobOptions,
+  waitForJob,
+  watchAll,
+  watchJob,
+  watchJobs,
+} from './convenience.js';
+export {
+  type EventSourceConstructor,
+  type EventSourceLike,
+  type EventSourceLikeInit,
+  type FromDaemonOptions,
+  fromDaemon,
+} from './daemon.js';
+export { JOB_FAILED, JobFailedError, UnknownStatusError, WaitTimeoutError } from './errors.js';
+export type { UnknownStatusPolicy } from './loop.js';
+export {
+  DEFAULT_PACING,
+  nextPollDelay,
+  type PacingOptions,
+  type ResolvedPacing,
+  resolvePacing,
+  troubleDelay,
+} from './pacing.js';
+export {
+  createWatcher,
+  type WatchAllOptions,
+  type Watcher,
+  type WatcherOptions,
+  type WatchOptions,
+} from './watcher.js';

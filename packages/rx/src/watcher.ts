@@ -1,0 +1,328 @@
+import {
+  type AdminClient,
+  ConfigError,
+  ErrorCode,
+  isJobwatchError,
+  type StartedJob,
+  toJobwatchError,
+} from '@jobwatch/client';
+import { type JobId, parseJobId, type Snapshot } from '@jobwatch/schema';
+import {
+  asyncScheduler,
+  catchError,
+  defer,
+  EMPTY,
+  expand,
+  finalize,
+  merge,
+  mergeMap,
+  Observable,
+  ReplaySubject,
+  type SchedulerLike,
+  Subject,
+  share,
+  takeUntil,
+  tap,
+  throwError,
+  timer,
+} from 'rxjs';
+import { type BudgetOptions, RequestBudget } from './budget.js';
+import { WaitTimeoutError } from './errors.js';
+import { pollJob, type UnknownStatusPolicy } from './loop.js';
+import { type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
+
+/** Options of {@link createWatcher}. */
+export interface WatcherOptions {
+  /** The deployment's name, carried on every snapshot. @default 'default' */
+  readonly deployment?: string;
+  /** Pacing of each job's polls; see {@link PacingOptions} for the defaults. */
+  readonly pacing?: PacingOptions;
+  /** The request budget shared by every job of this watcher. @default { concurrency: 8, rate: 20 } */
+  readonly budget?: BudgetOptions;
+  /** What to do with a status jobwatch does not know. @default 'watch' */
+  readonly unknownStatus?: UnknownStatusPolicy;
+  /** Invalid bodies in a row after which a job's stream ends with the `SCHEMA` error. @default 3 */
+  readonly maxSchemaFailures?: number;
+  /** How long a loop keeps going after its last subscriber left, in ms. @default 2000 */
+  readonly grace?: number;
+  /** Scheduler for every wait; `TestScheduler` in tests. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+  /** Clock for snapshot times, epoch ms. @default the scheduler's `now` */
+  readonly now?: () => number;
+}
+
+/** Options of one watch. */
+export interface WatchOptions {
+  /**
+   * The longest this subscriber waits for the job to end, in ms; then its stream ends with
+   * a {@link WaitTimeoutError}. Only this subscriber stops watching.
+   */
+  readonly maxWait?: number;
+}
+
+/** Options of {@link Watcher.watchAll}. */
+export interface WatchAllOptions extends WatchOptions {
+  /** Must be `true`: list `<root>/jobs` and watch every job found. */
+  readonly discover: true;
+  /** Wait between two listings, in ms (jittered). @default 15000 */
+  readonly listInterval?: number;
+  /** Whether the jobs already listed the first time are watched too, or only newer ones. @default true */
+  readonly existing?: boolean;
+}
+
+/**
+ * A registry of job streams for one client (one deployment): one poll loop per job
+ * however many subscribe, one request budget for all of them.
+ */
+export interface Watcher {
+  /** The client it polls through. */
+  readonly client: AdminClient;
+  /** The deployment name on its snapshots. */
+  readonly deployment: string;
+  /** The request budget shared by all its jobs. */
+  readonly budget: RequestBudget;
+  /**
+   * One job's snapshots: the latest at once when the job is already watched, then each
+   * visible change; the terminal snapshot, then completion.
+   * An unsafe id errors with `InvalidJobIdError` before any request.
+   */
+  watch(jobid: string, options?: WatchOptions): Observable<Snapshot>;
+  /** Several jobs' snapshots, merged; completes when all have ended. */
+  watchMany(jobids: Iterable<string>, options?: WatchOptions): Observable<Snapshot>;
+  /** Every job of the deployment, found by listing `<root>/jobs` on a slower pace. Never completes. */
+  watchAll(options: WatchAllOptions): Observable<Snapshot>;
+  /** The stream of a job an operation just started (`client.stopService(s, { async: true })`). */
+  fromStarted(started: StartedJob, options?: WatchOptions): Observable<Snapshot>;
+  /** The latest snapshot of a job being watched now, or `undefined`. */
+  current(jobid: string): Snapshot | undefined;
+  /** Jobs with a running poll loop. */
+  readonly size: number;
+  /** Whether {@link Watcher.close} was called. */
+  readonly closed: boolean;
+  /** Stops every loop; open streams complete; later watches error with `CONFIG`. */
+  close(): void;
+}
+
+interface Entry {
+  stream: Observable<Snapshot>;
+  latest: Snapshot | undefined;
+}
+
+const DEFAULT_GRACE = 2000;
+const DEFAULT_LIST_INTERVAL = 15_000;
+
+interface Listing {
+  /** The ids listed, or `undefined` after transient trouble. */
+  readonly ids: readonly JobId[] | undefined;
+  readonly next: number;
+}
+
+function retryAfterOf(error: unknown): number | undefined {
+  const value = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * Makes a watcher: the registry of shared, paced job streams for one client.
+ *
+ * @example
+ * ```ts
+ * const watcher = createWatcher(client, { budget: { concurrency: 4, rate: 10 } });
+ * watcher.watch(jobid).subscribe((s) => console.log(s.status, s.stale));
+ * ```
+ * When to use: whenever you need options other than the defaults (pacing, budget,
+ * deployment name, scheduler). `watchJob` and friends use one default watcher per client.
+ */
+export function createWatcher(client: AdminClient, options: WatcherOptions = {}): Watcher {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const now = options.now ?? (() => scheduler.now());
+  const pacing = resolvePacing(options.pacing);
+  const budget = new RequestBudget(options.budget ?? {}, scheduler);
+  const deployment = options.deployment ?? 'default';
+  const grace = options.grace ?? DEFAULT_GRACE;
+  const unknownStatus = options.unknownStatus ?? 'watch';
+  const maxSchemaFailures = options.maxSchemaFailures ?? 3;
+  if (!(grace >= 0)) throw new RangeError(`grace must be ≥ 0, got ${String(grace)}`);
+  if (!(Number.isInteger(maxSchemaFailures) && maxSchemaFailures >= 1)) {
+    throw new RangeError(
+      `maxSchemaFailures must be an integer ≥ 1, got ${String(maxSchemaFailures)}`,
+    );
+  }
+  if (!['watch', 'error', 'complete'].includes(unknownStatus)) {
+    throw new RangeError(
+      `unknownStatus must be 'watch', 'error' or 'complete', got ${String(unknownStatus)}`,
+    );
+  }
+
+  const entries = new Map<string, Entry>();
+  const closed$ = new Subject<void>();
+  let closed = false;
+
+  const entryFor = (jobid: JobId): Entry => {
+    const found = entries.get(jobid);
+    if (found) return found;
+    const entry: Entry = { stream: EMPTY, latest: undefined };
+    entry.stream = pollJob({
+      deployment,
+      jobid,
+      fetchJob: (signal) => client.getJob(jobid, { signal }),
+      budget,
+      scheduler,
+      now,
+      pacing,
+      unknownStatus,
+      maxSchemaFailures,
+      onSnapshot: (s) => {
+        entry.latest = s;
+      },
+    }).pipe(
+      takeUntil(closed$),
+      finalize(() => {
+        if (entries.get(jobid) === entry) entries.delete(jobid);
+      }),
+      share({
+        connector: () => new ReplaySubject<Snapshot>(1),
+        resetOnError: true,
+        resetOnComplete: true,
+        resetOnRefCountZero: grace === 0 ? true : () => timer(grace, scheduler),
+      }),
+    );
+    entries.set(jobid, entry);
+    return entry;
+  };
+
+  const refuseClosed = () =>
+    throwError(() => new ConfigError('This watcher is closed; create a new one to watch again'));
+
+  const withLimit = (jobid: string, stream: Observable<Snapshot>, maxWait: number | undefined) => {
+    if (maxWait === undefined) return stream;
+    if (!(maxWait >= 0)) {
+      return throwError(() => new RangeError(`maxWait must be ≥ 0 ms, got ${String(maxWait)}`));
+    }
+    return defer(() => {
+      let last: Snapshot | undefined;
+      return stream.pipe(
+        tap((s) => {
+          last = s;
+        }),
+        takeUntil(
+          timer(maxWait, scheduler).pipe(
+            mergeMap(() => throwError(() => new WaitTimeoutError({ jobid, maxWait, last }))),
+          ),
+        ),
+      );
+    });
+  };
+
+  const watch = (jobid: string, opts: WatchOptions = {}): Observable<Snapshot> =>
+    defer(() => {
+      if (closed) return refuseClosed();
+      let id: JobId;
+      try {
+        id = parseJobId(jobid);
+      } catch (error) {
+        return throwError(() => toJobwatchError(error));
+      }
+      // Resolve the entry per subscription: a finished loop leaves the registry.
+      return withLimit(
+        id,
+        defer(() => entryFor(id).stream),
+        opts.maxWait,
+      );
+    });
+
+  const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
+    defer(() => {
+      if (closed) return refuseClosed();
+      if (opts?.discover !== true) {
+        return throwError(() => new ConfigError('watchAll needs { discover: true }'));
+      }
+      const listInterval = opts.listInterval ?? DEFAULT_LIST_INTERVAL;
+      if (!(listInterval > 0)) {
+        return throwError(
+          () => new RangeError(`listInterval must be > 0 ms, got ${String(listInterval)}`),
+        );
+      }
+      let seen = new Set<string>();
+      let first = true;
+      let failures = 0;
+      const list = (): Observable<Listing> =>
+        new Observable<Listing>((subscriber) =>
+          budget
+            .run(now(), (signal) => client.listJobs({ signal }))
+            .subscribe({
+              next: (ids) => {
+                failures = 0;
+                subscriber.next({ ids, next: jittered(listInterval) });
+              },
+              complete: () => subscriber.complete(),
+              error: (thrown: unknown) => {
+                const error = toJobwatchError(thrown);
+                if (!error.retryable) {
+                  subscriber.error(error);
+                  return;
+                }
+                failures++;
+                const next = troubleDelay(pacing, failures, retryAfterOf(error));
+                subscriber.next({ ids: undefined, next });
+                subscriber.complete();
+              },
+            }),
+        );
+      return list().pipe(
+        expand((r) => timer(r.next, scheduler).pipe(mergeMap(list))),
+        takeUntil(closed$),
+        mergeMap((r) => {
+          if (!r.ids) return EMPTY;
+          const fresh = r.ids.filter((id) => !seen.has(id));
+          // Only ids still listed are remembered, so the set stays as small as the list.
+          seen = new Set(r.ids);
+          const skip = first && opts.existing === false;
+          first = false;
+          if (skip || fresh.length === 0) return EMPTY;
+          return merge(
+            ...fresh.map((id) =>
+              watch(id, { maxWait: opts.maxWait }).pipe(
+                // A job purged between the listing and its first poll is not an error here.
+                catchError((error: unknown) =>
+                  isJobwatchError(error) && error.code === ErrorCode.JOB_NOT_FOUND
+                    ? EMPTY
+                    : throwError(() => error),
+                ),
+              ),
+            ),
+          );
+        }),
+      );
+    });
+
+  const jittered = (ms: number) => ms * (1 + pacing.jitter * (2 * pacing.random() - 1));
+
+  const watcher: Watcher = {
+    client,
+    deployment,
+    budget,
+    watch,
+    watchMany: (jobids, opts) => {
+      const ids = [...new Set(jobids)];
+      return ids.length === 0 ? EMPTY : merge(...ids.map((id) => watch(id, opts)));
+    },
+    watchAll,
+    fromStarted: (started, opts) => watch(started.jobid, opts),
+    current: (jobid) => entries.get(jobid)?.latest,
+    get size() {
+      return entries.size;
+    },
+    get closed() {
+      return closed;
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      closed$.next();
+      closed$.complete();
+      entries.clear();
+    },
+  };
+  return watcher;
+}
