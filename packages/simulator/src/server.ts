@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isJobId, type JobId, JobStatus, type Service, safeParseService } from '@jobwatch/schema';
-import { type ServiceKey, serviceKeyString } from './catalogue.js';
+import { isJobId, type JobId, type Service } from '@jobwatch/schema';
+import { createAdminApi } from './admin.js';
 import { type ClockOption, createClock } from './clock.js';
-import { isSimulatorError, SimulatorError } from './errors.js';
+import { handleControl } from './control.js';
+import { SimulatorError } from './errors.js';
 import type { FaultDecision, FaultSpec } from './faults.js';
 import {
-  adminError,
   BodyError,
   type Format,
   gatewayPage,
@@ -16,8 +16,9 @@ import {
   send,
   sendBody,
 } from './http.js';
-import { jobBody, type Operation } from './jobs.js';
+import { jobBody } from './jobs.js';
 import { freshSeed } from './random.js';
+import { isPlainName, parseServiceName, pathSegments, resolveAdminRoute } from './routes.js';
 import { type JobSpec, type SimRoute, type SimStats, Site, type WorkloadOptions } from './site.js';
 
 /** One line of the request log: never a query string, so never a token or a password. */
@@ -114,17 +115,9 @@ export interface Simulator {
   service(path: string): Service | undefined;
 }
 
-const SERVICE = /^([^./]+)\.([A-Za-z][A-Za-z0-9]*)$/;
-const FOLDER = /^[A-Za-z0-9_-]+$/;
 const CONTEXT = /^[A-Za-z0-9_-]+$/;
 const HOST_HEADER = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;
-const SERVICE_OPS = new Set(['start', 'stop', 'edit']);
-
-function parseService(segment: string): { name: string; type: string } | undefined {
-  const m = SERVICE.exec(segment);
-  return m ? { name: m[1]!, type: m[2]! } : undefined;
-}
 
 function resolveOptions(options: SimulatorOptions) {
   const bad = (why: string): never => {
@@ -164,7 +157,7 @@ function resolveOptions(options: SimulatorOptions) {
       bad('workload rates add up to more than 1');
   }
   const stores = options.backupStores ?? ['default'];
-  if (stores.some((s) => !FOLDER.test(s)))
+  if (stores.some((s) => !isPlainName(s)))
     bad('backupStores must be names of letters, digits, "-" or "_"');
   const seed = options.seed ?? freshSeed();
   if (!Number.isFinite(seed)) bad('seed must be a number');
@@ -181,20 +174,6 @@ function resolveOptions(options: SimulatorOptions) {
     operationDurationMs: ops,
     backupStores: stores,
   };
-}
-
-/** What a handler answers: a body (and a title for the HTML page). */
-interface Answer {
-  readonly body: unknown;
-  readonly title: string;
-}
-
-/** A request as the handlers see it. */
-interface Call {
-  readonly method: 'GET' | 'POST';
-  readonly params: URLSearchParams;
-  readonly username: string;
-  readonly origin: string;
 }
 
 /**
@@ -230,6 +209,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.faults) site.faults.set(options.faults);
   const control = options.control ?? LOOPBACK.test(o.host);
   const log = options.log;
+  const api = createAdminApi(site, {
+    context: o.context,
+    tokenTtlMs: o.tokenTtlMs,
+    backupStores: o.backupStores,
+  });
 
   let origin = '';
   const server: Server = createServer({ keepAlive: true }, (req, res) => {
@@ -286,7 +270,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       setRoute('sim');
       site.count('sim');
       if (!control) return send(res, 404, 'text/plain;charset=utf-8', 'Not Found\n');
-      return controlRoute(req, res, rawPath.slice('/__sim'.length));
+      return handleControl(site, req, res, rawPath.slice('/__sim'.length), o.maxBodyBytes);
     }
 
     const segments = pathSegments(rawPath);
@@ -320,7 +304,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return send(res, 404, 'text/plain;charset=utf-8', 'Not Found\n');
     }
     const admin = isToken ? [] : rest.slice(1);
-    const target = isToken ? { route: 'generateToken' as const } : routeOf(admin);
+    const target = isToken ? { route: 'generateToken' as const } : resolveAdminRoute(admin);
     setRoute(target.route);
     site.count(
       target.route,
@@ -404,8 +388,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     site.settle();
     const answer =
       target.route === 'generateToken'
-        ? generateToken(params)
-        : adminRoute(req, params, admin, target);
+        ? api.generateToken(params)
+        : api.answer({
+            method: req.method,
+            headers: req.headers,
+            params,
+            admin,
+            target,
+            origin: originOf(req),
+          });
     sendBody(res, format, answer.title, answer.body, decision);
   }
 
@@ -447,332 +438,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
-  function generateToken(params: URLSearchParams): Answer {
-    const title = 'Generate Token';
-    const username = params.get('username') ?? '';
-    const password = params.get('password') ?? '';
-    const fail = (detail: string): Answer => ({
-      title,
-      body: restError(400, 'Unable to generate token.', [detail]),
-    });
-    if (!username) return fail("'username' must be specified.");
-    if (!password) return fail("'password' must be specified.");
-    const client = params.get('client');
-    if (client !== null && client !== 'referer' && client !== 'ip' && client !== 'requestip')
-      return fail("'client' must be one of referer, ip, requestip.");
-    if (client === 'referer' && !params.get('referer'))
-      return fail("'referer' must be specified when client is referer.");
-    if (!site.checkPassword(username, password)) return fail('Invalid username or password.');
-    const expiration = params.get('expiration');
-    let ttl = o.tokenTtlMs;
-    if (expiration !== null && expiration !== '') {
-      const minutes = Number(expiration);
-      if (!Number.isFinite(minutes) || minutes <= 0)
-        return fail("'expiration' must be a positive number of minutes.");
-      ttl = minutes * 60_000;
-    }
-    const { token, expires } = site.issueToken(username, ttl);
-    return { title, body: { token, expires, ssl: false } };
-  }
-
-  function tokenOf(req: IncomingMessage, params: URLSearchParams): string | undefined {
-    for (const header of ['x-esri-authorization', 'authorization'] as const) {
-      const value = req.headers[header];
-      if (typeof value === 'string') {
-        const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
-        if (m) return m[1];
-      }
-    }
-    return params.get('token') ?? undefined;
-  }
-
-  function routeOf(admin: string[]): {
-    route: SimRoute;
-    service?: ServiceKey;
-    op?: string;
-    folder?: string;
-  } {
-    const [a, b, c, d] = admin;
-    if (a === undefined) return { route: 'site' };
-    if (a === 'jobs')
-      return admin.length === 1
-        ? { route: 'jobsList' }
-        : admin.length === 2
-          ? { route: 'job' }
-          : { route: 'other' };
-    if (a === 'services') {
-      if (b === undefined) return { route: 'services', folder: '' };
-      if (b === 'deleteServices' && admin.length === 2)
-        return { route: 'operation', op: 'deleteServices' };
-      const direct = parseService(b);
-      if (direct) {
-        const service = { folder: '', ...direct };
-        if (c === undefined) return { route: 'service', service };
-        if (SERVICE_OPS.has(c) && admin.length === 3) return { route: 'operation', service, op: c };
-        return { route: 'other' };
-      }
-      if (!FOLDER.test(b)) return { route: 'other' };
-      if (c === undefined) return { route: 'services', folder: b };
-      const nested = parseService(c);
-      if (!nested) return { route: 'other' };
-      const service = { folder: b, ...nested };
-      if (d === undefined) return { route: 'service', service };
-      if (SERVICE_OPS.has(d) && admin.length === 4) return { route: 'operation', service, op: d };
-      return { route: 'other' };
-    }
-    if (a === 'system' && b === 'disasterrecovery' && c === 'stores') {
-      if (admin.length === 3) return { route: 'backup', op: 'stores' };
-      if (admin.length === 6 && admin[4] === 'backups' && admin[5] === 'create')
-        return { route: 'backup', op: 'create', folder: d! };
-    }
-    return { route: 'other' };
-  }
-
-  function adminRoute(
-    req: IncomingMessage,
-    params: URLSearchParams,
-    admin: string[],
-    target: ReturnType<typeof routeOf>,
-  ): Answer {
-    const isOperation =
-      target.route === 'operation' || (target.route === 'backup' && target.op === 'create');
-    const title = admin.length > 0 ? admin.join(' / ') : 'Home';
-    const check = site.tokens.check(tokenOf(req, params), clock.now());
-    if (!check.ok) {
-      if (isOperation) {
-        return check.reason === 'missing'
-          ? {
-              title,
-              body: adminError(499, [
-                "Unauthorized access.Token not found. You can generate a token using the 'generateToken' operation.",
-              ]),
-            }
-          : { title, body: adminError(498, ['Invalid token.']) };
-      }
-      return check.reason === 'missing'
-        ? { title, body: restError(499, 'Token Required') }
-        : { title, body: restError(498, 'Invalid token.') };
-    }
-    if (isOperation && req.method !== 'POST') {
-      return { title, body: adminError(405, ['This operation is only supported via POST.']) };
-    }
-    const call: Call = {
-      method: req.method as 'GET' | 'POST',
-      params,
-      username: check.username,
-      origin: originOf(req),
-    };
-    const now = clock.now();
-    switch (target.route) {
-      case 'site':
-        return {
-          title,
-          body: {
-            currentVersion: '11.3',
-            fullVersion: '11.3.0',
-            resources: ['services', 'jobs', 'system', 'security', 'logs', 'usagereports', 'mode'],
-            mode: 'SITE',
-          },
-        };
-      case 'jobsList':
-        return { title, body: { jobs: site.jobs.ids(now) } };
-      case 'job': {
-        const id = admin[1] ?? '';
-        if (!isJobId(id))
-          return {
-            title,
-            body: restError(400, 'Invalid job id.', [
-              'A job id is made of letters, digits, "-" and "_".',
-            ]),
-          };
-        const job = site.jobs.get(id, now);
-        return job
-          ? { title, body: jobBody(job, now, site.catalogue) }
-          : { title, body: restError(404, `Job '${id}' does not exist or has been purged.`) };
-      }
-      case 'services':
-        return site.catalogue.hasFolder(target.folder ?? '')
-          ? { title, body: site.catalogue.list(target.folder ?? '') }
-          : { title, body: restError(404, `Folder '${target.folder}' does not exist.`) };
-      case 'service': {
-        const service = target.service && site.catalogue.get(target.service);
-        return service
-          ? { title, body: service }
-          : {
-              title,
-              body: restError(
-                404,
-                `Service '${serviceKeyString(target.service!)}' does not exist.`,
-              ),
-            };
-      }
-      case 'operation':
-        return { title, body: operation(call, target.op!, target.service) };
-      case 'backup':
-        return {
-          title,
-          body:
-            target.op === 'stores'
-              ? { stores: o.backupStores.map((name) => ({ name, type: 'FILESYSTEM' })) }
-              : backup(call, target.folder!),
-        };
-      default:
-        return {
-          title,
-          body: restError(
-            404,
-            `Could not find resource or operation '${(admin[admin.length - 1] ?? '').slice(0, 64)}' on the system.`,
-          ),
-        };
-    }
-  }
-
   function originOf(req: IncomingMessage): string {
     const host = req.headers.host;
     return typeof host === 'string' && HOST_HEADER.test(host) ? `http://${host}` : origin;
-  }
-
-  function jobHandle(
-    call: Call,
-    jobid: JobId,
-    spelling: 'jobID' | 'jobid',
-  ): Record<string, unknown> {
-    const jobsUrl = `${call.origin}/${o.context}/admin/jobs/${jobid}`;
-    return spelling === 'jobID'
-      ? { jobsUrl, jobID: jobid, jobStatus: JobStatus.SUBMITTED }
-      : { jobsUrl, jobid };
-  }
-
-  function operation(call: Call, op: string, service: ServiceKey | undefined): unknown {
-    const isAsync = (call.params.get('async') ?? 'false').toLowerCase() === 'true';
-    let opSpec: Omit<Operation, 'effects'>;
-    if (op === 'deleteServices') {
-      const parsed = parseServiceList(call.params.get('services'));
-      if (typeof parsed === 'string') return adminError(400, [parsed]);
-      const missing = parsed.find((k) => !site.catalogue.get(k));
-      if (missing)
-        return adminError(404, [`Service '${serviceKeyString(missing)}' does not exist.`]);
-      opSpec = {
-        uri: `/${o.context}/admin/services/deleteServices`,
-        kind: 'deleteServices',
-        services: parsed,
-      };
-    } else {
-      const key = service!;
-      if (!site.catalogue.get(key))
-        return adminError(404, [`Service '${serviceKeyString(key)}' does not exist.`]);
-      let payload: Service | undefined;
-      if (op === 'edit') {
-        const edited = parseEdit(call.params.get('service'), key);
-        if (typeof edited === 'string') return adminError(400, [edited]);
-        payload = edited;
-      }
-      opSpec = {
-        uri: `/${o.context}/admin/services/${serviceKeyString(key)}/${op}`,
-        kind: op as 'edit' | 'start' | 'stop',
-        services: [key],
-        ...(payload ? { payload } : {}),
-      };
-    }
-    if (isAsync) return jobHandle(call, site.startOperation(opSpec, call.username).id, 'jobID');
-    const { failure } = site.apply(opSpec);
-    return failure ? adminError(500, [failure]) : { status: 'success' };
-  }
-
-  function backup(call: Call, store: string): unknown {
-    if (!o.backupStores.includes(store))
-      return adminError(404, [`Disaster recovery store '${store.slice(0, 64)}' does not exist.`]);
-    const job = site.startOperation(
-      {
-        uri: `/${o.context}/admin/system/disasterrecovery/stores/${store}/backups/create`,
-        kind: 'backup',
-        services: [],
-      },
-      call.username,
-    );
-    return jobHandle(call, job.id, 'jobid');
-  }
-
-  async function controlRoute(
-    req: IncomingMessage,
-    res: ServerResponse,
-    path: string,
-  ): Promise<void> {
-    const json = (status: number, body: unknown) =>
-      send(res, status, 'application/json;charset=utf-8', JSON.stringify(body));
-    const fail = (status: number, code: string, message: string) =>
-      json(status, { error: { code, message } });
-    const method = req.method ?? '';
-    let input: unknown = {};
-    if (method === 'POST') {
-      try {
-        const text = await readBody(req, o.maxBodyBytes);
-        input = text.trim() === '' ? {} : JSON.parse(text);
-      } catch (error) {
-        if (error instanceof BodyError)
-          return fail(
-            error.status,
-            error.status === 413 ? 'TOO_LARGE' : 'INVALID_SPEC',
-            error.message,
-          );
-        return fail(400, 'INVALID_SPEC', 'The body is not valid JSON.');
-      }
-    }
-    const allow = (...methods: string[]): boolean => {
-      if (methods.includes(method)) return true;
-      send(
-        res,
-        405,
-        'application/json;charset=utf-8',
-        JSON.stringify({
-          error: { code: 'METHOD_NOT_ALLOWED', message: `Use ${methods.join(' or ')}.` },
-        }),
-        { Allow: methods.join(', ') },
-      );
-      return false;
-    };
-    try {
-      if (path === '/jobs') {
-        if (allow('POST')) json(200, { jobid: site.createJob(input) });
-      } else if (path.startsWith('/jobs/')) {
-        if (!allow('DELETE')) return;
-        const id = path.slice('/jobs/'.length);
-        if (!isJobId(id)) return fail(400, 'INVALID_SPEC', 'Not a job id.');
-        return site.jobs.purge(id)
-          ? json(200, { jobid: id, purged: true })
-          : fail(404, 'NOT_FOUND', `No job '${id}'.`);
-      } else if (path === '/faults') {
-        if (!allow('GET', 'POST', 'DELETE')) return;
-        if (method === 'POST') site.faults.set(input);
-        if (method === 'DELETE') site.faults.set(undefined);
-        json(200, { faults: site.faults.spec ?? null });
-      } else if (path === '/tokens/revoke') {
-        if (allow('POST')) json(200, { revoked: site.tokens.revoke() });
-      } else if (path === '/tokens') {
-        if (!allow('POST')) return;
-        const username = (input as { username?: unknown }).username ?? site.defaultUser;
-        if (typeof username !== 'string')
-          return fail(400, 'INVALID_SPEC', 'username must be a string');
-        json(200, site.issueToken(username));
-      } else if (path === '/stats') {
-        if (allow('GET')) json(200, site.stats());
-      } else if (path === '/clock') {
-        if (allow('GET')) json(200, { kind: clock.kind, now: clock.now() });
-      } else if (path === '/clock/advance') {
-        if (!allow('POST')) return;
-        const ms = (input as { ms?: unknown }).ms;
-        if (typeof ms !== 'number') return fail(400, 'INVALID_SPEC', 'ms must be a number');
-        const now = clock.advance(ms);
-        site.settle(now);
-        json(200, { now });
-      } else {
-        fail(404, 'NOT_FOUND', 'No such control route.');
-      }
-    } catch (error) {
-      if (isSimulatorError(error))
-        return fail(error.code === 'CLOCK_NOT_MANUAL' ? 409 : 400, error.code, error.message);
-      throw error;
-    }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -825,73 +493,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const [folder, leaf] = path.includes('/')
         ? [path.slice(0, path.lastIndexOf('/')), path.slice(path.lastIndexOf('/') + 1)]
         : ['', path];
-      const parsed = parseService(leaf);
+      const parsed = parseServiceName(leaf);
       const found = parsed && site.catalogue.get({ folder, ...parsed });
       return found ? structuredClone(found) : undefined;
     },
   };
-}
-
-/**
- * Splits a raw request path into decoded segments, or `undefined` for a hostile path: dot
- * segments, encoded slashes, backslashes, bad escapes or control characters.
- */
-export function pathSegments(rawPath: string): string[] | undefined {
-  if (!rawPath.startsWith('/') || rawPath.length > 4096) return undefined;
-  if (/%2f|%5c|%2e|\\|%00/i.test(rawPath)) return undefined;
-  const out: string[] = [];
-  const parts = rawPath.slice(1).split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (part === '.' || part === '..') return undefined;
-    if (part === '' && i !== parts.length - 1) return undefined;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(part);
-    } catch {
-      return undefined;
-    }
-    if (/[\u0000-\u001f\u007f]/.test(decoded)) return undefined;
-    out.push(decoded);
-  }
-  return out;
-}
-
-function parseServiceList(raw: string | null): ServiceKey[] | string {
-  if (!raw) return "'services' must be specified.";
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return "'services' is not valid JSON.";
-  }
-  const list = Array.isArray(value) ? value : (value as { services?: unknown } | null)?.services;
-  if (!Array.isArray(list) || list.length === 0)
-    return "'services' must list at least one service.";
-  const keys: ServiceKey[] = [];
-  for (const entry of list) {
-    const e = entry as { folderName?: unknown; serviceName?: unknown; type?: unknown } | null;
-    if (!e || typeof e.serviceName !== 'string' || typeof e.type !== 'string')
-      return "Each entry of 'services' needs serviceName and type.";
-    const folder = typeof e.folderName === 'string' && e.folderName !== '/' ? e.folderName : '';
-    keys.push({ folder, name: e.serviceName, type: e.type });
-  }
-  return keys;
-}
-
-function parseEdit(raw: string | null, key: ServiceKey): Service | string {
-  if (!raw) return "'service' must be specified.";
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return "'service' is not valid JSON.";
-  }
-  const parsed = safeParseService(value);
-  if (!parsed.success) return `'service' is not a valid service: ${parsed.error.message}`;
-  const service = parsed.data;
-  if (service.serviceName !== key.name || service.type !== key.type) {
-    return `The service name and type cannot be changed by an edit (expected ${key.name}.${key.type}).`;
-  }
-  return service;
 }

@@ -1,0 +1,281 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { isJobId, type JobId, JobStatus, type Service, safeParseService } from '@jobwatch/schema';
+import { type ServiceKey, serviceKeyString } from './catalogue.js';
+import { adminError, restError } from './http.js';
+import { jobBody, type Operation } from './jobs.js';
+import type { AdminTarget } from './routes.js';
+import type { Site } from './site.js';
+
+/** What a handler answers: a body, and a title for the HTML page. */
+export interface Answer {
+  readonly body: unknown;
+  readonly title: string;
+}
+
+/** A request under the admin root, as the handlers see it. */
+export interface AdminRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Query and form parameters, the form's winning. */
+  readonly params: URLSearchParams;
+  /** Path segments after `/<context>/admin/`. */
+  readonly admin: readonly string[];
+  readonly target: AdminTarget;
+  /** The origin `jobsUrl` is built on. */
+  readonly origin: string;
+}
+
+/** What the admin API needs to know of the simulator's settings. */
+export interface AdminConfig {
+  readonly context: string;
+  readonly tokenTtlMs: number;
+  readonly backupStores: readonly string[];
+}
+
+/** The admin API's handlers: ArcGIS behaviour, no HTTP plumbing. */
+export interface AdminApi {
+  /** `generateToken`. */
+  generateToken(params: URLSearchParams): Answer;
+  /** Any route under the admin root; checks the token first. */
+  answer(request: AdminRequest): Answer;
+}
+
+/** Creates the admin API's handlers over a site. */
+export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
+  interface Call {
+    readonly params: URLSearchParams;
+    readonly username: string;
+    readonly origin: string;
+  }
+
+  function generateToken(params: URLSearchParams): Answer {
+    const title = 'Generate Token';
+    const username = params.get('username') ?? '';
+    const password = params.get('password') ?? '';
+    const fail = (detail: string): Answer => ({
+      title,
+      body: restError(400, 'Unable to generate token.', [detail]),
+    });
+    if (!username) return fail("'username' must be specified.");
+    if (!password) return fail("'password' must be specified.");
+    const client = params.get('client');
+    if (client !== null && client !== 'referer' && client !== 'ip' && client !== 'requestip')
+      return fail("'client' must be one of referer, ip, requestip.");
+    if (client === 'referer' && !params.get('referer'))
+      return fail("'referer' must be specified when client is referer.");
+    if (!site.checkPassword(username, password)) return fail('Invalid username or password.');
+    const expiration = params.get('expiration');
+    let ttl = config.tokenTtlMs;
+    if (expiration !== null && expiration !== '') {
+      const minutes = Number(expiration);
+      if (!Number.isFinite(minutes) || minutes <= 0)
+        return fail("'expiration' must be a positive number of minutes.");
+      ttl = minutes * 60_000;
+    }
+    const { token, expires } = site.issueToken(username, ttl);
+    return { title, body: { token, expires, ssl: false } };
+  }
+
+  function tokenOf(req: AdminRequest, params: URLSearchParams): string | undefined {
+    for (const header of ['x-esri-authorization', 'authorization'] as const) {
+      const value = req.headers[header];
+      if (typeof value === 'string') {
+        const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+        if (m) return m[1];
+      }
+    }
+    return params.get('token') ?? undefined;
+  }
+
+  function answer(req: AdminRequest): Answer {
+    const { params, admin, target } = req;
+    const isOperation =
+      target.route === 'operation' || (target.route === 'backup' && target.op === 'create');
+    const title = admin.length > 0 ? admin.join(' / ') : 'Home';
+    const check = site.tokens.check(tokenOf(req, params), site.clock.now());
+    if (!check.ok) {
+      if (isOperation) {
+        return check.reason === 'missing'
+          ? {
+              title,
+              body: adminError(499, [
+                "Unauthorized access.Token not found. You can generate a token using the 'generateToken' operation.",
+              ]),
+            }
+          : { title, body: adminError(498, ['Invalid token.']) };
+      }
+      return check.reason === 'missing'
+        ? { title, body: restError(499, 'Token Required') }
+        : { title, body: restError(498, 'Invalid token.') };
+    }
+    if (isOperation && req.method !== 'POST') {
+      return { title, body: adminError(405, ['This operation is only supported via POST.']) };
+    }
+    const call: Call = { params, username: check.username, origin: req.origin };
+    const now = site.clock.now();
+    switch (target.route) {
+      case 'site':
+        return {
+          title,
+          body: {
+            currentVersion: '11.3',
+            fullVersion: '11.3.0',
+            resources: ['services', 'jobs', 'system', 'security', 'logs', 'usagereports', 'mode'],
+            mode: 'SITE',
+          },
+        };
+      case 'jobsList':
+        return { title, body: { jobs: site.jobs.ids(now) } };
+      case 'job': {
+        const id = admin[1] ?? '';
+        if (!isJobId(id))
+          return {
+            title,
+            body: restError(400, 'Invalid job id.', [
+              'A job id is made of letters, digits, "-" and "_".',
+            ]),
+          };
+        const job = site.jobs.get(id, now);
+        return job
+          ? { title, body: jobBody(job, now, site.catalogue) }
+          : { title, body: restError(404, `Job '${id}' does not exist or has been purged.`) };
+      }
+      case 'services':
+        return site.catalogue.hasFolder(target.folder ?? '')
+          ? { title, body: site.catalogue.list(target.folder ?? '') }
+          : { title, body: restError(404, `Folder '${target.folder}' does not exist.`) };
+      case 'service': {
+        const service = target.service && site.catalogue.get(target.service);
+        return service
+          ? { title, body: service }
+          : {
+              title,
+              body: restError(
+                404,
+                `Service '${serviceKeyString(target.service!)}' does not exist.`,
+              ),
+            };
+      }
+      case 'operation':
+        return { title, body: operation(call, target.op!, target.service) };
+      case 'backup':
+        return {
+          title,
+          body:
+            target.op === 'stores'
+              ? { stores: config.backupStores.map((name) => ({ name, type: 'FILESYSTEM' })) }
+              : backup(call, target.store!),
+        };
+      default:
+        return {
+          title,
+          body: restError(
+            404,
+            `Could not find resource or operation '${(admin[admin.length - 1] ?? '').slice(0, 64)}' on the system.`,
+          ),
+        };
+    }
+  }
+
+  function jobHandle(
+    call: Call,
+    jobid: JobId,
+    spelling: 'jobID' | 'jobid',
+  ): Record<string, unknown> {
+    const jobsUrl = `${call.origin}/${config.context}/admin/jobs/${jobid}`;
+    return spelling === 'jobID'
+      ? { jobsUrl, jobID: jobid, jobStatus: JobStatus.SUBMITTED }
+      : { jobsUrl, jobid };
+  }
+
+  function operation(call: Call, op: string, service: ServiceKey | undefined): unknown {
+    const isAsync = (call.params.get('async') ?? 'false').toLowerCase() === 'true';
+    let opSpec: Omit<Operation, 'effects'>;
+    if (op === 'deleteServices') {
+      const parsed = parseServiceList(call.params.get('services'));
+      if (typeof parsed === 'string') return adminError(400, [parsed]);
+      const missing = parsed.find((k) => !site.catalogue.get(k));
+      if (missing)
+        return adminError(404, [`Service '${serviceKeyString(missing)}' does not exist.`]);
+      opSpec = {
+        uri: `/${config.context}/admin/services/deleteServices`,
+        kind: 'deleteServices',
+        services: parsed,
+      };
+    } else {
+      const key = service!;
+      if (!site.catalogue.get(key))
+        return adminError(404, [`Service '${serviceKeyString(key)}' does not exist.`]);
+      let payload: Service | undefined;
+      if (op === 'edit') {
+        const edited = parseEdit(call.params.get('service'), key);
+        if (typeof edited === 'string') return adminError(400, [edited]);
+        payload = edited;
+      }
+      opSpec = {
+        uri: `/${config.context}/admin/services/${serviceKeyString(key)}/${op}`,
+        kind: op as 'edit' | 'start' | 'stop',
+        services: [key],
+        ...(payload ? { payload } : {}),
+      };
+    }
+    if (isAsync) return jobHandle(call, site.startOperation(opSpec, call.username).id, 'jobID');
+    const { failure } = site.apply(opSpec);
+    return failure ? adminError(500, [failure]) : { status: 'success' };
+  }
+
+  function backup(call: Call, store: string): unknown {
+    if (!config.backupStores.includes(store))
+      return adminError(404, [`Disaster recovery store '${store.slice(0, 64)}' does not exist.`]);
+    const job = site.startOperation(
+      {
+        uri: `/${config.context}/admin/system/disasterrecovery/stores/${store}/backups/create`,
+        kind: 'backup',
+        services: [],
+      },
+      call.username,
+    );
+    return jobHandle(call, job.id, 'jobid');
+  }
+
+  return { generateToken, answer };
+}
+
+function parseServiceList(raw: string | null): ServiceKey[] | string {
+  if (!raw) return "'services' must be specified.";
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return "'services' is not valid JSON.";
+  }
+  const list = Array.isArray(value) ? value : (value as { services?: unknown } | null)?.services;
+  if (!Array.isArray(list) || list.length === 0)
+    return "'services' must list at least one service.";
+  const keys: ServiceKey[] = [];
+  for (const entry of list) {
+    const e = entry as { folderName?: unknown; serviceName?: unknown; type?: unknown } | null;
+    if (!e || typeof e.serviceName !== 'string' || typeof e.type !== 'string')
+      return "Each entry of 'services' needs serviceName and type.";
+    const folder = typeof e.folderName === 'string' && e.folderName !== '/' ? e.folderName : '';
+    keys.push({ folder, name: e.serviceName, type: e.type });
+  }
+  return keys;
+}
+
+function parseEdit(raw: string | null, key: ServiceKey): Service | string {
+  if (!raw) return "'service' must be specified.";
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return "'service' is not valid JSON.";
+  }
+  const parsed = safeParseService(value);
+  if (!parsed.success) return `'service' is not a valid service: ${parsed.error.message}`;
+  const service = parsed.data;
+  if (service.serviceName !== key.name || service.type !== key.type) {
+    return `The service name and type cannot be changed by an edit (expected ${key.name}.${key.type}).`;
+  }
+  return service;
+}
