@@ -138,9 +138,10 @@ export async function exchange(
   let retryAfter: string | null;
   let text: string;
   try {
-    const response = await ctx.ky(spec.url, {
+    // The query is appended here rather than through ky's `searchParams`, which builds the
+    // Request twice.
+    const response = await ctx.ky(`${spec.url}?${query}`, {
       method: spec.method,
-      searchParams: query,
       headers,
       body,
       signal: attempt.signal,
