@@ -67,6 +67,12 @@ export interface SimulatorOptions {
   readonly faults?: FaultSpec;
   /** The `/__sim/` control surface. @default true when bound to loopback, false otherwise */
   readonly control?: boolean;
+  /**
+   * Cross-origin access to the ArcGIS routes (as a deployment's `allowedOrigins` gives), so
+   * a page can talk to the simulator directly: `true` for any origin, a list for just those,
+   * `false` for none. Never on `/__sim/`. @default true
+   */
+  readonly cors?: boolean | readonly string[];
   /** Duration bounds (log-uniform) of jobs started by admin operations. @default { min: 1000, max: 10_000 } */
   readonly operationDurationMs?: { readonly min: number; readonly max: number };
   /** Disaster-recovery stores that accept backups. @default ['default'] */
@@ -209,6 +215,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.faults) site.faults.set(options.faults);
   const control = options.control ?? LOOPBACK.test(o.host);
   const log = options.log;
+  const cors = options.cors ?? true;
   const api = createAdminApi(site, {
     context: o.context,
     tokenTtlMs: o.tokenTtlMs,
@@ -311,6 +318,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       target.route === 'job' && admin[1] !== undefined && isJobId(admin[1]) ? admin[1] : undefined,
     );
 
+    const pageOrigin = req.headers.origin;
+    const corsAllowed =
+      typeof pageOrigin === 'string' &&
+      (cors === true || (Array.isArray(cors) && cors.includes(pageOrigin)));
+    if (corsAllowed) {
+      res.setHeader('Access-Control-Allow-Origin', pageOrigin);
+      res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+      res.setHeader('Vary', 'Origin');
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': 'GET, POST',
+          'Access-Control-Allow-Headers': 'Authorization, X-Esri-Authorization, Content-Type',
+          'Access-Control-Max-Age': '600',
+          'Content-Length': '0',
+        });
+        res.end();
+        return;
+      }
+    }
     if (req.method !== 'GET' && req.method !== 'POST') {
       return send(
         res,

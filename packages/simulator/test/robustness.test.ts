@@ -216,3 +216,50 @@ describe('robustness: clear errors, never a crash', () => {
     });
   });
 });
+
+describe('cross-origin access for pages in direct mode', () => {
+  const page = 'http://app.example:5173';
+
+  it('answers a preflight for the token headers and allows the page origin on answers', async () => {
+    const pre = await raw(`${sim.adminUrl}/jobs`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: page,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-esri-authorization',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe(page);
+    expect(pre.headers['access-control-allow-headers']).toContain('X-Esri-Authorization');
+    const r = await raw(`${sim.adminUrl}/jobs?f=json`, {
+      headers: { origin: page, 'x-esri-authorization': `Bearer ${token}` },
+    });
+    expect(r.headers['access-control-allow-origin']).toBe(page);
+    expect(r.headers['access-control-expose-headers']).toBe('Retry-After');
+    expect(JSON.parse(r.text)).toHaveProperty('jobs');
+  });
+
+  it('keeps CORS off the control surface, and to the listed origins when given a list', async () => {
+    expect(
+      (await raw(`${sim.url}/__sim/stats`, { headers: { origin: page } })).headers[
+        'access-control-allow-origin'
+      ],
+    ).toBeUndefined();
+    const listed = await startSimulator({ cors: ['http://ok.example'] });
+    try {
+      expect(
+        (await raw(`${listed.adminUrl}/jobs`, { headers: { origin: 'http://ok.example' } }))
+          .headers['access-control-allow-origin'],
+      ).toBe('http://ok.example');
+      const other = await raw(`${listed.adminUrl}/jobs`, {
+        method: 'OPTIONS',
+        headers: { origin: page, 'access-control-request-method': 'GET' },
+      });
+      expect(other.status).toBe(405);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await listed.close();
+    }
+  });
+});
