@@ -118,12 +118,23 @@ describe('runSimulatorCli', () => {
   });
 
   it('stops on SIGTERM by default', async () => {
-    let ready!: (s: Simulator) => void;
-    const started = new Promise<Simulator>((resolve) => (ready = resolve));
-    const code = runSimulatorCli(['--quiet'], { out: () => {}, err: () => {}, onReady: ready });
-    await started;
-    process.emit('SIGTERM');
-    expect(await code).toBe(0);
+    // Only the runner's own listener may see this emitted signal, not the test worker's.
+    const others = process.listeners('SIGTERM');
+    process.removeAllListeners('SIGTERM');
+    const sigints = process.listenerCount('SIGINT');
+    try {
+      let ready!: (s: Simulator) => void;
+      const started = new Promise<Simulator>((resolve) => (ready = resolve));
+      const code = runSimulatorCli(['--quiet'], { out: () => {}, err: () => {}, onReady: ready });
+      await started;
+      expect(process.listenerCount('SIGTERM')).toBe(1);
+      process.emit('SIGTERM');
+      expect(await code).toBe(0);
+      expect(process.listenerCount('SIGTERM')).toBe(0);
+      expect(process.listenerCount('SIGINT')).toBe(sigints);
+    } finally {
+      for (const listener of others) process.on('SIGTERM', listener);
+    }
   });
 
   it('answers exit code 2 with the usage on a bad flag, 0 with the usage for --help, 1 when the port is taken', async () => {
