@@ -9,6 +9,12 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Milliseconds for this request (each attempt), overriding the client's `timeout`. */
   readonly timeout?: number;
+  /**
+   * Retry policy for this call, over the client's: `false` for one attempt (a caller with its
+   * own backoff, such as a poll loop, sees trouble at once), or fields to change.
+   * The rule on POST operations holds whatever is given here.
+   */
+  readonly retry?: RetryOptions | false;
 }
 
 /** Where the token travels on GET requests. POSTs always carry it as the `token` form field. */

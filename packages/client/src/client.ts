@@ -43,7 +43,7 @@ import {
 } from './errors.js';
 import { exchange, type HttpContext, REFRESHABLE_CODES, type RequestSpec } from './http.js';
 import { displayUrl, redact } from './redact.js';
-import { resolveRetry, withRetries } from './retry.js';
+import { overridePolicy, resolveRetry, withRetries } from './retry.js';
 import {
   type AdminRoot,
   assertSecureFor,
@@ -209,6 +209,12 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   /** One call: token, retries by the rule above, one refresh on 498/499. */
   async function request(spec: RequestSpec, call: CallOptions | undefined): Promise<unknown> {
     const signal = call?.signal;
+    let callPolicy = policy;
+    try {
+      callPolicy = overridePolicy(policy, call?.retry);
+    } catch (error) {
+      throw new ConfigError(`${(error as Error).message}: fix the retry options of this call`);
+    }
     const settings = {
       signal,
       timeout:
@@ -218,7 +224,11 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     const mayRetry = (e: JobwatchError) =>
       idempotent || (e instanceof TransportError && e.reason === TransportReason.CONNECT);
     const send = (token: string | undefined) =>
-      withRetries(() => exchange(ctx, spec, token, settings), { policy, signal, mayRetry });
+      withRetries(() => exchange(ctx, spec, token, settings), {
+        policy: callPolicy,
+        signal,
+        mayRetry,
+      });
     const refusal = (e: unknown) =>
       e instanceof AuthError && e.arcgisCode !== undefined && REFRESHABLE_CODES.has(e.arcgisCode);
     try {
@@ -388,6 +398,7 @@ function pick(call: CallOptions | undefined): CallOptions | undefined {
   return {
     ...(call.signal ? { signal: call.signal } : {}),
     ...(call.timeout !== undefined ? { timeout: call.timeout } : {}),
+    ...(call.retry !== undefined ? { retry: call.retry } : {}),
   };
 }
 

@@ -87,6 +87,17 @@ export function resolveRetry(
   };
 }
 
+/** A call's own retry options laid over the client's policy (`false`: one attempt). */
+export function overridePolicy(
+  policy: RetryPolicy,
+  options: RetryOptions | false | undefined,
+): RetryPolicy {
+  if (options === undefined) return policy;
+  if (options === false) return { ...policy, attempts: 1 };
+  const merged = resolveRetry({ ...policy, ...options }, policy.now);
+  return merged;
+}
+
 /**
  * The wait before attempt `attempt + 1`: full jitter over `baseDelay·2^(attempt-1)` capped at
  * `maxDelay`, and never less than the server's `Retry-After`.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
+  ConfigError,
   createAdminClient,
   RateLimitedError,
   type RetryOptions,
@@ -126,6 +127,34 @@ describe('retries of reads', () => {
     const b = client(() => json({ jobid: JOB_ID }));
     await b.c.getJob(JOB_ID).catch(() => undefined);
     expect(b.seen).toHaveLength(1);
+  });
+
+  it('takes a per-call retry policy over the client one', async () => {
+    const { c, seen } = client(fail503, { attempts: 5 });
+    await expect(c.getJob(JOB_ID, { retry: false })).rejects.toBeInstanceOf(TransportError);
+    expect(seen).toHaveLength(1);
+    await expect(c.getJob(JOB_ID, { retry: { attempts: 2 } })).rejects.toBeInstanceOf(
+      TransportError,
+    );
+    expect(seen).toHaveLength(3);
+    await expect(c.listJobs({ retry: { attempts: 3 } })).rejects.toBeInstanceOf(TransportError);
+    expect(seen).toHaveLength(6);
+  });
+
+  it('keeps the POST rule whatever a call asks', async () => {
+    const { c, seen } = client(fail503);
+    await expect(
+      c.stopService('Hydrants.MapServer', { async: true, retry: { attempts: 10 } }),
+    ).rejects.toBeInstanceOf(TransportError);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('refuses a bad per-call retry policy as ConfigError, with no request', async () => {
+    const { c, seen } = client(fail503);
+    await expect(c.getJob(JOB_ID, { retry: { attempts: Number.NaN } })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+    expect(seen).toHaveLength(0);
   });
 
   it('retries nothing with retry: false', async () => {
