@@ -23,6 +23,9 @@ export function raw(
   } = {},
 ): Promise<Raw> {
   const u = new URL(url);
+  const headers: Record<string, string | number> = { ...init.headers };
+  const framed = Object.keys(headers).some((h) => /^(content-length|transfer-encoding)$/i.test(h));
+  if (init.body !== undefined && !framed) headers['content-length'] = Buffer.byteLength(init.body);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
@@ -30,7 +33,7 @@ export function raw(
         port: u.port,
         method: init.method ?? 'GET',
         path: init.path ?? `${u.pathname}${u.search}`,
-        headers: init.headers,
+        headers,
         agent: false,
       },
       (res) => {

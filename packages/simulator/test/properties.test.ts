@@ -1,0 +1,106 @@
+import { isTerminalStatus, parseJob } from '@jobwatch/schema';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB_ENDS, type Simulator, startSimulator } from '../src/index.js';
+import { raw } from './helpers.js';
+
+let sim: Simulator;
+let token: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ clock: 'manual', seed: 99, maxBodyBytes: 4096 });
+  token = sim.issueToken('admin', 10 * 365 * 24 * 3_600_000);
+});
+afterAll(() => sim.close());
+
+describe('properties', () => {
+  it('every job walks from SUBMITTED to its end, with times that only move forward', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...JOB_ENDS),
+        fc.integer({ min: 0, max: 120_000 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 12 }),
+        (outcome, durationMs, unavailableBlips, steps) => {
+          const start = sim.now();
+          const id = sim.createJob({ outcome, durationMs, unavailableBlips });
+          let last = parseJob(sim.job(id));
+          expect(last.starttime).toBe(start);
+          expect(last.status).toBe(durationMs === 0 ? outcome : 'SUBMITTED');
+          for (const step of [...steps, durationMs]) {
+            sim.advance(step);
+            const job = parseJob(sim.job(id));
+            expect(job.updatedtime).toBeGreaterThanOrEqual(last.updatedtime);
+            expect(job.updatedtime).toBeLessThanOrEqual(sim.now());
+            if (job.status !== last.status)
+              expect(job.updatedtime).toBeGreaterThan(last.updatedtime);
+            if (isTerminalStatus(job.status)) {
+              expect(job.status).toBe(outcome);
+              expect(job.endtime).toBe(start + durationMs);
+              expect(job.updatedtime).toBe(job.endtime);
+            } else {
+              expect(job.endtime).toBe(0);
+              expect(['SUBMITTED', 'EXECUTING', 'UNAVAILABLE', 'CANCELLING']).toContain(job.status);
+            }
+            last = job;
+          }
+          expect(last.status).toBe(outcome);
+          sim.purgeJob(id);
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+
+  it('any request line, path, query or body gets an answer, and the server keeps serving', async () => {
+    const segment = fc.oneof(
+      fc.constantFrom(
+        'arcgis',
+        'admin',
+        'jobs',
+        'services',
+        'sharing',
+        'rest',
+        'generateToken',
+        '..',
+        '.',
+        '%2F',
+        '%2e',
+        '%',
+        '%00',
+        '__sim',
+        'Hosted',
+        'SampleWorldCities.MapServer',
+        'edit',
+        'stop',
+        '',
+      ),
+      fc.string({ maxLength: 12 }).map((s) => encodeURIComponent(s)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'),
+        fc.array(segment, { maxLength: 7 }),
+        fc.string({ maxLength: 40 }),
+        fc.option(fc.string({ maxLength: 6000 }), { nil: undefined }),
+        fc.constantFrom(
+          'application/x-www-form-urlencoded',
+          'application/json',
+          'text/plain',
+          'multipart/form-data; boundary=x',
+        ),
+        async (method, segments, query, body, type) => {
+          const path = `/${segments.join('/')}?${encodeURIComponent(query)}&token=${token}`;
+          const r = await raw(sim.url, {
+            method,
+            path,
+            ...(body === undefined ? {} : { body, headers: { 'content-type': type } }),
+          });
+          expect([200, 204, 400, 404, 405, 409, 413, 415]).toContain(r.status);
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+    expect((await raw(`${sim.adminUrl}/jobs?f=json&token=${token}`)).status).toBe(200);
+  });
+});
