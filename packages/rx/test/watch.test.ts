@@ -631,17 +631,14 @@ describe('many jobs', () => {
       const third = 'jcccc0000000000000000000000000000';
       server.listScript = (t) => (t < 5000 ? [ID] : t < 10_000 ? [ID, ID2] : [ID, ID2, third]);
       server.scripts.set(ID2, timeline(ID2, [[0, 'COMPLETED']]));
-      server.scripts.set(third, (t, n) =>
-        n > 0 ? new JobNotFoundError('purged', { jobid: third }) : job(third, 'EXECUTING'),
-      );
+      // Listed, then purged before its first poll.
+      server.scripts.set(third, () => new JobNotFoundError('purged', { jobid: third }));
       const out: string[] = [];
       let failed: unknown;
-      const sub = watcher
-        .watchAll({ discover: true, listInterval: 5000 })
-        .subscribe({
-          next: (s) => out.push(`${s.jobid.slice(0, 5)}:${s.status}`),
-          error: (e) => (failed = e),
-        });
+      const sub = watcher.watchAll({ discover: true, listInterval: 5000 }).subscribe({
+        next: (s) => out.push(`${s.jobid.slice(0, 5)}:${s.status}`),
+        error: (e) => (failed = e),
+      });
       scheduler.schedule(() => sub.unsubscribe(), 12_000);
       scheduler.flush();
       expect(server.listCalls).toEqual([0, 5000, 10_000]);
