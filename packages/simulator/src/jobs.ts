@@ -268,10 +268,11 @@ export class JobStore {
   readonly #jobs = new Map<string, SimJob>();
   /** API jobs whose completion changes the catalogue, ordered by end. */
   readonly #pending: SimJob[] = [];
+  #swept = Number.NEGATIVE_INFINITY;
 
   constructor(readonly retentionMs: number) {}
 
-  /** Number of jobs held (purged ones not counted once noticed). */
+  /** Number of jobs held (a job past its retention counts until it is swept or read). */
   get size(): number {
     return this.#jobs.size;
   }
@@ -299,7 +300,14 @@ export class JobStore {
   }
 
   #expired(job: SimJob, now: number): boolean {
-    return job.endsAt + this.retentionMs <= now && now >= job.endsAt;
+    return job.endsAt + this.retentionMs <= now;
+  }
+
+  /** Drops every job past its retention, at most once a simulated minute (so memory stays bounded without reads). */
+  sweep(now: number): void {
+    if (now - this.#swept < 60_000) return;
+    this.#swept = now;
+    for (const [id, job] of this.#jobs) if (this.#expired(job, now)) this.#jobs.delete(id);
   }
 
   /** The job, unless unknown or purged. */

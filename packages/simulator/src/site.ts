@@ -174,6 +174,7 @@ export class Site {
   settle(now: number = this.clock.now()): number {
     this.#arrive(now);
     for (let job = this.jobs.due(now); job; job = this.jobs.due(now)) this.#complete(job);
+    this.jobs.sweep(now);
     return now;
   }
 

@@ -158,6 +158,15 @@ describe('job lifecycles on a manual clock', () => {
     expect(sim.job(running)?.status).toBe('EXECUTING');
   });
 
+  it('sweeps purged jobs out of memory even when nobody reads them', () => {
+    const before = sim.stats().jobs;
+    sim.createJob({ outcome: 'FAILED', durationMs: 500 });
+    expect(sim.stats().jobs).toBe(before + 1);
+    sim.advance(10 * 60_000);
+    sim.advance(60_000);
+    expect(sim.stats().jobs).toBeLessThanOrEqual(before);
+  });
+
   it('purges on demand over HTTP and in-process', async () => {
     const a = sim.createJob({ outcome: 'COMPLETED', durationMs: 1000 });
     const b = sim.createJob({ outcome: 'COMPLETED', durationMs: 1000 });
