@@ -1,4 +1,5 @@
 /// <reference types="vitest/config" />
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 /**
@@ -7,6 +8,11 @@ import { defineConfig } from 'vite';
  * Tests drive real Chromium against the built files.
  */
 export default defineConfig({
+  resolve: {
+    alias: {
+      eventsource: fileURLToPath(new URL('./build/eventsource-browser.js', import.meta.url)),
+    },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: false,

@@ -2,11 +2,20 @@
  * Test harness: a real Chromium (Debian's, driven by playwright-core) and a small local
  * HTTP server for the built single-file bundle and test pages.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -168,3 +177,119 @@ export function snapshotOf(
 
 /** The start time every {@link snapshotOf} job has. */
 export const START = T0;
+
+/**
+ * A route that passes requests through to `target` (an origin) as they come, streaming both
+ * ways. When the target is down the connection is dropped, as a network error would.
+ */
+export function proxyTo(target: string, seen?: string[]): Route {
+  return (req, res) => {
+    seen?.push(req.url ?? '');
+    const headers = { ...req.headers, host: new URL(target).host };
+    const upstream = request(`${target}${req.url ?? '/'}`, {
+      method: req.method ?? 'GET',
+      headers,
+    });
+    upstream.on('response', (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  };
+}
+
+const daemonMain = fileURLToPath(new URL('../../daemon/dist/main.js', import.meta.url));
+
+/** A `jobwatch serve` process, as the demo runs it. */
+export interface DaemonProcess {
+  readonly url: string;
+  readonly apiKey: string;
+  /** The daemon's data directory (remove it after the last stop). */
+  readonly dataDir: string;
+  /** Stops the process (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  start(): Promise<void>;
+}
+
+/** Whether `apps/daemon` is built, so its bin can run. */
+export const daemonBuilt = existsSync(daemonMain);
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Runs `node apps/daemon/dist/main.js serve` against an admin URL, with discovery on. */
+export async function startDaemon(adminUrl: string): Promise<DaemonProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'jobwatch-widget-daemon-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const apiKey = randomBytes(24).toString('base64url');
+  const config = join(dir, 'jobwatch.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      listen: `127.0.0.1:${port}`,
+      dataDir: dir,
+      apiKeys: [apiKey],
+      logLevel: 'warn',
+      deployments: [
+        {
+          name: 'default',
+          url: adminUrl,
+          username: 'admin',
+          passwordEnv: 'JOBWATCH_TEST_PASSWORD',
+          discover: true,
+          listInterval: '1s',
+        },
+      ],
+    }),
+  );
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(process.execPath, [daemonMain, 'serve', '--config', config], {
+      env: { ...process.env, JOBWATCH_TEST_PASSWORD: 'admin' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const until = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode}`);
+      const ready = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > until) throw new Error('the daemon did not get ready in 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    url,
+    apiKey,
+    dataDir: dir,
+    start,
+    async stop() {
+      await stop();
+    },
+  };
+}
+
+/** Removes what {@link startDaemon} left on disk; call after `stop()`. */
+export function removeDir(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}

@@ -1,0 +1,161 @@
+/**
+ * The widget fed by the daemon's event stream, with the whole stack behind it: the simulator
+ * in-process (manual clock), `jobwatch serve` as a process, and a page server that hands
+ * out tickets (it holds the API key; the page never does) and passes the stream through.
+ */
+import { type Simulator, startSimulator } from '@jobwatch/simulator';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundlePage,
+  type DaemonProcess,
+  launchBrowser,
+  type PageServer,
+  proxyTo,
+  removeDir,
+  startDaemon,
+  startPageServer,
+  type TestBrowser,
+} from './harness.js';
+
+let sim: Simulator;
+let daemon: DaemonProcess;
+let server: PageServer;
+let browser: TestBrowser;
+let page: Page;
+const tickets: string[] = [];
+
+const PAGE = bundlePage(`<jobwatch-jobs id="list"></jobwatch-jobs>
+<script type="module">
+  await customElements.whenDefined('jobwatch-jobs');
+  window.ticket = async () => {
+    const r = await fetch('/ticket', { method: 'POST' });
+    if (!r.ok) throw new Error('ticket ' + r.status);
+    return (await r.json()).ticket;
+  };
+  window.ends = [];
+  document.addEventListener('jobwatch-end', (e) => window.ends.push({ jobid: e.detail.jobid, status: e.detail.status, from: e.target.localName }));
+  const list = document.getElementById('list');
+  list.ticketProvider = window.ticket;
+  list.daemon = location.origin;
+  window.watchOne = (jobid) => {
+    const el = document.createElement('jobwatch-job');
+    el.ticketProvider = window.ticket;
+    el.daemon = location.origin;
+    el.setAttribute('job-id', jobid);
+    document.body.prepend(el);
+  };
+</script>`);
+
+beforeAll(async () => {
+  sim = await startSimulator({ clock: 'manual', seed: 7 });
+  daemon = await startDaemon(sim.adminUrl);
+  server = await startPageServer({
+    '/': PAGE,
+    '/ticket': async (_req, res) => {
+      const answer = await fetch(`${daemon.url}/api/tickets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${daemon.apiKey}` },
+      });
+      const body = await answer.text();
+      tickets.push(body);
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(body);
+    },
+  });
+  server.route('/api/events', proxyTo(daemon.url));
+  browser = await launchBrowser();
+  page = await browser.page();
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await daemon?.stop();
+  if (daemon) removeDir(daemon.dataDir);
+  await sim?.close();
+});
+
+afterEach(() => {
+  // The stream drops while the daemon restarts; anything else is a real error.
+  const errors = browser.errors
+    .splice(0)
+    .filter((e) => !/ERR_EMPTY_RESPONSE|ERR_CONNECTION|net::|EventSource/.test(e));
+  expect(errors).toEqual([]);
+});
+
+const statusOfJob = (jobid: string) =>
+  page.evaluate(
+    (jobid) =>
+      document.querySelector(`jobwatch-job[job-id="${jobid}"]`)?.getAttribute('status') ?? null,
+    jobid,
+  );
+
+const rowStatus = (jobid: string) =>
+  page.evaluate(
+    (jobid) =>
+      document
+        .getElementById('list')!
+        .shadowRoot!.querySelector(`li[data-key="default/${jobid}"]`)
+        ?.getAttribute('data-status') ?? null,
+    jobid,
+  );
+
+async function until<T>(read: () => Promise<T>, want: T, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await read();
+    if (last === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
+}
+
+describe('the daemon as the source', () => {
+  it('shows a job live, from discovery to its end, in <jobwatch-job> and <jobwatch-jobs>', async () => {
+    const jobid = sim.createJob({
+      outcome: 'COMPLETED',
+      durationMs: 10_000,
+      operation: '/arcgis/admin/services/Fire/FireWeatherWatch.MapServer/edit',
+    });
+    await page.evaluate(
+      (jobid) => (window as unknown as { watchOne(id: string): void }).watchOne(jobid),
+      jobid,
+    );
+    await until(() => rowStatus(jobid), 'SUBMITTED', 'list row');
+    await until(() => statusOfJob(jobid), 'SUBMITTED', 'job element');
+    sim.advance(11_000);
+    await until(() => statusOfJob(jobid), 'COMPLETED', 'job element');
+    await until(() => rowStatus(jobid), 'COMPLETED', 'list row');
+    const ends = await page.evaluate(() => (window as unknown as { ends: unknown[] }).ends);
+    expect(ends).toEqual(
+      expect.arrayContaining([
+        { jobid, status: 'COMPLETED', from: 'jobwatch-job' },
+        { jobid, status: 'COMPLETED', from: 'jobwatch-jobs' },
+      ]),
+    );
+    // The page asked for tickets; the key itself never reached it.
+    expect(tickets.length).toBeGreaterThan(0);
+    const html = await page.content();
+    expect(html).not.toContain(daemon.apiKey);
+  });
+
+  it('recovers after the daemon restarts, catching up on what happened meanwhile', async () => {
+    const jobid = sim.createJob({
+      outcome: 'FAILED',
+      durationMs: 60_000,
+      operation: '/arcgis/admin/services/Hydrants.FeatureServer/stop',
+    });
+    await page.evaluate(
+      (jobid) => (window as unknown as { watchOne(id: string): void }).watchOne(jobid),
+      jobid,
+    );
+    await until(() => statusOfJob(jobid), 'SUBMITTED', 'job element before the restart');
+    await daemon.stop();
+    sim.advance(61_000);
+    await daemon.start();
+    await until(() => statusOfJob(jobid), 'FAILED', 'job element after the restart', 30_000);
+    await until(() => rowStatus(jobid), 'FAILED', 'list row after the restart', 30_000);
+  });
+});

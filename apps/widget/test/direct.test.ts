@@ -1,0 +1,129 @@
+/**
+ * Direct mode: the page holds a token and the widget polls the admin API itself through
+ * `@jobwatch/rx`. The simulator sends no CORS headers, so the page server passes
+ * `/arcgis/*` through to it on the page's own origin, as a reverse proxy in front of a real
+ * deployment would.
+ */
+import { type Simulator, startSimulator } from '@jobwatch/simulator';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundlePage,
+  launchBrowser,
+  type PageServer,
+  proxyTo,
+  startPageServer,
+  type TestBrowser,
+} from './harness.js';
+
+let sim: Simulator;
+let server: PageServer;
+let browser: TestBrowser;
+let page: Page;
+const seen: string[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ clock: 'manual', seed: 11 });
+  server = await startPageServer({
+    '/': bundlePage('<div id="host"></div>'),
+    '/arcgis/*': proxyTo(sim.url, seen),
+  });
+  browser = await launchBrowser();
+  page = await browser.page();
+  await page.goto(server.url);
+  await page.waitForFunction(() => customElements.get('jobwatch-job') !== undefined);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await sim?.close();
+});
+
+afterEach(() => {
+  expect(browser.errors.splice(0)).toEqual([]);
+});
+
+async function until<T>(read: () => Promise<T>, want: T, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await read();
+    if (last === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
+}
+
+describe('direct mode', () => {
+  it("polls the admin API with the page's token, in a header, and shows the job end to end", async () => {
+    const token = sim.issueToken();
+    const jobid = sim.createJob({
+      outcome: 'COMPLETED',
+      durationMs: 5_000,
+      operation: '/arcgis/admin/services/Parcels.MapServer/start',
+    });
+    await page.evaluate(
+      ({ jobid, token, adminUrl }) => {
+        const w = window as unknown as { asked: number };
+        w.asked = 0;
+        const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+          tokenProvider: () => Promise<string>;
+        };
+        el.setAttribute('admin-url', adminUrl);
+        el.setAttribute('job-id', jobid);
+        el.tokenProvider = async () => {
+          w.asked++;
+          return token;
+        };
+        document.getElementById('host')!.append(el);
+      },
+      { jobid, token, adminUrl: `${server.url}/arcgis/admin` },
+    );
+    const status = () =>
+      page.evaluate(() => document.querySelector('jobwatch-job')?.getAttribute('status') ?? null);
+    await until(status, 'SUBMITTED', 'before the end');
+    sim.advance(6_000);
+    await until(status, 'COMPLETED', 'after the end');
+    expect(
+      await page.evaluate(() => (window as unknown as { asked: number }).asked),
+    ).toBeGreaterThan(0);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const url of seen) expect(url).not.toContain(token);
+    expect(sim.stats().byJob[jobid]).toBeGreaterThan(0);
+  });
+
+  it('shares one poll loop between two widgets of the same job', async () => {
+    const token = sim.issueToken();
+    const jobid = sim.createJob({ outcome: 'FAILED', durationMs: 5_000 });
+    await page.evaluate(
+      ({ jobid, token, adminUrl }) => {
+        const provider = async () => token;
+        for (let i = 0; i < 2; i++) {
+          const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+            tokenProvider: () => Promise<string>;
+          };
+          el.className = 'pair';
+          el.setAttribute('admin-url', adminUrl);
+          el.setAttribute('job-id', jobid);
+          el.tokenProvider = provider;
+          document.getElementById('host')!.append(el);
+        }
+      },
+      { jobid, token, adminUrl: `${server.url}/arcgis/admin` },
+    );
+    const statuses = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('jobwatch-job.pair')]
+          .map((el) => el.getAttribute('status'))
+          .join(','),
+      );
+    await until(statuses, 'SUBMITTED,SUBMITTED', 'both widgets');
+    const before = sim.stats().byJob[jobid] ?? 0;
+    sim.advance(6_000);
+    await until(statuses, 'FAILED,FAILED', 'both widgets after the end');
+    const polls = (sim.stats().byJob[jobid] ?? 0) - before;
+    // Each poll loop reads the end once and stops: one loop for the two widgets, one read.
+    expect(polls).toBe(1);
+  });
+});
