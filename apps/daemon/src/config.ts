@@ -50,6 +50,18 @@ export const DeploymentConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Polling bounds handed to `@jobwatch/rx` (which paces between them). */
+    pacing: Type.Optional(
+      Type.Object(
+        {
+          /** Shortest wait between two polls of one job. @default "1s" */
+          minInterval: Type.Optional(Duration),
+          /** Longest wait between two polls of one job. @default "60s" */
+          maxInterval: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Allow tokens over plain http to a host that is not loopback. @default false */
     allowInsecureHttp: Type.Optional(Type.Boolean()),
   },
@@ -133,6 +145,7 @@ export interface Deployment {
   readonly discover: boolean;
   readonly listIntervalMs?: number;
   readonly budget?: { readonly concurrency?: number; readonly rate?: number };
+  readonly pacing?: { readonly minInterval?: number; readonly maxInterval?: number };
   readonly allowInsecureHttp: boolean;
 }
 
@@ -343,6 +356,18 @@ function resolveDeployment(
       ? { listIntervalMs: durationKey(d.listInterval, `${at}.listInterval`) }
       : {}),
     ...(d.budget ? { budget: d.budget } : {}),
+    ...(d.pacing
+      ? {
+          pacing: {
+            ...(d.pacing.minInterval
+              ? { minInterval: durationKey(d.pacing.minInterval, `${at}.pacing.minInterval`) }
+              : {}),
+            ...(d.pacing.maxInterval
+              ? { maxInterval: durationKey(d.pacing.maxInterval, `${at}.pacing.maxInterval`) }
+              : {}),
+          },
+        }
+      : {}),
     allowInsecureHttp: d.allowInsecureHttp ?? false,
   };
 }

@@ -108,6 +108,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       createWatcher(instrumentClient(makeClient(d), metrics, d.name), {
         deployment: d.name,
         ...(d.budget ? { budget: d.budget } : {}),
+        ...(d.pacing ? { pacing: d.pacing } : {}),
       }),
     );
   }

@@ -127,23 +127,35 @@ describe('jobwatch wait', () => {
     expect(p.stdout + p.stderr).not.toContain(PASSWORD);
   });
 
-  it('keeps waiting through an expired token and through faults', async () => {
+  it('keeps waiting when the token expires mid-wait', async () => {
     const id = running();
     const tokensBefore = sim.stats().byRoute.generateToken ?? 0;
     const p = start(['wait', id, '--json'], env);
     await until(() => polls(id) >= 1);
     sim.revokeTokens();
+    const seen = polls(id);
+    await until(() => polls(id) >= seen + 2);
+    sim.advance(3_600_000);
+    expect(await p.exit).toBe(0);
+    expect(sim.stats().byRoute.generateToken ?? 0).toBeGreaterThanOrEqual(tokensBefore + 2);
+    expect(JSON.parse(p.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
+      status: 'COMPLETED',
+    });
+  });
+
+  it('keeps waiting through faults mid-wait', async () => {
+    const id = running();
+    const p = start(['wait', id, '--json'], env);
+    await until(() => polls(id) >= 1);
     sim.setFaults({
-      rate: 0.5,
-      kinds: ['http502', 'reset', 'malformed', 'http503'],
+      rate: 0.6,
+      kinds: ['http502', 'reset', 'malformed', 'http503', 'truncated', 'empty'],
       paths: ['job'],
     });
-    const seen = polls(id);
-    await until(() => polls(id) >= seen + 3);
+    await until(() => Object.values(sim.stats().faults ?? {}).reduce((a, b) => a + b, 0) >= 3);
     sim.clearFaults();
     sim.advance(3_600_000);
     expect(await p.exit).toBe(0);
-    expect(sim.stats().byRoute.generateToken ?? 0).toBeGreaterThan(tokensBefore + 1);
     expect(JSON.parse(p.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
       status: 'COMPLETED',
     });
