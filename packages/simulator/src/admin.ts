@@ -138,7 +138,7 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
         const job = site.jobs.get(id, now);
         return job
           ? { title, body: jobBody(job, now, site.catalogue) }
-          : { title, body: restError(404, `Job '${id}' does not exist or has been purged.`) };
+          : { title, body: restError(404, `Job '${id}' not found.`) };
       }
       case 'services':
         return site.catalogue.hasFolder(target.folder ?? '')

@@ -150,7 +150,7 @@ describe('job lifecycles on a manual clock', () => {
     expect((await read(id)).status).toBe('COMPLETED');
     sim.advance(1);
     expect(await getJson(`${sim.adminUrl}/jobs/${id}`, { token })).toEqual({
-      error: { code: 404, message: `Job '${id}' does not exist or has been purged.`, details: [] },
+      error: { code: 404, message: `Job '${id}' not found.`, details: [] },
     });
     const list = (await getJson(`${sim.adminUrl}/jobs`, { token })).jobs as string[];
     expect(list).not.toContain(id);

@@ -63,7 +63,7 @@ describe('robustness: clear errors, never a crash', () => {
     expect(JSON.parse(r.text)).toEqual({
       error: {
         code: 404,
-        message: "Job 'jdeadbeef-0000-4000-8000-000000000000' does not exist or has been purged.",
+        message: "Job 'jdeadbeef-0000-4000-8000-000000000000' not found.",
         details: [],
       },
     });
