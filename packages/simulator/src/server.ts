@@ -161,9 +161,25 @@ function resolveOptions(options: SimulatorOptions) {
     }
     if ((w.failureRate ?? 0.1) + (w.cancelRate ?? 0.05) + (w.timeoutRate ?? 0.02) > 1)
       bad('workload rates add up to more than 1');
+    if (w.operations) {
+      const weights = Object.values(w.operations);
+      if (
+        weights.some((x) => typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x)) ||
+        !weights.some((x) => x > 0)
+      ) {
+        bad('workload.operations needs weights ≥ 0, at least one above 0');
+      }
+    }
+  }
+  const cors = options.cors ?? true;
+  if (
+    typeof cors !== 'boolean' &&
+    !(Array.isArray(cors) && cors.every((c) => typeof c === 'string'))
+  ) {
+    bad('cors must be true, false or a list of origins');
   }
   const stores = options.backupStores ?? ['default'];
-  if (stores.some((s) => !isPlainName(s)))
+  if (stores.length === 0 || stores.some((s) => !isPlainName(s)))
     bad('backupStores must be names of letters, digits, "-" or "_"');
   const seed = options.seed ?? freshSeed();
   if (!Number.isFinite(seed)) bad('seed must be a number');
@@ -179,6 +195,7 @@ function resolveOptions(options: SimulatorOptions) {
     workload: w,
     operationDurationMs: ops,
     backupStores: stores,
+    cors,
   };
 }
 
@@ -215,7 +232,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.faults) site.faults.set(options.faults);
   const control = options.control ?? LOOPBACK.test(o.host);
   const log = options.log;
-  const cors = options.cors ?? true;
+  const { cors } = o;
   const api = createAdminApi(site, {
     context: o.context,
     tokenTtlMs: o.tokenTtlMs,

@@ -209,6 +209,11 @@ describe('robustness: clear errors, never a crash', () => {
     [{ workload: { jobsPerMinute: 1, failureRate: 0.9, cancelRate: 0.2 } }],
     [{ retentionMs: -1 }],
     [{ operationDurationMs: { min: 10, max: 5 } }],
+    [{ workload: { jobsPerMinute: 1, operations: { edit: 0, stop: 0 } } }],
+    [{ workload: { jobsPerMinute: 1, operations: { edit: -1 } } }],
+    [{ cors: 'yes' }],
+    [{ backupStores: [] }],
+    [{ backupStores: ['../etc'] }],
   ])('refuses the options %j with INVALID_OPTIONS', async (options) => {
     await expect(startSimulator(options as never)).rejects.toMatchObject({
       name: 'SimulatorError',
