@@ -308,7 +308,11 @@ export class JobwatchStatus extends LitElement {
         ${v.operationLabel} <span class="muted">${m.backupStore}</span> <strong>${op.store}</strong>
       </div>`;
     }
-    return html`<div part="operation" class="operation">${v.operationLabel} <code class="muted">${op.path}</code></div>`;
+    // A named operation (`Delete services`) says it all; an unfamiliar one shows its path too.
+    const named = v.operationLabel !== op.operation;
+    return html`<div part="operation" class="operation">
+      ${v.operationLabel}${named ? nothing : html` <code class="muted">${op.path}</code>`}
+    </div>`;
   }
 
   #renderDetails(v: JobView, m: Messages, lang: string) {

@@ -258,6 +258,13 @@ describe('what a person sees', () => {
     );
     expect(seen.operation).toBe('update system/licenses/update');
   });
+
+  it('names a known operation without a service by its name alone', async () => {
+    const seen = await show(
+      snapshotOf('EXECUTING', { operationURI: '/arcgis/admin/services/deleteServices' }),
+    );
+    expect(seen.operation).toBe('Delete services');
+  });
 });
 
 describe('the live region announces milestones, not polls', () => {
