@@ -118,15 +118,19 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
+    let ended = false;
     req.on('end', () => {
+      ended = true;
       if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('error', (error) => {
-      if (!failed) {
-        failed = true;
-        reject(new BodyError(400, error.message));
-      }
-    });
+    const abort = (message: string) => {
+      if (failed || ended) return;
+      failed = true;
+      reject(new BodyError(400, message));
+    };
+    req.on('error', (error) => abort(error.message));
+    // A client that goes away mid-body may close without an error: never leave the read hanging.
+    req.on('close', () => abort('The request body ended early.'));
   });
 }
 

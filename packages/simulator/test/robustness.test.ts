@@ -268,3 +268,19 @@ describe('cross-origin access for pages in direct mode', () => {
     }
   });
 });
+
+describe('clients that go away', () => {
+  it('survives a client that disconnects halfway through a body', async () => {
+    const { connect } = await import('node:net');
+    await new Promise<void>((resolve) => {
+      const socket = connect(sim.port, '127.0.0.1', () => {
+        socket.write(
+          `POST /arcgis/admin/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nf=json&tok`,
+        );
+        setTimeout(() => socket.destroy(), 20);
+      });
+      socket.on('close', () => resolve());
+    });
+    await stillServing();
+  });
+});
