@@ -13,7 +13,7 @@ const env = {
 };
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env }).status === 0;
 
-const workspaces = ['packages', 'apps', 'bench']
+const workspaces = ['packages', 'apps', 'bench', 'e2e']
   .flatMap((dir) =>
     dir === 'bench' ? ['bench'] : readdirSync(join(root, dir)).map((d) => join(dir, d)),
   )
