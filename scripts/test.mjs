@@ -15,7 +15,9 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', e
 
 const workspaces = ['packages', 'apps', 'bench', 'e2e']
   .flatMap((dir) =>
-    dir === 'bench' ? ['bench'] : readdirSync(join(root, dir)).map((d) => join(dir, d)),
+    dir === 'bench' || dir === 'e2e'
+      ? [dir]
+      : readdirSync(join(root, dir)).map((d) => join(dir, d)),
   )
   .filter((dir) => existsSync(join(root, dir, 'package.json')));
 for (const dir of workspaces)
