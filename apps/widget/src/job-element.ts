@@ -77,10 +77,14 @@ export class JobwatchJob extends JobwatchLiveElement {
   protected override render() {
     const error = this.snapshots.error;
     const m = messagesFor(inheritedLang(this), this.messages);
+    const latest = this.snapshots.latest;
+    // Until the first snapshot, a watched job is waiting, not missing.
+    const messages =
+      latest || !this.jobId || error ? this.messages : { ...this.messages, noJob: m.statusPending };
     return html`<jobwatch-status
         exportparts=${STATUS_PARTS}
-        .snapshot=${this.snapshots.latest}
-        .messages=${this.messages}
+        .snapshot=${latest}
+        .messages=${messages}
         theme=${this.theme ?? nothing}
         ?compact=${this.compact}
       ></jobwatch-status>
