@@ -28,7 +28,10 @@ export const REDACT_PATHS = [
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   readonly level: LogLevel;
-  /** Where lines go. @default standard output, written synchronously so nothing is lost at exit */
+  /**
+   * Where lines go. @default standard output, written asynchronously (a slow reader of the pipe
+   * must not stall the event loop); call `logger.flush()` before exiting.
+   */
   readonly destination?: NodeJS.WritableStream | { write(line: string): void };
 }
 
@@ -43,7 +46,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
     },
     (options.destination as pino.DestinationStream | undefined) ??
-      pino.destination({ dest: 1, sync: true }),
+      pino.destination({ dest: 1, sync: false }),
   );
 }
 
