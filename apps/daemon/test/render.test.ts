@@ -1,0 +1,72 @@
+import { makeSnapshot } from '@jobwatch/schema';
+import { describe, expect, it } from 'vitest';
+import {
+  describeOperation,
+  describeRow,
+  elapsedMs,
+  jsonRenderer,
+  liveRenderer,
+  plainRenderer,
+} from '../src/cli/render.js';
+import { job } from './helpers.js';
+
+const at = 1_700_000_090_000;
+const running = makeSnapshot({
+  deployment: 'default',
+  jobid: 'j1',
+  job: job('j1', 'EXECUTING', at),
+  firstSeen: at,
+  lastPolled: at,
+  lastChanged: at,
+});
+const done = makeSnapshot({
+  deployment: 'default',
+  jobid: 'j1',
+  job: job('j1', 'COMPLETED', 1_700_000_125_000, {
+    operationURI: '/arcgis/admin/system/disasterrecovery/stores/main/backups/create',
+  }),
+  firstSeen: at,
+  lastPolled: at,
+  lastChanged: at,
+});
+
+function sink() {
+  const out: string[] = [];
+  return { out, write: (s: string) => out.push(s) };
+}
+
+describe('wait output', () => {
+  it('describes operations and elapsed time', () => {
+    expect(describeOperation(running)).toBe('edit Roads.MapServer');
+    expect(describeOperation(done)).toBe('backup create (main)');
+    expect(elapsedMs(running, 1_700_000_100_000)).toBe(100_000);
+    expect(elapsedMs(done, 9e12)).toBe(125_000);
+    expect(describeRow({ jobid: 'j1', snapshot: running }, 1_700_000_100_000)).toBe(
+      'j1  EXECUTING     1m40s  edit Roads.MapServer',
+    );
+    expect(
+      describeRow({ jobid: 'j1', error: { code: 'JOB_NOT_FOUND', message: 'not found' } }, 0),
+    ).toBe('j1  ERROR  not found (JOB_NOT_FOUND)');
+  });
+
+  it('redraws one line per job in place on a terminal', () => {
+    const s = sink();
+    const r = liveRenderer(s, ['j1', 'j2'], () => 1_700_000_100_000);
+    r.update({ jobid: 'j1', snapshot: running });
+    r.update({ jobid: 'j1', snapshot: done });
+    expect(s.out[0]).not.toContain('\x1b[2A');
+    expect(s.out[0]?.match(/\n/g)).toHaveLength(2);
+    expect(s.out[1]?.startsWith('\x1b[2A')).toBe(true);
+    expect(s.out[1]).toContain('j1  COMPLETED');
+    expect(s.out[1]).toContain('j2  WAITING');
+  });
+
+  it('prints plain lines when piped and JSON lines with --json', () => {
+    const plain = sink();
+    plainRenderer(plain, () => 0).update({ jobid: 'j1', snapshot: done });
+    expect(plain.out).toEqual(['j1  COMPLETED      2m5s  backup create (main)\n']);
+    const json = sink();
+    jsonRenderer(json).update({ jobid: 'j1', snapshot: done });
+    expect(JSON.parse(json.out[0] ?? '')).toEqual(done);
+  });
+});
