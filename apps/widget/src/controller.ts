@@ -1,6 +1,7 @@
 import type { Snapshot } from '@jobwatch/schema';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Subscribable, Unsubscribable } from 'rxjs';
+import { asSnapshot } from './view.js';
 
 /**
  * Anything that emits snapshots: an RxJS `Observable<Snapshot>` from `@jobwatch/rx`
@@ -156,7 +157,10 @@ export class SnapshotController implements ReactiveController {
     const source = this.#source;
     if (!source || this.#subscription || this.#complete) return;
     this.#subscription = source.subscribe({
-      next: (snapshot) => {
+      next: (value) => {
+        // A hand-made source may send anything; what cannot be a snapshot is skipped.
+        const snapshot = asSnapshot(value);
+        if (!snapshot) return;
         const key = keyOf(snapshot);
         this.#pending.delete(key);
         this.#pending.set(key, snapshot);

@@ -9,7 +9,7 @@ import {
   unfollowLang,
 } from './messages.js';
 import { icon, themeStyles } from './styles.js';
-import { describeSnapshot, formatDuration, formatTime, type JobView } from './view.js';
+import { asSnapshot, describeSnapshot, formatDuration, formatTime, type JobView } from './view.js';
 
 /** `light`, `dark`, or `auto` (follow `prefers-color-scheme`, the default). */
 export type Theme = 'light' | 'dark' | 'auto';
@@ -209,7 +209,7 @@ export class JobwatchStatus extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has('snapshot')) return;
-    const s = this.snapshot;
+    const s = asSnapshot(this.snapshot);
     this.status = s ? (s.status ?? 'pending') : undefined;
     this.stale = s?.stale ?? false;
     this.#announce(s);
@@ -217,7 +217,8 @@ export class JobwatchStatus extends LitElement {
   }
 
   #running(): boolean {
-    return this.isConnected && !!this.snapshot?.job && !this.snapshot.terminal;
+    const s = asSnapshot(this.snapshot);
+    return this.isConnected && !!s?.job && !s.terminal;
   }
 
   /** Keeps a one-second tick while a job runs, so its elapsed time moves. */
@@ -241,7 +242,8 @@ export class JobwatchStatus extends LitElement {
     const lang = inheritedLang(this);
     const view = describeSnapshot(s, this.now(), m);
     const job = view.operation?.serviceName ?? s.jobid;
-    const sameJobAndStatus = previous?.[0] === s.jobid && previous[1] === String(s.status);
+    const sameJobAndStatus =
+      previous !== undefined && previous[0] === s.jobid && previous[1] === String(s.status);
     if (sameJobAndStatus) {
       this.#announcement = fill(s.stale ? m.announceStale : m.announceFresh, { job });
     } else if (view.terminal) {
@@ -261,7 +263,7 @@ export class JobwatchStatus extends LitElement {
 
   protected override render() {
     const m = this.#messages();
-    const s = this.snapshot;
+    const s = asSnapshot(this.snapshot);
     const live = this.quiet
       ? nothing
       : html`<div role="status" aria-live="polite" aria-atomic="true" class="sr-only" part="announcer">${this.#announcement}</div>`;

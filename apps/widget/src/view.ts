@@ -65,6 +65,28 @@ const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
   create: 'opCreate',
 };
 
+/**
+ * The value as a snapshot to show, or `undefined` when it cannot be one (not an object, or
+ * no job id). Display input is not validated in full — sources do that — but it never
+ * breaks rendering: missing fields read as "not known yet".
+ */
+export function asSnapshot(value: unknown): Snapshot | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const s = value as Partial<Snapshot>;
+  if (typeof s.jobid !== 'string') return undefined;
+  const job = typeof s.job === 'object' && s.job !== null && !Array.isArray(s.job) ? s.job : null;
+  const status = typeof s.status === 'string' ? s.status : null;
+  return {
+    ...(s as Snapshot),
+    status,
+    job,
+    kind: status === null ? 'pending' : (s.kind ?? 'unknown'),
+    outcome: s.outcome ?? 'none',
+    terminal: s.terminal === true,
+    stale: s.stale === true,
+  };
+}
+
 /** The tone of a snapshot, from the status meaning `@jobwatch/schema` derived for it. */
 export function toneOf(snapshot: Pick<Snapshot, 'status' | 'kind' | 'outcome'>): ToneValue {
   switch (snapshot.outcome) {
