@@ -281,6 +281,20 @@ export function checkAdminUrl(input: string, name = '--url'): string {
   return url.href.replace(/\/+$/, '');
 }
 
+function checkWebhookUrl(input: string, name: string): URL {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw configError(`${name}: "${input.slice(0, 80)}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw configError(`${name}: expected an http or https URL, got ${url.protocol}`);
+  if (url.username || url.password)
+    throw configError(`${name}: credentials do not belong in the URL; sign with secret instead`);
+  return url;
+}
+
 function readSecretFile(path: string, name: string): string {
   let text: string;
   try {
@@ -481,7 +495,7 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     const secret =
       w.secret ?? (w.secretEnv ? readSecretEnv(env, w.secretEnv, `${at}.secretEnv`) : undefined);
     if (!secret) throw configError(`${at}: expected secret or secretEnv`);
-    const url = new URL(checkAdminUrl(w.url, `${at}.url`));
+    const url = checkWebhookUrl(w.url, `${at}.url`);
     for (const d of w.deployments ?? [])
       if (!names.has(d)) throw configError(`${at}.deployments: no deployment named "${d}"`);
     return {

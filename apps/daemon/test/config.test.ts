@@ -186,6 +186,33 @@ describe('configuration file', () => {
     expect(() => parseListen('nope')).toThrow(/host:port/);
   });
 
+  it('accepts webhook URLs with a query and names a bad one', () => {
+    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't', HOOK: 's3cret' };
+    const t = tempDir();
+    try {
+      const ok = t.file(
+        'ok.json',
+        JSON.stringify({
+          webhooks: [
+            { url: 'https://hooks.example.com/in?team=gis', secretEnv: 'HOOK', events: ['change'] },
+          ],
+        }),
+      );
+      expect(resolveServeConfig({ config: ok }, env).webhooks[0]).toMatchObject({
+        url: 'https://hooks.example.com/in?team=gis',
+      });
+      const bad = t.file(
+        'bad.json',
+        JSON.stringify({ webhooks: [{ url: 'hooks.example.com', secret: 's' }] }),
+      );
+      expect(configMessage(() => resolveServeConfig({ config: bad }, env))).toMatch(
+        /^webhooks\[0\]\.url: "hooks\.example\.com" is not a URL/,
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('decodes whsec_ secrets as base64', () => {
     expect(webhookKey('whsec_aGVsbG8=').toString()).toBe('hello');
     expect(webhookKey('plain').toString()).toBe('plain');

@@ -14,6 +14,7 @@ import { type Running, run, start } from './process.js';
 const KEY = 'test-api-key-0123456789';
 const SECRET = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
 const ORIGIN = 'https://portal.example.com';
+const OPS_PASSWORD = 'ops-Pa55word-never-logged';
 
 let sim: Simulator;
 let token: string;
@@ -53,6 +54,7 @@ let url: string;
 async function startDaemon(): Promise<void> {
   daemon = start(['serve', '--config', configFile], {
     PROD_TOKEN: token,
+    OPS_PASS: OPS_PASSWORD,
     JOBWATCH_LOG_LEVEL: 'info',
   });
   await daemon.waitFor((out) => /"msg":"listening"/.test(out));
@@ -73,7 +75,11 @@ const poll = (fn: () => unknown, expected: unknown) =>
   expect.poll(fn, { timeout: 30_000, interval: 25 }).toEqual(expected);
 
 beforeAll(async () => {
-  sim = await startSimulator({ clock: 'manual', seed: 6 });
+  sim = await startSimulator({
+    clock: 'manual',
+    seed: 6,
+    users: { admin: 'admin', ops: OPS_PASSWORD },
+  });
   token = sim.issueToken('admin', 24 * 3_600_000);
   receiver = createServer(async (req, res) => {
     let body = '';
@@ -103,6 +109,10 @@ beforeAll(async () => {
       '  - name: prod',
       `    url: ${sim.adminUrl}`,
       '    tokenEnv: PROD_TOKEN',
+      '  - name: lab',
+      `    url: ${sim.adminUrl}`,
+      '    username: ops',
+      '    passwordEnv: OPS_PASS',
       'webhooks:',
       `  - url: http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
       `    secret: ${SECRET}`,
@@ -218,7 +228,7 @@ describe('jobwatch serve', () => {
     expect(stream.retry).toBeUndefined(); // read lazily below
     const created = await api('/api/jobs', {
       method: 'POST',
-      body: JSON.stringify({ jobid: jobA }),
+      body: JSON.stringify({ jobid: jobA, deployment: 'prod' }),
       headers: { 'content-type': 'application/json' },
     });
     expect(created.status).toBe(201);
@@ -226,7 +236,7 @@ describe('jobwatch serve', () => {
       (
         await api('/api/jobs', {
           method: 'POST',
-          body: JSON.stringify({ jobid: jobA }),
+          body: JSON.stringify({ jobid: jobA, deployment: 'prod' }),
           headers: { 'content-type': 'application/json' },
         })
       ).status,
@@ -266,6 +276,29 @@ describe('jobwatch serve', () => {
     expect(failNext).toBe(0);
   });
 
+  it('watches a second deployment with a generated token', async () => {
+    const jobC = sim.createJob({ outcome: 'CANCELLED', durationMs: 1_000 });
+    sim.advance(1_000);
+    const post = await api('/api/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ jobid: jobC, deployment: 'lab' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(post.status).toBe(201);
+    await poll(
+      async () =>
+        (
+          (await (await api(`/api/deployments/lab/jobs/${jobC}`)).json()) as {
+            snapshot: { status: string } | null;
+          }
+        ).snapshot?.status,
+      'CANCELLED',
+    );
+    expect(
+      ((await (await api(`/api/jobs/${jobC}`)).json()) as { deployment: string }).deployment,
+    ).toBe('lab');
+  });
+
   it('exports metrics without job ids in labels', async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/jobwatch_polls_total\{deployment="prod",outcome="ok"\} \d+/);
@@ -282,7 +315,7 @@ describe('jobwatch serve', () => {
       (
         await api('/api/jobs', {
           method: 'POST',
-          body: JSON.stringify({ jobid: jobB }),
+          body: JSON.stringify({ jobid: jobB, deployment: 'prod' }),
           headers: { 'content-type': 'application/json' },
         })
       ).status,
@@ -330,7 +363,8 @@ describe('jobwatch serve', () => {
       .map((l) => JSON.parse(l))
       .filter((l) => l.msg === 'transition' && l.jobid === jobA);
     expect(transitions.map((l) => l.status)).toContain('FAILED');
-    for (const secret of [token, KEY, SECRET, SECRET.slice(6)]) expect(all).not.toContain(secret);
+    for (const secret of [token, KEY, SECRET, SECRET.slice(6), OPS_PASSWORD])
+      expect(all).not.toContain(secret);
   });
 });
 

@@ -243,9 +243,10 @@ export function createApiServer(options: ApiServerOptions): Server {
         };
         if (bodyDeployment !== undefined && typeof bodyDeployment !== 'string')
           throw new ApiError(400, 'BAD_REQUEST', 'deployment: expected a string');
+        const checkedId = checkJobId(jobid);
         const ref: JobRef = {
           deployment: deploymentOf(bodyDeployment ?? deployment),
-          jobid: checkJobId(jobid),
+          jobid: checkedId,
         };
         const result = await daemon.watch(ref);
         if ('refused' in result) {
