@@ -126,4 +126,36 @@ describe('direct mode', () => {
     // Each poll loop reads the end once and stops: one loop for the two widgets, one read.
     expect(polls).toBe(1);
   });
+
+  it('lists every job of the deployment in <jobwatch-jobs>, discovered by listing', async () => {
+    const token = sim.issueToken();
+    const jobid = sim.createJob({
+      outcome: 'CANCELLED',
+      durationMs: 4_000,
+      operation: '/arcgis/admin/system/disasterrecovery/stores/default/backups/create',
+    });
+    await page.evaluate(
+      ({ token, adminUrl }) => {
+        const el = document.createElement('jobwatch-jobs') as unknown as HTMLElement & {
+          tokenProvider: () => string;
+        };
+        el.setAttribute('admin-url', adminUrl);
+        el.tokenProvider = () => token;
+        document.getElementById('host')!.append(el);
+      },
+      { token, adminUrl: `${server.url}/arcgis/admin` },
+    );
+    const row = () =>
+      page.evaluate(
+        (jobid) =>
+          document
+            .querySelector('jobwatch-jobs')
+            ?.shadowRoot?.querySelector(`li[data-key="default/${jobid}"]`)
+            ?.getAttribute('data-status') ?? null,
+        jobid,
+      );
+    await until(row, 'SUBMITTED', 'the discovered job');
+    sim.advance(5_000);
+    await until(row, 'CANCELLED', 'the discovered job after its end');
+  });
 });
