@@ -223,6 +223,30 @@ describe('<jobwatch-job> with a source', () => {
     expect(await jobState()).toMatchObject({ status: 'COMPLETED' });
   });
 
+  it("passes <jobwatch-status>'s parts and the theme through", async () => {
+    await mountJob();
+    await emit(snapshotOf('COMPLETED'));
+    const styled = await page.evaluate(async () => {
+      const style = document.createElement('style');
+      style.textContent = 'jobwatch-job::part(status) { font-style: italic; }';
+      document.head.append(style);
+      const el = document.querySelector('jobwatch-job') as HTMLElement & {
+        updateComplete: Promise<boolean>;
+      };
+      el.setAttribute('theme', 'dark');
+      await el.updateComplete;
+      const inner = el.shadowRoot!.querySelector('jobwatch-status') as HTMLElement & {
+        updateComplete: Promise<boolean>;
+      };
+      await inner.updateComplete;
+      return {
+        font: getComputedStyle(inner.shadowRoot!.querySelector('.status')!).fontStyle,
+        bg: getComputedStyle(inner.shadowRoot!.querySelector('.card')!).backgroundColor,
+      };
+    });
+    expect(styled).toEqual({ font: 'italic', bg: 'rgb(13, 17, 23)' });
+  });
+
   it('says why watching stopped when the source fails', async () => {
     await mountJob();
     await emit(snapshotOf('EXECUTING'));
