@@ -42,9 +42,12 @@ export async function runWait(
       ? liveRenderer(io.stdout, unique)
       : plainRenderer(io.stdout);
   const codes = new Map<string, ExitCodeValue>();
+  // On a terminal, messages wait until the live lines are final, so they do not break the redraw.
+  const live = io.stdout.isTTY === true && !flags.json;
+  const messages: string[] = [];
+  const report = (line: string) => (live ? messages.push(line) : io.stderr.write(line));
   const subs: Subscription[] = [];
-  const ticker =
-    io.stdout.isTTY && !flags.json ? setInterval(() => renderer.tick(), 1000) : undefined;
+  const ticker = live ? setInterval(() => renderer.tick(), 1000) : undefined;
   try {
     await new Promise<void>((resolve) => {
       const settle = (jobid: string, code: ExitCodeValue) => {
@@ -64,7 +67,7 @@ export async function runWait(
           error(error: unknown) {
             const info = errorInfo(error);
             renderer.update({ jobid, error: info });
-            io.stderr.write(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
+            report(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
             settle(jobid, exitCodeForError(error));
           },
           complete() {
@@ -81,6 +84,7 @@ export async function runWait(
     watcher.close();
   }
   renderer.done();
+  for (const line of messages) io.stderr.write(line);
   if (codes.size < unique.length) {
     io.stderr.write('jobwatch: interrupted\n');
     return ExitCode.INTERRUPTED;
