@@ -1,15 +1,18 @@
 /**
- * `@jobwatch/schema`: TypeBox schemas, static types and compiled validators for every
- * body jobwatch reads or writes, and the one place where job statuses get their meaning.
- * No I/O; safe in browsers. Validators compile lazily on first use.
+ * `@jobwatch/schema`: TypeBox schemas, static types and validators for every body jobwatch
+ * reads or writes, and the one place where job statuses get their meaning. No I/O; safe in
+ * browsers. The `parse*` functions run validators generated ahead of time: they compile
+ * nothing and need no `'unsafe-eval'`. Only {@link validatorFor} compiles, lazily.
  *
  * @packageDocumentation
  */
 export * from './bodies.js';
+export { validatorFor } from './compile.js';
 export * from './errors.js';
 export * from './jobid.js';
 export * from './operation.js';
+export * from './parse.js';
 export * from './service.js';
 export * from './snapshot.js';
 export * from './status.js';
-export { describeSchema, describeValue, pointerToPath, validatorFor } from './validate.js';
+export { describeSchema, describeValue, pointerToPath } from './validate.js';

@@ -1,10 +1,18 @@
+/**
+ * The service JSON: TypeBox schemas, types and the known values of its open enums. Every
+ * schema is built by calls marked pure, so a bundle that only parses drops them.
+ */
 import Type, { type Static } from 'typebox';
-import { parser } from './validate.js';
 
 /** A string field with named known values that still accepts any other string. */
-const openEnum = <const T extends string>(values: readonly T[], description: string) =>
+const openEnum = <const T extends string>(
+  known: Readonly<Record<string, T>>,
+  description: string,
+) =>
   Type.Unsafe<T | (string & {})>(
-    Type.String({ description: `${description} Known values: ${values.join(', ')}.` }),
+    Type.String({
+      description: `${description} Known values: ${Object.values(known).join(', ')}.`,
+    }),
   );
 
 /** Service types seen on ArcGIS Enterprise; a newer type is still a valid service. */
@@ -37,18 +45,25 @@ export const IsolationLevel = { HIGH: 'HIGH', LOW: 'LOW' } as const;
 export const LoadBalancing = { ROUND_ROBIN: 'ROUND_ROBIN' } as const;
 
 /** A map of string values (`"maxRecordCount": "1000"`): how ArcGIS sends type properties. */
-export const StringMapSchema = Type.Record(Type.String(), Type.String());
+export const StringMapSchema = /* @__PURE__ */ Type.Record(
+  /* @__PURE__ */ Type.String(),
+  /* @__PURE__ */ Type.String(),
+);
 
 /** A service extension such as WMSServer or KmlServer. */
-export const ServiceExtensionSchema = Type.Object(
+export const ServiceExtensionSchema = /* @__PURE__ */ Type.Object(
   {
-    typeName: Type.String(),
-    capabilities: Type.Optional(Type.String()),
+    typeName: /* @__PURE__ */ Type.String(),
+    capabilities: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
     /** The string `"true"`/`"false"` on real servers, occasionally a boolean: read it with {@link isExtensionEnabled}. */
-    enabled: Type.Optional(Type.Union([Type.String(), Type.Boolean()])),
-    maxUploadFileSize: Type.Optional(Type.Number()),
-    allowedUploadFileTypes: Type.Optional(Type.String()),
-    properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    enabled: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Union([/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Boolean()]),
+    ),
+    maxUploadFileSize: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    allowedUploadFileTypes: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    properties: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Record(/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Unknown()),
+    ),
   },
   { additionalProperties: true },
 );
@@ -56,12 +71,15 @@ export const ServiceExtensionSchema = Type.Object(
 export type ServiceExtension = Static<typeof ServiceExtensionSchema>;
 
 /** Portal items linked to a service. */
-export const PortalPropertiesSchema = Type.Object(
+export const PortalPropertiesSchema = /* @__PURE__ */ Type.Object(
   {
-    isHosted: Type.Optional(Type.Boolean()),
-    portalItems: Type.Optional(
-      Type.Array(
-        Type.Object({ itemID: Type.String(), type: Type.String() }, { additionalProperties: true }),
+    isHosted: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Boolean()),
+    portalItems: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Array(
+        /* @__PURE__ */ Type.Object(
+          { itemID: /* @__PURE__ */ Type.String(), type: /* @__PURE__ */ Type.String() },
+          { additionalProperties: true },
+        ),
       ),
     ),
   },
@@ -73,47 +91,59 @@ export const PortalPropertiesSchema = Type.Object(
  * reference describes: description, framework and type properties, extensions.
  * Only `serviceName` and `type` are required; unknown fields are kept.
  */
-export const ServiceSchema = Type.Object(
+export const ServiceSchema = /* @__PURE__ */ Type.Object(
   {
     // Description properties
-    serviceName: Type.String(),
-    type: openEnum(Object.values(ServiceType), 'The service type.'),
-    description: Type.Optional(Type.String()),
-    capabilities: Type.Optional(Type.String()),
-    provider: Type.Optional(openEnum(Object.values(ServiceProvider), 'The service provider.')),
-    id: Type.Optional(Type.String()),
-    deploymentId: Type.Optional(Type.String()),
-    clusterName: Type.Optional(Type.String()),
-    private: Type.Optional(Type.Boolean()),
-    folderName: Type.Optional(Type.String()),
-    isDefault: Type.Optional(Type.Boolean()),
-    // Framework properties
-    minInstancesPerNode: Type.Optional(Type.Number()),
-    maxInstancesPerNode: Type.Optional(Type.Number()),
-    instancesPerContainer: Type.Optional(Type.Number()),
-    maxWaitTime: Type.Optional(Type.Number()),
-    maxStartupTime: Type.Optional(Type.Number()),
-    maxIdleTime: Type.Optional(Type.Number()),
-    maxUsageTime: Type.Optional(Type.Number()),
-    recycleInterval: Type.Optional(Type.Number()),
-    /** `HH:MM`. */
-    recycleStartTime: Type.Optional(Type.String()),
-    keepAliveInterval: Type.Optional(Type.Number()),
-    loadBalancing: Type.Optional(openEnum(Object.values(LoadBalancing), 'Load balancing.')),
-    isolationLevel: Type.Optional(openEnum(Object.values(IsolationLevel), 'Isolation level.')),
-    configuredState: Type.Optional(
-      openEnum(Object.values(ConfiguredState), 'The configured state.'),
+    serviceName: /* @__PURE__ */ Type.String(),
+    type: /* @__PURE__ */ openEnum(ServiceType, 'The service type.'),
+    description: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    capabilities: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    provider: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ openEnum(ServiceProvider, 'The service provider.'),
     ),
-    frameworkProperties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    maxUploadFileSize: Type.Optional(Type.Number()),
-    allowedUploadFileTypes: Type.Optional(Type.String()),
+    id: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    deploymentId: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    clusterName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    private: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Boolean()),
+    folderName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    isDefault: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Boolean()),
+    // Framework properties
+    minInstancesPerNode: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    maxInstancesPerNode: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    instancesPerContainer: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    maxWaitTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    maxStartupTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    maxIdleTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    maxUsageTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    recycleInterval: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    /** `HH:MM`. */
+    recycleStartTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    keepAliveInterval: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    loadBalancing: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ openEnum(LoadBalancing, 'Load balancing.'),
+    ),
+    isolationLevel: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ openEnum(IsolationLevel, 'Isolation level.'),
+    ),
+    configuredState: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ openEnum(ConfiguredState, 'The configured state.'),
+    ),
+    frameworkProperties: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Record(/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Unknown()),
+    ),
+    maxUploadFileSize: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    allowedUploadFileTypes: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
     // Type properties
-    properties: Type.Optional(StringMapSchema),
-    jsonProperties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    properties: /* @__PURE__ */ Type.Optional(StringMapSchema),
+    jsonProperties: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Record(/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Unknown()),
+    ),
     // Extensions and the rest
-    extensions: Type.Optional(Type.Array(ServiceExtensionSchema)),
-    datasets: Type.Optional(Type.Array(Type.Unknown())),
-    portalProperties: Type.Optional(PortalPropertiesSchema),
+    extensions: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Array(ServiceExtensionSchema)),
+    datasets: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.Unknown()),
+    ),
+    portalProperties: /* @__PURE__ */ Type.Optional(PortalPropertiesSchema),
   },
   { additionalProperties: true },
 );
@@ -121,12 +151,12 @@ export const ServiceSchema = Type.Object(
 export type Service = Static<typeof ServiceSchema>;
 
 /** One entry of `GET <root>/services`. */
-export const ServiceSummarySchema = Type.Object(
+export const ServiceSummarySchema = /* @__PURE__ */ Type.Object(
   {
-    serviceName: Type.String(),
-    type: openEnum(Object.values(ServiceType), 'The service type.'),
-    folderName: Type.Optional(Type.String()),
-    description: Type.Optional(Type.String()),
+    serviceName: /* @__PURE__ */ Type.String(),
+    type: /* @__PURE__ */ openEnum(ServiceType, 'The service type.'),
+    folderName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    description: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
   },
   { additionalProperties: true },
 );
@@ -134,11 +164,13 @@ export const ServiceSummarySchema = Type.Object(
 export type ServiceSummary = Static<typeof ServiceSummarySchema>;
 
 /** `GET <root>/services[/<folder>]`: the services of a folder and the names of its subfolders. */
-export const ServiceListSchema = Type.Object(
+export const ServiceListSchema = /* @__PURE__ */ Type.Object(
   {
-    folderName: Type.Optional(Type.String()),
-    folders: Type.Optional(Type.Array(Type.String())),
-    services: Type.Array(ServiceSummarySchema),
+    folderName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    folders: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String()),
+    ),
+    services: /* @__PURE__ */ Type.Array(ServiceSummarySchema),
   },
   { additionalProperties: true },
 );
@@ -152,15 +184,3 @@ export function isExtensionEnabled(extension: Pick<ServiceExtension, 'enabled'>)
     enabled === true || (typeof enabled === 'string' && enabled.trim().toLowerCase() === 'true')
   );
 }
-
-const service = parser<Service>('service', ServiceSchema);
-/** Validates service JSON. @throws {@link SchemaError} */
-export const parseService = service.parse;
-/** Validates service JSON without throwing. */
-export const safeParseService = service.safeParse;
-
-const serviceList = parser<ServiceList>('services', ServiceListSchema);
-/** Validates a services list. @throws {@link SchemaError} */
-export const parseServiceList = serviceList.parse;
-/** Validates a services list without throwing. */
-export const safeParseServiceList = serviceList.safeParse;

@@ -7,20 +7,19 @@ import {
   jobOutcome,
   statusKind,
 } from './status.js';
-import { parser } from './validate.js';
 
 /** Why a snapshot is stale: the last trouble met while polling, retried in the background. */
-export const SnapshotTroubleSchema = Type.Object(
+export const SnapshotTroubleSchema = /* @__PURE__ */ Type.Object(
   {
-    code: Type.String({
+    code: /* @__PURE__ */ Type.String({
       description:
         'The stable code of the error behind it (`TRANSPORT`, `RATE_LIMITED`, `UNAVAILABLE`, …).',
     }),
-    message: Type.String({ description: 'One line, free of secrets.' }),
-    since: Type.Number({
+    message: /* @__PURE__ */ Type.String({ description: 'One line, free of secrets.' }),
+    since: /* @__PURE__ */ Type.Number({
       description: 'Epoch ms of the first failed attempt in this run of trouble.',
     }),
-    attempts: Type.Number({ description: 'Failed attempts in a row.' }),
+    attempts: /* @__PURE__ */ Type.Number({ description: 'Failed attempts in a row.' }),
   },
   { additionalProperties: true },
 );
@@ -34,47 +33,54 @@ export type SnapshotTrouble = Static<typeof SnapshotTroubleSchema>;
  * `status` and `job` are `null` only before the first body was read (for example when
  * the first poll met a network error: `stale` is then true).
  */
-export const SnapshotSchema = Type.Object(
+export const SnapshotSchema = /* @__PURE__ */ Type.Object(
   {
-    version: Type.Literal(1, { description: 'Schema version of this object.' }),
-    deployment: Type.String({
+    version: /* @__PURE__ */ Type.Literal(1, { description: 'Schema version of this object.' }),
+    deployment: /* @__PURE__ */ Type.String({
       description: "The deployment's name (`default` when only one is configured).",
     }),
-    jobid: Type.String({ description: 'The job id.' }),
-    status: Type.Union([JobStatusSchema, Type.Null()]),
-    kind: Type.Union(
+    jobid: /* @__PURE__ */ Type.String({ description: 'The job id.' }),
+    status: /* @__PURE__ */ Type.Union([JobStatusSchema, /* @__PURE__ */ Type.Null()]),
+    kind: /* @__PURE__ */ Type.Union(
       [
-        Type.Literal('terminal'),
-        Type.Literal('passing'),
-        Type.Literal('unknown'),
-        Type.Literal('pending'),
+        /* @__PURE__ */ Type.Literal('terminal'),
+        /* @__PURE__ */ Type.Literal('passing'),
+        /* @__PURE__ */ Type.Literal('unknown'),
+        /* @__PURE__ */ Type.Literal('pending'),
       ],
       { description: '`terminal`, `passing` or `unknown`; `pending` before the first body.' },
     ),
-    outcome: Type.Union(
+    outcome: /* @__PURE__ */ Type.Union(
       [
-        Type.Literal('succeeded'),
-        Type.Literal('failed'),
-        Type.Literal('cancelled'),
-        Type.Literal('none'),
+        /* @__PURE__ */ Type.Literal('succeeded'),
+        /* @__PURE__ */ Type.Literal('failed'),
+        /* @__PURE__ */ Type.Literal('cancelled'),
+        /* @__PURE__ */ Type.Literal('none'),
       ],
       { description: 'How the job ended, `none` until it has.' },
     ),
-    terminal: Type.Boolean({
+    terminal: /* @__PURE__ */ Type.Boolean({
       description: 'Whether the job has ended: no further snapshot will follow.',
     }),
-    job: Type.Union([JobSchema, Type.Null()], { description: 'The last validated job body.' }),
-    firstSeen: Type.Number({ description: 'Epoch ms when jobwatch first watched this job.' }),
-    lastPolled: Type.Union([Type.Number(), Type.Null()], {
-      description: 'Epoch ms of the last answer (good or bad), `null` before any.',
+    job: /* @__PURE__ */ Type.Union([JobSchema, /* @__PURE__ */ Type.Null()], {
+      description: 'The last validated job body.',
     }),
-    lastChanged: Type.Number({
+    firstSeen: /* @__PURE__ */ Type.Number({
+      description: 'Epoch ms when jobwatch first watched this job.',
+    }),
+    lastPolled: /* @__PURE__ */ Type.Union(
+      [/* @__PURE__ */ Type.Number(), /* @__PURE__ */ Type.Null()],
+      {
+        description: 'Epoch ms of the last answer (good or bad), `null` before any.',
+      },
+    ),
+    lastChanged: /* @__PURE__ */ Type.Number({
       description: 'Epoch ms when what a user sees last changed (status or `updatedtime`).',
     }),
-    stale: Type.Boolean({
+    stale: /* @__PURE__ */ Type.Boolean({
       description: 'True while the source is in trouble and this may be out of date.',
     }),
-    trouble: Type.Optional(SnapshotTroubleSchema),
+    trouble: /* @__PURE__ */ Type.Optional(SnapshotTroubleSchema),
   },
   { additionalProperties: true },
 );
@@ -142,9 +148,3 @@ export function visiblyDiffers(a: Snapshot | undefined, b: Snapshot): boolean {
     a.job?.endtime !== b.job?.endtime
   );
 }
-
-const snapshot = parser<Snapshot>('snapshot', SnapshotSchema);
-/** Validates a snapshot, for example one read from the daemon's event stream. @throws {@link SchemaError} */
-export const parseSnapshot = snapshot.parse;
-/** Validates a snapshot without throwing. */
-export const safeParseSnapshot = snapshot.safeParse;

@@ -1,42 +1,20 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { Ajv } from 'ajv';
-import type { TSchema } from 'typebox';
+/**
+ * The parse path: runs a precompiled validator and turns its errors into a
+ * {@link SchemaError}. Nothing here compiles or evaluates code, so parsing works under a
+ * Content Security Policy without `'unsafe-eval'`; ajv's compiler lives in `compile.ts`.
+ */
+import type { ErrorObject } from 'ajv';
 import { type SafeParseResult, SchemaError, type SchemaIssue } from './errors.js';
 
-let ajv: Ajv | undefined;
-const compiled = new WeakMap<TSchema, ValidateFunction>();
-let compilations = 0;
-
 /**
- * How many schemas have been compiled so far in this module instance. Internal (not
- * re-exported by the package): tests use it to prove that importing compiles nothing and
- * that each validator compiles once.
+ * A validator generated ahead of time by ajv's standalone code (see
+ * `src/generated/validators.ts`), with what each of its subschemas accepts, in words.
  */
-export function compilationCount(): number {
-  return compilations;
-}
-
-/** One shared ajv instance, made on first use so importing the package costs nothing. */
-function engine(): Ajv {
-  ajv ??= new Ajv({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true });
-  return ajv;
-}
-
-/**
- * The compiled ajv validator for a TypeBox schema, compiled on first use and cached per
- * schema object (the same function comes back on every later call).
- *
- * Use it to validate a schema of your own that embeds jobwatch's schemas; for jobwatch's
- * bodies, prefer the `parse*` functions, which turn ajv's errors into a {@link SchemaError}.
- */
-export function validatorFor(schema: TSchema): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = engine().compile(schema);
-    compilations += 1;
-    compiled.set(schema, fn);
-  }
-  return fn;
+export interface Precompiled {
+  /** Validates `data`; after a `false`, `validate.errors` holds ajv's (non-verbose) errors. */
+  readonly validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+  /** {@link describeSchema} of every subschema, by its ajv `schemaPath` (`#/properties/status`). */
+  readonly expected: Readonly<Record<string, string>>;
 }
 
 /** Options of {@link parser}. */
@@ -57,15 +35,19 @@ export interface Parser<T> {
 }
 
 /**
- * A `parse*`/`safeParse*` pair for one schema, under the name `kind` used in messages.
- * Nothing is compiled until the first call.
+ * A `parse*`/`safeParse*` pair for one precompiled validator, under the name `kind` used in
+ * messages. Nothing is compiled, now or later.
  */
-export function parser<T>(kind: string, schema: TSchema, options: ParserOptions = {}): Parser<T> {
+export function parser<T>(
+  kind: string,
+  compiled: Precompiled,
+  options: ParserOptions = {},
+): Parser<T> {
   const secret = new Set(options.secret ?? []);
+  const { validate } = compiled;
   const safeParse = (input: unknown): SafeParseResult<T> => {
-    const validate = validatorFor(schema);
     if (validate(input)) return { success: true, data: input as T };
-    const issues = toIssues(kind, validate.errors ?? [], secret);
+    const issues = toIssues(kind, input, validate.errors ?? [], compiled.expected, secret);
     return { success: false, error: new SchemaError(kind, issues) };
   };
   const parse = (input: unknown): T => {
@@ -90,6 +72,22 @@ export function pointerToPath(kind: string, pointer: string): string {
 }
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const unescapePointer = (key: string) => key.replace(/~1/g, '/').replace(/~0/g, '~');
+
+/** The value at a JSON pointer in `root`, or `undefined` when there is none. */
+function valueAt(root: unknown, pointer: string): unknown {
+  if (pointer === '') return root;
+  let node = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = unescapePointer(raw);
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** The `schemaPath` of the schema holding an error's keyword: `#/properties/a/type` → `#/properties/a`. */
+const parentOf = (schemaPath: string) => schemaPath.slice(0, schemaPath.lastIndexOf('/'));
 
 /** A short, safe description of a value for an error message. */
 export function describeValue(value: unknown): string {
@@ -122,9 +120,12 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'null',
 };
 
+/** What {@link describeSchema} says of a schema it cannot put in words. */
+const UNDESCRIBED = 'a valid value';
+
 /** Describes what a (sub)schema accepts, in words. */
 export function describeSchema(schema: unknown): string {
-  if (typeof schema !== 'object' || schema === null) return 'a valid value';
+  if (typeof schema !== 'object' || schema === null) return UNDESCRIBED;
   const s = schema as Record<string, unknown>;
   if (Array.isArray(s.anyOf)) {
     const alternatives = s.anyOf as Record<string, unknown>[];
@@ -144,7 +145,7 @@ export function describeSchema(schema: unknown): string {
   if (typeof s.pattern === 'string') return `a string matching ${s.pattern}`;
   if (typeof s.type === 'string') return TYPE_WORDS[s.type] ?? s.type;
   if (Array.isArray(s.type)) return s.type.map((t) => TYPE_WORDS[t as string] ?? t).join(' or ');
-  return 'a valid value';
+  return UNDESCRIBED;
 }
 
 /** Names a secret value's type without showing it: `a string (not shown)`. */
@@ -157,7 +158,9 @@ function describeHidden(value: unknown): string {
 
 function toIssues(
   kind: string,
+  input: unknown,
   errors: readonly ErrorObject[],
+  expectedAt: Readonly<Record<string, string>>,
   secret: ReadonlySet<string>,
 ): SchemaIssue[] {
   // anyOf errors summarise their branches: keep the summary, drop the branch noise.
@@ -178,14 +181,14 @@ function toIssues(
     if (e.keyword === 'required') {
       const prop = (e.params as { missingProperty: string }).missingProperty;
       pointer = `${e.instancePath}/${escapePointer(prop)}`;
-      const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)
-        ?.properties;
-      expected = describeSchema(props?.[prop]);
+      const at = `${parentOf(e.schemaPath)}/properties/${encodeURIComponent(escapePointer(prop))}`;
+      expected = expectedAt[at] ?? UNDESCRIBED;
       found = 'missing';
     } else {
-      const described = describeSchema(e.parentSchema);
-      expected = described === 'a valid value' && e.message ? e.message : described;
-      found = secret.has(pointer) ? describeHidden(e.data) : describeValue(e.data);
+      const described = expectedAt[parentOf(e.schemaPath)] ?? UNDESCRIBED;
+      expected = described === UNDESCRIBED && e.message ? e.message : described;
+      const data = valueAt(input, e.instancePath);
+      found = secret.has(pointer) ? describeHidden(data) : describeValue(data);
     }
     const key = `${pointer}\u0000${expected}`;
     if (seen.has(key)) continue;

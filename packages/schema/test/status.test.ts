@@ -6,6 +6,7 @@ import {
   type JobOutcome,
   JobStatus,
   type JobStatusKind,
+  JobStatusSchema,
   jobOutcome,
   KNOWN_JOB_STATUSES,
   type KnownJobStatus,
@@ -74,4 +75,11 @@ describe('status meaning', () => {
     expect(Object.isFrozen(KNOWN_JOB_STATUSES)).toBe(true);
     expect(Object.isFrozen(TERMINAL_JOB_STATUSES)).toBe(true);
   });
+});
+
+it("the status schema's description names every known status, in order", () => {
+  // Spelled out in bodies.ts so that building the schema calls nothing (it is tree-shaken).
+  expect((JobStatusSchema as { description?: string }).description).toBe(
+    `A job status. Known values: ${KNOWN_JOB_STATUSES.join(', ')}; any other string is kept verbatim.`,
+  );
 });

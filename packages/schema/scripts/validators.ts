@@ -1,0 +1,192 @@
+/**
+ * The precompiled validators of `@jobwatch/schema`: ajv's standalone code for every body
+ * the package parses, made from the TypeBox definitions at development time, so that
+ * parsing needs neither ajv's compiler nor `new Function` at runtime (pages whose Content
+ * Security Policy forbids `'unsafe-eval'` can parse, and bundles carry no compiler).
+ * Shared by the generator (`gen-validators.ts`) and the test that fails when the committed
+ * module drifts from the schemas.
+ */
+import { Ajv } from 'ajv';
+import standalone from 'ajv/dist/standalone/index.js';
+import type { TSchema } from 'typebox';
+import {
+  AdminErrorBodySchema,
+  AdminSuccessSchema,
+  JobHandleSchema,
+  JobListSchema,
+  JobSchema,
+  RestErrorBodySchema,
+  SiteInfoSchema,
+  TokenResponseSchema,
+} from '../src/bodies.js';
+import { ServiceListSchema, ServiceSchema } from '../src/service.js';
+import { SnapshotSchema } from '../src/snapshot.js';
+import { describeSchema } from '../src/validate.js';
+
+/** The command that rewrites the module, for messages. */
+export const GEN_VALIDATORS_COMMAND = 'pnpm --filter @jobwatch/schema gen:validators';
+
+/** Where the module lives, relative to the package root. */
+export const VALIDATORS_FILE = 'src/generated/validators.ts';
+
+/**
+ * The ajv options of the precompiled validators: those of `validatorFor` (strict mode, every
+ * error) but without `verbose`. Messages need each failing value, which the parser reads from
+ * the input at the error's `instancePath`, and what the failing schema accepts, which comes
+ * from the `expected` table generated beside each validator.
+ */
+export const PRECOMPILED_OPTIONS = {
+  strict: true,
+  allErrors: true,
+  allowUnionTypes: true,
+} as const;
+
+/** Every schema that gets a precompiled validator, under the name it is exported as. */
+export const PRECOMPILED_SCHEMAS = {
+  job: JobSchema,
+  jobList: JobListSchema,
+  jobHandle: JobHandleSchema,
+  adminSuccess: AdminSuccessSchema,
+  tokenResponse: TokenResponseSchema,
+  siteInfo: SiteInfoSchema,
+  restErrorBody: RestErrorBodySchema,
+  adminErrorBody: AdminErrorBodySchema,
+  service: ServiceSchema,
+  serviceList: ServiceListSchema,
+  snapshot: SnapshotSchema,
+} as const satisfies Record<string, TSchema>;
+
+/** A name in {@link PRECOMPILED_SCHEMAS}. */
+export type PrecompiledName = keyof typeof PRECOMPILED_SCHEMAS;
+
+/** ajv's spelling of a key inside a `schemaPath` (`~` and `/` escaped, then URI-encoded). */
+const escapeFragment = (key: string): string =>
+  encodeURIComponent(key.replace(/~/g, '~0').replace(/\//g, '~1'));
+
+/** Keywords whose value is one subschema, a map of them, or a list of them. */
+const ONE = ['additionalProperties', 'items', 'not', 'if', 'then', 'else', 'contains'];
+const MAP = ['properties', 'patternProperties', '$defs', 'dependentSchemas'];
+const LIST = ['anyOf', 'allOf', 'oneOf', 'prefixItems'];
+
+/**
+ * What each subschema accepts, in words (`describeSchema`), by its `schemaPath` as ajv
+ * reports it (`#/properties/status`). An error's parent schema is its `schemaPath` without
+ * the last segment; a missing property's is `<parent>/properties/<name>`.
+ */
+export function expectedTable(schema: TSchema): Record<string, string> {
+  const table: Record<string, string> = {};
+  const visit = (node: unknown, path: string): void => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+    const s = node as Record<string, unknown>;
+    table[path] = describeSchema(s);
+    for (const key of ONE) if (key in s) visit(s[key], `${path}/${key}`);
+    for (const key of MAP) {
+      const map = s[key];
+      if (typeof map !== 'object' || map === null) continue;
+      for (const [name, sub] of Object.entries(map)) {
+        visit(sub, `${path}/${key}/${escapeFragment(name)}`);
+      }
+    }
+    for (const key of LIST) {
+      const list = s[key];
+      if (!Array.isArray(list)) continue;
+      for (const [i, sub] of list.entries()) visit(sub, `${path}/${key}/${i}`);
+    }
+  };
+  visit(JSON.parse(JSON.stringify(schema)), '#');
+  return table;
+}
+
+/** The end (exclusive) of the JSON value that starts at `start` in `text`. */
+function endOfJson(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i += 1) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i += 1;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') depth += 1;
+    else if (ch === '}' || ch === ']') {
+      depth -= 1;
+      if (depth === 0) return i + 1;
+    }
+  }
+  throw new Error('unterminated JSON value in generated code');
+}
+
+/** Drops `const schemaN = {...};` declarations that nothing references (ajv emits them). */
+function dropUnusedSchemaConstants(code: string): string {
+  let out = code;
+  for (;;) {
+    const match = /const (schema\d+) = /.exec(out);
+    if (!match) return out;
+    const name = match[1] as string;
+    const valueStart = match.index + match[0].length;
+    let end = endOfJson(out, valueStart);
+    if (out[end] === ';') end += 1;
+    const rest = out.slice(0, match.index) + out.slice(end);
+    if (new RegExp(`\\b${name}\\b`).test(rest)) {
+      throw new Error(`generated code uses ${name}; keep it (the generator does not expect this)`);
+    }
+    out = rest;
+  }
+}
+
+/** ajv's Unicode-aware string length, inlined so the module imports nothing at runtime. */
+const UCS2LENGTH = `function ucs2length(str) {
+  const len = str.length;
+  let length = 0;
+  let pos = 0;
+  let value;
+  while (pos < len) {
+    length++;
+    value = str.charCodeAt(pos++);
+    if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+      value = str.charCodeAt(pos);
+      if ((value & 0xfc00) === 0xdc00) pos++;
+    }
+  }
+  return length;
+}`;
+
+const HEADER = `// Generated by \`${GEN_VALIDATORS_COMMAND}\` from the TypeBox schemas in bodies.ts,
+// service.ts and snapshot.ts (ajv standalone code). Do not edit: change a schema, then run
+// the command. A test fails while this file is out of date.
+// @ts-nocheck: ajv's generated code is plain JavaScript; the exports are typed below.
+import type { Precompiled } from '../validate.js';
+`;
+
+/** The exact text of `src/generated/validators.ts`. */
+export function validatorsModule(): string {
+  const ajv = new Ajv({ ...PRECOMPILED_OPTIONS, code: { esm: true, source: true, lines: true } });
+  const names = Object.keys(PRECOMPILED_SCHEMAS) as PrecompiledName[];
+  for (const name of names) ajv.addSchema(PRECOMPILED_SCHEMAS[name], name);
+  let code = standalone.default(ajv, Object.fromEntries(names.map((n) => [n, n])));
+
+  // ajv exports each validator as `export const <name> = validateN;`: re-export them typed,
+  // each with its table, as separate constants a bundler can drop one by one.
+  const functions = new Map<string, string>();
+  code = code.replace(/export const (\w+) = (validate\d+);/g, (_all, name: string, fn: string) => {
+    functions.set(name, fn);
+    return '';
+  });
+  code = code.replace(/^"use strict";/, '');
+  code = code.replace(/require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, 'ucs2length');
+  code = dropUnusedSchemaConstants(code);
+  for (const forbidden of ['require(', 'export ', 'import ', 'new Function', 'eval(']) {
+    if (code.includes(forbidden)) {
+      throw new Error(`generated code contains "${forbidden}": teach the generator about it`);
+    }
+  }
+
+  const exports = names.map((name) => {
+    const fn = functions.get(name);
+    if (!fn) throw new Error(`ajv exported no validator for ${name}`);
+    const table = JSON.stringify(expectedTable(PRECOMPILED_SCHEMAS[name]), null, 2);
+    return `\n/** Precompiled validator of \`${name}\`. */\nexport const ${name}: Precompiled = { validate: ${fn}, expected: ${table} };\n`;
+  });
+  const usesLength = /\bucs2length\b/.test(code);
+  return `${HEADER}\n${usesLength ? `${UCS2LENGTH}\n` : ''}${code.trim()}\n${exports.join('')}`;
+}
