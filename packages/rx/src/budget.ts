@@ -27,11 +27,18 @@ const QUEUED = 0;
 const RUNNING = 1;
 const DONE = 2;
 
-interface Ticket {
-  readonly due: number;
-  readonly seq: number;
-  state: number;
-  start(): void;
+type Work = (signal: AbortSignal) => PromiseLike<unknown>;
+
+/** One request in a budget's queue. @internal */
+export class Ticket {
+  state = QUEUED;
+  controller: AbortController | undefined;
+  constructor(
+    readonly due: number,
+    readonly seq: number,
+    readonly work: Work,
+    readonly settle: (ok: boolean, value: unknown) => void,
+  ) {}
 }
 
 /** A binary min-heap of tickets ordered by due time, then arrival. */
@@ -140,56 +147,78 @@ export class RequestBudget {
    */
   run<T>(due: number, work: (signal: AbortSignal) => PromiseLike<T>): Observable<T> {
     return new Observable<T>((subscriber) => {
-      let controller: AbortController | undefined;
-      const release = () => {
-        if (ticket.state !== RUNNING) return;
-        ticket.state = DONE;
-        this.active--;
-        this.pump();
-      };
-      const ticket: Ticket = {
-        due,
-        seq: this.seq++,
-        state: QUEUED,
-        start: () => {
-          ticket.state = RUNNING;
-          this.active++;
-          this.started++;
-          controller = new AbortController();
-          let pending: PromiseLike<T>;
-          try {
-            pending = work(controller.signal);
-          } catch (error) {
-            release();
-            subscriber.error(error);
-            return;
-          }
-          pending.then(
-            (value) => {
-              if (ticket.state !== RUNNING) return;
-              release();
-              subscriber.next(value);
-              subscriber.complete();
-            },
-            (error: unknown) => {
-              if (ticket.state !== RUNNING) return;
-              release();
-              subscriber.error(error);
-            },
-          );
-        },
-      };
-      this.heap.push(ticket);
-      this.pump();
-      return () => {
-        if (ticket.state === QUEUED) {
-          ticket.state = DONE;
-        } else if (ticket.state === RUNNING) {
-          controller?.abort();
-          release();
+      const ticket = this.request(due, work, (ok, value) => {
+        if (ok) {
+          subscriber.next(value as T);
+          subscriber.complete();
+        } else {
+          subscriber.error(value);
         }
-      };
+      });
+      return () => this.cancel(ticket);
     });
+  }
+
+  /**
+   * The allocation-light form of {@link RequestBudget.run} that poll loops use: queues
+   * `work`, calls `settle(true, value)` or `settle(false, error)` once, unless cancelled
+   * first with {@link RequestBudget.cancel}.
+   * @internal
+   */
+  request<T>(
+    due: number,
+    work: (signal: AbortSignal) => PromiseLike<T>,
+    settle: (ok: boolean, value: unknown) => void,
+  ): Ticket {
+    const ticket = new Ticket(due, this.seq++, work as Work, settle);
+    this.heap.push(ticket);
+    this.pump();
+    return ticket;
+  }
+
+  /** Withdraws a waiting request, or aborts a running one and frees its slot. @internal */
+  cancel(ticket: Ticket): void {
+    if (ticket.state === QUEUED) {
+      ticket.state = DONE;
+    } else if (ticket.state === RUNNING) {
+      ticket.controller?.abort();
+      this.release(ticket);
+    }
+  }
+
+  private release(ticket: Ticket): void {
+    if (ticket.state !== RUNNING) return;
+    ticket.state = DONE;
+    this.active--;
+    this.pump();
+  }
+
+  private start(ticket: Ticket): void {
+    ticket.state = RUNNING;
+    this.active++;
+    this.started++;
+    const controller = new AbortController();
+    ticket.controller = controller;
+    let pending: PromiseLike<unknown>;
+    try {
+      pending = ticket.work(controller.signal);
+    } catch (error) {
+      this.release(ticket);
+      ticket.settle(false, error);
+      return;
+    }
+    pending.then(
+      (value) => {
+        if (ticket.state !== RUNNING) return;
+        this.release(ticket);
+        ticket.settle(true, value);
+      },
+      (error: unknown) => {
+        if (ticket.state !== RUNNING) return;
+        this.release(ticket);
+        ticket.settle(false, error);
+      },
+    );
   }
 
   private refill(): void {
@@ -226,7 +255,7 @@ export class RequestBudget {
       }
       this.tokens -= 1;
       this.heap.pop();
-      next.start();
+      this.start(next);
     }
   }
 }

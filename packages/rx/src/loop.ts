@@ -8,19 +8,8 @@ import {
   statusKind,
   visiblyDiffers,
 } from '@jobwatch/schema';
-import {
-  concat,
-  defer,
-  EMPTY,
-  expand,
-  mergeMap,
-  Observable,
-  of,
-  type SchedulerLike,
-  throwError,
-  timer,
-} from 'rxjs';
-import type { RequestBudget } from './budget.js';
+import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import { type RequestBudget, Ticket } from './budget.js';
 import { UnknownStatusError } from './errors.js';
 import { nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
 
@@ -32,19 +21,20 @@ import { nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
  */
 export type UnknownStatusPolicy = 'watch' | 'error' | 'complete';
 
-/** Everything one poll loop needs; built by the watcher. @internal */
-export interface LoopContext {
+/** What every poll loop of one watcher shares; built by the watcher. @internal */
+export interface LoopShared {
   readonly deployment: string;
-  readonly jobid: string;
-  readonly fetchJob: (signal: AbortSignal) => PromiseLike<Job>;
+  readonly fetchJob: (jobid: string, signal: AbortSignal) => PromiseLike<Job>;
   readonly budget: RequestBudget;
   readonly scheduler: SchedulerLike;
   readonly now: () => number;
   readonly pacing: ResolvedPacing;
   readonly unknownStatus: UnknownStatusPolicy;
   readonly maxSchemaFailures: number;
-  /** Told about every snapshot built, emitted or not (for `current()`). */
-  readonly onSnapshot: (snapshot: Snapshot) => void;
+  /** How long the loop keeps going after its last subscriber left, in ms. */
+  readonly grace: number;
+  /** Told once when a loop has stopped for good, so the registry forgets it. */
+  readonly onEnd: (loop: JobLoop) => void;
 }
 
 /** The outcome of one poll: what to emit, when to poll next (none: done), or why to stop. */
@@ -54,21 +44,115 @@ interface Step {
   readonly error: JobwatchError | undefined;
 }
 
-/** The state of one job between polls. */
-class JobTracker {
+/**
+ * One job's poll loop, shared by all its subscribers: polls at once, then again only after
+ * each answer, after a paced wait; every request goes through the budget. Subscribers get
+ * the latest emitted snapshot at once, then each visible change, the terminal snapshot and
+ * completion, or a typed error on fatal trouble. When the last subscriber leaves, the loop
+ * goes on for a short grace, then stops.
+ *
+ * Hand-written rather than composed from operators: a watched job costs one object, its
+ * snapshot and one pending timer or request, which keeps ten thousand jobs cheap.
+ * @internal
+ */
+export class JobLoop {
+  /** The last snapshot built, emitted or not. */
+  latest: Snapshot | undefined;
   private job: Job | null = null;
   private emitted: Snapshot | undefined;
-  private readonly firstSeen: number;
-  private lastChanged: number;
+  private firstSeen = 0;
+  private lastChanged = 0;
   private trouble: SnapshotTrouble | undefined;
   private schemaFailures = 0;
+  private observers: Subscriber<Snapshot>[] = [];
+  /** The request in the budget, or the timer before the next one. */
+  private pending: Ticket | Subscription | undefined;
+  private graceTimer: Subscription | undefined;
+  private started = false;
+  private ended = false;
 
-  constructor(private readonly ctx: LoopContext) {
-    this.firstSeen = ctx.now();
-    this.lastChanged = this.firstSeen;
+  constructor(
+    readonly jobid: string,
+    private readonly ctx: LoopShared,
+  ) {}
+
+  /** Adds a subscriber; starts polling on the first. */
+  add(subscriber: Subscriber<Snapshot>): void {
+    if (this.ended) {
+      subscriber.complete();
+      return;
+    }
+    this.graceTimer?.unsubscribe();
+    this.graceTimer = undefined;
+    this.observers.push(subscriber);
+    if (this.emitted) subscriber.next(this.emitted);
+    if (!this.started) {
+      this.started = true;
+      this.firstSeen = this.lastChanged = this.ctx.now();
+      this.poll();
+    }
   }
 
-  onJob(job: Job): Step {
+  /** Removes a subscriber; the last one out starts the grace. */
+  remove(subscriber: Subscriber<Snapshot>): void {
+    const i = this.observers.indexOf(subscriber);
+    if (i >= 0) this.observers.splice(i, 1);
+    if (this.observers.length > 0 || this.ended || this.graceTimer) return;
+    if (this.ctx.grace <= 0) this.stop();
+    else this.graceTimer = this.ctx.scheduler.schedule(graceOver, this.ctx.grace, this);
+  }
+
+  /** Stops the loop and completes its subscribers (the watcher is closing). */
+  close(): void {
+    const observers = this.stop();
+    for (const o of observers) o.complete();
+  }
+
+  /** Stops polling for good and hands back the subscribers still there. */
+  stop(): Subscriber<Snapshot>[] {
+    if (this.ended) return [];
+    this.ended = true;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending instanceof Ticket) this.ctx.budget.cancel(pending);
+    else pending?.unsubscribe();
+    this.graceTimer?.unsubscribe();
+    this.graceTimer = undefined;
+    const observers = this.observers;
+    this.observers = [];
+    this.ctx.onEnd(this);
+    return observers;
+  }
+
+  /** @internal Starts one request. */
+  poll(): void {
+    this.pending = this.ctx.budget.request(this.ctx.now(), this.fetch, this.settle);
+  }
+
+  private readonly fetch = (signal: AbortSignal) => this.ctx.fetchJob(this.jobid, signal);
+
+  private readonly settle = (ok: boolean, value: unknown): void => {
+    this.pending = undefined;
+    if (this.ended) return;
+    const step = ok ? this.onJob(value as Job) : this.onError(value);
+    if (step.emit) {
+      const observers = this.observers.length === 1 ? this.observers : this.observers.slice();
+      for (const o of observers) o.next(step.emit);
+    }
+    if (this.ended) return;
+    if (step.error || step.next === undefined) {
+      const observers = this.stop();
+      const error = step.error;
+      for (const o of observers) {
+        if (error) o.error(error);
+        else o.complete();
+      }
+      return;
+    }
+    this.pending = this.ctx.scheduler.schedule(pollAgain, step.next, this);
+  };
+
+  private onJob(job: Job): Step {
     const ctx = this.ctx;
     const now = ctx.now();
     this.schemaFailures = 0;
@@ -99,7 +183,7 @@ class JobTracker {
     if (kind === 'unknown' && ctx.unknownStatus !== 'watch') {
       const error =
         ctx.unknownStatus === 'error'
-          ? new UnknownStatusError({ jobid: ctx.jobid, status: job.status })
+          ? new UnknownStatusError({ jobid: this.jobid, status: job.status })
           : undefined;
       return { emit: snapshot, next: undefined, error };
     }
@@ -107,7 +191,7 @@ class JobTracker {
     return { emit, next: nextPollDelay(ctx.pacing, age, now - this.lastChanged), error: undefined };
   }
 
-  onError(thrown: unknown): Step {
+  private onError(thrown: unknown): Step {
     const error = toJobwatchError(thrown);
     const now = this.ctx.now();
     if (error.code === ErrorCode.SCHEMA) {
@@ -150,7 +234,7 @@ class JobTracker {
   private build(now: number, stale: boolean): Snapshot {
     const snapshot = makeSnapshot({
       deployment: this.ctx.deployment,
-      jobid: this.ctx.jobid,
+      jobid: this.jobid,
       job: this.job,
       firstSeen: this.firstSeen,
       lastPolled: now,
@@ -158,7 +242,7 @@ class JobTracker {
       stale,
       trouble: stale ? this.trouble : undefined,
     });
-    this.ctx.onSnapshot(snapshot);
+    this.latest = snapshot;
     return snapshot;
   }
 
@@ -176,44 +260,10 @@ function retryAfterOf(error: JobwatchError): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-const toOutput = (step: Step): Observable<Snapshot> => {
-  if (step.error) {
-    const error = step.error;
-    return step.emit
-      ? concat(
-          of(step.emit),
-          throwError(() => error),
-        )
-      : throwError(() => error);
-  }
-  return step.emit ? of(step.emit) : EMPTY;
-};
+function pollAgain(this: SchedulerAction<JobLoop>, loop?: JobLoop): void {
+  loop?.poll();
+}
 
-/**
- * One job's poll loop, cold: polls at once, then again only after each answer, after a
- * paced wait; every request goes through the budget. Emits visible changes, always the
- * terminal snapshot, then completes; ends with a typed error only on fatal trouble.
- * @internal
- */
-export function pollJob(ctx: LoopContext): Observable<Snapshot> {
-  return defer(() => {
-    const tracker = new JobTracker(ctx);
-    const attempt = (due: number): Observable<Step> =>
-      new Observable<Step>((subscriber) =>
-        ctx.budget.run(due, ctx.fetchJob).subscribe({
-          next: (job) => subscriber.next(tracker.onJob(job)),
-          error: (error: unknown) => {
-            subscriber.next(tracker.onError(error));
-            subscriber.complete();
-          },
-          complete: () => subscriber.complete(),
-        }),
-      );
-    const poll = (delay: number): Observable<Step> =>
-      timer(delay, ctx.scheduler).pipe(mergeMap(() => attempt(ctx.now())));
-    return attempt(ctx.now()).pipe(
-      expand((step) => (step.next === undefined ? EMPTY : poll(step.next))),
-      mergeMap(toOutput),
-    );
-  });
+function graceOver(this: SchedulerAction<JobLoop>, loop?: JobLoop): void {
+  loop?.stop();
 }

@@ -13,14 +13,11 @@ import {
   defer,
   EMPTY,
   expand,
-  finalize,
   merge,
   mergeMap,
   Observable,
-  ReplaySubject,
   type SchedulerLike,
   Subject,
-  share,
   takeUntil,
   tap,
   throwError,
@@ -28,7 +25,7 @@ import {
 } from 'rxjs';
 import { type BudgetOptions, RequestBudget } from './budget.js';
 import { WaitTimeoutError } from './errors.js';
-import { pollJob, type UnknownStatusPolicy } from './loop.js';
+import { JobLoop, type LoopShared, type UnknownStatusPolicy } from './loop.js';
 import { type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
 
 /** Options of {@link createWatcher}. */
@@ -103,11 +100,6 @@ export interface Watcher {
   close(): void;
 }
 
-interface Entry {
-  stream: Observable<Snapshot>;
-  latest: Snapshot | undefined;
-}
-
 const DEFAULT_GRACE = 2000;
 const DEFAULT_LIST_INTERVAL = 15_000;
 
@@ -154,45 +146,27 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     );
   }
 
-  const entries = new Map<string, Entry>();
+  const loops = new Map<string, JobLoop>();
   const closed$ = new Subject<void>();
   let closed = false;
-
-  const entryFor = (jobid: JobId): Entry => {
-    const found = entries.get(jobid);
-    if (found) return found;
-    const entry: Entry = { stream: EMPTY, latest: undefined };
-    entry.stream = pollJob({
-      deployment,
-      jobid,
-      fetchJob: (signal) => client.getJob(jobid, { signal }),
-      budget,
-      scheduler,
-      now,
-      pacing,
-      unknownStatus,
-      maxSchemaFailures,
-      onSnapshot: (s) => {
-        entry.latest = s;
-      },
-    }).pipe(
-      takeUntil(closed$),
-      finalize(() => {
-        if (entries.get(jobid) === entry) entries.delete(jobid);
-      }),
-      share({
-        connector: () => new ReplaySubject<Snapshot>(1),
-        resetOnError: true,
-        resetOnComplete: true,
-        resetOnRefCountZero: grace === 0 ? true : () => timer(grace, scheduler),
-      }),
-    );
-    entries.set(jobid, entry);
-    return entry;
+  const shared: LoopShared = {
+    deployment,
+    fetchJob: (jobid, signal) => client.getJob(jobid, { signal }),
+    budget,
+    scheduler,
+    now,
+    pacing,
+    unknownStatus,
+    maxSchemaFailures,
+    grace,
+    onEnd: (loop) => {
+      if (loops.get(loop.jobid) === loop) loops.delete(loop.jobid);
+    },
   };
 
-  const refuseClosed = () =>
-    throwError(() => new ConfigError('This watcher is closed; create a new one to watch again'));
+  const closedError = () =>
+    new ConfigError('This watcher is closed; create a new one to watch again');
+  const refuseClosed = () => throwError(closedError);
 
   const withLimit = (jobid: string, stream: Observable<Snapshot>, maxWait: number | undefined) => {
     if (maxWait === undefined) return stream;
@@ -214,22 +188,31 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     });
   };
 
-  const watch = (jobid: string, opts: WatchOptions = {}): Observable<Snapshot> =>
-    defer(() => {
-      if (closed) return refuseClosed();
+  const watch = (jobid: string, opts: WatchOptions = {}): Observable<Snapshot> => {
+    const stream = new Observable<Snapshot>((subscriber) => {
+      if (closed) {
+        subscriber.error(closedError());
+        return;
+      }
       let id: JobId;
       try {
         id = parseJobId(jobid);
       } catch (error) {
-        return throwError(() => toJobwatchError(error));
+        subscriber.error(toJobwatchError(error));
+        return;
       }
-      // Resolve the entry per subscription: a finished loop leaves the registry.
-      return withLimit(
-        id,
-        defer(() => entryFor(id).stream),
-        opts.maxWait,
-      );
+      // A finished loop has left the registry: the next subscription starts a fresh one.
+      let loop = loops.get(id);
+      if (!loop) {
+        loop = new JobLoop(id, shared);
+        loops.set(id, loop);
+      }
+      const mine = loop;
+      mine.add(subscriber);
+      return () => mine.remove(subscriber);
     });
+    return withLimit(jobid, stream, opts.maxWait);
+  };
 
   const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
     defer(() => {
@@ -309,9 +292,9 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     },
     watchAll,
     fromStarted: (started, opts) => watch(started.jobid, opts),
-    current: (jobid) => entries.get(jobid)?.latest,
+    current: (jobid) => loops.get(jobid)?.latest,
     get size() {
-      return entries.size;
+      return loops.size;
     },
     get closed() {
       return closed;
@@ -321,7 +304,8 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       closed = true;
       closed$.next();
       closed$.complete();
-      entries.clear();
+      for (const loop of [...loops.values()]) loop.close();
+      loops.clear();
     },
   };
   return watcher;
