@@ -4,13 +4,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import {
-  AdminErrorBodySchema,
-  JobListSchema,
-  JobSchema,
-  RestErrorBodySchema,
-  SnapshotSchema,
-  TokenResponseSchema,
-  validatorFor,
+  safeParseAdminErrorBody,
+  safeParseJob,
+  safeParseJobList,
+  safeParseRestErrorBody,
+  safeParseSnapshot,
+  safeParseTokenResponse,
 } from '@jobwatch/schema';
 import type { ServeConfig } from './config.js';
 import { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
@@ -23,19 +22,20 @@ import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
 /**
- * Compiles the validators every poll and event uses now, before the daemon listens, rather
- * than in the middle of the first burst of polls (about 100 ms of blocked event loop).
+ * Runs every validator a poll or an event uses once, before the daemon listens, so that any
+ * lazy set-up (compiling, loading) happens now rather than in the middle of the first burst of
+ * polls, where it blocked the event loop for about 100 ms.
  */
 function warmValidators(): void {
-  for (const schema of [
-    JobSchema,
-    SnapshotSchema,
-    JobListSchema,
-    TokenResponseSchema,
-    RestErrorBodySchema,
-    AdminErrorBodySchema,
+  for (const parse of [
+    safeParseJob,
+    safeParseSnapshot,
+    safeParseJobList,
+    safeParseTokenResponse,
+    safeParseRestErrorBody,
+    safeParseAdminErrorBody,
   ]) {
-    validatorFor(schema);
+    parse({});
   }
 }
 
