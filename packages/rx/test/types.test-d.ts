@@ -1,0 +1,39 @@
+import type { AdminClient } from '@jobwatch/client';
+import type { Snapshot } from '@jobwatch/schema';
+import type { Observable } from 'rxjs';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  createWatcher,
+  fromDaemon,
+  type JobFailedError,
+  type UnknownStatusPolicy,
+  type WaitTimeoutError,
+  type Watcher,
+  waitForJob,
+  watchJob,
+} from '../src/index.js';
+
+declare const client: AdminClient;
+
+describe('public types', () => {
+  it('makes both sources interchangeable', () => {
+    expectTypeOf(watchJob(client, 'j1')).toEqualTypeOf<Observable<Snapshot>>();
+    expectTypeOf(fromDaemon('http://127.0.0.1:7070', { jobid: 'j1' })).toEqualTypeOf<
+      Observable<Snapshot>
+    >();
+  });
+
+  it('takes a client or a watcher, an id or a started job, and resolves with a snapshot', () => {
+    expectTypeOf(waitForJob).parameter(0).toEqualTypeOf<AdminClient | Watcher>();
+    expectTypeOf(waitForJob(client, 'j1')).toEqualTypeOf<Promise<Snapshot>>();
+    expectTypeOf(createWatcher(client).current('j1')).toEqualTypeOf<Snapshot | undefined>();
+  });
+
+  it('names the unknown-status policies and typed errors', () => {
+    expectTypeOf<UnknownStatusPolicy>().toEqualTypeOf<'watch' | 'error' | 'complete'>();
+    expectTypeOf<WaitTimeoutError['code']>().toMatchTypeOf<string>();
+    expectTypeOf<JobFailedError['code']>().toEqualTypeOf<'JOB_FAILED'>();
+    // @ts-expect-error watchAll needs discover: true
+    createWatcher(client).watchAll({});
+  });
+});
