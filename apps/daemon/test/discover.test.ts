@@ -1,0 +1,51 @@
+/** A deployment with `discover: true` watches every new job without being asked. */
+import { type Simulator, startSimulator } from '@jobwatch/simulator';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { resolveServeConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { type RunningServer, startServer } from '../src/serve.js';
+import { openSse, tempDir } from './helpers.js';
+
+let sim: Simulator;
+let server: RunningServer;
+let t: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  sim = await startSimulator({ clock: 'manual', seed: 12 });
+  t = tempDir();
+  const file = t.file(
+    'config.yaml',
+    `listen: 127.0.0.1:0\ndataDir: ${t.dir}/data\ndeployments:\n  - name: site\n    url: ${sim.adminUrl}\n    username: admin\n    passwordEnv: PW\n    discover: true\n    listInterval: 100ms\n    pacing: { minInterval: 100ms }\n`,
+  );
+  server = await startServer({
+    config: resolveServeConfig({ config: file }, { PW: 'admin' }),
+    logger: createLogger({ level: 'silent' }),
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+  await sim.close();
+  t.cleanup();
+});
+
+it('finds new jobs by listing, stores them, and streams their end', async () => {
+  const stream = await openSse(`${server.url}/api/events`);
+  const id = sim.createJob({ outcome: 'FAILED', durationMs: 60_000 });
+  await stream.until((events) => events.some((e) => JSON.parse(e.data).jobid === id));
+  const list = async () =>
+    (
+      (await (await fetch(`${server.url}/api/jobs`)).json()) as {
+        jobs: Array<{ jobid: string; state: string }>;
+      }
+    ).jobs;
+  expect((await list()).find((j) => j.jobid === id)).toMatchObject({ state: 'watching' });
+  sim.advance(60_000);
+  await stream.until((events) =>
+    events.some((e) => JSON.parse(e.data).jobid === id && JSON.parse(e.data).status === 'FAILED'),
+  );
+  await expect
+    .poll(async () => (await list()).find((j) => j.jobid === id)?.state, { timeout: 10_000 })
+    .toBe('finished');
+  await stream.close();
+});
