@@ -33,6 +33,10 @@ type Work = (signal: AbortSignal) => PromiseLike<unknown>;
 export class Ticket {
   state = QUEUED;
   controller: AbortController | undefined;
+  /** Whether it still waits or runs. */
+  get open(): boolean {
+    return this.state !== DONE;
+  }
   constructor(
     readonly due: number,
     readonly seq: number,

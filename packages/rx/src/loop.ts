@@ -126,7 +126,10 @@ export class JobLoop {
 
   /** @internal Starts one request. */
   poll(): void {
-    this.pending = this.ctx.budget.request(this.ctx.now(), this.fetch, this.settle);
+    if (this.ended) return;
+    const ticket = this.ctx.budget.request(this.ctx.now(), this.fetch, this.settle);
+    // An answer that came synchronously has already set what is pending next.
+    if (ticket.open) this.pending = ticket;
   }
 
   private readonly fetch = (signal: AbortSignal) => this.ctx.fetchJob(this.jobid, signal);

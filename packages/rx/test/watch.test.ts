@@ -1,4 +1,5 @@
 import {
+  type AdminClient,
   AuthError,
   ErrorCode,
   InvalidJobIdError,
@@ -524,6 +525,26 @@ describe('sharing', () => {
       expectObservable(statuses(watcher.watch(ID)), '^ 99ms !').toBe('a', values);
       expectObservable(statuses(watcher.watch(ID)), '^ 3200ms !').toBe('a 2999ms b', values);
       expectObservable(statuses(watcher.watch(ID))).toBe('a 2999ms b 1999ms (c|)', values);
+    });
+  });
+
+  it('stops for good even when answers arrive synchronously', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ expectObservable }) => {
+      const polls: number[] = [];
+      const client = {
+        url: 'http://fake/arcgis/admin',
+        getJob: (jobid: string) => {
+          polls.push(scheduler.now());
+          // biome-ignore lint/suspicious/noThenProperty: an answer that is there at once
+          return { then: (ok: (j: unknown) => void) => ok(usual(scheduler.now(), 0)) };
+        },
+      } as unknown as AdminClient;
+      const watcher = createWatcher(client, { scheduler, pacing: { jitter: 0 }, grace: 0 });
+      expectObservable(statuses(watcher.watch(ID)), '^ 2499ms !').toBe('a', { a: 'SUBMITTED' });
+      scheduler.flush();
+      expect(polls).toEqual([0, 1000, 2000]);
+      expect(watcher.size).toBe(0);
     });
   });
 
