@@ -1,3 +1,4 @@
+import { ConfigError } from '@jobwatch/client';
 import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 
 /** Limits on the requests of one deployment. */
@@ -123,13 +124,14 @@ export class RequestBudget {
     this.rate = options.rate ?? DEFAULT_BUDGET.rate;
     this.burst = options.burst ?? Math.max(1, Number.isFinite(this.rate) ? this.rate : 1);
     if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1)) {
-      throw new RangeError(
+      throw new ConfigError(
         `budget.concurrency must be an integer ≥ 1, got ${String(this.concurrency)}`,
       );
     }
-    if (!(this.rate > 0)) throw new RangeError(`budget.rate must be > 0, got ${String(this.rate)}`);
+    if (!(this.rate > 0))
+      throw new ConfigError(`budget.rate must be > 0, got ${String(this.rate)}`);
     if (!(this.burst >= 1))
-      throw new RangeError(`budget.burst must be ≥ 1, got ${String(this.burst)}`);
+      throw new ConfigError(`budget.burst must be ≥ 1, got ${String(this.burst)}`);
     this.scheduler = scheduler;
     this.tokens = this.burst;
     this.refilledAt = scheduler.now();

@@ -1,3 +1,4 @@
+import { ConfigError } from '@jobwatch/client';
 /**
  * How often one job is polled. A pure function of the job's age and of the time since it
  * last changed, so it is easy to reason about, to test and to benchmark.
@@ -54,14 +55,14 @@ export type ResolvedPacing = Readonly<Required<PacingOptions>>;
 
 const positive = (name: string, value: number, allowInfinity = false): number => {
   if (!(value > 0) || (!allowInfinity && !Number.isFinite(value))) {
-    throw new RangeError(`pacing.${name} must be a positive number, got ${String(value)}`);
+    throw new ConfigError(`pacing.${name} must be a positive number, got ${String(value)}`);
   }
   return value;
 };
 
 /**
  * Fills in defaults and checks the values.
- * @throws RangeError on a value that cannot work (negative, NaN, floor above ceiling, jitter ≥ 1).
+ * @throws ConfigError (code `CONFIG`) on a value that cannot work (negative, NaN, floor above ceiling, jitter ≥ 1).
  */
 export function resolvePacing(options: PacingOptions = {}): ResolvedPacing {
   const p = { ...DEFAULT_PACING, ...stripUndefined(options) };
@@ -72,14 +73,14 @@ export function resolvePacing(options: PacingOptions = {}): ResolvedPacing {
   positive('troubleInterval', p.troubleInterval);
   positive('maxTroubleInterval', p.maxTroubleInterval);
   if (p.minInterval > p.maxInterval) {
-    throw new RangeError(
+    throw new ConfigError(
       `pacing.minInterval (${p.minInterval}) must not exceed pacing.maxInterval (${p.maxInterval})`,
     );
   }
   if (!(p.jitter >= 0 && p.jitter < 1)) {
-    throw new RangeError(`pacing.jitter must be in [0, 1), got ${String(p.jitter)}`);
+    throw new ConfigError(`pacing.jitter must be in [0, 1), got ${String(p.jitter)}`);
   }
-  if (typeof p.random !== 'function') throw new RangeError('pacing.random must be a function');
+  if (typeof p.random !== 'function') throw new ConfigError('pacing.random must be a function');
   return Object.freeze(p);
 }
 

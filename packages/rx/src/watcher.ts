@@ -134,14 +134,14 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   const grace = options.grace ?? DEFAULT_GRACE;
   const unknownStatus = options.unknownStatus ?? 'watch';
   const maxSchemaFailures = options.maxSchemaFailures ?? 3;
-  if (!(grace >= 0)) throw new RangeError(`grace must be ≥ 0, got ${String(grace)}`);
+  if (!(grace >= 0)) throw new ConfigError(`grace must be ≥ 0, got ${String(grace)}`);
   if (!(Number.isInteger(maxSchemaFailures) && maxSchemaFailures >= 1)) {
-    throw new RangeError(
+    throw new ConfigError(
       `maxSchemaFailures must be an integer ≥ 1, got ${String(maxSchemaFailures)}`,
     );
   }
   if (!['watch', 'error', 'complete'].includes(unknownStatus)) {
-    throw new RangeError(
+    throw new ConfigError(
       `unknownStatus must be 'watch', 'error' or 'complete', got ${String(unknownStatus)}`,
     );
   }
@@ -171,7 +171,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   const withLimit = (jobid: string, stream: Observable<Snapshot>, maxWait: number | undefined) => {
     if (maxWait === undefined) return stream;
     if (!(maxWait >= 0)) {
-      return throwError(() => new RangeError(`maxWait must be ≥ 0 ms, got ${String(maxWait)}`));
+      return throwError(() => new ConfigError(`maxWait must be ≥ 0 ms, got ${String(maxWait)}`));
     }
     return defer(() => {
       let last: Snapshot | undefined;
@@ -223,7 +223,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       const listInterval = opts.listInterval ?? DEFAULT_LIST_INTERVAL;
       if (!(listInterval > 0)) {
         return throwError(
-          () => new RangeError(`listInterval must be > 0 ms, got ${String(listInterval)}`),
+          () => new ConfigError(`listInterval must be > 0 ms, got ${String(listInterval)}`),
         );
       }
       let seen = new Set<string>();

@@ -1,3 +1,4 @@
+import { ConfigError } from '@jobwatch/client';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +108,6 @@ describe('RequestBudget', () => {
     ['zero rate', { rate: 0 }],
     ['burst below one', { burst: 0.5 }],
   ])('refuses %s', (_name, options) => {
-    expect(() => new RequestBudget(options, newScheduler())).toThrow(RangeError);
+    expect(() => new RequestBudget(options, newScheduler())).toThrow(ConfigError);
   });
 });

@@ -1,3 +1,4 @@
+import { ConfigError } from '@jobwatch/client';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PACING, nextPollDelay, resolvePacing, troubleDelay } from '../src/index.js';
 
@@ -73,7 +74,8 @@ describe('pacing', () => {
     ['negative jitter', { jitter: -0.1 }, /jitter/],
     ['zero age factor', { ageFactor: 0 }, /ageFactor/],
     ['random that is not a function', { random: 3 as unknown as () => number }, /random/],
-  ])('refuses a %s', (_name, options, message) => {
+  ])('refuses a %s with a ConfigError', (_name, options, message) => {
     expect(() => resolvePacing(options)).toThrow(message);
+    expect(() => resolvePacing(options)).toThrow(ConfigError);
   });
 });

@@ -1,6 +1,7 @@
 import {
   type AdminClient,
   AuthError,
+  ConfigError,
   ErrorCode,
   InvalidJobIdError,
   JobNotFoundError,
@@ -407,7 +408,27 @@ describe('unknown statuses', () => {
 
   it('refuses an unknown policy name', () => {
     const { client } = new FakeServer(newScheduler());
-    expect(() => createWatcher(client, { unknownStatus: 'ignore' as 'watch' })).toThrow(RangeError);
+    expect(() => createWatcher(client, { unknownStatus: 'ignore' as 'watch' })).toThrow(
+      ConfigError,
+    );
+  });
+
+  it.each([
+    ['a negative grace', { grace: -1 }],
+    ['zero schema failures', { maxSchemaFailures: 0 }],
+    ['a bad budget', { budget: { concurrency: 0 } }],
+    ['a bad pacing', { pacing: { jitter: 2 } }],
+  ])('refuses %s with a ConfigError', (_name, options) => {
+    const { client } = new FakeServer(newScheduler());
+    expect(() => createWatcher(client, options)).toThrow(ConfigError);
+  });
+
+  it('refuses a negative maxWait with a ConfigError', () => {
+    const scheduler = newScheduler();
+    const { watcher } = setup(scheduler);
+    expect(errorOf(watcher.watch(ID, { maxWait: -5 }), scheduler).error).toBeInstanceOf(
+      ConfigError,
+    );
   });
 });
 
@@ -534,7 +555,7 @@ describe('sharing', () => {
       const polls: number[] = [];
       const client = {
         url: 'http://fake/arcgis/admin',
-        getJob: (jobid: string) => {
+        getJob: () => {
           polls.push(scheduler.now());
           // biome-ignore lint/suspicious/noThenProperty: an answer that is there at once
           return { then: (ok: (j: unknown) => void) => ok(usual(scheduler.now(), 0)) };
