@@ -9,7 +9,7 @@ import type { Snapshot } from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
 import type { Deployment, ServeConfig } from './config.js';
 import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
+import { type Metrics, statusLabel } from './metrics.js';
 import type { JobRecord, JobRef, Store } from './store/store.js';
 import { deliveriesFor, startWebhookDispatcher, type WebhookDispatcher } from './webhooks.js';
 
@@ -163,11 +163,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
     if (subs.has(key) || latest.has(key))
       latest.set(key, { deployment: ref.deployment, status: snapshot.status });
     if (event) {
-      metrics.transitions.inc({
-        deployment: ref.deployment,
-        status: snapshot.status === null ? 'PENDING' : snapshot.status,
-      });
       if (from !== snapshot.status) {
+        metrics.transitions.inc({
+          deployment: ref.deployment,
+          status: statusLabel(snapshot.status),
+        });
         logger.info(
           {
             deployment: ref.deployment,
@@ -225,9 +225,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
           const key = keyOf(ref);
           if (subs.has(key)) return; // watched on its own; that subscription stores it
           enqueue(ref, async () => {
-            if (!snapshot.terminal && !latest.has(key)) {
-              await store.watch(ref, now());
-              latest.set(key, { deployment: ref.deployment, status: snapshot.status });
+            if (!latest.has(key)) {
+              // A job someone stopped watching (or that failed) stays as it is.
+              const state = (await store.get(ref))?.state;
+              if (state === 'stopped' || state === 'failed') return;
+              if (!snapshot.terminal) {
+                await store.watch(ref, now());
+                latest.set(key, { deployment: ref.deployment, status: snapshot.status });
+              }
             }
             await onSnapshot(snapshot);
             if (snapshot.terminal) latest.delete(key);

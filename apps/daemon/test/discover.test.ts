@@ -49,3 +49,30 @@ it('finds new jobs by listing, stores them, and streams their end', async () => 
     .toBe('finished');
   await stream.close();
 });
+
+it('leaves a job stopped once someone stops watching it', async () => {
+  const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 60_000 });
+  const state = async () =>
+    ((await (await fetch(`${server.url}/api/jobs/${id}`)).json()) as { state?: string }).state;
+  await expect.poll(state, { timeout: 10_000 }).toBe('watching');
+  expect((await fetch(`${server.url}/api/jobs/${id}`, { method: 'DELETE' })).status).toBe(200);
+  // Trouble makes the (still listed) job's snapshot stale: a visible change while it runs.
+  sim.setFaults({ rate: 1, kinds: ['http502'], paths: [`/arcgis/admin/jobs/${id}`] });
+  const polled = sim.stats().byJob[id] ?? 0;
+  await expect
+    .poll(() => (sim.stats().byJob[id] ?? 0) >= polled + 3, { timeout: 10_000 })
+    .toBe(true);
+  sim.clearFaults();
+  sim.advance(60_000);
+  const listed = sim.stats().byRoute.jobsList ?? 0;
+  const after = sim.stats().byJob[id] ?? 0;
+  await expect
+    .poll(
+      () =>
+        (sim.stats().byRoute.jobsList ?? 0) >= listed + 3 &&
+        (sim.stats().byJob[id] ?? 0) >= after + 1,
+      { timeout: 10_000 },
+    )
+    .toBe(true);
+  expect(await state()).toBe('stopped');
+});
