@@ -116,6 +116,8 @@ describe('HTTP API with two deployments', () => {
     );
     expect((await call('GET', '/api/jobs?state=done')).body.error?.code).toBe('BAD_REQUEST');
     expect((await call('GET', '/nowhere')).status).toBe(404);
+    expect((await call('GET', '/api/jobs/%E0%A4%A')).body.error?.code).toBe('BAD_REQUEST');
+    expect((await call('GET', '/api/jobs/j1%2F..%2Fx')).body.error?.code).toBe('INVALID_JOB_ID');
   });
 
   it('logs without secrets', () => {

@@ -97,6 +97,14 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, 'BAD_REQUEST', 'the path holds a malformed escape');
+  }
+}
+
 function checkJobId(value: unknown): string {
   if (!isJobId(value))
     throw new ApiError(400, 'INVALID_JOB_ID', 'jobid: expected 1-128 letters, digits, "-" or "_"');
@@ -214,12 +222,12 @@ export function createApiServer(options: ApiServerOptions): Server {
     let deployment: string | null = q.get('deployment');
     let rest = parts;
     if (parts[0] === 'deployments' && parts[2] === 'jobs') {
-      deployment = deploymentOf(decodeURIComponent(parts[1] ?? ''));
+      deployment = deploymentOf(decodeSegment(parts[1] ?? ''));
       rest = parts.slice(2);
     }
     if (rest[0] !== 'jobs' || rest.length > 2)
       throw new ApiError(404, 'NOT_FOUND', `no route ${url.pathname}`);
-    const jobidPart = rest[1] === undefined ? undefined : checkJobId(decodeURIComponent(rest[1]));
+    const jobidPart = rest[1] === undefined ? undefined : checkJobId(decodeSegment(rest[1]));
 
     if (jobidPart === undefined) {
       if (method === 'GET') {
