@@ -1,21 +1,33 @@
 /**
- * Writes `src/generated/validators.ts`, the precompiled validators, from the TypeBox
- * schemas. Run with `pnpm --filter @jobwatch/schema gen:validators` after changing a schema.
+ * Writes `src/generated/<name>.ts`, the precompiled validators, from the TypeBox schemas,
+ * and removes files of validators that no longer exist. Run with
+ * `pnpm --filter @jobwatch/schema gen:validators` after changing a schema.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { VALIDATORS_FILE, validatorsModule } from './validators.js';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { VALIDATORS_DIR, validatorModules } from './validators.js';
 
-const url = new URL(`../${VALIDATORS_FILE}`, import.meta.url);
-mkdirSync(new URL('.', url), { recursive: true });
-const text = validatorsModule();
-let old: string | undefined;
-try {
-  old = readFileSync(url, 'utf8');
-} catch {
-  old = undefined;
-}
-if (old === text) console.log(`${VALIDATORS_FILE} is up to date`);
-else {
+const dir = new URL(`../${VALIDATORS_DIR}`, import.meta.url);
+mkdirSync(dir, { recursive: true });
+const files = validatorModules();
+let changed = 0;
+for (const [name, text] of files) {
+  const url = new URL(name, dir);
+  let old: string | undefined;
+  try {
+    old = readFileSync(url, 'utf8');
+  } catch {
+    old = undefined;
+  }
+  if (old === text) continue;
   writeFileSync(url, text);
-  console.log(`wrote ${VALIDATORS_FILE} (${text.length} characters)`);
+  changed += 1;
+  console.log(`wrote ${VALIDATORS_DIR}${name}`);
 }
+for (const name of readdirSync(dir)) {
+  if (name.endsWith('.ts') && !files.has(name)) {
+    rmSync(new URL(name, dir));
+    changed += 1;
+    console.log(`removed ${VALIDATORS_DIR}${name}`);
+  }
+}
+console.log(`${files.size} validators, ${changed} changed`);

@@ -6,12 +6,14 @@
  *
  * @packageDocumentation
  */
-export * from './bodies.js';
 export { validatorFor } from './compile.js';
 export * from './errors.js';
 export * from './jobid.js';
 export * from './operation.js';
 export * from './parse.js';
+export * from './schemas/bodies.js';
+export * from './schemas/service.js';
+export * from './schemas/snapshot.js';
 export * from './service.js';
 export * from './snapshot.js';
 export * from './status.js';

@@ -4,6 +4,19 @@
  * nothing here compiles code or needs `'unsafe-eval'`, and this module imports the schemas
  * as types only: a bundle that only parses carries neither typebox nor ajv's compiler.
  */
+
+import { type SafeParseResult, SchemaError } from './errors.js';
+import { adminErrorBody as adminErrorBodyValidator } from './generated/adminErrorBody.js';
+import { adminSuccess as adminSuccessValidator } from './generated/adminSuccess.js';
+import { job as jobValidator } from './generated/job.js';
+import { jobHandle as jobHandleValidator } from './generated/jobHandle.js';
+import { jobList as jobListValidator } from './generated/jobList.js';
+import { restErrorBody as restErrorBodyValidator } from './generated/restErrorBody.js';
+import { service as serviceValidator } from './generated/service.js';
+import { serviceList as serviceListValidator } from './generated/serviceList.js';
+import { siteInfo as siteInfoValidator } from './generated/siteInfo.js';
+import { tokenResponse as tokenResponseValidator } from './generated/tokenResponse.js';
+import { type JobId, parseJobId } from './jobid.js';
 import type {
   AdminErrorBody,
   AdminSuccess,
@@ -13,15 +26,11 @@ import type {
   RestErrorBody,
   SiteInfo,
   TokenResponse,
-} from './bodies.js';
-import { type SafeParseResult, SchemaError } from './errors.js';
-import * as precompiled from './generated/validators.js';
-import { type JobId, parseJobId } from './jobid.js';
-import type { Service, ServiceList } from './service.js';
-import type { Snapshot } from './snapshot.js';
+} from './schemas/bodies.js';
+import type { Service, ServiceList } from './schemas/service.js';
 import { describeValue, parser, pointerToPath } from './validate.js';
 
-const job = parser<Job>('job', precompiled.job);
+const job = parser<Job>('job', jobValidator);
 /**
  * Validates a job body (already parsed from JSON). A FAILED job is a valid job.
  * @throws {@link SchemaError} naming the first problem, e.g. `job.status: expected a string, got 42`.
@@ -30,13 +39,13 @@ export const parseJob = job.parse;
 /** Validates a job body without throwing. */
 export const safeParseJob = job.safeParse;
 
-const jobList = parser<JobList>('jobs', precompiled.jobList);
+const jobList = parser<JobList>('jobs', jobListValidator);
 /** Validates the jobs collection. @throws {@link SchemaError} */
 export const parseJobList = jobList.parse;
 /** Validates the jobs collection without throwing. */
 export const safeParseJobList = jobList.safeParse;
 
-const handle = parser<JobHandle>('jobHandle', precompiled.jobHandle);
+const handle = parser<JobHandle>('jobHandle', jobHandleValidator);
 /** Validates a job handle and checks that it names a job. @throws {@link SchemaError} */
 export function parseJobHandle(input: unknown): JobHandle {
   const body = handle.parse(input);
@@ -56,7 +65,7 @@ export function safeParseJobHandle(input: unknown): SafeParseResult<JobHandle> {
   }
 }
 
-const adminSuccess = parser<AdminSuccess>('adminSuccess', precompiled.adminSuccess);
+const adminSuccess = parser<AdminSuccess>('adminSuccess', adminSuccessValidator);
 /** Validates `{"status":"success"}`. @throws {@link SchemaError} */
 export const parseAdminSuccess = adminSuccess.parse;
 /** Validates `{"status":"success"}` without throwing. */
@@ -64,25 +73,25 @@ export const safeParseAdminSuccess = adminSuccess.safeParse;
 
 // The token never appears in an error, whatever went wrong with it, nor does a whole body
 // that is not an object (a bare string there may well be a token).
-const token = parser<TokenResponse>('token', precompiled.tokenResponse, { secret: ['', '/token'] });
+const token = parser<TokenResponse>('token', tokenResponseValidator, { secret: ['', '/token'] });
 /** Validates a `generateToken` answer. @throws {@link SchemaError} */
 export const parseTokenResponse = token.parse;
 /** Validates a `generateToken` answer without throwing. */
 export const safeParseTokenResponse = token.safeParse;
 
-const site = parser<SiteInfo>('site', precompiled.siteInfo);
+const site = parser<SiteInfo>('site', siteInfoValidator);
 /** Validates the admin root's site info. @throws {@link SchemaError} */
 export const parseSiteInfo = site.parse;
 /** Validates the admin root's site info without throwing. */
 export const safeParseSiteInfo = site.safeParse;
 
-const restError = parser<RestErrorBody>('error', precompiled.restErrorBody);
+const restError = parser<RestErrorBody>('error', restErrorBodyValidator);
 /** Validates error format A. @throws {@link SchemaError} */
 export const parseRestErrorBody = restError.parse;
 /** Validates error format A without throwing. */
 export const safeParseRestErrorBody = restError.safeParse;
 
-const adminError = parser<AdminErrorBody>('error', precompiled.adminErrorBody);
+const adminError = parser<AdminErrorBody>('error', adminErrorBodyValidator);
 /** Validates error format B. @throws {@link SchemaError} */
 export const parseAdminErrorBody = adminError.parse;
 /** Validates error format B without throwing. */
@@ -212,20 +221,14 @@ function jobIdAt(pointer: string, value: string): JobId {
   }
 }
 
-const service = parser<Service>('service', precompiled.service);
+const service = parser<Service>('service', serviceValidator);
 /** Validates service JSON. @throws {@link SchemaError} */
 export const parseService = service.parse;
 /** Validates service JSON without throwing. */
 export const safeParseService = service.safeParse;
 
-const serviceList = parser<ServiceList>('services', precompiled.serviceList);
+const serviceList = parser<ServiceList>('services', serviceListValidator);
 /** Validates a services list. @throws {@link SchemaError} */
 export const parseServiceList = serviceList.parse;
 /** Validates a services list without throwing. */
 export const safeParseServiceList = serviceList.safeParse;
-
-const snapshot = parser<Snapshot>('snapshot', precompiled.snapshot);
-/** Validates a snapshot, for example one read from the daemon's event stream. @throws {@link SchemaError} */
-export const parseSnapshot = snapshot.parse;
-/** Validates a snapshot without throwing. */
-export const safeParseSnapshot = snapshot.safeParse;

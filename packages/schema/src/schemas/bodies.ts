@@ -4,8 +4,8 @@
  * (with the precompiled validators of `parse.ts`) carries neither these objects nor typebox.
  */
 import Type, { type Static } from 'typebox';
+import type { JobStatusValue } from '../status.js';
 import { ServiceSchema } from './service.js';
-import type { JobStatusValue } from './status.js';
 
 /** A job status: any string, with the known values named (see {@link JobStatus}). */
 export const JobStatusSchema = /* @__PURE__ */ Type.Unsafe<JobStatusValue>(
