@@ -34,8 +34,12 @@ export interface WatcherOptions {
   readonly deployment?: string;
   /** Pacing of each job's polls; see {@link PacingOptions} for the defaults. */
   readonly pacing?: PacingOptions;
-  /** The request budget shared by every job of this watcher. @default { concurrency: 8, rate: 20 } */
-  readonly budget?: BudgetOptions;
+  /**
+   * The request budget shared by every job of this watcher: limits, or a
+   * {@link RequestBudget} to share with other watchers of the same deployment (for example
+   * `otherWatcher.budget`). @default { concurrency: 8, rate: 20 }
+   */
+  readonly budget?: BudgetOptions | RequestBudget;
   /** What to do with a status jobwatch does not know. @default 'watch' */
   readonly unknownStatus?: UnknownStatusPolicy;
   /** Invalid bodies in a row after which a job's stream ends with the `SCHEMA` error. @default 3 */
@@ -129,7 +133,10 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   const scheduler = options.scheduler ?? asyncScheduler;
   const now = options.now ?? (() => scheduler.now());
   const pacing = resolvePacing(options.pacing);
-  const budget = new RequestBudget(options.budget ?? {}, scheduler);
+  const budget =
+    options.budget instanceof RequestBudget
+      ? options.budget
+      : new RequestBudget(options.budget ?? {}, scheduler);
   const deployment = options.deployment ?? 'default';
   const grace = options.grace ?? DEFAULT_GRACE;
   const unknownStatus = options.unknownStatus ?? 'watch';

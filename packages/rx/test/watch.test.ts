@@ -665,6 +665,28 @@ describe('many jobs', () => {
     });
   });
 
+  it('can share one budget between two watchers of a deployment', () => {
+    const scheduler = newScheduler();
+    scheduler.run(() => {
+      const { server, watcher } = setup(
+        scheduler,
+        { budget: { concurrency: 1, rate: Infinity } },
+        100,
+      );
+      const other = createWatcher(server.client, { scheduler, budget: watcher.budget });
+      server.scripts.set(ID, usual);
+      server.scripts.set(ID2, usual);
+      watcher.watch(ID).subscribe();
+      other.watch(ID2).subscribe();
+      expect(other.budget).toBe(watcher.budget);
+      expect(watcher.budget.stats()).toMatchObject({ active: 1, queued: 1 });
+      scheduler.flush();
+      const calls = [...server.calls].sort((a, b) => a.start - b.start);
+      for (let i = 1; i < calls.length; i++)
+        expect(calls[i]!.start).toBeGreaterThanOrEqual(calls[i - 1]!.end!);
+    });
+  });
+
   it('discovers jobs by listing on its own pace and watches each new one', () => {
     const scheduler = newScheduler();
     scheduler.run(() => {
