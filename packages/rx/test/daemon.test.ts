@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AuthError } from '@jobwatch/client';
 import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
+import { EventSource } from 'eventsource';
 import type { Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromDaemon } from '../src/index.js';
@@ -263,6 +264,35 @@ describe('fromDaemon', () => {
     expect(daemon.requests.map((r) => r.query.get('ticket'))).toEqual(['t1', 't2']);
     expect(daemon.requests[1]?.lastEventId).toBe('1');
     expect(daemon.requests.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it("with a browser-like EventSource, resumes through the query and uses the caller's class", async () => {
+    const urls: string[] = [];
+    // Like the browser's: takes no fetch, so it can send no headers.
+    class BrowserLike extends EventSource {
+      constructor(url: string) {
+        urls.push(url);
+        super(url);
+      }
+    }
+    const c = collect(
+      fromDaemon(daemon.url, {
+        EventSource: BrowserLike,
+        reconnectDelay: 5,
+        ticket: () => daemon.issueTicket(),
+      }),
+    );
+    await eventually(() => daemon.connections === 1);
+    daemon.push(snap(A, 'SUBMITTED'));
+    await c.count(1);
+    daemon.drop();
+    daemon.push(snap(A, 'EXECUTING'));
+    await c.count(2);
+    c.subscription.unsubscribe();
+    expect(urls).toHaveLength(2);
+    expect(new URL(urls[0]!).searchParams.get('lastEventId')).toBeNull();
+    expect(new URL(urls[1]!).searchParams.get('lastEventId')).toBe('1');
+    expect(c.values.map((s) => s.status)).toEqual(['SUBMITTED', 'EXECUTING']);
   });
 
   it('keeps going through a resync', async () => {
