@@ -103,6 +103,8 @@ function moments(random: Random, count: number, from: number, to: number, gap: n
 
 interface RxClient {
   readonly snapshots: Snapshot[];
+  /** Event-stream connections open now (seen through its fetch). */
+  open: number;
   error: unknown;
   completed: boolean;
   subscription: Subscription;
@@ -232,11 +234,12 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
   }
 
   /**
-   * A fetch whose event-stream connections drop at a random moment while chaos lasts: the
-   * body fails as a network error would (an abort would read as a deliberate close).
+   * A fetch for one `fromDaemon` client that counts its open event-stream connections and,
+   * while chaos lasts, drops each at a random moment: the body fails as a network error would
+   * (an abort would read as a deliberate close).
    */
   const cuttingFetch =
-    (random: Random): typeof fetch =>
+    (client: RxClient, random: Random): typeof fetch =>
     async (input, init) => {
       const controller = new AbortController();
       const outer = init?.signal;
@@ -245,12 +248,19 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
         else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
       }
       const res = await fetch(input, { ...init, signal: controller.signal });
-      if (!chaos || !res.body) return res;
+      if (!res.body) return res;
       const reader = res.body.getReader();
+      let open = res.status === 200;
+      const closed = () => {
+        if (open) client.open -= 1;
+        open = false;
+      };
+      if (open) client.open += 1;
       let cut: (error: Error) => void = () => {};
       const body = new ReadableStream<Uint8Array>({
         start(stream) {
           cut = (error) => {
+            closed();
             try {
               stream.error(error);
             } catch {
@@ -262,22 +272,30 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
         async pull(stream) {
           try {
             const { done, value } = await reader.read();
-            if (done) stream.close();
-            else stream.enqueue(value);
+            if (done) {
+              closed();
+              stream.close();
+            } else stream.enqueue(value);
           } catch (error) {
+            closed();
             stream.error(error);
           }
         },
-        cancel: (reason) => reader.cancel(reason),
-      });
-      setTimeout(
-        () => {
-          if (!chaos) return;
-          streamCuts += 1;
-          cut(new TypeError('terminated: the connection dropped'));
+        cancel: (reason) => {
+          closed();
+          return reader.cancel(reason);
         },
-        1 + random() * MAX_CONNECTION_LIFE,
-      ).unref();
+      });
+      if (chaos) {
+        setTimeout(
+          () => {
+            if (!chaos || !open) return;
+            streamCuts += 1;
+            cut(new TypeError('terminated: the connection dropped'));
+          },
+          1 + random() * MAX_CONNECTION_LIFE,
+        ).unref();
+      }
       return new Response(body, {
         status: res.status,
         statusText: res.statusText,
@@ -307,6 +325,7 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
     for (let i = 0; i < RX_CLIENTS; i++) {
       const client: RxClient = {
         snapshots: [],
+        open: 0,
         error: undefined,
         completed: false,
         subscription: undefined as unknown as Subscription,
@@ -314,7 +333,7 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
       const withTicket = i % 2 === 0;
       client.subscription = fromDaemon(daemon.url, {
         ...(withTicket ? { ticket } : { headers: auth }),
-        fetch: cuttingFetch(rng.clients),
+        fetch: cuttingFetch(client, rng.clients),
         reconnectDelay: 200,
         maxReconnectDelay: 1_000,
       }).subscribe({
@@ -452,9 +471,10 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
     );
 
     // A clean shutdown ends every stream with `event: end`.
-    await waitFor(() => raw.every((c) => c.connected), {
+    await waitFor(() => raw.every((c) => c.connected) && rx.every((c) => c.open === 1), {
       timeoutMs: 10_000,
-      what: 'every raw client connected before shutdown',
+      what: () =>
+        `every stream client connected before shutdown (raw: ${raw.filter((c) => !c.connected).length} not; rx open: ${rx.map((c) => c.open).join(',')})`,
     });
     expect(await daemon.stop('SIGTERM')).toBe(0);
     await waitFor(() => raw.every((c) => c.ended) && rx.every((c) => c.completed || c.error), {
