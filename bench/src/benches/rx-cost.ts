@@ -13,7 +13,7 @@
  * - client alone: `client.getJob` in the same 8 loops, to tell the client's share (HTTP
  *   library, validation) from the watcher's own.
  *
- * Then memory: 2,000 jobs watched with the default pacing, heap after GC, per job.
+ * Then memory: 2,000 jobs watched, each polled once and at rest, heap after GC, per job.
  * Targets: ≤ 1.5× the bare loop's CPU per poll; ≤ 4 KB per watched job.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -184,19 +184,25 @@ const bench: Benchmark = {
       const bareUs = us('bare');
       const jwUs = us('viaJobwatch');
 
-      // Memory per watched job, default pacing: each job polled once, then at rest.
+      // Memory per watched job at rest: each polled once, waiting for its next poll (a long
+      // floor keeps requests out of flight while the heap is read).
       const watcher = createWatcher(client, {
         budget: { concurrency: CONCURRENCY, rate: Number.POSITIVE_INFINITY },
+        pacing: { minInterval: 600_000, maxInterval: 600_000 },
       });
       await new Promise((r) => setTimeout(r, 50));
       gc();
       gc();
       const heapBefore = process.memoryUsage().heapUsed;
-      const before = sent;
       const subs = ids.map((id) => watcher.watch(id).subscribe());
-      while (sent - before < jobCount) await new Promise((r) => setTimeout(r, 10));
-      while (ids.some((id) => watcher.current(id) === undefined))
-        await new Promise((r) => setTimeout(r, 10));
+      const atRest = () => {
+        const b = watcher.budget.stats();
+        return (
+          b.active === 0 && b.queued === 0 && ids.every((id) => watcher.current(id) !== undefined)
+        );
+      };
+      while (!atRest()) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
       gc();
       gc();
       const perJob = (process.memoryUsage().heapUsed - heapBefore) / jobCount / 1024;
