@@ -33,12 +33,15 @@ export const VALIDATORS_DIR = 'src/generated/';
  * The ajv options of the precompiled validators: those of `validatorFor` (strict mode, every
  * error) but without `verbose`. Messages need each failing value, which the parser reads from
  * the input at the error's `instancePath`, and what the failing schema accepts, which comes
- * from the `expected` table generated beside each validator.
+ * from the `expected` table generated beside each validator (so ajv's own messages are
+ * left out).
  */
 export const PRECOMPILED_OPTIONS = {
   strict: true,
   allErrors: true,
   allowUnionTypes: true,
+  // ajv's own messages are never shown: the table says what was expected.
+  messages: false,
 } as const;
 
 /** Every schema that gets a precompiled validator, under the name it is exported as. */
@@ -68,32 +71,54 @@ const ONE = ['additionalProperties', 'items', 'not', 'if', 'then', 'else', 'cont
 const MAP = ['properties', 'patternProperties', '$defs', 'dependentSchemas'];
 const LIST = ['anyOf', 'allOf', 'oneOf', 'prefixItems'];
 
+/** Keywords that check nothing, or whose failures are reported at a subschema's own path. */
+const QUIET = new Set([
+  'type',
+  'description',
+  'title',
+  'properties',
+  'patternProperties',
+  'required',
+  'items',
+  '$id',
+  '$schema',
+]);
+
 /**
- * What each subschema accepts, in words (`describeSchema`), by its `schemaPath` as ajv
- * reports it (`#/properties/status`). An error's parent schema is its `schemaPath` without
- * the last segment; a missing property's is `<parent>/properties/<name>`.
+ * What subschemas accept, in words (`describeSchema`), by their `schemaPath` as ajv reports
+ * it (`#/properties/status`): an error's parent schema is its `schemaPath` without the last
+ * segment; a missing property's is `<parent>/properties/<name>`. Left out, to keep bundles
+ * small: subschemas that are not a required property and whose only possible failure is
+ * their `type`, which the parser words from the error itself (`expectedOf` in validate.ts).
  */
 export function expectedTable(schema: TSchema): Record<string, string> {
   const table: Record<string, string> = {};
-  const visit = (node: unknown, path: string): void => {
+  const visit = (node: unknown, path: string, required: boolean): void => {
     if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
     const s = node as Record<string, unknown>;
-    table[path] = describeSchema(s);
-    for (const key of ONE) if (key in s) visit(s[key], `${path}/${key}`);
+    const described = describeSchema(s);
+    const onlyType =
+      typeof s.type === 'string' &&
+      described === describeSchema({ type: s.type }) &&
+      Object.keys(s).every((k) => QUIET.has(k) || (k === 'additionalProperties' && s[k] === true));
+    if (required || !onlyType) table[path] = described;
+    const requiredHere = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
+    for (const key of ONE) if (key in s) visit(s[key], `${path}/${key}`, false);
     for (const key of MAP) {
       const map = s[key];
       if (typeof map !== 'object' || map === null) continue;
       for (const [name, sub] of Object.entries(map)) {
-        visit(sub, `${path}/${key}/${escapeFragment(name)}`);
+        const here = key === 'properties' && requiredHere.has(name);
+        visit(sub, `${path}/${key}/${escapeFragment(name)}`, here);
       }
     }
     for (const key of LIST) {
       const list = s[key];
       if (!Array.isArray(list)) continue;
-      for (const [i, sub] of list.entries()) visit(sub, `${path}/${key}/${i}`);
+      for (const [i, sub] of list.entries()) visit(sub, `${path}/${key}/${i}`, false);
     }
   };
-  visit(JSON.parse(JSON.stringify(schema)), '#');
+  visit(JSON.parse(JSON.stringify(schema)), '#', false);
   return table;
 }
 

@@ -120,6 +120,23 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'null',
 };
 
+/**
+ * What the schema holding a failed keyword accepts, in words: from the precompiled table,
+ * which lists every subschema except those whose only check is their `type` (most of
+ * them); for those, a `type` error names the type itself. Internal.
+ */
+export function expectedOf(e: ErrorObject, expectedAt: Readonly<Record<string, string>>): string {
+  const listed = expectedAt[parentOf(e.schemaPath)];
+  if (listed !== undefined) return listed;
+  if (e.keyword !== 'type') return UNDESCRIBED;
+  const { type } = e.params as { type: string };
+  return TYPE_WORDS[type] ?? type;
+}
+
+/** The table key of a missing property's schema: `#/properties/result/properties/<name>`. Internal. */
+export const requiredPath = (schemaPath: string, prop: string): string =>
+  `${parentOf(schemaPath)}/properties/${encodeURIComponent(escapePointer(prop))}`;
+
 /** What {@link describeSchema} says of a schema it cannot put in words. */
 const UNDESCRIBED = 'a valid value';
 
@@ -181,11 +198,10 @@ function toIssues(
     if (e.keyword === 'required') {
       const prop = (e.params as { missingProperty: string }).missingProperty;
       pointer = `${e.instancePath}/${escapePointer(prop)}`;
-      const at = `${parentOf(e.schemaPath)}/properties/${encodeURIComponent(escapePointer(prop))}`;
-      expected = expectedAt[at] ?? UNDESCRIBED;
+      expected = expectedAt[requiredPath(e.schemaPath, prop)] ?? UNDESCRIBED;
       found = 'missing';
     } else {
-      const described = expectedAt[parentOf(e.schemaPath)] ?? UNDESCRIBED;
+      const described = expectedOf(e, expectedAt);
       expected = described === UNDESCRIBED && e.message ? e.message : described;
       const data = valueAt(input, e.instancePath);
       found = secret.has(pointer) ? describeHidden(data) : describeValue(data);

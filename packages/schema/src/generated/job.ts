@@ -11,7 +11,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jobid === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "jobid"},message:"must have required property '"+"jobid"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "jobid"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -21,7 +21,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.status === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -31,7 +31,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.starttime === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "starttime"},message:"must have required property '"+"starttime"+"'"};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "starttime"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -41,7 +41,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.endtime === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "endtime"},message:"must have required property '"+"endtime"+"'"};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "endtime"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -51,7 +51,7 @@ vErrors.push(err3);
 errors++;
 }
 if(data.updatedtime === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "updatedtime"},message:"must have required property '"+"updatedtime"+"'"};
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "updatedtime"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -61,7 +61,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data.operationURI === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "operationURI"},message:"must have required property '"+"operationURI"+"'"};
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "operationURI"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -71,7 +71,7 @@ vErrors.push(err5);
 errors++;
 }
 if(data.username === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "username"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -82,7 +82,7 @@ errors++;
 }
 if(data.jobid !== undefined){
 if(typeof data.jobid !== "string"){
-const err7 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err7 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -94,7 +94,7 @@ errors++;
 }
 if(data.status !== undefined){
 if(typeof data.status !== "string"){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -107,7 +107,7 @@ errors++;
 if(data.starttime !== undefined){
 let data2 = data.starttime;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err9 = {instancePath:instancePath+"/starttime",schemaPath:"#/properties/starttime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err9 = {instancePath:instancePath+"/starttime",schemaPath:"#/properties/starttime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -120,7 +120,7 @@ errors++;
 if(data.endtime !== undefined){
 let data3 = data.endtime;
 if(!((typeof data3 == "number") && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/endtime",schemaPath:"#/properties/endtime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err10 = {instancePath:instancePath+"/endtime",schemaPath:"#/properties/endtime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -133,7 +133,7 @@ errors++;
 if(data.updatedtime !== undefined){
 let data4 = data.updatedtime;
 if(!((typeof data4 == "number") && (isFinite(data4)))){
-const err11 = {instancePath:instancePath+"/updatedtime",schemaPath:"#/properties/updatedtime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err11 = {instancePath:instancePath+"/updatedtime",schemaPath:"#/properties/updatedtime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -145,7 +145,7 @@ errors++;
 }
 if(data.operationURI !== undefined){
 if(typeof data.operationURI !== "string"){
-const err12 = {instancePath:instancePath+"/operationURI",schemaPath:"#/properties/operationURI/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err12 = {instancePath:instancePath+"/operationURI",schemaPath:"#/properties/operationURI/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -157,7 +157,7 @@ errors++;
 }
 if(data.username !== undefined){
 if(typeof data.username !== "string"){
-const err13 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err13 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -174,7 +174,7 @@ if(data7.service !== undefined){
 let data8 = data7.service;
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 if(data8.serviceName === undefined){
-const err14 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"},message:"must have required property '"+"serviceName"+"'"};
+const err14 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -184,7 +184,7 @@ vErrors.push(err14);
 errors++;
 }
 if(data8.type === undefined){
-const err15 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err15 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -195,7 +195,7 @@ errors++;
 }
 if(data8.serviceName !== undefined){
 if(typeof data8.serviceName !== "string"){
-const err16 = {instancePath:instancePath+"/result/service/serviceName",schemaPath:"#/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err16 = {instancePath:instancePath+"/result/service/serviceName",schemaPath:"#/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -207,7 +207,7 @@ errors++;
 }
 if(data8.type !== undefined){
 if(typeof data8.type !== "string"){
-const err17 = {instancePath:instancePath+"/result/service/type",schemaPath:"#/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err17 = {instancePath:instancePath+"/result/service/type",schemaPath:"#/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -219,7 +219,7 @@ errors++;
 }
 if(data8.description !== undefined){
 if(typeof data8.description !== "string"){
-const err18 = {instancePath:instancePath+"/result/service/description",schemaPath:"#/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err18 = {instancePath:instancePath+"/result/service/description",schemaPath:"#/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -231,7 +231,7 @@ errors++;
 }
 if(data8.capabilities !== undefined){
 if(typeof data8.capabilities !== "string"){
-const err19 = {instancePath:instancePath+"/result/service/capabilities",schemaPath:"#/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/result/service/capabilities",schemaPath:"#/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -243,7 +243,7 @@ errors++;
 }
 if(data8.provider !== undefined){
 if(typeof data8.provider !== "string"){
-const err20 = {instancePath:instancePath+"/result/service/provider",schemaPath:"#/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err20 = {instancePath:instancePath+"/result/service/provider",schemaPath:"#/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -255,7 +255,7 @@ errors++;
 }
 if(data8.id !== undefined){
 if(typeof data8.id !== "string"){
-const err21 = {instancePath:instancePath+"/result/service/id",schemaPath:"#/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err21 = {instancePath:instancePath+"/result/service/id",schemaPath:"#/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -267,7 +267,7 @@ errors++;
 }
 if(data8.deploymentId !== undefined){
 if(typeof data8.deploymentId !== "string"){
-const err22 = {instancePath:instancePath+"/result/service/deploymentId",schemaPath:"#/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err22 = {instancePath:instancePath+"/result/service/deploymentId",schemaPath:"#/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -279,7 +279,7 @@ errors++;
 }
 if(data8.clusterName !== undefined){
 if(typeof data8.clusterName !== "string"){
-const err23 = {instancePath:instancePath+"/result/service/clusterName",schemaPath:"#/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath:instancePath+"/result/service/clusterName",schemaPath:"#/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -291,7 +291,7 @@ errors++;
 }
 if(data8.private !== undefined){
 if(typeof data8.private !== "boolean"){
-const err24 = {instancePath:instancePath+"/result/service/private",schemaPath:"#/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err24 = {instancePath:instancePath+"/result/service/private",schemaPath:"#/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -303,7 +303,7 @@ errors++;
 }
 if(data8.folderName !== undefined){
 if(typeof data8.folderName !== "string"){
-const err25 = {instancePath:instancePath+"/result/service/folderName",schemaPath:"#/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/result/service/folderName",schemaPath:"#/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -315,7 +315,7 @@ errors++;
 }
 if(data8.isDefault !== undefined){
 if(typeof data8.isDefault !== "boolean"){
-const err26 = {instancePath:instancePath+"/result/service/isDefault",schemaPath:"#/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err26 = {instancePath:instancePath+"/result/service/isDefault",schemaPath:"#/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -328,7 +328,7 @@ errors++;
 if(data8.minInstancesPerNode !== undefined){
 let data20 = data8.minInstancesPerNode;
 if(!((typeof data20 == "number") && (isFinite(data20)))){
-const err27 = {instancePath:instancePath+"/result/service/minInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err27 = {instancePath:instancePath+"/result/service/minInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -341,7 +341,7 @@ errors++;
 if(data8.maxInstancesPerNode !== undefined){
 let data21 = data8.maxInstancesPerNode;
 if(!((typeof data21 == "number") && (isFinite(data21)))){
-const err28 = {instancePath:instancePath+"/result/service/maxInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err28 = {instancePath:instancePath+"/result/service/maxInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -354,7 +354,7 @@ errors++;
 if(data8.instancesPerContainer !== undefined){
 let data22 = data8.instancesPerContainer;
 if(!((typeof data22 == "number") && (isFinite(data22)))){
-const err29 = {instancePath:instancePath+"/result/service/instancesPerContainer",schemaPath:"#/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err29 = {instancePath:instancePath+"/result/service/instancesPerContainer",schemaPath:"#/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -367,7 +367,7 @@ errors++;
 if(data8.maxWaitTime !== undefined){
 let data23 = data8.maxWaitTime;
 if(!((typeof data23 == "number") && (isFinite(data23)))){
-const err30 = {instancePath:instancePath+"/result/service/maxWaitTime",schemaPath:"#/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err30 = {instancePath:instancePath+"/result/service/maxWaitTime",schemaPath:"#/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -380,7 +380,7 @@ errors++;
 if(data8.maxStartupTime !== undefined){
 let data24 = data8.maxStartupTime;
 if(!((typeof data24 == "number") && (isFinite(data24)))){
-const err31 = {instancePath:instancePath+"/result/service/maxStartupTime",schemaPath:"#/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err31 = {instancePath:instancePath+"/result/service/maxStartupTime",schemaPath:"#/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -393,7 +393,7 @@ errors++;
 if(data8.maxIdleTime !== undefined){
 let data25 = data8.maxIdleTime;
 if(!((typeof data25 == "number") && (isFinite(data25)))){
-const err32 = {instancePath:instancePath+"/result/service/maxIdleTime",schemaPath:"#/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err32 = {instancePath:instancePath+"/result/service/maxIdleTime",schemaPath:"#/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -406,7 +406,7 @@ errors++;
 if(data8.maxUsageTime !== undefined){
 let data26 = data8.maxUsageTime;
 if(!((typeof data26 == "number") && (isFinite(data26)))){
-const err33 = {instancePath:instancePath+"/result/service/maxUsageTime",schemaPath:"#/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err33 = {instancePath:instancePath+"/result/service/maxUsageTime",schemaPath:"#/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -419,7 +419,7 @@ errors++;
 if(data8.recycleInterval !== undefined){
 let data27 = data8.recycleInterval;
 if(!((typeof data27 == "number") && (isFinite(data27)))){
-const err34 = {instancePath:instancePath+"/result/service/recycleInterval",schemaPath:"#/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err34 = {instancePath:instancePath+"/result/service/recycleInterval",schemaPath:"#/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -431,7 +431,7 @@ errors++;
 }
 if(data8.recycleStartTime !== undefined){
 if(typeof data8.recycleStartTime !== "string"){
-const err35 = {instancePath:instancePath+"/result/service/recycleStartTime",schemaPath:"#/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err35 = {instancePath:instancePath+"/result/service/recycleStartTime",schemaPath:"#/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -444,7 +444,7 @@ errors++;
 if(data8.keepAliveInterval !== undefined){
 let data29 = data8.keepAliveInterval;
 if(!((typeof data29 == "number") && (isFinite(data29)))){
-const err36 = {instancePath:instancePath+"/result/service/keepAliveInterval",schemaPath:"#/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err36 = {instancePath:instancePath+"/result/service/keepAliveInterval",schemaPath:"#/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -456,7 +456,7 @@ errors++;
 }
 if(data8.loadBalancing !== undefined){
 if(typeof data8.loadBalancing !== "string"){
-const err37 = {instancePath:instancePath+"/result/service/loadBalancing",schemaPath:"#/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err37 = {instancePath:instancePath+"/result/service/loadBalancing",schemaPath:"#/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -468,7 +468,7 @@ errors++;
 }
 if(data8.isolationLevel !== undefined){
 if(typeof data8.isolationLevel !== "string"){
-const err38 = {instancePath:instancePath+"/result/service/isolationLevel",schemaPath:"#/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err38 = {instancePath:instancePath+"/result/service/isolationLevel",schemaPath:"#/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -480,7 +480,7 @@ errors++;
 }
 if(data8.configuredState !== undefined){
 if(typeof data8.configuredState !== "string"){
-const err39 = {instancePath:instancePath+"/result/service/configuredState",schemaPath:"#/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err39 = {instancePath:instancePath+"/result/service/configuredState",schemaPath:"#/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -493,7 +493,7 @@ errors++;
 if(data8.frameworkProperties !== undefined){
 let data33 = data8.frameworkProperties;
 if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
-const err40 = {instancePath:instancePath+"/result/service/frameworkProperties",schemaPath:"#/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err40 = {instancePath:instancePath+"/result/service/frameworkProperties",schemaPath:"#/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -506,7 +506,7 @@ errors++;
 if(data8.maxUploadFileSize !== undefined){
 let data34 = data8.maxUploadFileSize;
 if(!((typeof data34 == "number") && (isFinite(data34)))){
-const err41 = {instancePath:instancePath+"/result/service/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err41 = {instancePath:instancePath+"/result/service/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -518,7 +518,7 @@ errors++;
 }
 if(data8.allowedUploadFileTypes !== undefined){
 if(typeof data8.allowedUploadFileTypes !== "string"){
-const err42 = {instancePath:instancePath+"/result/service/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err42 = {instancePath:instancePath+"/result/service/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -534,7 +534,7 @@ if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
 for(const key0 in data36){
 if(pattern0.test(key0)){
 if(typeof data36[key0] !== "string"){
-const err43 = {instancePath:instancePath+"/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err43 = {instancePath:instancePath+"/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -547,7 +547,7 @@ errors++;
 }
 }
 else {
-const err44 = {instancePath:instancePath+"/result/service/properties",schemaPath:"#/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err44 = {instancePath:instancePath+"/result/service/properties",schemaPath:"#/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -560,7 +560,7 @@ errors++;
 if(data8.jsonProperties !== undefined){
 let data38 = data8.jsonProperties;
 if(!(data38 && typeof data38 == "object" && !Array.isArray(data38))){
-const err45 = {instancePath:instancePath+"/result/service/jsonProperties",schemaPath:"#/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err45 = {instancePath:instancePath+"/result/service/jsonProperties",schemaPath:"#/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -578,7 +578,7 @@ for(let i0=0; i0<len0; i0++){
 let data40 = data39[i0];
 if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
 if(data40.typeName === undefined){
-const err46 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"},message:"must have required property '"+"typeName"+"'"};
+const err46 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -589,7 +589,7 @@ errors++;
 }
 if(data40.typeName !== undefined){
 if(typeof data40.typeName !== "string"){
-const err47 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err47 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -601,7 +601,7 @@ errors++;
 }
 if(data40.capabilities !== undefined){
 if(typeof data40.capabilities !== "string"){
-const err48 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err48 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -617,7 +617,7 @@ const _errs92 = errors;
 let valid7 = false;
 const _errs93 = errors;
 if(typeof data43 !== "string"){
-const err49 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err49 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -631,7 +631,7 @@ valid7 = valid7 || _valid0;
 if(!valid7){
 const _errs95 = errors;
 if(typeof data43 !== "boolean"){
-const err50 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err50 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -644,7 +644,7 @@ var _valid0 = _errs95 === errors;
 valid7 = valid7 || _valid0;
 }
 if(!valid7){
-const err51 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err51 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -668,7 +668,7 @@ vErrors = null;
 if(data40.maxUploadFileSize !== undefined){
 let data44 = data40.maxUploadFileSize;
 if(!((typeof data44 == "number") && (isFinite(data44)))){
-const err52 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err52 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -680,7 +680,7 @@ errors++;
 }
 if(data40.allowedUploadFileTypes !== undefined){
 if(typeof data40.allowedUploadFileTypes !== "string"){
-const err53 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err53 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -693,7 +693,7 @@ errors++;
 if(data40.properties !== undefined){
 let data46 = data40.properties;
 if(!(data46 && typeof data46 == "object" && !Array.isArray(data46))){
-const err54 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err54 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -705,7 +705,7 @@ errors++;
 }
 }
 else {
-const err55 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err55 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -717,7 +717,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/result/service/extensions",schemaPath:"#/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err56 = {instancePath:instancePath+"/result/service/extensions",schemaPath:"#/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -729,7 +729,7 @@ errors++;
 }
 if(data8.datasets !== undefined){
 if(!(Array.isArray(data8.datasets))){
-const err57 = {instancePath:instancePath+"/result/service/datasets",schemaPath:"#/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err57 = {instancePath:instancePath+"/result/service/datasets",schemaPath:"#/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -744,7 +744,7 @@ let data48 = data8.portalProperties;
 if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
 if(data48.isHosted !== undefined){
 if(typeof data48.isHosted !== "boolean"){
-const err58 = {instancePath:instancePath+"/result/service/portalProperties/isHosted",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err58 = {instancePath:instancePath+"/result/service/portalProperties/isHosted",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -762,7 +762,7 @@ for(let i1=0; i1<len1; i1++){
 let data51 = data50[i1];
 if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
 if(data51.itemID === undefined){
-const err59 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"},message:"must have required property '"+"itemID"+"'"};
+const err59 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -772,7 +772,7 @@ vErrors.push(err59);
 errors++;
 }
 if(data51.type === undefined){
-const err60 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err60 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -783,7 +783,7 @@ errors++;
 }
 if(data51.itemID !== undefined){
 if(typeof data51.itemID !== "string"){
-const err61 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err61 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -795,7 +795,7 @@ errors++;
 }
 if(data51.type !== undefined){
 if(typeof data51.type !== "string"){
-const err62 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err62 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -807,7 +807,7 @@ errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err63 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -819,7 +819,7 @@ errors++;
 }
 }
 else {
-const err64 = {instancePath:instancePath+"/result/service/portalProperties/portalItems",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err64 = {instancePath:instancePath+"/result/service/portalProperties/portalItems",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -831,7 +831,7 @@ errors++;
 }
 }
 else {
-const err65 = {instancePath:instancePath+"/result/service/portalProperties",schemaPath:"#/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err65 = {instancePath:instancePath+"/result/service/portalProperties",schemaPath:"#/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -843,7 +843,7 @@ errors++;
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err66 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -861,7 +861,7 @@ for(let i2=0; i2<len2; i2++){
 let data55 = data54[i2];
 if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
 if(data55.name === undefined){
-const err67 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err67 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -871,7 +871,7 @@ vErrors.push(err67);
 errors++;
 }
 if(data55.state === undefined){
-const err68 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+const err68 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -882,7 +882,7 @@ errors++;
 }
 if(data55.name !== undefined){
 if(typeof data55.name !== "string"){
-const err69 = {instancePath:instancePath+"/result/stages/" + i2+"/name",schemaPath:"#/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err69 = {instancePath:instancePath+"/result/stages/" + i2+"/name",schemaPath:"#/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -894,7 +894,7 @@ errors++;
 }
 if(data55.state !== undefined){
 if(typeof data55.state !== "string"){
-const err70 = {instancePath:instancePath+"/result/stages/" + i2+"/state",schemaPath:"#/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err70 = {instancePath:instancePath+"/result/stages/" + i2+"/state",schemaPath:"#/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -910,7 +910,7 @@ const _errs129 = errors;
 let valid15 = false;
 const _errs130 = errors;
 if(typeof data58 !== "string"){
-const err71 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err71 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -924,7 +924,7 @@ valid15 = valid15 || _valid1;
 if(!valid15){
 const _errs132 = errors;
 if(!((typeof data58 == "number") && (isFinite(data58)))){
-const err72 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err72 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -937,7 +937,7 @@ var _valid1 = _errs132 === errors;
 valid15 = valid15 || _valid1;
 }
 if(!valid15){
-const err73 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err73 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -961,7 +961,7 @@ vErrors = null;
 if(data55.lastUpdated !== undefined){
 let data59 = data55.lastUpdated;
 if(!((typeof data59 == "number") && (isFinite(data59)))){
-const err74 = {instancePath:instancePath+"/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err74 = {instancePath:instancePath+"/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -973,7 +973,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err75 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -985,7 +985,7 @@ errors++;
 }
 }
 else {
-const err76 = {instancePath:instancePath+"/result/stages",schemaPath:"#/properties/result/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err76 = {instancePath:instancePath+"/result/stages",schemaPath:"#/properties/result/properties/stages/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -997,7 +997,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err77 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1013,7 +1013,7 @@ if(Array.isArray(data60)){
 const len3 = data60.length;
 for(let i3=0; i3<len3; i3++){
 if(typeof data60[i3] !== "string"){
-const err78 = {instancePath:instancePath+"/messages/" + i3,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err78 = {instancePath:instancePath+"/messages/" + i3,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1025,7 +1025,7 @@ errors++;
 }
 }
 else {
-const err79 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err79 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1037,7 +1037,7 @@ errors++;
 }
 }
 else {
-const err80 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err80 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1052,7 +1052,6 @@ return errors === 0;
 
 /** Precompiled validator of `job`. */
 export const job: Precompiled = { validate: validate10, expected: {
-  "#": "an object",
   "#/properties/jobid": "a string",
   "#/properties/status": "a string",
   "#/properties/starttime": "a number",
@@ -1060,67 +1059,17 @@ export const job: Precompiled = { validate: validate10, expected: {
   "#/properties/updatedtime": "a number",
   "#/properties/operationURI": "a string",
   "#/properties/username": "a string",
-  "#/properties/result": "an object",
-  "#/properties/result/properties/service": "an object",
   "#/properties/result/properties/service/properties/serviceName": "a string",
   "#/properties/result/properties/service/properties/type": "a string",
-  "#/properties/result/properties/service/properties/description": "a string",
-  "#/properties/result/properties/service/properties/capabilities": "a string",
-  "#/properties/result/properties/service/properties/provider": "a string",
-  "#/properties/result/properties/service/properties/id": "a string",
-  "#/properties/result/properties/service/properties/deploymentId": "a string",
-  "#/properties/result/properties/service/properties/clusterName": "a string",
-  "#/properties/result/properties/service/properties/private": "a boolean",
-  "#/properties/result/properties/service/properties/folderName": "a string",
-  "#/properties/result/properties/service/properties/isDefault": "a boolean",
-  "#/properties/result/properties/service/properties/minInstancesPerNode": "a number",
-  "#/properties/result/properties/service/properties/maxInstancesPerNode": "a number",
-  "#/properties/result/properties/service/properties/instancesPerContainer": "a number",
-  "#/properties/result/properties/service/properties/maxWaitTime": "a number",
-  "#/properties/result/properties/service/properties/maxStartupTime": "a number",
-  "#/properties/result/properties/service/properties/maxIdleTime": "a number",
-  "#/properties/result/properties/service/properties/maxUsageTime": "a number",
-  "#/properties/result/properties/service/properties/recycleInterval": "a number",
-  "#/properties/result/properties/service/properties/recycleStartTime": "a string",
-  "#/properties/result/properties/service/properties/keepAliveInterval": "a number",
-  "#/properties/result/properties/service/properties/loadBalancing": "a string",
-  "#/properties/result/properties/service/properties/isolationLevel": "a string",
-  "#/properties/result/properties/service/properties/configuredState": "a string",
-  "#/properties/result/properties/service/properties/frameworkProperties": "an object",
   "#/properties/result/properties/service/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/result/properties/service/properties/maxUploadFileSize": "a number",
-  "#/properties/result/properties/service/properties/allowedUploadFileTypes": "a string",
-  "#/properties/result/properties/service/properties/properties": "an object",
-  "#/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24": "a string",
-  "#/properties/result/properties/service/properties/jsonProperties": "an object",
   "#/properties/result/properties/service/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/result/properties/service/properties/extensions": "an array",
-  "#/properties/result/properties/service/properties/extensions/items": "an object",
   "#/properties/result/properties/service/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/result/properties/service/properties/extensions/items/properties/capabilities": "a string",
   "#/properties/result/properties/service/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0": "a string",
-  "#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1": "a boolean",
-  "#/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize": "a number",
-  "#/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes": "a string",
-  "#/properties/result/properties/service/properties/extensions/items/properties/properties": "an object",
   "#/properties/result/properties/service/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/result/properties/service/properties/datasets": "an array",
   "#/properties/result/properties/service/properties/datasets/items": "a valid value",
-  "#/properties/result/properties/service/properties/portalProperties": "an object",
-  "#/properties/result/properties/service/properties/portalProperties/properties/isHosted": "a boolean",
-  "#/properties/result/properties/service/properties/portalProperties/properties/portalItems": "an array",
-  "#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items": "an object",
   "#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
   "#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type": "a string",
-  "#/properties/result/properties/stages": "an array",
-  "#/properties/result/properties/stages/items": "an object",
   "#/properties/result/properties/stages/items/properties/name": "a string",
   "#/properties/result/properties/stages/items/properties/state": "a string",
-  "#/properties/result/properties/stages/items/properties/duration": "a string or a number",
-  "#/properties/result/properties/stages/items/properties/duration/anyOf/0": "a string",
-  "#/properties/result/properties/stages/items/properties/duration/anyOf/1": "a number",
-  "#/properties/result/properties/stages/items/properties/lastUpdated": "a number",
-  "#/properties/messages": "an array",
-  "#/properties/messages/items": "a string"
+  "#/properties/result/properties/stages/items/properties/duration": "a string or a number"
 } };

@@ -10,7 +10,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jobsUrl !== undefined){
 if(typeof data.jobsUrl !== "string"){
-const err0 = {instancePath:instancePath+"/jobsUrl",schemaPath:"#/properties/jobsUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err0 = {instancePath:instancePath+"/jobsUrl",schemaPath:"#/properties/jobsUrl/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -22,7 +22,7 @@ errors++;
 }
 if(data.jobid !== undefined){
 if(typeof data.jobid !== "string"){
-const err1 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err1 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -34,7 +34,7 @@ errors++;
 }
 if(data.jobID !== undefined){
 if(typeof data.jobID !== "string"){
-const err2 = {instancePath:instancePath+"/jobID",schemaPath:"#/properties/jobID/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err2 = {instancePath:instancePath+"/jobID",schemaPath:"#/properties/jobID/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -46,7 +46,7 @@ errors++;
 }
 if(data.jobStatus !== undefined){
 if(typeof data.jobStatus !== "string"){
-const err3 = {instancePath:instancePath+"/jobStatus",schemaPath:"#/properties/jobStatus/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath:instancePath+"/jobStatus",schemaPath:"#/properties/jobStatus/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -58,7 +58,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -72,10 +72,4 @@ return errors === 0;
 }
 
 /** Precompiled validator of `jobHandle`. */
-export const jobHandle: Precompiled = { validate: validate10, expected: {
-  "#": "an object",
-  "#/properties/jobsUrl": "a string",
-  "#/properties/jobid": "a string",
-  "#/properties/jobID": "a string",
-  "#/properties/jobStatus": "a string"
-} };
+export const jobHandle: Precompiled = { validate: validate10, expected: {} };

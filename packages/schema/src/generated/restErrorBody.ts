@@ -9,7 +9,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.error === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error"},message:"must have required property '"+"error"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -22,7 +22,7 @@ if(data.error !== undefined){
 let data0 = data.error;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.code === undefined){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+const err1 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "code"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -37,7 +37,7 @@ const _errs6 = errors;
 let valid2 = false;
 const _errs7 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err2 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err2 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/0/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -51,7 +51,7 @@ valid2 = valid2 || _valid0;
 if(!valid2){
 const _errs9 = errors;
 if(typeof data1 !== "string"){
-const err3 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -64,7 +64,7 @@ var _valid0 = _errs9 === errors;
 valid2 = valid2 || _valid0;
 }
 if(!valid2){
-const err4 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err4 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -87,7 +87,7 @@ vErrors = null;
 }
 if(data0.message !== undefined){
 if(typeof data0.message !== "string"){
-const err5 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -106,7 +106,7 @@ if(Array.isArray(data3)){
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 if(typeof data3[i0] !== "string"){
-const err6 = {instancePath:instancePath+"/error/details/" + i0,schemaPath:"#/properties/error/properties/details/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/error/details/" + i0,schemaPath:"#/properties/error/properties/details/anyOf/0/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -118,7 +118,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err7 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/0/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -132,7 +132,7 @@ valid3 = valid3 || _valid1;
 if(!valid3){
 const _errs19 = errors;
 if(data3 !== null){
-const err8 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err8 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -146,7 +146,7 @@ valid3 = valid3 || _valid1;
 if(!valid3){
 const _errs21 = errors;
 if(typeof data3 !== "string"){
-const err9 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err9 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/2/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -160,7 +160,7 @@ valid3 = valid3 || _valid1;
 }
 }
 if(!valid3){
-const err10 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err10 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -183,7 +183,7 @@ vErrors = null;
 }
 if(data0.messageCode !== undefined){
 if(typeof data0.messageCode !== "string"){
-const err11 = {instancePath:instancePath+"/error/messageCode",schemaPath:"#/properties/error/properties/messageCode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err11 = {instancePath:instancePath+"/error/messageCode",schemaPath:"#/properties/error/properties/messageCode/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -195,7 +195,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err12 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -207,7 +207,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -222,16 +222,7 @@ return errors === 0;
 
 /** Precompiled validator of `restErrorBody`. */
 export const restErrorBody: Precompiled = { validate: validate10, expected: {
-  "#": "an object",
   "#/properties/error": "an object",
   "#/properties/error/properties/code": "a number or a string",
-  "#/properties/error/properties/code/anyOf/0": "a number",
-  "#/properties/error/properties/code/anyOf/1": "a string",
-  "#/properties/error/properties/message": "a string",
-  "#/properties/error/properties/details": "an array or null or a string",
-  "#/properties/error/properties/details/anyOf/0": "an array",
-  "#/properties/error/properties/details/anyOf/0/items": "a string",
-  "#/properties/error/properties/details/anyOf/1": "null",
-  "#/properties/error/properties/details/anyOf/2": "a string",
-  "#/properties/error/properties/messageCode": "a string"
+  "#/properties/error/properties/details": "an array or null or a string"
 } };

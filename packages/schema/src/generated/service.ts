@@ -11,7 +11,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.serviceName === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "serviceName"},message:"must have required property '"+"serviceName"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "serviceName"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -21,7 +21,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.type === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -32,7 +32,7 @@ errors++;
 }
 if(data.serviceName !== undefined){
 if(typeof data.serviceName !== "string"){
-const err2 = {instancePath:instancePath+"/serviceName",schemaPath:"#/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err2 = {instancePath:instancePath+"/serviceName",schemaPath:"#/properties/serviceName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -44,7 +44,7 @@ errors++;
 }
 if(data.type !== undefined){
 if(typeof data.type !== "string"){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -56,7 +56,7 @@ errors++;
 }
 if(data.description !== undefined){
 if(typeof data.description !== "string"){
-const err4 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -68,7 +68,7 @@ errors++;
 }
 if(data.capabilities !== undefined){
 if(typeof data.capabilities !== "string"){
-const err5 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -80,7 +80,7 @@ errors++;
 }
 if(data.provider !== undefined){
 if(typeof data.provider !== "string"){
-const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -92,7 +92,7 @@ errors++;
 }
 if(data.id !== undefined){
 if(typeof data.id !== "string"){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -104,7 +104,7 @@ errors++;
 }
 if(data.deploymentId !== undefined){
 if(typeof data.deploymentId !== "string"){
-const err8 = {instancePath:instancePath+"/deploymentId",schemaPath:"#/properties/deploymentId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/deploymentId",schemaPath:"#/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -116,7 +116,7 @@ errors++;
 }
 if(data.clusterName !== undefined){
 if(typeof data.clusterName !== "string"){
-const err9 = {instancePath:instancePath+"/clusterName",schemaPath:"#/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err9 = {instancePath:instancePath+"/clusterName",schemaPath:"#/properties/clusterName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -128,7 +128,7 @@ errors++;
 }
 if(data.private !== undefined){
 if(typeof data.private !== "boolean"){
-const err10 = {instancePath:instancePath+"/private",schemaPath:"#/properties/private/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err10 = {instancePath:instancePath+"/private",schemaPath:"#/properties/private/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -140,7 +140,7 @@ errors++;
 }
 if(data.folderName !== undefined){
 if(typeof data.folderName !== "string"){
-const err11 = {instancePath:instancePath+"/folderName",schemaPath:"#/properties/folderName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err11 = {instancePath:instancePath+"/folderName",schemaPath:"#/properties/folderName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -152,7 +152,7 @@ errors++;
 }
 if(data.isDefault !== undefined){
 if(typeof data.isDefault !== "boolean"){
-const err12 = {instancePath:instancePath+"/isDefault",schemaPath:"#/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err12 = {instancePath:instancePath+"/isDefault",schemaPath:"#/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -165,7 +165,7 @@ errors++;
 if(data.minInstancesPerNode !== undefined){
 let data11 = data.minInstancesPerNode;
 if(!((typeof data11 == "number") && (isFinite(data11)))){
-const err13 = {instancePath:instancePath+"/minInstancesPerNode",schemaPath:"#/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err13 = {instancePath:instancePath+"/minInstancesPerNode",schemaPath:"#/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -178,7 +178,7 @@ errors++;
 if(data.maxInstancesPerNode !== undefined){
 let data12 = data.maxInstancesPerNode;
 if(!((typeof data12 == "number") && (isFinite(data12)))){
-const err14 = {instancePath:instancePath+"/maxInstancesPerNode",schemaPath:"#/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err14 = {instancePath:instancePath+"/maxInstancesPerNode",schemaPath:"#/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -191,7 +191,7 @@ errors++;
 if(data.instancesPerContainer !== undefined){
 let data13 = data.instancesPerContainer;
 if(!((typeof data13 == "number") && (isFinite(data13)))){
-const err15 = {instancePath:instancePath+"/instancesPerContainer",schemaPath:"#/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err15 = {instancePath:instancePath+"/instancesPerContainer",schemaPath:"#/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -204,7 +204,7 @@ errors++;
 if(data.maxWaitTime !== undefined){
 let data14 = data.maxWaitTime;
 if(!((typeof data14 == "number") && (isFinite(data14)))){
-const err16 = {instancePath:instancePath+"/maxWaitTime",schemaPath:"#/properties/maxWaitTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err16 = {instancePath:instancePath+"/maxWaitTime",schemaPath:"#/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -217,7 +217,7 @@ errors++;
 if(data.maxStartupTime !== undefined){
 let data15 = data.maxStartupTime;
 if(!((typeof data15 == "number") && (isFinite(data15)))){
-const err17 = {instancePath:instancePath+"/maxStartupTime",schemaPath:"#/properties/maxStartupTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err17 = {instancePath:instancePath+"/maxStartupTime",schemaPath:"#/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -230,7 +230,7 @@ errors++;
 if(data.maxIdleTime !== undefined){
 let data16 = data.maxIdleTime;
 if(!((typeof data16 == "number") && (isFinite(data16)))){
-const err18 = {instancePath:instancePath+"/maxIdleTime",schemaPath:"#/properties/maxIdleTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err18 = {instancePath:instancePath+"/maxIdleTime",schemaPath:"#/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -243,7 +243,7 @@ errors++;
 if(data.maxUsageTime !== undefined){
 let data17 = data.maxUsageTime;
 if(!((typeof data17 == "number") && (isFinite(data17)))){
-const err19 = {instancePath:instancePath+"/maxUsageTime",schemaPath:"#/properties/maxUsageTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err19 = {instancePath:instancePath+"/maxUsageTime",schemaPath:"#/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -256,7 +256,7 @@ errors++;
 if(data.recycleInterval !== undefined){
 let data18 = data.recycleInterval;
 if(!((typeof data18 == "number") && (isFinite(data18)))){
-const err20 = {instancePath:instancePath+"/recycleInterval",schemaPath:"#/properties/recycleInterval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err20 = {instancePath:instancePath+"/recycleInterval",schemaPath:"#/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -268,7 +268,7 @@ errors++;
 }
 if(data.recycleStartTime !== undefined){
 if(typeof data.recycleStartTime !== "string"){
-const err21 = {instancePath:instancePath+"/recycleStartTime",schemaPath:"#/properties/recycleStartTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err21 = {instancePath:instancePath+"/recycleStartTime",schemaPath:"#/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -281,7 +281,7 @@ errors++;
 if(data.keepAliveInterval !== undefined){
 let data20 = data.keepAliveInterval;
 if(!((typeof data20 == "number") && (isFinite(data20)))){
-const err22 = {instancePath:instancePath+"/keepAliveInterval",schemaPath:"#/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err22 = {instancePath:instancePath+"/keepAliveInterval",schemaPath:"#/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -293,7 +293,7 @@ errors++;
 }
 if(data.loadBalancing !== undefined){
 if(typeof data.loadBalancing !== "string"){
-const err23 = {instancePath:instancePath+"/loadBalancing",schemaPath:"#/properties/loadBalancing/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath:instancePath+"/loadBalancing",schemaPath:"#/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -305,7 +305,7 @@ errors++;
 }
 if(data.isolationLevel !== undefined){
 if(typeof data.isolationLevel !== "string"){
-const err24 = {instancePath:instancePath+"/isolationLevel",schemaPath:"#/properties/isolationLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err24 = {instancePath:instancePath+"/isolationLevel",schemaPath:"#/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -317,7 +317,7 @@ errors++;
 }
 if(data.configuredState !== undefined){
 if(typeof data.configuredState !== "string"){
-const err25 = {instancePath:instancePath+"/configuredState",schemaPath:"#/properties/configuredState/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/configuredState",schemaPath:"#/properties/configuredState/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -330,7 +330,7 @@ errors++;
 if(data.frameworkProperties !== undefined){
 let data24 = data.frameworkProperties;
 if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
-const err26 = {instancePath:instancePath+"/frameworkProperties",schemaPath:"#/properties/frameworkProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err26 = {instancePath:instancePath+"/frameworkProperties",schemaPath:"#/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -343,7 +343,7 @@ errors++;
 if(data.maxUploadFileSize !== undefined){
 let data25 = data.maxUploadFileSize;
 if(!((typeof data25 == "number") && (isFinite(data25)))){
-const err27 = {instancePath:instancePath+"/maxUploadFileSize",schemaPath:"#/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err27 = {instancePath:instancePath+"/maxUploadFileSize",schemaPath:"#/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -355,7 +355,7 @@ errors++;
 }
 if(data.allowedUploadFileTypes !== undefined){
 if(typeof data.allowedUploadFileTypes !== "string"){
-const err28 = {instancePath:instancePath+"/allowedUploadFileTypes",schemaPath:"#/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err28 = {instancePath:instancePath+"/allowedUploadFileTypes",schemaPath:"#/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -371,7 +371,7 @@ if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
 for(const key0 in data27){
 if(pattern0.test(key0)){
 if(typeof data27[key0] !== "string"){
-const err29 = {instancePath:instancePath+"/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err29 = {instancePath:instancePath+"/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -384,7 +384,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err30 = {instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -397,7 +397,7 @@ errors++;
 if(data.jsonProperties !== undefined){
 let data29 = data.jsonProperties;
 if(!(data29 && typeof data29 == "object" && !Array.isArray(data29))){
-const err31 = {instancePath:instancePath+"/jsonProperties",schemaPath:"#/properties/jsonProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err31 = {instancePath:instancePath+"/jsonProperties",schemaPath:"#/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -415,7 +415,7 @@ for(let i0=0; i0<len0; i0++){
 let data31 = data30[i0];
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 if(data31.typeName === undefined){
-const err32 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"},message:"must have required property '"+"typeName"+"'"};
+const err32 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -426,7 +426,7 @@ errors++;
 }
 if(data31.typeName !== undefined){
 if(typeof data31.typeName !== "string"){
-const err33 = {instancePath:instancePath+"/extensions/" + i0+"/typeName",schemaPath:"#/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err33 = {instancePath:instancePath+"/extensions/" + i0+"/typeName",schemaPath:"#/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -438,7 +438,7 @@ errors++;
 }
 if(data31.capabilities !== undefined){
 if(typeof data31.capabilities !== "string"){
-const err34 = {instancePath:instancePath+"/extensions/" + i0+"/capabilities",schemaPath:"#/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err34 = {instancePath:instancePath+"/extensions/" + i0+"/capabilities",schemaPath:"#/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -454,7 +454,7 @@ const _errs72 = errors;
 let valid5 = false;
 const _errs73 = errors;
 if(typeof data34 !== "string"){
-const err35 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err35 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -468,7 +468,7 @@ valid5 = valid5 || _valid0;
 if(!valid5){
 const _errs75 = errors;
 if(typeof data34 !== "boolean"){
-const err36 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err36 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -481,7 +481,7 @@ var _valid0 = _errs75 === errors;
 valid5 = valid5 || _valid0;
 }
 if(!valid5){
-const err37 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err37 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -505,7 +505,7 @@ vErrors = null;
 if(data31.maxUploadFileSize !== undefined){
 let data35 = data31.maxUploadFileSize;
 if(!((typeof data35 == "number") && (isFinite(data35)))){
-const err38 = {instancePath:instancePath+"/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err38 = {instancePath:instancePath+"/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -517,7 +517,7 @@ errors++;
 }
 if(data31.allowedUploadFileTypes !== undefined){
 if(typeof data31.allowedUploadFileTypes !== "string"){
-const err39 = {instancePath:instancePath+"/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err39 = {instancePath:instancePath+"/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -530,7 +530,7 @@ errors++;
 if(data31.properties !== undefined){
 let data37 = data31.properties;
 if(!(data37 && typeof data37 == "object" && !Array.isArray(data37))){
-const err40 = {instancePath:instancePath+"/extensions/" + i0+"/properties",schemaPath:"#/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err40 = {instancePath:instancePath+"/extensions/" + i0+"/properties",schemaPath:"#/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -542,7 +542,7 @@ errors++;
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err41 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -554,7 +554,7 @@ errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/extensions",schemaPath:"#/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err42 = {instancePath:instancePath+"/extensions",schemaPath:"#/properties/extensions/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -566,7 +566,7 @@ errors++;
 }
 if(data.datasets !== undefined){
 if(!(Array.isArray(data.datasets))){
-const err43 = {instancePath:instancePath+"/datasets",schemaPath:"#/properties/datasets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err43 = {instancePath:instancePath+"/datasets",schemaPath:"#/properties/datasets/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -581,7 +581,7 @@ let data39 = data.portalProperties;
 if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
 if(data39.isHosted !== undefined){
 if(typeof data39.isHosted !== "boolean"){
-const err44 = {instancePath:instancePath+"/portalProperties/isHosted",schemaPath:"#/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err44 = {instancePath:instancePath+"/portalProperties/isHosted",schemaPath:"#/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -599,7 +599,7 @@ for(let i1=0; i1<len1; i1++){
 let data42 = data41[i1];
 if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
 if(data42.itemID === undefined){
-const err45 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"},message:"must have required property '"+"itemID"+"'"};
+const err45 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -609,7 +609,7 @@ vErrors.push(err45);
 errors++;
 }
 if(data42.type === undefined){
-const err46 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err46 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -620,7 +620,7 @@ errors++;
 }
 if(data42.itemID !== undefined){
 if(typeof data42.itemID !== "string"){
-const err47 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err47 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -632,7 +632,7 @@ errors++;
 }
 if(data42.type !== undefined){
 if(typeof data42.type !== "string"){
-const err48 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err48 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -644,7 +644,7 @@ errors++;
 }
 }
 else {
-const err49 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err49 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -656,7 +656,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/portalProperties/portalItems",schemaPath:"#/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err50 = {instancePath:instancePath+"/portalProperties/portalItems",schemaPath:"#/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -668,7 +668,7 @@ errors++;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/portalProperties",schemaPath:"#/properties/portalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err51 = {instancePath:instancePath+"/portalProperties",schemaPath:"#/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -680,7 +680,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -695,56 +695,14 @@ return errors === 0;
 
 /** Precompiled validator of `service`. */
 export const service: Precompiled = { validate: validate10, expected: {
-  "#": "an object",
   "#/properties/serviceName": "a string",
   "#/properties/type": "a string",
-  "#/properties/description": "a string",
-  "#/properties/capabilities": "a string",
-  "#/properties/provider": "a string",
-  "#/properties/id": "a string",
-  "#/properties/deploymentId": "a string",
-  "#/properties/clusterName": "a string",
-  "#/properties/private": "a boolean",
-  "#/properties/folderName": "a string",
-  "#/properties/isDefault": "a boolean",
-  "#/properties/minInstancesPerNode": "a number",
-  "#/properties/maxInstancesPerNode": "a number",
-  "#/properties/instancesPerContainer": "a number",
-  "#/properties/maxWaitTime": "a number",
-  "#/properties/maxStartupTime": "a number",
-  "#/properties/maxIdleTime": "a number",
-  "#/properties/maxUsageTime": "a number",
-  "#/properties/recycleInterval": "a number",
-  "#/properties/recycleStartTime": "a string",
-  "#/properties/keepAliveInterval": "a number",
-  "#/properties/loadBalancing": "a string",
-  "#/properties/isolationLevel": "a string",
-  "#/properties/configuredState": "a string",
-  "#/properties/frameworkProperties": "an object",
   "#/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/maxUploadFileSize": "a number",
-  "#/properties/allowedUploadFileTypes": "a string",
-  "#/properties/properties": "an object",
-  "#/properties/properties/patternProperties/%5E.*%24": "a string",
-  "#/properties/jsonProperties": "an object",
   "#/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/extensions": "an array",
-  "#/properties/extensions/items": "an object",
   "#/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/extensions/items/properties/capabilities": "a string",
   "#/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/extensions/items/properties/enabled/anyOf/0": "a string",
-  "#/properties/extensions/items/properties/enabled/anyOf/1": "a boolean",
-  "#/properties/extensions/items/properties/maxUploadFileSize": "a number",
-  "#/properties/extensions/items/properties/allowedUploadFileTypes": "a string",
-  "#/properties/extensions/items/properties/properties": "an object",
   "#/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/datasets": "an array",
   "#/properties/datasets/items": "a valid value",
-  "#/properties/portalProperties": "an object",
-  "#/properties/portalProperties/properties/isHosted": "a boolean",
-  "#/properties/portalProperties/properties/portalItems": "an array",
-  "#/properties/portalProperties/properties/portalItems/items": "an object",
   "#/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
   "#/properties/portalProperties/properties/portalItems/items/properties/type": "a string"
 } };

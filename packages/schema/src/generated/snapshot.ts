@@ -11,7 +11,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.version === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -21,7 +21,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.deployment === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "deployment"},message:"must have required property '"+"deployment"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "deployment"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -31,7 +31,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.jobid === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "jobid"},message:"must have required property '"+"jobid"+"'"};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "jobid"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -41,7 +41,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.status === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -51,7 +51,7 @@ vErrors.push(err3);
 errors++;
 }
 if(data.kind === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -61,7 +61,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data.outcome === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "outcome"},message:"must have required property '"+"outcome"+"'"};
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "outcome"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -71,7 +71,7 @@ vErrors.push(err5);
 errors++;
 }
 if(data.terminal === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "terminal"},message:"must have required property '"+"terminal"+"'"};
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "terminal"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -81,7 +81,7 @@ vErrors.push(err6);
 errors++;
 }
 if(data.job === undefined){
-const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "job"},message:"must have required property '"+"job"+"'"};
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "job"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -91,7 +91,7 @@ vErrors.push(err7);
 errors++;
 }
 if(data.firstSeen === undefined){
-const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "firstSeen"},message:"must have required property '"+"firstSeen"+"'"};
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "firstSeen"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -101,7 +101,7 @@ vErrors.push(err8);
 errors++;
 }
 if(data.lastPolled === undefined){
-const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lastPolled"},message:"must have required property '"+"lastPolled"+"'"};
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lastPolled"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -111,7 +111,7 @@ vErrors.push(err9);
 errors++;
 }
 if(data.lastChanged === undefined){
-const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lastChanged"},message:"must have required property '"+"lastChanged"+"'"};
+const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "lastChanged"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -121,7 +121,7 @@ vErrors.push(err10);
 errors++;
 }
 if(data.stale === undefined){
-const err11 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "stale"},message:"must have required property '"+"stale"+"'"};
+const err11 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "stale"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -133,7 +133,7 @@ errors++;
 if(data.version !== undefined){
 let data0 = data.version;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-const err12 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err12 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -143,7 +143,7 @@ vErrors.push(err12);
 errors++;
 }
 if(1 !== data0){
-const err13 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"};
+const err13 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/const",keyword:"const",params:{allowedValue: 1}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -155,7 +155,7 @@ errors++;
 }
 if(data.deployment !== undefined){
 if(typeof data.deployment !== "string"){
-const err14 = {instancePath:instancePath+"/deployment",schemaPath:"#/properties/deployment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err14 = {instancePath:instancePath+"/deployment",schemaPath:"#/properties/deployment/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -167,7 +167,7 @@ errors++;
 }
 if(data.jobid !== undefined){
 if(typeof data.jobid !== "string"){
-const err15 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err15 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -183,7 +183,7 @@ const _errs9 = errors;
 let valid1 = false;
 const _errs10 = errors;
 if(typeof data3 !== "string"){
-const err16 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err16 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -197,7 +197,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs12 = errors;
 if(data3 !== null){
-const err17 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err17 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -210,7 +210,7 @@ var _valid0 = _errs12 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err18 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err18 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -237,7 +237,7 @@ const _errs15 = errors;
 let valid2 = false;
 const _errs16 = errors;
 if(typeof data4 !== "string"){
-const err19 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -247,7 +247,7 @@ vErrors.push(err19);
 errors++;
 }
 if("terminal" !== data4){
-const err20 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/const",keyword:"const",params:{allowedValue: "terminal"},message:"must be equal to constant"};
+const err20 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/const",keyword:"const",params:{allowedValue: "terminal"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -261,7 +261,7 @@ valid2 = valid2 || _valid1;
 if(!valid2){
 const _errs18 = errors;
 if(typeof data4 !== "string"){
-const err21 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err21 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -271,7 +271,7 @@ vErrors.push(err21);
 errors++;
 }
 if("passing" !== data4){
-const err22 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/const",keyword:"const",params:{allowedValue: "passing"},message:"must be equal to constant"};
+const err22 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/const",keyword:"const",params:{allowedValue: "passing"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -285,7 +285,7 @@ valid2 = valid2 || _valid1;
 if(!valid2){
 const _errs20 = errors;
 if(typeof data4 !== "string"){
-const err23 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -295,7 +295,7 @@ vErrors.push(err23);
 errors++;
 }
 if("unknown" !== data4){
-const err24 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant"};
+const err24 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/const",keyword:"const",params:{allowedValue: "unknown"}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -309,7 +309,7 @@ valid2 = valid2 || _valid1;
 if(!valid2){
 const _errs22 = errors;
 if(typeof data4 !== "string"){
-const err25 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -319,7 +319,7 @@ vErrors.push(err25);
 errors++;
 }
 if("pending" !== data4){
-const err26 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/const",keyword:"const",params:{allowedValue: "pending"},message:"must be equal to constant"};
+const err26 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/const",keyword:"const",params:{allowedValue: "pending"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -334,7 +334,7 @@ valid2 = valid2 || _valid1;
 }
 }
 if(!valid2){
-const err27 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err27 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -361,7 +361,7 @@ const _errs25 = errors;
 let valid3 = false;
 const _errs26 = errors;
 if(typeof data5 !== "string"){
-const err28 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err28 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -371,7 +371,7 @@ vErrors.push(err28);
 errors++;
 }
 if("succeeded" !== data5){
-const err29 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/const",keyword:"const",params:{allowedValue: "succeeded"},message:"must be equal to constant"};
+const err29 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/const",keyword:"const",params:{allowedValue: "succeeded"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -385,7 +385,7 @@ valid3 = valid3 || _valid2;
 if(!valid3){
 const _errs28 = errors;
 if(typeof data5 !== "string"){
-const err30 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err30 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -395,7 +395,7 @@ vErrors.push(err30);
 errors++;
 }
 if("failed" !== data5){
-const err31 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/const",keyword:"const",params:{allowedValue: "failed"},message:"must be equal to constant"};
+const err31 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/const",keyword:"const",params:{allowedValue: "failed"}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -409,7 +409,7 @@ valid3 = valid3 || _valid2;
 if(!valid3){
 const _errs30 = errors;
 if(typeof data5 !== "string"){
-const err32 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err32 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -419,7 +419,7 @@ vErrors.push(err32);
 errors++;
 }
 if("cancelled" !== data5){
-const err33 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant"};
+const err33 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/const",keyword:"const",params:{allowedValue: "cancelled"}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -433,7 +433,7 @@ valid3 = valid3 || _valid2;
 if(!valid3){
 const _errs32 = errors;
 if(typeof data5 !== "string"){
-const err34 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err34 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -443,7 +443,7 @@ vErrors.push(err34);
 errors++;
 }
 if("none" !== data5){
-const err35 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant"};
+const err35 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/const",keyword:"const",params:{allowedValue: "none"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -458,7 +458,7 @@ valid3 = valid3 || _valid2;
 }
 }
 if(!valid3){
-const err36 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err36 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -481,7 +481,7 @@ vErrors = null;
 }
 if(data.terminal !== undefined){
 if(typeof data.terminal !== "boolean"){
-const err37 = {instancePath:instancePath+"/terminal",schemaPath:"#/properties/terminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err37 = {instancePath:instancePath+"/terminal",schemaPath:"#/properties/terminal/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -498,7 +498,7 @@ let valid4 = false;
 const _errs38 = errors;
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.jobid === undefined){
-const err38 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "jobid"},message:"must have required property '"+"jobid"+"'"};
+const err38 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "jobid"}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -508,7 +508,7 @@ vErrors.push(err38);
 errors++;
 }
 if(data7.status === undefined){
-const err39 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+const err39 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -518,7 +518,7 @@ vErrors.push(err39);
 errors++;
 }
 if(data7.starttime === undefined){
-const err40 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "starttime"},message:"must have required property '"+"starttime"+"'"};
+const err40 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "starttime"}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -528,7 +528,7 @@ vErrors.push(err40);
 errors++;
 }
 if(data7.endtime === undefined){
-const err41 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "endtime"},message:"must have required property '"+"endtime"+"'"};
+const err41 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "endtime"}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -538,7 +538,7 @@ vErrors.push(err41);
 errors++;
 }
 if(data7.updatedtime === undefined){
-const err42 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "updatedtime"},message:"must have required property '"+"updatedtime"+"'"};
+const err42 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "updatedtime"}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -548,7 +548,7 @@ vErrors.push(err42);
 errors++;
 }
 if(data7.operationURI === undefined){
-const err43 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "operationURI"},message:"must have required property '"+"operationURI"+"'"};
+const err43 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "operationURI"}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -558,7 +558,7 @@ vErrors.push(err43);
 errors++;
 }
 if(data7.username === undefined){
-const err44 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+const err44 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "username"}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -569,7 +569,7 @@ errors++;
 }
 if(data7.jobid !== undefined){
 if(typeof data7.jobid !== "string"){
-const err45 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/anyOf/0/properties/jobid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err45 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/anyOf/0/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -581,7 +581,7 @@ errors++;
 }
 if(data7.status !== undefined){
 if(typeof data7.status !== "string"){
-const err46 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/anyOf/0/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err46 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/anyOf/0/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -594,7 +594,7 @@ errors++;
 if(data7.starttime !== undefined){
 let data10 = data7.starttime;
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-const err47 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/anyOf/0/properties/starttime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err47 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/anyOf/0/properties/starttime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -607,7 +607,7 @@ errors++;
 if(data7.endtime !== undefined){
 let data11 = data7.endtime;
 if(!((typeof data11 == "number") && (isFinite(data11)))){
-const err48 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/anyOf/0/properties/endtime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err48 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/anyOf/0/properties/endtime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -620,7 +620,7 @@ errors++;
 if(data7.updatedtime !== undefined){
 let data12 = data7.updatedtime;
 if(!((typeof data12 == "number") && (isFinite(data12)))){
-const err49 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/anyOf/0/properties/updatedtime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err49 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/anyOf/0/properties/updatedtime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -632,7 +632,7 @@ errors++;
 }
 if(data7.operationURI !== undefined){
 if(typeof data7.operationURI !== "string"){
-const err50 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/anyOf/0/properties/operationURI/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err50 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/anyOf/0/properties/operationURI/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -644,7 +644,7 @@ errors++;
 }
 if(data7.username !== undefined){
 if(typeof data7.username !== "string"){
-const err51 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/anyOf/0/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err51 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/anyOf/0/properties/username/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -661,7 +661,7 @@ if(data15.service !== undefined){
 let data16 = data15.service;
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.serviceName === undefined){
-const err52 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"},message:"must have required property '"+"serviceName"+"'"};
+const err52 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -671,7 +671,7 @@ vErrors.push(err52);
 errors++;
 }
 if(data16.type === undefined){
-const err53 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err53 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -682,7 +682,7 @@ errors++;
 }
 if(data16.serviceName !== undefined){
 if(typeof data16.serviceName !== "string"){
-const err54 = {instancePath:instancePath+"/job/result/service/serviceName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err54 = {instancePath:instancePath+"/job/result/service/serviceName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -694,7 +694,7 @@ errors++;
 }
 if(data16.type !== undefined){
 if(typeof data16.type !== "string"){
-const err55 = {instancePath:instancePath+"/job/result/service/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err55 = {instancePath:instancePath+"/job/result/service/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -706,7 +706,7 @@ errors++;
 }
 if(data16.description !== undefined){
 if(typeof data16.description !== "string"){
-const err56 = {instancePath:instancePath+"/job/result/service/description",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err56 = {instancePath:instancePath+"/job/result/service/description",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -718,7 +718,7 @@ errors++;
 }
 if(data16.capabilities !== undefined){
 if(typeof data16.capabilities !== "string"){
-const err57 = {instancePath:instancePath+"/job/result/service/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err57 = {instancePath:instancePath+"/job/result/service/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -730,7 +730,7 @@ errors++;
 }
 if(data16.provider !== undefined){
 if(typeof data16.provider !== "string"){
-const err58 = {instancePath:instancePath+"/job/result/service/provider",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err58 = {instancePath:instancePath+"/job/result/service/provider",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -742,7 +742,7 @@ errors++;
 }
 if(data16.id !== undefined){
 if(typeof data16.id !== "string"){
-const err59 = {instancePath:instancePath+"/job/result/service/id",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err59 = {instancePath:instancePath+"/job/result/service/id",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -754,7 +754,7 @@ errors++;
 }
 if(data16.deploymentId !== undefined){
 if(typeof data16.deploymentId !== "string"){
-const err60 = {instancePath:instancePath+"/job/result/service/deploymentId",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err60 = {instancePath:instancePath+"/job/result/service/deploymentId",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -766,7 +766,7 @@ errors++;
 }
 if(data16.clusterName !== undefined){
 if(typeof data16.clusterName !== "string"){
-const err61 = {instancePath:instancePath+"/job/result/service/clusterName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err61 = {instancePath:instancePath+"/job/result/service/clusterName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -778,7 +778,7 @@ errors++;
 }
 if(data16.private !== undefined){
 if(typeof data16.private !== "boolean"){
-const err62 = {instancePath:instancePath+"/job/result/service/private",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err62 = {instancePath:instancePath+"/job/result/service/private",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -790,7 +790,7 @@ errors++;
 }
 if(data16.folderName !== undefined){
 if(typeof data16.folderName !== "string"){
-const err63 = {instancePath:instancePath+"/job/result/service/folderName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err63 = {instancePath:instancePath+"/job/result/service/folderName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -802,7 +802,7 @@ errors++;
 }
 if(data16.isDefault !== undefined){
 if(typeof data16.isDefault !== "boolean"){
-const err64 = {instancePath:instancePath+"/job/result/service/isDefault",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err64 = {instancePath:instancePath+"/job/result/service/isDefault",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -815,7 +815,7 @@ errors++;
 if(data16.minInstancesPerNode !== undefined){
 let data28 = data16.minInstancesPerNode;
 if(!((typeof data28 == "number") && (isFinite(data28)))){
-const err65 = {instancePath:instancePath+"/job/result/service/minInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err65 = {instancePath:instancePath+"/job/result/service/minInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -828,7 +828,7 @@ errors++;
 if(data16.maxInstancesPerNode !== undefined){
 let data29 = data16.maxInstancesPerNode;
 if(!((typeof data29 == "number") && (isFinite(data29)))){
-const err66 = {instancePath:instancePath+"/job/result/service/maxInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err66 = {instancePath:instancePath+"/job/result/service/maxInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -841,7 +841,7 @@ errors++;
 if(data16.instancesPerContainer !== undefined){
 let data30 = data16.instancesPerContainer;
 if(!((typeof data30 == "number") && (isFinite(data30)))){
-const err67 = {instancePath:instancePath+"/job/result/service/instancesPerContainer",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err67 = {instancePath:instancePath+"/job/result/service/instancesPerContainer",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -854,7 +854,7 @@ errors++;
 if(data16.maxWaitTime !== undefined){
 let data31 = data16.maxWaitTime;
 if(!((typeof data31 == "number") && (isFinite(data31)))){
-const err68 = {instancePath:instancePath+"/job/result/service/maxWaitTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err68 = {instancePath:instancePath+"/job/result/service/maxWaitTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -867,7 +867,7 @@ errors++;
 if(data16.maxStartupTime !== undefined){
 let data32 = data16.maxStartupTime;
 if(!((typeof data32 == "number") && (isFinite(data32)))){
-const err69 = {instancePath:instancePath+"/job/result/service/maxStartupTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err69 = {instancePath:instancePath+"/job/result/service/maxStartupTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -880,7 +880,7 @@ errors++;
 if(data16.maxIdleTime !== undefined){
 let data33 = data16.maxIdleTime;
 if(!((typeof data33 == "number") && (isFinite(data33)))){
-const err70 = {instancePath:instancePath+"/job/result/service/maxIdleTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err70 = {instancePath:instancePath+"/job/result/service/maxIdleTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -893,7 +893,7 @@ errors++;
 if(data16.maxUsageTime !== undefined){
 let data34 = data16.maxUsageTime;
 if(!((typeof data34 == "number") && (isFinite(data34)))){
-const err71 = {instancePath:instancePath+"/job/result/service/maxUsageTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err71 = {instancePath:instancePath+"/job/result/service/maxUsageTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -906,7 +906,7 @@ errors++;
 if(data16.recycleInterval !== undefined){
 let data35 = data16.recycleInterval;
 if(!((typeof data35 == "number") && (isFinite(data35)))){
-const err72 = {instancePath:instancePath+"/job/result/service/recycleInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err72 = {instancePath:instancePath+"/job/result/service/recycleInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -918,7 +918,7 @@ errors++;
 }
 if(data16.recycleStartTime !== undefined){
 if(typeof data16.recycleStartTime !== "string"){
-const err73 = {instancePath:instancePath+"/job/result/service/recycleStartTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err73 = {instancePath:instancePath+"/job/result/service/recycleStartTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -931,7 +931,7 @@ errors++;
 if(data16.keepAliveInterval !== undefined){
 let data37 = data16.keepAliveInterval;
 if(!((typeof data37 == "number") && (isFinite(data37)))){
-const err74 = {instancePath:instancePath+"/job/result/service/keepAliveInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err74 = {instancePath:instancePath+"/job/result/service/keepAliveInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -943,7 +943,7 @@ errors++;
 }
 if(data16.loadBalancing !== undefined){
 if(typeof data16.loadBalancing !== "string"){
-const err75 = {instancePath:instancePath+"/job/result/service/loadBalancing",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err75 = {instancePath:instancePath+"/job/result/service/loadBalancing",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -955,7 +955,7 @@ errors++;
 }
 if(data16.isolationLevel !== undefined){
 if(typeof data16.isolationLevel !== "string"){
-const err76 = {instancePath:instancePath+"/job/result/service/isolationLevel",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err76 = {instancePath:instancePath+"/job/result/service/isolationLevel",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -967,7 +967,7 @@ errors++;
 }
 if(data16.configuredState !== undefined){
 if(typeof data16.configuredState !== "string"){
-const err77 = {instancePath:instancePath+"/job/result/service/configuredState",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err77 = {instancePath:instancePath+"/job/result/service/configuredState",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -980,7 +980,7 @@ errors++;
 if(data16.frameworkProperties !== undefined){
 let data41 = data16.frameworkProperties;
 if(!(data41 && typeof data41 == "object" && !Array.isArray(data41))){
-const err78 = {instancePath:instancePath+"/job/result/service/frameworkProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err78 = {instancePath:instancePath+"/job/result/service/frameworkProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -993,7 +993,7 @@ errors++;
 if(data16.maxUploadFileSize !== undefined){
 let data42 = data16.maxUploadFileSize;
 if(!((typeof data42 == "number") && (isFinite(data42)))){
-const err79 = {instancePath:instancePath+"/job/result/service/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err79 = {instancePath:instancePath+"/job/result/service/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1005,7 +1005,7 @@ errors++;
 }
 if(data16.allowedUploadFileTypes !== undefined){
 if(typeof data16.allowedUploadFileTypes !== "string"){
-const err80 = {instancePath:instancePath+"/job/result/service/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err80 = {instancePath:instancePath+"/job/result/service/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1021,7 +1021,7 @@ if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
 for(const key0 in data44){
 if(pattern0.test(key0)){
 if(typeof data44[key0] !== "string"){
-const err81 = {instancePath:instancePath+"/job/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err81 = {instancePath:instancePath+"/job/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1034,7 +1034,7 @@ errors++;
 }
 }
 else {
-const err82 = {instancePath:instancePath+"/job/result/service/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err82 = {instancePath:instancePath+"/job/result/service/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1047,7 +1047,7 @@ errors++;
 if(data16.jsonProperties !== undefined){
 let data46 = data16.jsonProperties;
 if(!(data46 && typeof data46 == "object" && !Array.isArray(data46))){
-const err83 = {instancePath:instancePath+"/job/result/service/jsonProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err83 = {instancePath:instancePath+"/job/result/service/jsonProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1065,7 +1065,7 @@ for(let i0=0; i0<len0; i0++){
 let data48 = data47[i0];
 if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
 if(data48.typeName === undefined){
-const err84 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"},message:"must have required property '"+"typeName"+"'"};
+const err84 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1076,7 +1076,7 @@ errors++;
 }
 if(data48.typeName !== undefined){
 if(typeof data48.typeName !== "string"){
-const err85 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err85 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1088,7 +1088,7 @@ errors++;
 }
 if(data48.capabilities !== undefined){
 if(typeof data48.capabilities !== "string"){
-const err86 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err86 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1104,7 +1104,7 @@ const _errs131 = errors;
 let valid12 = false;
 const _errs132 = errors;
 if(typeof data51 !== "string"){
-const err87 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err87 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1118,7 +1118,7 @@ valid12 = valid12 || _valid4;
 if(!valid12){
 const _errs134 = errors;
 if(typeof data51 !== "boolean"){
-const err88 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err88 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1131,7 +1131,7 @@ var _valid4 = _errs134 === errors;
 valid12 = valid12 || _valid4;
 }
 if(!valid12){
-const err89 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err89 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1155,7 +1155,7 @@ vErrors = null;
 if(data48.maxUploadFileSize !== undefined){
 let data52 = data48.maxUploadFileSize;
 if(!((typeof data52 == "number") && (isFinite(data52)))){
-const err90 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err90 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1167,7 +1167,7 @@ errors++;
 }
 if(data48.allowedUploadFileTypes !== undefined){
 if(typeof data48.allowedUploadFileTypes !== "string"){
-const err91 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err91 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1180,7 +1180,7 @@ errors++;
 if(data48.properties !== undefined){
 let data54 = data48.properties;
 if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
-const err92 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err92 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1192,7 +1192,7 @@ errors++;
 }
 }
 else {
-const err93 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err93 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1204,7 +1204,7 @@ errors++;
 }
 }
 else {
-const err94 = {instancePath:instancePath+"/job/result/service/extensions",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err94 = {instancePath:instancePath+"/job/result/service/extensions",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1216,7 +1216,7 @@ errors++;
 }
 if(data16.datasets !== undefined){
 if(!(Array.isArray(data16.datasets))){
-const err95 = {instancePath:instancePath+"/job/result/service/datasets",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err95 = {instancePath:instancePath+"/job/result/service/datasets",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1231,7 +1231,7 @@ let data56 = data16.portalProperties;
 if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
 if(data56.isHosted !== undefined){
 if(typeof data56.isHosted !== "boolean"){
-const err96 = {instancePath:instancePath+"/job/result/service/portalProperties/isHosted",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err96 = {instancePath:instancePath+"/job/result/service/portalProperties/isHosted",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1249,7 +1249,7 @@ for(let i1=0; i1<len1; i1++){
 let data59 = data58[i1];
 if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
 if(data59.itemID === undefined){
-const err97 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"},message:"must have required property '"+"itemID"+"'"};
+const err97 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1259,7 +1259,7 @@ vErrors.push(err97);
 errors++;
 }
 if(data59.type === undefined){
-const err98 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err98 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1270,7 +1270,7 @@ errors++;
 }
 if(data59.itemID !== undefined){
 if(typeof data59.itemID !== "string"){
-const err99 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err99 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1282,7 +1282,7 @@ errors++;
 }
 if(data59.type !== undefined){
 if(typeof data59.type !== "string"){
-const err100 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err100 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1294,7 +1294,7 @@ errors++;
 }
 }
 else {
-const err101 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err101 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1306,7 +1306,7 @@ errors++;
 }
 }
 else {
-const err102 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err102 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1318,7 +1318,7 @@ errors++;
 }
 }
 else {
-const err103 = {instancePath:instancePath+"/job/result/service/portalProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err103 = {instancePath:instancePath+"/job/result/service/portalProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1330,7 +1330,7 @@ errors++;
 }
 }
 else {
-const err104 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err104 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1348,7 +1348,7 @@ for(let i2=0; i2<len2; i2++){
 let data63 = data62[i2];
 if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
 if(data63.name === undefined){
-const err105 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err105 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"}};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1358,7 +1358,7 @@ vErrors.push(err105);
 errors++;
 }
 if(data63.state === undefined){
-const err106 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+const err106 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"}};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1369,7 +1369,7 @@ errors++;
 }
 if(data63.name !== undefined){
 if(typeof data63.name !== "string"){
-const err107 = {instancePath:instancePath+"/job/result/stages/" + i2+"/name",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err107 = {instancePath:instancePath+"/job/result/stages/" + i2+"/name",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1381,7 +1381,7 @@ errors++;
 }
 if(data63.state !== undefined){
 if(typeof data63.state !== "string"){
-const err108 = {instancePath:instancePath+"/job/result/stages/" + i2+"/state",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err108 = {instancePath:instancePath+"/job/result/stages/" + i2+"/state",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1397,7 +1397,7 @@ const _errs168 = errors;
 let valid20 = false;
 const _errs169 = errors;
 if(typeof data66 !== "string"){
-const err109 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err109 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1411,7 +1411,7 @@ valid20 = valid20 || _valid5;
 if(!valid20){
 const _errs171 = errors;
 if(!((typeof data66 == "number") && (isFinite(data66)))){
-const err110 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err110 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1424,7 +1424,7 @@ var _valid5 = _errs171 === errors;
 valid20 = valid20 || _valid5;
 }
 if(!valid20){
-const err111 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err111 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1448,7 +1448,7 @@ vErrors = null;
 if(data63.lastUpdated !== undefined){
 let data67 = data63.lastUpdated;
 if(!((typeof data67 == "number") && (isFinite(data67)))){
-const err112 = {instancePath:instancePath+"/job/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err112 = {instancePath:instancePath+"/job/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1460,7 +1460,7 @@ errors++;
 }
 }
 else {
-const err113 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err113 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1472,7 +1472,7 @@ errors++;
 }
 }
 else {
-const err114 = {instancePath:instancePath+"/job/result/stages",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err114 = {instancePath:instancePath+"/job/result/stages",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1484,7 +1484,7 @@ errors++;
 }
 }
 else {
-const err115 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/anyOf/0/properties/result/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err115 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/anyOf/0/properties/result/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1500,7 +1500,7 @@ if(Array.isArray(data68)){
 const len3 = data68.length;
 for(let i3=0; i3<len3; i3++){
 if(typeof data68[i3] !== "string"){
-const err116 = {instancePath:instancePath+"/job/messages/" + i3,schemaPath:"#/properties/job/anyOf/0/properties/messages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err116 = {instancePath:instancePath+"/job/messages/" + i3,schemaPath:"#/properties/job/anyOf/0/properties/messages/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1512,7 +1512,7 @@ errors++;
 }
 }
 else {
-const err117 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/anyOf/0/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err117 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/anyOf/0/properties/messages/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1524,7 +1524,7 @@ errors++;
 }
 }
 else {
-const err118 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err118 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1538,7 +1538,7 @@ valid4 = valid4 || _valid3;
 if(!valid4){
 const _errs179 = errors;
 if(data7 !== null){
-const err119 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err119 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1551,7 +1551,7 @@ var _valid3 = _errs179 === errors;
 valid4 = valid4 || _valid3;
 }
 if(!valid4){
-const err120 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err120 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1575,7 +1575,7 @@ vErrors = null;
 if(data.firstSeen !== undefined){
 let data70 = data.firstSeen;
 if(!((typeof data70 == "number") && (isFinite(data70)))){
-const err121 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err121 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1591,7 +1591,7 @@ const _errs184 = errors;
 let valid23 = false;
 const _errs185 = errors;
 if(!((typeof data71 == "number") && (isFinite(data71)))){
-const err122 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err122 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1605,7 +1605,7 @@ valid23 = valid23 || _valid6;
 if(!valid23){
 const _errs187 = errors;
 if(data71 !== null){
-const err123 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err123 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1618,7 +1618,7 @@ var _valid6 = _errs187 === errors;
 valid23 = valid23 || _valid6;
 }
 if(!valid23){
-const err124 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err124 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1642,7 +1642,7 @@ vErrors = null;
 if(data.lastChanged !== undefined){
 let data72 = data.lastChanged;
 if(!((typeof data72 == "number") && (isFinite(data72)))){
-const err125 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err125 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1654,7 +1654,7 @@ errors++;
 }
 if(data.stale !== undefined){
 if(typeof data.stale !== "boolean"){
-const err126 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err126 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1668,7 +1668,7 @@ if(data.trouble !== undefined){
 let data74 = data.trouble;
 if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
 if(data74.code === undefined){
-const err127 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+const err127 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1678,7 +1678,7 @@ vErrors.push(err127);
 errors++;
 }
 if(data74.message === undefined){
-const err128 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
+const err128 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1688,7 +1688,7 @@ vErrors.push(err128);
 errors++;
 }
 if(data74.since === undefined){
-const err129 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"},message:"must have required property '"+"since"+"'"};
+const err129 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1698,7 +1698,7 @@ vErrors.push(err129);
 errors++;
 }
 if(data74.attempts === undefined){
-const err130 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'"};
+const err130 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1709,7 +1709,7 @@ errors++;
 }
 if(data74.code !== undefined){
 if(typeof data74.code !== "string"){
-const err131 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err131 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1721,7 +1721,7 @@ errors++;
 }
 if(data74.message !== undefined){
 if(typeof data74.message !== "string"){
-const err132 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err132 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1734,7 +1734,7 @@ errors++;
 if(data74.since !== undefined){
 let data77 = data74.since;
 if(!((typeof data77 == "number") && (isFinite(data77)))){
-const err133 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err133 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1747,7 +1747,7 @@ errors++;
 if(data74.attempts !== undefined){
 let data78 = data74.attempts;
 if(!((typeof data78 == "number") && (isFinite(data78)))){
-const err134 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err134 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1759,7 +1759,7 @@ errors++;
 }
 }
 else {
-const err135 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err135 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1771,7 +1771,7 @@ errors++;
 }
 }
 else {
-const err136 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err136 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1786,13 +1786,10 @@ return errors === 0;
 
 /** Precompiled validator of `snapshot`. */
 export const snapshot: Precompiled = { validate: validate10, expected: {
-  "#": "an object",
   "#/properties/version": "1",
   "#/properties/deployment": "a string",
   "#/properties/jobid": "a string",
   "#/properties/status": "a string or null",
-  "#/properties/status/anyOf/0": "a string",
-  "#/properties/status/anyOf/1": "null",
   "#/properties/kind": "\"terminal\" or \"passing\" or \"unknown\" or \"pending\"",
   "#/properties/kind/anyOf/0": "\"terminal\"",
   "#/properties/kind/anyOf/1": "\"passing\"",
@@ -1805,7 +1802,6 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/outcome/anyOf/3": "\"none\"",
   "#/properties/terminal": "a boolean",
   "#/properties/job": "an object or null",
-  "#/properties/job/anyOf/0": "an object",
   "#/properties/job/anyOf/0/properties/jobid": "a string",
   "#/properties/job/anyOf/0/properties/status": "a string",
   "#/properties/job/anyOf/0/properties/starttime": "a number",
@@ -1813,77 +1809,23 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/job/anyOf/0/properties/updatedtime": "a number",
   "#/properties/job/anyOf/0/properties/operationURI": "a string",
   "#/properties/job/anyOf/0/properties/username": "a string",
-  "#/properties/job/anyOf/0/properties/result": "an object",
-  "#/properties/job/anyOf/0/properties/result/properties/service": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName": "a string",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/type": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/description": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/capabilities": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/provider": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/id": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/deploymentId": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/clusterName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/private": "a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/folderName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/isDefault": "a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/minInstancesPerNode": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/maxInstancesPerNode": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/instancesPerContainer": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/maxWaitTime": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/maxStartupTime": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/maxIdleTime": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUsageTime": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleInterval": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleStartTime": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/keepAliveInterval": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/loadBalancing": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/isolationLevel": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/configuredState": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUploadFileSize": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/allowedUploadFileTypes": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/properties": "an object",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions": "an array",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/capabilities": "a string",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1": "a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets": "an array",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/items": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties": "an object",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/isHosted": "a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems": "an array",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
   "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages": "an array",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items": "an object",
   "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name": "a string",
   "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state": "a string",
   "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration": "a string or a number",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/0": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/1": "a number",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/lastUpdated": "a number",
-  "#/properties/job/anyOf/0/properties/messages": "an array",
-  "#/properties/job/anyOf/0/properties/messages/items": "a string",
-  "#/properties/job/anyOf/1": "null",
   "#/properties/firstSeen": "a number",
   "#/properties/lastPolled": "a number or null",
-  "#/properties/lastPolled/anyOf/0": "a number",
-  "#/properties/lastPolled/anyOf/1": "null",
   "#/properties/lastChanged": "a number",
   "#/properties/stale": "a boolean",
-  "#/properties/trouble": "an object",
   "#/properties/trouble/properties/code": "a string",
   "#/properties/trouble/properties/message": "a string",
   "#/properties/trouble/properties/since": "a number",
