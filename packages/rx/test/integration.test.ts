@@ -7,7 +7,15 @@ import type { Snapshot } from '@jobwatch/schema';
 import { FAULT_KINDS, JOB_ENDS, type Simulator, startSimulator } from '@jobwatch/simulator';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWatcher, type WatcherOptions, waitForJob } from '../src/index.js';
+import {
+  createWatcher,
+  defaultWatcher,
+  JobFailedError,
+  type WatcherOptions,
+  waitForJob,
+  watchJob,
+  watchJobs,
+} from '../src/index.js';
 
 /** Fast pacing for a simulator whose clock runs 10× faster. */
 const fast: WatcherOptions = {
@@ -109,6 +117,41 @@ describe('against the simulator', () => {
     ).rejects.toMatchObject({
       code: 'JOB_NOT_FOUND',
     });
+    watcher.close();
+  });
+
+  it('shares one default watcher per client between watchJob, watchJobs and waitForJob', async () => {
+    const id = sim.createJob({ outcome: 'CANCELLED', durationMs: 2000 });
+    const watcher = defaultWatcher(client);
+    expect(defaultWatcher(client)).toBe(watcher);
+    const a = lastValueFrom(watchJob(client, id).pipe(toArray()));
+    const b = lastValueFrom(watchJobs(client, [id, id]).pipe(toArray()));
+    const c = waitForJob(client, id, { rejectOnFailure: true }).catch((e: unknown) => e);
+    expect(watcher.size).toBe(1);
+    const [first, second, third] = await Promise.all([a, b, c]);
+    expect(first.at(-1)?.status).toBe('CANCELLED');
+    expect(second.filter((s) => s.terminal)).toHaveLength(1);
+    expect(third).toBeInstanceOf(JobFailedError);
+    expect(third).toMatchObject({ outcome: 'cancelled' });
+    watcher.close();
+    expect(defaultWatcher(client)).not.toBe(watcher);
+    defaultWatcher(client).close();
+  });
+
+  it('watches the job an operation started, from its handle', async () => {
+    const [service] = (await client.listServices()).services;
+    if (!service) throw new Error('the simulator lists no service');
+    const started = await client.stopService(
+      {
+        name: service.serviceName,
+        type: service.type,
+        ...(service.folderName ? { folder: service.folderName } : {}),
+      },
+      { async: true },
+    );
+    const watcher = createWatcher(client, fast);
+    const final = await lastValueFrom(watcher.fromStarted(started));
+    expect(final).toMatchObject({ jobid: started.jobid, terminal: true });
     watcher.close();
   });
 
