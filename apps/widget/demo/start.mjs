@@ -186,7 +186,7 @@ try {
         res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
         return void res.end(page);
       }
-      if (req.method === 'GET' && /^\/jobwatch-widget\.js(\.map)?$/.test(url.pathname)) {
+      if (req.method === 'GET' && /^\/jobwatch-widget(-direct)?\.js(\.map)?$/.test(url.pathname)) {
         const body = readFileSync(join(widgetDist, url.pathname.slice(1)));
         res.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8' });
         return void res.end(body);

@@ -8,6 +8,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   bundlePage,
+  CSP_PROBE,
+  cspPage,
   type DaemonProcess,
   launchBrowser,
   type PageServer,
@@ -63,6 +65,8 @@ beforeAll(async () => {
     },
   });
   server.route('/api/events', proxyTo(daemon.url));
+  server.route('/csp', cspPage('<div id="host"></div>'));
+  server.route('/csp-probe.js', CSP_PROBE);
   browser = await launchBrowser();
   page = await browser.page();
   await page.goto(server.url);
@@ -157,5 +161,50 @@ describe('the daemon as the source', () => {
     await daemon.start();
     await until(() => statusOfJob(jobid), 'FAILED', 'job element after the restart', 30_000);
     await until(() => rowStatus(jobid), 'FAILED', 'list row after the restart', 30_000);
+  });
+});
+
+describe('under a Content Security Policy without unsafe-eval', () => {
+  it("shows a job live from the daemon's stream (parsing compiles no code)", async () => {
+    const strict = await browser.page();
+    await strict.goto(`${server.url}/csp`);
+    await strict.waitForFunction(() => customElements.get('jobwatch-job') !== undefined);
+    expect(
+      await strict.evaluate(() => (window as unknown as { evalBlocked: boolean }).evalBlocked),
+    ).toBe(true);
+    const jobid = sim.createJob({
+      outcome: 'COMPLETED',
+      durationMs: 10_000,
+      operation: '/arcgis/admin/services/Parcels.MapServer/start',
+    });
+    // Set up from outside the page: its policy forbids inline scripts.
+    await strict.evaluate((jobid) => {
+      const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+        ticketProvider: () => Promise<string>;
+        daemon: string;
+      };
+      el.ticketProvider = async () => {
+        const r = await fetch('/ticket', { method: 'POST' });
+        return ((await r.json()) as { ticket: string }).ticket;
+      };
+      el.daemon = location.origin;
+      el.setAttribute('job-id', jobid);
+      document.getElementById('host')!.append(el);
+    }, jobid);
+    const status = () =>
+      strict.evaluate(() => document.querySelector('jobwatch-job')?.getAttribute('status') ?? null);
+    await until(status, 'SUBMITTED', 'before the end');
+    sim.advance(11_000);
+    await until(status, 'COMPLETED', 'after the end');
+    const label = await strict.evaluate(
+      () => document.querySelector('jobwatch-job')?.shadowRoot?.textContent ?? '',
+    );
+    expect(label).not.toMatch(/Stopped watching/);
+    // The probe's own `new Function` is the only code evaluation the policy refused.
+    const violations = await strict.evaluate(
+      () => (window as unknown as { violations: string[] }).violations,
+    );
+    expect(violations.filter((v) => / eval$/.test(v))).toHaveLength(1);
+    await strict.close();
   });
 });

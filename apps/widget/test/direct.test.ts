@@ -9,6 +9,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   bundlePage,
+  CSP_PROBE,
+  cspPage,
   launchBrowser,
   type PageServer,
   proxyTo,
@@ -27,6 +29,8 @@ beforeAll(async () => {
   server = await startPageServer({
     '/': bundlePage('<div id="host"></div>'),
     '/arcgis/*': proxyTo(sim.url, seen),
+    '/csp': cspPage('<div id="host"></div>'),
+    '/csp-probe.js': CSP_PROBE,
   });
   browser = await launchBrowser();
   page = await browser.page();
@@ -157,5 +161,48 @@ describe('direct mode', () => {
     await until(row, 'SUBMITTED', 'the discovered job');
     sim.advance(5_000);
     await until(row, 'CANCELLED', 'the discovered job after its end');
+  });
+});
+
+describe('direct mode under a Content Security Policy without unsafe-eval', () => {
+  it('loads its code from beside the single file and validates every body without eval', async () => {
+    const strict = await browser.page();
+    const before = server.requests.length;
+    await strict.goto(`${server.url}/csp`);
+    await strict.waitForFunction(() => customElements.get('jobwatch-job') !== undefined);
+    expect(
+      await strict.evaluate(() => (window as unknown as { evalBlocked: boolean }).evalBlocked),
+    ).toBe(true);
+    // Until an element asks for direct mode, its code is not fetched.
+    expect(server.requests.slice(before)).not.toContain('/jobwatch-widget-direct.js');
+    const token = sim.issueToken();
+    const jobid = sim.createJob({
+      outcome: 'FAILED',
+      durationMs: 5_000,
+      operation: '/arcgis/admin/services/Parcels.MapServer/edit',
+    });
+    await strict.evaluate(
+      ({ jobid, token, adminUrl }) => {
+        const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+          tokenProvider: () => Promise<string>;
+        };
+        el.setAttribute('admin-url', adminUrl);
+        el.setAttribute('job-id', jobid);
+        el.tokenProvider = async () => token;
+        document.getElementById('host')!.append(el);
+      },
+      { jobid, token, adminUrl: `${server.url}/arcgis/admin` },
+    );
+    const status = () =>
+      strict.evaluate(() => document.querySelector('jobwatch-job')?.getAttribute('status') ?? null);
+    await until(status, 'SUBMITTED', 'before the end');
+    sim.advance(6_000);
+    await until(status, 'FAILED', 'after the end');
+    expect(server.requests.slice(before)).toContain('/jobwatch-widget-direct.js');
+    const violations = await strict.evaluate(
+      () => (window as unknown as { violations: string[] }).violations,
+    );
+    expect(violations.filter((v) => / eval$/.test(v))).toHaveLength(1);
+    await strict.close();
   });
 });

@@ -73,7 +73,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
 /** A route of the test server: a fixed page, or a handler. */
 export type Route = string | ((req: IncomingMessage, res: ServerResponse) => void | Promise<void>);
 
-/** A local server for the bundle (`/jobwatch-widget.js`) and test pages. */
+/**
+ * A local server for the bundle (`/jobwatch-widget.js`, and `/jobwatch-widget-direct.js`
+ * which it loads for direct mode) and test pages.
+ */
 export interface PageServer {
   readonly url: string;
   /** Adds or replaces a route (`/path` → HTML, or a handler). */
@@ -100,7 +103,7 @@ export async function startPageServer(routes: Record<string, Route> = {}): Promi
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         return void res.end(route);
       }
-      if (path === '/jobwatch-widget.js' || path === '/jobwatch-widget.js.map') {
+      if (/^\/jobwatch-widget(-direct)?\.js(\.map)?$/.test(path)) {
         const body = readFileSync(new URL(`.${path}`, dist));
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
         return void res.end(body);
@@ -130,6 +133,42 @@ export function bundlePage(body = '', lang = 'en'): string {
   return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>jobwatch test</title>
 <script type="module" src="/jobwatch-widget.js"></script></head><body>${body}</body></html>`;
 }
+
+/** The policy of {@link cspPage}: scripts from the page's own origin only, no `unsafe-eval`. */
+export const STRICT_CSP = "script-src 'self'";
+
+/**
+ * A route serving {@link bundlePage} under {@link STRICT_CSP}, with `/csp-probe.js` (serve
+ * {@link CSP_PROBE} there) loaded first: inline scripts cannot run on such a page.
+ */
+export function cspPage(body = ''): Route {
+  const html = bundlePage(body).replace(
+    '<script type="module"',
+    '<script src="/csp-probe.js"></script><script type="module"',
+  );
+  return (_req, res) => {
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': STRICT_CSP,
+    });
+    res.end(html);
+  };
+}
+
+/**
+ * Records every CSP violation on the page (`window.violations`), and checks that the policy
+ * bites: `window.evalBlocked` is true when `new Function` is refused, as it must be.
+ */
+export const CSP_PROBE: Route = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+  res.end(`window.violations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.violations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+window.evalBlocked = (() => {
+  try { new Function('return 1'); return false; } catch { return true; }
+})();`);
+};
 
 const T0 = Date.UTC(2026, 10, 28, 14, 0, 0);
 
