@@ -13,6 +13,7 @@ import {
 } from '@jobwatch/schema';
 import type { ServeConfig } from './config.js';
 import { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
+import { configError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createEventHub } from './server/events.js';
@@ -68,7 +69,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   warmValidators();
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const store = options.store ?? openSqliteStore({ dataDir: config.dataDir });
+  let store: Store;
+  try {
+    store = options.store ?? openSqliteStore({ dataDir: config.dataDir });
+  } catch (error) {
+    throw configError(
+      `dataDir: cannot open the database in ${config.dataDir} (${(error as { code?: string }).code ?? (error as Error).message})`,
+      error,
+    );
+  }
   const pruneOnce = () =>
     store
       .prune({ olderThan: Date.now() - config.eventRetentionMs, maxEvents: config.maxEvents })
@@ -93,13 +102,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     apiKeys: config.apiKeys,
     corsOrigins: config.corsOrigins,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await daemon.close();
+    throw configError(
+      `listen: cannot listen on ${config.host}:${config.port} (${(error as { code?: string }).code ?? 'error'})`,
+      error,
+    );
+  }
   await daemon.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

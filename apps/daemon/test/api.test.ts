@@ -120,6 +120,21 @@ describe('HTTP API with two deployments', () => {
     expect((await call('GET', '/api/jobs/j1%2F..%2Fx')).body.error?.code).toBe('INVALID_JOB_ID');
   });
 
+  it('refuses a port already in use as a configuration error', async () => {
+    const port = Number(new URL(server.url).port);
+    const config = resolveServeConfig(
+      { listen: `127.0.0.1:${port}`, dataDir: `${t.dir}/other` },
+      { JOBWATCH_URL: sim.adminUrl, JOBWATCH_TOKEN: token },
+    );
+    await expect(
+      startServer({ config, logger: createLogger({ level: 'silent' }) }),
+    ).rejects.toMatchObject({
+      name: 'DaemonError',
+      code: 'CONFIG',
+      message: expect.stringMatching(/^listen: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)$/),
+    });
+  });
+
   it('logs without secrets', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.some((l) => l.includes('"msg":"transition"'))).toBe(true);

@@ -61,9 +61,15 @@ export function start(args: readonly string[], env: Record<string, string> = {})
   return running;
 }
 
-/** Runs the CLI to its end. */
-export async function run(args: readonly string[], env: Record<string, string> = {}) {
+/** Runs the CLI to its end; a process still running after `limitMs` is killed, not left behind. */
+export async function run(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  limitMs = 25_000,
+) {
   const p = start(args, env);
+  const guard = setTimeout(() => p.child.kill('SIGKILL'), limitMs);
   const code = await p.exit;
+  clearTimeout(guard);
   return { code, stdout: p.stdout, stderr: p.stderr };
 }

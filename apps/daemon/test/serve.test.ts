@@ -386,6 +386,11 @@ describe('jobwatch serve configuration errors exit 2 naming the key', () => {
       '{"listen": "0.0.0.0:0", "deployments": [{"name": "a", "url": "https://h/c/admin", "token": "t"}]}',
       /refusing to serve 0\.0\.0\.0 without an API key/,
     ],
+    [
+      'a data directory that cannot be made',
+      '{"dataDir": "/dev/null/jobwatch", "deployments": [{"name": "a", "url": "https://h/c/admin", "token": "t"}]}',
+      /dataDir: cannot open the database in \/dev\/null\/jobwatch \(ENOTDIR\)/,
+    ],
   ])('%s', async (_name, json, message) => {
     const r = await run(['serve', '--config', t.file('bad.json', json)]);
     expect(r.code).toBe(2);
