@@ -1,6 +1,6 @@
 /**
  * Parsing: every `parse*`/`safeParse*` function, and the readers built on them. Each runs a
- * validator generated ahead of time from the TypeBox schemas (`generated/validators.ts`), so
+ * validator generated ahead of time from the TypeBox schemas (`generated/<name>.ts`), so
  * nothing here compiles code or needs `'unsafe-eval'`, and this module imports the schemas
  * as types only: a bundle that only parses carries neither typebox nor ajv's compiler.
  */

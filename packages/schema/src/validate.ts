@@ -7,13 +7,18 @@ import type { ErrorObject } from 'ajv';
 import { type SafeParseResult, SchemaError, type SchemaIssue } from './errors.js';
 
 /**
- * A validator generated ahead of time by ajv's standalone code (see
- * `src/generated/validators.ts`), with what each of its subschemas accepts, in words.
+ * A validator generated ahead of time by ajv's standalone code (`src/generated/<name>.ts`,
+ * written by `pnpm --filter @jobwatch/schema gen:validators`), with what its subschemas
+ * accept, in words.
  */
 export interface Precompiled {
   /** Validates `data`; after a `false`, `validate.errors` holds ajv's (non-verbose) errors. */
   readonly validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-  /** {@link describeSchema} of every subschema, by its ajv `schemaPath` (`#/properties/status`). */
+  /**
+   * {@link describeSchema} of subschemas by their ajv `schemaPath` (`#/properties/status`):
+   * every required property, and every subschema whose failures a `type` error cannot word
+   * by itself (see {@link expectedOf}).
+   */
   readonly expected: Readonly<Record<string, string>>;
 }
 
