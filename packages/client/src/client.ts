@@ -41,7 +41,13 @@ import {
   toJobwatchError,
   ValidationError,
 } from './errors.js';
-import { exchange, type HttpContext, REFRESHABLE_CODES, type RequestSpec } from './http.js';
+import {
+  exchange,
+  type HttpContext,
+  headerCache,
+  REFRESHABLE_CODES,
+  type RequestSpec,
+} from './http.js';
 import { displayUrl, redact } from './redact.js';
 import { overridePolicy, resolveRetry, withRetries } from './retry.js';
 import {
@@ -80,7 +86,7 @@ function checkTimeout(value: unknown, what: string): number {
 function validated<T>(
   parse: (body: unknown) => T,
   body: unknown,
-  where: string,
+  url: string,
   what: string,
   hint = 'the server may be newer than this client',
 ): T {
@@ -88,6 +94,7 @@ function validated<T>(
     return parse(body);
   } catch (error) {
     if (!isSchemaError(error)) throw toJobwatchError(error);
+    const where = displayUrl(url);
     throw new ValidationError(`Unexpected ${what} from ${where}: ${error.message}; ${hint}`, {
       issues: error.issues,
       url: where,
@@ -170,6 +177,8 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}: fix the retry options`);
   }
+  // `retry: false` on a call (a poll loop with its own backoff) costs no policy object per call.
+  const oneAttempt = overridePolicy(policy, false);
   const allowInsecureHttp = options.allowInsecureHttp === true;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.userAgent !== undefined) headers['user-agent'] = options.userAgent;
@@ -177,21 +186,28 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   if (userFetch !== undefined && typeof userFetch !== 'function') {
     throw new ConfigError('fetch must be a function');
   }
+  // Called as a plain function: a browser's `window.fetch` throws when called on another `this`.
+  const fetchFn: typeof globalThis.fetch = userFetch
+    ? (input, init) => userFetch(input, init)
+    : (input, init) => globalThis.fetch(input, init);
   const http = ky.create({
     retry: 0,
     throwHttpErrors: false,
     timeout: false,
     headers,
-    // Called as a plain function: a browser's `window.fetch` throws when called on another `this`.
-    ...(userFetch
-      ? { fetch: (input: Request | URL | string, init?: RequestInit) => userFetch(input, init) }
-      : {}),
+    fetch: fetchFn,
   });
 
   // The exchange redacts every secret the token source holds; the source needs the exchange
   // to reach generateToken. `tokens` is set right below, before any request can run.
   let tokens: TokenSource = noTokenSource();
-  const ctx: HttpContext = { ky: http, tokenTransport, secrets: () => tokens.secrets() };
+  const ctx: HttpContext = {
+    ky: http,
+    fetch: fetchFn,
+    headersFor: headerCache(headers, tokenTransport),
+    tokenTransport,
+    secrets: () => tokens.secrets(),
+  };
   tokens = makeTokenSource(options, root, {
     allowInsecureHttp,
     fetchToken: (url, params) =>
@@ -210,10 +226,14 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   async function request(spec: RequestSpec, call: CallOptions | undefined): Promise<unknown> {
     const signal = call?.signal;
     let callPolicy = policy;
-    try {
-      callPolicy = overridePolicy(policy, call?.retry);
-    } catch (error) {
-      throw new ConfigError(`${(error as Error).message}: fix the retry options of this call`);
+    const retry = call?.retry;
+    if (retry === false) callPolicy = oneAttempt;
+    else if (retry !== undefined) {
+      try {
+        callPolicy = overridePolicy(policy, retry);
+      } catch (error) {
+        throw new ConfigError(`${(error as Error).message}: fix the retry options of this call`);
+      }
     }
     const settings = {
       signal,
@@ -261,10 +281,9 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
   async function fetchJob(id: JobId, call: CallOptions | undefined) {
     const url = jobUrl(root, id);
-    const where = displayUrl(url);
-    const job = validated(parseJob, await get(url, call, { jobid: id }), where, 'job body');
+    const job = validated(parseJob, await get(url, call, { jobid: id }), url, 'job body');
     if (job.jobid !== id) {
-      throw invalid(where, 'job body', {
+      throw invalid(displayUrl(url), 'job body', {
         pointer: '/jobid',
         path: 'job.jobid',
         expected: JSON.stringify(id),

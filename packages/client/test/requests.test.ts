@@ -57,6 +57,24 @@ describe('reads', () => {
     expect((error as Error).message).not.toContain(TOKEN);
   });
 
+  it('sends each new token from a provider in the header of the next GET', async () => {
+    let n = 0;
+    const fake = fakeFetch(() => json(jobBody()));
+    const c = createAdminClient({
+      url: ROOT,
+      auth: { type: 'provider', getToken: () => `tok-provider-${++n}-abcdefgh` },
+      fetch: fake.fetch,
+    });
+    await c.getJob(JOB_ID);
+    await c.getJob(JOB_ID);
+    await c.getJob(JOB_ID);
+    expect(fake.seen.map((r) => r.headers['x-esri-authorization'])).toEqual([
+      'Bearer tok-provider-1-abcdefgh',
+      'Bearer tok-provider-2-abcdefgh',
+      'Bearer tok-provider-3-abcdefgh',
+    ]);
+  });
+
   it('sends the user agent when given', async () => {
     const { c, seen } = client(() => json(jobBody()), { userAgent: 'jobwatch-test/1' });
     await c.getJob(JOB_ID);
@@ -165,6 +183,22 @@ describe('answers that are errors', () => {
     expect(error.arcgisCode).toBe(500);
     expect(error.messages).toEqual(['Service Hydrants.MapServer not found.']);
     expect(error.message).toContain('Service Hydrants.MapServer not found.');
+  });
+
+  it('reads format B with status "failed" as an error body, but a job FAILED is a value', async () => {
+    const failed = client(() => json({ status: 'failed', messages: ['Edit failed.'] }));
+    const error = (await failed.c
+      .getService('Hydrants.MapServer')
+      .catch((e: unknown) => e)) as ArcGISError;
+    expect(error).toBeInstanceOf(ArcGISError);
+    expect(error.messages).toEqual(['Edit failed.']);
+    const job = client(() => json(jobBody(JOB_ID, 'FAILED')));
+    await expect(job.c.getJob(JOB_ID)).resolves.toMatchObject({ status: 'FAILED' });
+  });
+
+  it('reads a body whose `error` member is not an ArcGIS error object as the body it is', async () => {
+    const { c } = client(() => json({ ...jobBody(), error: 'not an error object' }));
+    await expect(c.getJob(JOB_ID)).resolves.toMatchObject({ jobid: JOB_ID });
   });
 
   it('checks error bodies whatever the HTTP status', async () => {
