@@ -23,6 +23,11 @@ export const ErrorCode = {
   CONFIG: 'CONFIG',
   /** A watch ran past its `maxWait` (thrown by `@jobwatch/rx`). */
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
+  /**
+   * A job waited for ended FAILED, TIMED OUT or CANCELLED, and the caller asked for a
+   * rejection then (`waitForJob(..., { rejectOnFailure: true })` in `@jobwatch/rx`).
+   */
+  JOB_FAILED: 'JOB_FAILED',
 } as const;
 /** One of {@link ErrorCode}. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

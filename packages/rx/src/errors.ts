@@ -56,20 +56,17 @@ export class UnknownStatusError extends JobwatchError {
   }
 }
 
-/** The stable code of {@link JobFailedError}. */
-export const JOB_FAILED = 'JOB_FAILED' as const;
+/** The stable code of {@link JobFailedError}: `ErrorCode.JOB_FAILED` of `@jobwatch/client`. */
+export const JOB_FAILED = ErrorCode.JOB_FAILED;
 
 /**
  * `waitForJob(..., { rejectOnFailure: true })` met a job that ended FAILED, TIMED OUT or
  * CANCELLED. The job body is a normal value; this error only carries it to a caller that
- * asked for a rejection.
+ * asked for a rejection. Never retryable: the job has ended.
  */
-export class JobFailedError extends Error {
+export class JobFailedError extends JobwatchError {
   override name = 'JobFailedError';
-  /** Always {@link JOB_FAILED}. */
-  readonly code = JOB_FAILED;
-  /** Never: the job has ended. */
-  readonly retryable = false;
+  declare readonly code: typeof JOB_FAILED;
   /** `failed` (FAILED, TIMED OUT) or `cancelled`. */
   readonly outcome: Exclude<JobOutcome, 'succeeded' | 'none'>;
   /** The final snapshot. */
@@ -77,6 +74,7 @@ export class JobFailedError extends Error {
   constructor(snapshot: Snapshot) {
     const messages = snapshot.job?.messages?.join(' ').trim();
     super(
+      JOB_FAILED,
       `Job ${snapshot.jobid} ended ${snapshot.status ?? 'unknown'}${messages ? `: ${messages.slice(0, 300)}` : ''}`,
     );
     this.outcome = snapshot.outcome === 'cancelled' ? 'cancelled' : 'failed';

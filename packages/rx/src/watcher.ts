@@ -158,7 +158,10 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   let closed = false;
   const shared: LoopShared = {
     deployment,
-    fetchJob: (jobid, signal) => client.getJob(jobid, { signal }),
+    // One attempt per request: every request then passes through the budget, and trouble
+    // shows (stale) at once, retried by pacing's own backoff. The client still refreshes a
+    // refused token (498/499) and sends the request once more: that is not a transient retry.
+    fetchJob: (jobid, signal) => client.getJob(jobid, { signal, retry: false }),
     budget,
     scheduler,
     now,
@@ -239,7 +242,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       const list = (): Observable<Listing> =>
         new Observable<Listing>((subscriber) =>
           budget
-            .run(now(), (signal) => client.listJobs({ signal }))
+            .run(now(), (signal) => client.listJobs({ signal, retry: false }))
             .subscribe({
               next: (ids) => {
                 failures = 0;

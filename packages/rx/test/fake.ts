@@ -42,8 +42,21 @@ export function timeline(jobid: string, steps: ReadonlyArray<readonly [number, s
   };
 }
 
+/** The call options the fake client reads. */
+export interface CallLike {
+  readonly signal?: AbortSignal;
+  readonly retry?: false | object;
+}
+
+/** Attempts the fake client makes for a retryable error, like the real client's default. */
+export const CLIENT_ATTEMPTS = 4;
+/** The fake client's wait between two attempts, in ms. */
+export const CLIENT_RETRY_DELAY = 250;
+
 export class FakeServer {
   readonly calls: Call[] = [];
+  /** The options of every client call, in order. */
+  readonly options: Array<CallLike | undefined> = [];
   readonly scripts = new Map<string, Script>();
   listScript: (time: number, call: number) => string[] | Error = () => [...this.scripts.keys()];
   readonly listCalls: number[] = [];
@@ -60,26 +73,46 @@ export class FakeServer {
     return this.calls.filter((c) => c.jobid === jobid);
   }
 
+  /**
+   * Answers like the real client: after `latency`, a value or an error; a retryable error is
+   * retried inside the call (as the client's default retry policy does: up to
+   * {@link CLIENT_ATTEMPTS} attempts, {@link CLIENT_RETRY_DELAY} ms apart) unless the call
+   * says `retry: false`. Each attempt is one request to the server (`attempt()` records it).
+   */
   private answer<T>(
-    signal: AbortSignal | undefined,
-    produce: () => T | Error,
-    onEnd: () => void,
+    options: CallLike | undefined,
+    attempt: () => { produce: () => T | Error; end: () => void },
   ): PromiseLike<T> {
     const scheduler = this.scheduler;
     const latency = this.latency;
+    const signal = options?.signal;
+    const attempts = options?.retry === false ? 1 : CLIENT_ATTEMPTS;
     return {
       // biome-ignore lint/suspicious/noThenProperty: a deliberate synchronous thenable
       then(onOk, onErr) {
-        const action = scheduler.schedule(() => {
-          onEnd();
-          const value = produce();
-          if (value instanceof Error) onErr?.(value);
-          else onOk?.(value);
-        }, latency);
+        let action: { unsubscribe(): void } | undefined;
+        let end = () => {};
+        const once = (n: number) => {
+          const current = attempt();
+          end = current.end;
+          action = scheduler.schedule(() => {
+            current.end();
+            const value = current.produce();
+            if (value instanceof Error) {
+              const retryable = (value as { retryable?: unknown }).retryable === true;
+              if (retryable && n < attempts) {
+                action = scheduler.schedule(() => once(n + 1), CLIENT_RETRY_DELAY);
+                return;
+              }
+              onErr?.(value);
+            } else onOk?.(value);
+          }, latency);
+        };
         signal?.addEventListener('abort', () => {
-          action.unsubscribe();
-          onEnd();
+          action?.unsubscribe();
+          end();
         });
+        once(1);
         return undefined as never;
       },
     };
@@ -87,38 +120,41 @@ export class FakeServer {
 
   readonly client = {
     url: 'http://fake/arcgis/admin',
-    getJob: (jobid: string, options?: { signal?: AbortSignal }) => {
-      const call: Call = { jobid, start: this.scheduler.now(), end: undefined, aborted: false };
-      const n = this.calls.push(call);
-      const running = (this.inFlight.get(jobid) ?? 0) + 1;
-      this.inFlight.set(jobid, running);
-      this.maxInFlightPerJob = Math.max(this.maxInFlightPerJob, running);
-      let ended = false;
-      const onEnd = () => {
-        if (ended) return;
-        ended = true;
-        call.end = this.scheduler.now();
-        call.aborted = options?.signal?.aborted ?? false;
-        this.inFlight.set(jobid, (this.inFlight.get(jobid) ?? 1) - 1);
-      };
-      return this.answer(
-        options?.signal,
-        () => {
-          const script = this.scripts.get(jobid);
-          if (!script) return new Error(`no script for ${jobid}`);
-          return script(this.scheduler.now(), n);
-        },
-        onEnd,
-      );
+    getJob: (jobid: string, options?: CallLike) => {
+      this.options.push(options);
+      return this.answer<Job>(options, () => {
+        const call: Call = { jobid, start: this.scheduler.now(), end: undefined, aborted: false };
+        const n = this.calls.push(call);
+        const running = (this.inFlight.get(jobid) ?? 0) + 1;
+        this.inFlight.set(jobid, running);
+        this.maxInFlightPerJob = Math.max(this.maxInFlightPerJob, running);
+        let ended = false;
+        return {
+          produce: () => {
+            const script = this.scripts.get(jobid);
+            if (!script) return new Error(`no script for ${jobid}`);
+            return script(this.scheduler.now(), n);
+          },
+          end: () => {
+            if (ended) return;
+            ended = true;
+            call.end = this.scheduler.now();
+            call.aborted = options?.signal?.aborted ?? false;
+            this.inFlight.set(jobid, (this.inFlight.get(jobid) ?? 1) - 1);
+          },
+        };
+      });
     },
-    listJobs: (options?: { signal?: AbortSignal }) => {
-      this.listCalls.push(this.scheduler.now());
-      const n = this.listCalls.length;
-      return this.answer(
-        options?.signal,
-        () => this.listScript(this.scheduler.now(), n) as JobId[] | Error,
-        () => {},
-      );
+    listJobs: (options?: CallLike) => {
+      this.options.push(options);
+      return this.answer<JobId[]>(options, () => {
+        this.listCalls.push(this.scheduler.now());
+        const n = this.listCalls.length;
+        return {
+          produce: () => this.listScript(this.scheduler.now(), n) as JobId[] | Error,
+          end: () => {},
+        };
+      });
     },
   } as unknown as AdminClient;
 }

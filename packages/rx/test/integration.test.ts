@@ -5,7 +5,13 @@
 import { type AdminClient, createAdminClient } from '@jobwatch/client';
 import type { Snapshot } from '@jobwatch/schema';
 import { FAULT_KINDS, JOB_ENDS, type Simulator, startSimulator } from '@jobwatch/simulator';
-import { lastValueFrom, toArray } from 'rxjs';
+import {
+  asyncScheduler,
+  lastValueFrom,
+  type SchedulerAction,
+  type SchedulerLike,
+  toArray,
+} from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createWatcher,
@@ -58,6 +64,14 @@ beforeAll(async () => {
 
 afterAll(() => sim.close());
 
+/** Resolves once `done()` holds, checking every few ms; fails after `limit` ms. */
+async function until(done: () => boolean, limit = 10_000): Promise<void> {
+  for (let waited = 0; !done(); waited += 5) {
+    if (waited > limit) throw new Error('gave up waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe('against the simulator', () => {
   it('with 20% faults of every kind, every subscriber sees each terminal status exactly once and no errors', async () => {
     sim.setFaults({ rate: 0.2, kinds: FAULT_KINDS, delayMs: 100, retryAfterSeconds: 0 });
@@ -93,6 +107,82 @@ describe('against the simulator', () => {
       watcher.close();
     }
   }, 30_000);
+
+  it('polls one attempt at a time: the first failure is stale at once, and every request is one budget grant', async () => {
+    const watcher = createWatcher(client, {
+      ...fast,
+      pacing: { ...fast.pacing, troubleInterval: 30, maxTroubleInterval: 60 },
+    });
+    const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 600_000 });
+    const grants = () => watcher.budget.stats().started;
+    const requests = () => sent.get(id) ?? 0;
+    // Read at each emission, inside the poll's settle: no request of this job is in flight.
+    const marks: Array<{ stale: boolean; attempts: number; grants: number; requests: number }> = [];
+    let base = { grants: 0, requests: 0 };
+    const sub = watcher.watch(id).subscribe((s) => {
+      if (marks.length === 0) base = { grants: grants(), requests: requests() };
+      marks.push({
+        stale: s.stale,
+        attempts: s.trouble?.attempts ?? 0,
+        grants: grants() - base.grants,
+        requests: requests() - base.requests,
+      });
+    });
+    try {
+      await until(() => marks.length === 1);
+      sim.setFaults({ rate: 1, kinds: ['http503'], paths: ['job'] });
+      await until(() => (watcher.current(id)?.trouble?.attempts ?? 0) >= 4);
+      sim.clearFaults();
+      await until(() => marks.length === 3);
+      const [, stale, healthy] = marks;
+      expect(stale).toEqual({ stale: true, attempts: 1, grants: 1, requests: 1 });
+      expect(healthy?.stale).toBe(false);
+      expect(healthy?.requests).toBe(healthy?.grants);
+      expect(healthy?.grants).toBeGreaterThanOrEqual(5);
+    } finally {
+      sim.clearFaults();
+      sub.unsubscribe();
+      watcher.close();
+    }
+  });
+
+  it("waits the 429's Retry-After before the next poll, and shows the 429 at once", async () => {
+    const delays: number[] = [];
+    const recording: SchedulerLike = {
+      now: () => asyncScheduler.now(),
+      schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) {
+        delays.push(delay ?? 0);
+        return asyncScheduler.schedule(work, delay, state);
+      },
+    } as SchedulerLike;
+    const watcher = createWatcher(client, { ...fast, scheduler: recording });
+    const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 600_000 });
+    let staleAt: { delays: number; requests: number; trouble: unknown } | undefined;
+    let first = -1;
+    const sub = watcher.watch(id).subscribe((s) => {
+      if (first < 0) first = sent.get(id) ?? 0;
+      if (s.stale && !staleAt) {
+        // Inside the settle: the wait before the next poll is the next thing scheduled.
+        staleAt = {
+          delays: delays.length,
+          requests: (sent.get(id) ?? 0) - first,
+          trouble: s.trouble,
+        };
+      }
+    });
+    try {
+      await until(() => first >= 0);
+      sim.setFaults({ rate: 1, kinds: ['http429'], paths: ['job'], retryAfterSeconds: 1 });
+      await until(() => staleAt !== undefined && delays.length > staleAt.delays);
+      expect(staleAt?.trouble).toMatchObject({ code: 'RATE_LIMITED', attempts: 1 });
+      expect(staleAt?.requests).toBe(1);
+      expect(delays[staleAt?.delays ?? -1]).toBeGreaterThanOrEqual(1000);
+    } finally {
+      sim.clearFaults();
+      sub.unsubscribe();
+      watcher.close();
+    }
+  });
 
   it('a thousand subscribers to one job make one poll loop', async () => {
     const watcher = createWatcher(client, fast);

@@ -1,4 +1,4 @@
-import type { AdminClient } from '@jobwatch/client';
+import type { AdminClient, ErrorCodeValue, JobwatchError } from '@jobwatch/client';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -6,6 +6,7 @@ import {
   createWatcher,
   fromDaemon,
   type JobFailedError,
+  type UnknownStatusError,
   type UnknownStatusPolicy,
   type WaitTimeoutError,
   type Watcher,
@@ -33,6 +34,10 @@ describe('public types', () => {
     expectTypeOf<UnknownStatusPolicy>().toEqualTypeOf<'watch' | 'error' | 'complete'>();
     expectTypeOf<WaitTimeoutError['code']>().toMatchTypeOf<string>();
     expectTypeOf<JobFailedError['code']>().toEqualTypeOf<'JOB_FAILED'>();
+    expectTypeOf<JobFailedError>().toMatchTypeOf<JobwatchError>();
+    expectTypeOf<UnknownStatusError>().toMatchTypeOf<JobwatchError>();
+    expectTypeOf<WaitTimeoutError>().toMatchTypeOf<JobwatchError>();
+    expectTypeOf<JobFailedError['code']>().toMatchTypeOf<ErrorCodeValue>();
     // @ts-expect-error watchAll needs discover: true
     createWatcher(client).watchAll({});
   });

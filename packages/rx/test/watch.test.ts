@@ -4,9 +4,12 @@ import {
   ConfigError,
   ErrorCode,
   InvalidJobIdError,
+  isJobwatchError,
   JobNotFoundError,
+  JobwatchError,
   RateLimitedError,
   TransportError,
+  toJobwatchError,
   ValidationError,
 } from '@jobwatch/client';
 import type { Snapshot } from '@jobwatch/schema';
@@ -202,6 +205,37 @@ describe('trouble', () => {
     });
   });
 
+  it('sends every poll as one attempt: N failed requests are N budget grants, each shown at once', () => {
+    const scheduler = newScheduler();
+    scheduler.run(() => {
+      const { server, watcher } = setup(scheduler);
+      // What the watcher showed when each request reached the server: failures in a row.
+      const shownBefore: number[] = [];
+      server.scripts.set(ID, (t, n) => {
+        shownBefore.push(watcher.current(ID)?.trouble?.attempts ?? 0);
+        return t >= 1000 && t < 8000
+          ? new TransportError('HTTP 503: the server or a gateway failed', {
+              reason: 'status',
+              status: 503,
+            })
+          : usual(t, n);
+      });
+      const out: Array<[number, string]> = [];
+      watcher.watch(ID).subscribe((s) => out.push([scheduler.now(), seen(s)]));
+      scheduler.flush();
+      // Backoff 1 s, 2 s, 4 s after the failures at 1 s, 2 s and 4 s; healthy at 8 s.
+      expect(server.callsFor(ID).map((c) => c.start)).toEqual([0, 1000, 2000, 4000, 8000]);
+      expect(shownBefore).toEqual([0, 0, 1, 2, 3]);
+      expect(out).toEqual([
+        [0, 'SUBMITTED'],
+        [1000, 'SUBMITTED*'],
+        [8000, 'COMPLETED'],
+      ]);
+      expect(watcher.budget.stats().started).toBe(5);
+      expect(server.options.every((o) => o?.retry === false)).toBe(true);
+    });
+  });
+
   it("waits at least the server's Retry-After after a 429", () => {
     const scheduler = newScheduler();
     scheduler.run(() => {
@@ -394,6 +428,13 @@ describe('unknown statuses', () => {
     });
   });
 
+  it('makes UnknownStatusError a JobwatchError with a code from ErrorCode', () => {
+    const error = new UnknownStatusError({ jobid: ID, status: 'PAUSED' });
+    expect(error).toBeInstanceOf(JobwatchError);
+    expect(Object.values(ErrorCode)).toContain(error.code);
+    expect(error).toMatchObject({ jobid: ID, status: 'PAUSED', retryable: false });
+  });
+
   it("emits it, then completes under 'complete'", () => {
     const scheduler = newScheduler();
     scheduler.run(({ expectObservable }) => {
@@ -463,6 +504,7 @@ describe('time limits', () => {
     const { error, at } = errorOf(watcher.watch(ID, { maxWait: 1500 }), scheduler);
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect((error as WaitTimeoutError).code).toBe('WAIT_TIMEOUT');
+    expect(isJobwatchError(error)).toBe(true);
     expect((error as WaitTimeoutError).last?.status).toBe('SUBMITTED');
     expect(at).toBe(1500);
     // Grace of 700 ms after 1500: polls at 0, 1000, 2000 and no more.
@@ -776,8 +818,14 @@ describe('waitForJob', () => {
     expect(error).toMatchObject({
       code: 'JOB_FAILED',
       outcome: 'failed',
+      retryable: false,
       snapshot: { status: 'FAILED' },
     });
+    // One base class and one code table for every error jobwatch throws.
+    expect(error).toBeInstanceOf(JobwatchError);
+    expect(isJobwatchError(error)).toBe(true);
+    expect(toJobwatchError(error)).toBe(error);
+    expect(Object.values(ErrorCode)).toContain((error as JobFailedError).code);
   });
 
   it('rejects with WaitTimeoutError after maxWait', async () => {
