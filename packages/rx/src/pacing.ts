@@ -9,26 +9,36 @@ import { ConfigError } from '@jobwatch/client';
  *
  * The wait before the next poll is
  * `clamp(ageFactor × min(age, changeFactor × sinceChange), minInterval, maxInterval)`,
- * then multiplied by a random factor in `[1 − jitter, 1 + jitter]`. `age` is the job's age
+ * then multiplied by a random factor in `[1 − jitter, 1]`. `age` is the job's age
  * (the larger of the time since jobwatch first saw it and the server's
  * `updatedtime − starttime`, so clock skew never makes it older than it is).
  *
- * With the defaults a change is seen within about 10% of the job's age (and within 1 s
- * while it is younger than 10 s), and a job that just changed is polled quickly again.
+ * With the defaults a change is seen within 10% of the job's age at the change (within 1 s
+ * while it is younger than 10 s), whatever the jitter draws and as long as the request
+ * budget keeps up, and a job that just changed is polled quickly again.
  */
 export interface PacingOptions {
   /** Floor of the wait between two polls, in ms. @default 1000 */
   readonly minInterval?: number;
   /** Ceiling of the wait between two polls, in ms. @default 60000 */
   readonly maxInterval?: number;
-  /** The wait as a share of the job's age. @default 0.09 */
+  /**
+   * The longest wait as a share of the job's age: with 0.1, a change is seen within 10% of
+   * the job's age at the change (or within the floor, while the job is young). @default 0.1
+   */
   readonly ageFactor?: number;
   /**
    * Right after a change the job is paced as if it were only `changeFactor` times the time
-   * since that change old; `Infinity` turns this off. @default 30
+   * since that change old: polled again after the floor, then after `ageFactor ×
+   * changeFactor` times the time since the change, until that catches up with its age.
+   * A larger factor makes the fast spell shorter; `Infinity` turns it off. @default 100
    */
   readonly changeFactor?: number;
-  /** Random spread of every wait, as a share (0.1 = ±10%). @default 0.1 */
+  /**
+   * Random spread of every wait, as a share: each wait is shortened by up to this much
+   * (0.1: between 90% and 100% of the computed wait), never lengthened, so jitter never
+   * pushes a change past its lag target. @default 0.1
+   */
   readonly jitter?: number;
   /** First wait after a failed poll, in ms; doubles with each failure in a row. @default 1000 */
   readonly troubleInterval?: number;
@@ -42,8 +52,8 @@ export interface PacingOptions {
 export const DEFAULT_PACING: Readonly<Required<PacingOptions>> = Object.freeze({
   minInterval: 1000,
   maxInterval: 60_000,
-  ageFactor: 0.09,
-  changeFactor: 30,
+  ageFactor: 0.1,
+  changeFactor: 100,
   jitter: 0.1,
   troubleInterval: 1000,
   maxTroubleInterval: 30_000,
@@ -93,9 +103,14 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : Math.min(x, hi));
 
-function jittered(p: ResolvedPacing, base: number): number {
+/**
+ * `base` shortened by a random share of up to `jitter`: never longer than `base`, so a
+ * wait that `base` keeps within the lag target stays within it whatever the draw, while
+ * loops that started together drift apart.
+ */
+export function jittered(p: ResolvedPacing, base: number): number {
   if (p.jitter === 0) return base;
-  return base * (1 + p.jitter * (2 * p.random() - 1));
+  return base * (1 - p.jitter * p.random());
 }
 
 /**

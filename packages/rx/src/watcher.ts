@@ -26,7 +26,7 @@ import {
 import { type BudgetOptions, RequestBudget } from './budget.js';
 import { WaitTimeoutError } from './errors.js';
 import { JobLoop, type LoopShared, type UnknownStatusPolicy } from './loop.js';
-import { type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
+import { jittered, type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
 
 /** Options of {@link createWatcher}. */
 export interface WatcherOptions {
@@ -246,7 +246,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
             .subscribe({
               next: (ids) => {
                 failures = 0;
-                subscriber.next({ ids, next: jittered(listInterval) });
+                subscriber.next({ ids, next: jittered(pacing, listInterval) });
               },
               complete: () => subscriber.complete(),
               error: (thrown: unknown) => {
@@ -288,8 +288,6 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
         }),
       );
     });
-
-  const jittered = (ms: number) => ms * (1 + pacing.jitter * (2 * pacing.random() - 1));
 
   const watcher: Watcher = {
     client,

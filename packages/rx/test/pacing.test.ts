@@ -10,8 +10,8 @@ describe('pacing', () => {
     expect(DEFAULT_PACING).toMatchObject({
       minInterval: 1000,
       maxInterval: 60_000,
-      ageFactor: 0.09,
-      changeFactor: 30,
+      ageFactor: 0.1,
+      changeFactor: 100,
       jitter: 0.1,
       troubleInterval: 1000,
       maxTroubleInterval: 30_000,
@@ -24,8 +24,8 @@ describe('pacing', () => {
   });
 
   it('waits a share of the age once the job is older', () => {
-    expect(nextPollDelay(noJitter, 100_000, 100_000)).toBeCloseTo(9000);
-    expect(nextPollDelay(noJitter, 300_000, 300_000)).toBeCloseTo(27_000);
+    expect(nextPollDelay(noJitter, 100_000, 100_000)).toBeCloseTo(10_000);
+    expect(nextPollDelay(noJitter, 300_000, 300_000)).toBeCloseTo(30_000);
   });
 
   it('never waits longer than the ceiling', () => {
@@ -33,26 +33,32 @@ describe('pacing', () => {
   });
 
   it('polls faster again right after a change', () => {
-    const old = 600_000;
-    expect(nextPollDelay(noJitter, old, old)).toBeCloseTo(54_000);
+    const old = 500_000;
+    expect(nextPollDelay(noJitter, old, old)).toBeCloseTo(50_000);
     expect(nextPollDelay(noJitter, old, 0)).toBe(1000);
-    expect(nextPollDelay(noJitter, old, 2000)).toBeCloseTo(0.09 * 30 * 2000);
+    expect(nextPollDelay(noJitter, old, 2000)).toBeCloseTo(0.1 * 100 * 2000);
+    // The fast spell ends once 100 × the time since the change reaches the age.
+    expect(nextPollDelay(noJitter, old, 5000)).toBeCloseTo(50_000);
     expect(nextPollDelay(resolvePacing({ jitter: 0, changeFactor: Infinity }), old, 0)).toBeCloseTo(
-      54_000,
+      50_000,
     );
   });
 
-  it('keeps the lag within 10% of the age whatever the jitter draws', () => {
-    for (const age of [20_000, 100_000, 500_000]) {
-      expect(nextPollDelay(fixed(0.999999), age, age)).toBeLessThanOrEqual(0.1 * age);
-      expect(nextPollDelay(fixed(0), age, age)).toBeGreaterThanOrEqual(0.08 * age);
+  it('keeps the lag within max(1 s, 10% of the age) whatever the jitter draws', () => {
+    for (const age of [0, 5000, 20_000, 100_000, 500_000, 3_600_000]) {
+      for (const draw of [0, 0.25, 0.5, 0.999999]) {
+        const wait = nextPollDelay(fixed(draw), age, age);
+        expect(wait).toBeLessThanOrEqual(Math.max(1000, 0.1 * age));
+        expect(wait).toBeGreaterThanOrEqual(0.9 * Math.min(60_000, Math.max(1000, 0.1 * age)));
+      }
     }
   });
 
-  it('spreads every wait by the jitter', () => {
-    expect(nextPollDelay(fixed(0), 0, 0)).toBeCloseTo(900);
-    expect(nextPollDelay(fixed(0.5), 0, 0)).toBeCloseTo(1000);
-    expect(nextPollDelay(fixed(0.99999999), 0, 0)).toBeCloseTo(1100);
+  it('spreads every wait by the jitter, only ever shortening it', () => {
+    expect(nextPollDelay(fixed(0), 0, 0)).toBeCloseTo(1000);
+    expect(nextPollDelay(fixed(0.5), 0, 0)).toBeCloseTo(950);
+    expect(nextPollDelay(fixed(0.99999999), 0, 0)).toBeCloseTo(900);
+    expect(troubleDelay(fixed(0.5), 2)).toBeCloseTo(1900);
   });
 
   it('backs off exponentially after failures, up to a ceiling', () => {
