@@ -11,15 +11,15 @@ import type { AddressInfo } from 'node:net';
 export interface TokenProxy {
   /** The token URL to configure: `http://127.0.0.1:<port><path of the upstream URL>`. */
   readonly tokenUrl: string;
-  /** Every token seen in an answer. */
-  readonly tokens: Set<string>;
+  /** Every token seen in an answer, with the wall-clock time (epoch ms) it was first seen. */
+  readonly tokens: Map<string, number>;
   close(): Promise<void>;
 }
 
 /** Starts a proxy forwarding every request to the origin of `upstreamTokenUrl`. */
 export async function startTokenProxy(upstreamTokenUrl: string): Promise<TokenProxy> {
   const upstream = new URL(upstreamTokenUrl);
-  const tokens = new Set<string>();
+  const tokens = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const up = request(
       {
@@ -39,7 +39,7 @@ export async function startTokenProxy(upstreamTokenUrl: string): Promise<TokenPr
           if (!answer.complete) return res.destroy();
           const body = Buffer.concat(chunks);
           for (const m of body.toString('utf8').matchAll(/"token"\s*:\s*"([^"]+)"/g))
-            if (m[1]) tokens.add(m[1]);
+            if (m[1] && !tokens.has(m[1])) tokens.set(m[1], Date.now());
           const headers = { ...answer.headers };
           delete headers['transfer-encoding'];
           headers['content-length'] = String(body.length);

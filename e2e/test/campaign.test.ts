@@ -113,6 +113,7 @@ interface RxClient {
 interface JobView {
   readonly jobid: string;
   readonly state: string;
+  readonly error?: { readonly code: string; readonly message: string };
   readonly snapshot: Snapshot | null;
 }
 
@@ -125,8 +126,6 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
   const raw: SseClient[] = [];
   const rx: RxClient[] = [];
   const tickets = new Set<string>();
-  /** Wall time each token was first seen by the proxy. */
-  const tokenSeenAt = new Map<string, number>();
   let chaos = true;
   let streamCuts = 0;
 
@@ -401,20 +400,12 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
       { at: downAt + downFor, what: 'webhook receiver up', run: () => receiver.up() },
     ].sort((a, b) => a.at - b.at);
 
-    const watchTokens = setInterval(() => {
-      for (const t of proxy.tokens) if (!tokenSeenAt.has(t)) tokenSeenAt.set(t, Date.now());
-    }, 20);
     const start = Date.now();
-    try {
-      for (const action of actions) {
-        const wait = start + action.at - Date.now();
-        if (wait > 0) await sleep(wait);
-        await action.run();
-      }
-    } finally {
-      clearInterval(watchTokens);
+    for (const action of actions) {
+      const wait = start + action.at - Date.now();
+      if (wait > 0) await sleep(wait);
+      await action.run();
     }
-    for (const t of proxy.tokens) if (!tokenSeenAt.has(t)) tokenSeenAt.set(t, Date.now());
     expect(ids).toHaveLength(JOBS);
     expect(killResults).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
 
@@ -429,7 +420,11 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
       async () => {
         last = await jobsOnDaemon();
         const finished = new Set(last.filter((j) => j.state === 'finished').map((j) => j.jobid));
-        return ids.every((id) => finished.has(id));
+        // A watch that failed or stopped never comes back: no use waiting for it.
+        return (
+          ids.every((id) => finished.has(id)) ||
+          last.some((j) => j.state !== 'watching' && j.state !== 'finished')
+        );
       },
       {
         timeoutMs: 60_000,
@@ -440,9 +435,25 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
               acc[j.state] = (acc[j.state] ?? 0) + 1;
               return acc;
             }, {}),
+          )}; not finished: ${JSON.stringify(
+            last
+              .filter((j) => j.state !== 'finished')
+              .slice(0, 5)
+              .map((j) => ({
+                jobid: j.jobid,
+                state: j.state,
+                error: j.error,
+                status: j.snapshot?.status,
+              })),
           )})`,
       },
     );
+    expect(
+      last
+        .filter((j) => j.state !== 'watching' && j.state !== 'finished')
+        .map((j) => ({ jobid: j.jobid, state: j.state, error: j.error })),
+      'watches that ended without the job ending',
+    ).toEqual([]);
     // Stop the chaos; every delivery and every stream must then catch up.
     chaos = false;
     const terminalIds = (list: ReadonlyArray<{ jobid: string; terminal: boolean }>) =>
@@ -489,24 +500,26 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
 
     const sim$ = truth();
     const known = new Set(ids);
+    // From here on each property is checked on its own (soft), so one run reports every
+    // property that does not hold, not just the first.
 
     // Webhooks: exactly one terminal message per job after deduplicating by webhook-id, each
     // signed, each carrying the simulator's final status.
-    expect(receiver.invalid).toEqual([]);
-    expect(receiver.failed).toBeGreaterThan(0);
+    expect.soft(receiver.invalid).toEqual([]);
+    expect.soft(receiver.failed).toBeGreaterThan(0);
     const messageIds = new Map<string, Set<string>>();
     for (const d of receiver.accepted) {
-      expect(known.has(d.jobid), `webhook for a job nobody created: ${d.jobid}`).toBe(true);
+      expect.soft(known.has(d.jobid), `webhook for a job nobody created: ${d.jobid}`).toBe(true);
       if (d.type !== 'job.terminal') continue;
       const set = messageIds.get(d.jobid) ?? new Set<string>();
       messageIds.set(d.jobid, set);
       set.add(d.id);
-      expect(d.status, `webhook status of ${d.jobid}`).toBe(sim$.get(d.jobid)?.status);
+      expect.soft(d.status, `webhook status of ${d.jobid}`).toBe(sim$.get(d.jobid)?.status);
     }
     const notOnce = ids.filter((id) => messageIds.get(id)?.size !== 1);
-    expect(
-      notOnce.map((id) => `${id}: ${messageIds.get(id)?.size ?? 0} distinct webhook-ids`),
-    ).toEqual([]);
+    expect
+      .soft(notOnce.map((id) => `${id}: ${messageIds.get(id)?.size ?? 0} distinct webhook-ids`))
+      .toEqual([]);
 
     // Streams: each client saw each job's terminal event exactly once, with the right status,
     // ids only rising, and no resync (the retained window is a day).
@@ -528,6 +541,27 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
         if (count.get(id) !== 1)
           streamProblems.push(`${name}: ${id} terminal ${count.get(id) ?? 0} times`);
     };
+    /** What the daemon said about one job: its events as a raw client saw them, and its log lines. */
+    const evidence = (jobid: string) => ({
+      events: (raw[0]?.events ?? [])
+        .filter((e) => e.data.jobid === jobid)
+        .map((e) => {
+          const d = e.data as unknown as Snapshot;
+          return {
+            id: e.id,
+            status: d.status,
+            stale: d.stale,
+            updatedtime: d.job?.updatedtime,
+            lastPolled: d.lastPolled,
+          };
+        }),
+      log: daemon.lines
+        .filter((l) => l.text.includes(jobid))
+        .map((l) => `run ${l.run}: ${l.text.slice(0, 300)}`),
+      restarts: daemon.lines
+        .filter((l) => l.text.includes('"daemon ready"'))
+        .map((l) => `run ${l.run}: ${l.text.slice(0, 200)}`),
+    });
     raw.forEach((c, i) => {
       checkTerminals(
         `raw#${i}`,
@@ -544,14 +578,20 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
       else if (!c.completed) streamProblems.push(`rx#${i}: did not complete at shutdown`);
       checkTerminals(`rx#${i}`, c.snapshots);
     });
-    expect(streamProblems.slice(0, 20)).toEqual([]);
+    const duplicated = /: (\S+) terminal [2-9]\d* times/.exec(streamProblems.join('\n'))?.[1];
+    expect
+      .soft(
+        streamProblems.slice(0, 20),
+        duplicated ? JSON.stringify(evidence(duplicated), null, 1) : undefined,
+      )
+      .toEqual([]);
     // The chaos really happened: connections were dropped and resumed.
-    expect(raw.reduce((n, c) => n + c.drops, 0)).toBeGreaterThan(RAW_CLIENTS);
-    expect(streamCuts).toBeGreaterThan(RX_CLIENTS);
+    expect.soft(raw.reduce((n, c) => n + c.drops, 0)).toBeGreaterThan(RAW_CLIENTS);
+    expect.soft(streamCuts).toBeGreaterThan(RX_CLIENTS);
 
     // The daemon's final state is the simulator's truth, one record per job, nothing else.
     const final = last;
-    expect(final.map((j) => j.jobid).sort()).toEqual([...ids].sort());
+    expect.soft(final.map((j) => j.jobid).sort()).toEqual([...ids].sort());
     const mismatches = final
       .filter((j) => {
         const t = sim$.get(j.jobid);
@@ -566,34 +606,36 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
         (j) =>
           `${j.jobid}: ${j.state} ${j.snapshot?.status} vs ${String(sim$.get(j.jobid)?.status)}`,
       );
-    expect(mismatches).toEqual([]);
+    expect.soft(mismatches).toEqual([]);
     for (const [id, status] of posted) expect(await status, `POST ${id}`).toBeOneOf([200, 201]);
 
     // Faults of every kind were injected, and every revocation was followed by a fresh token.
     const injected = sim.stats().faults;
-    expect(FAULT_KINDS.filter((k) => !(Number(injected[k]) > 0))).toEqual([]);
+    expect.soft(FAULT_KINDS.filter((k) => !(Number(injected[k]) > 0))).toEqual([]);
     for (const at of revokedAt)
-      expect(
-        [...tokenSeenAt.values()].some((seen) => seen > at),
-        'a token generated after a revocation',
-      ).toBe(true);
+      expect
+        .soft(
+          [...proxy.tokens.values()].some((seen) => seen > at),
+          'a token generated after a revocation',
+        )
+        .toBe(true);
 
     // No secret in any line the daemon wrote, across all four runs.
-    expect(daemon.runs).toBe(KILLS + 1);
-    expect(proxy.tokens.size).toBeGreaterThan(KILLS);
-    expect(tickets.size).toBeGreaterThan(0);
+    expect.soft(daemon.runs).toBe(KILLS + 1);
+    expect.soft(proxy.tokens.size).toBeGreaterThan(KILLS);
+    expect.soft(tickets.size).toBeGreaterThan(0);
     const secrets = [
       PASSWORD,
       API_KEY,
       WEBHOOK_SECRET,
       WEBHOOK_SECRET.slice('whsec_'.length),
-      ...proxy.tokens,
+      ...proxy.tokens.keys(),
       ...tickets,
     ];
     const leaks = daemon.lines
       .filter((l) => secrets.some((s) => l.text.includes(s)))
       .map((l) => `run ${l.run} ${l.stream}: ${l.text.slice(0, 160)}`);
-    expect(leaks).toEqual([]);
-    expect(daemon.lines.length).toBeGreaterThan(JOBS); // a transition line per change, at least
+    expect.soft(leaks).toEqual([]);
+    expect.soft(daemon.lines.length).toBeGreaterThan(JOBS); // a transition line per change, at least
   }, 180_000);
 });
