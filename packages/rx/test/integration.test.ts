@@ -146,6 +146,27 @@ describe('against the simulator', () => {
     }
   });
 
+  it('keeps token refresh in the client: a revoked token costs no stale snapshot', async () => {
+    const watcher = createWatcher(client, fast);
+    const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 600_000 });
+    const seen: Snapshot[] = [];
+    const sub = watcher.watch(id).subscribe((s) => seen.push(s));
+    try {
+      await until(() => seen.length === 1);
+      const tokens = sim.stats().byRoute.generateToken;
+      const polled = sent.get(id) ?? 0;
+      sim.revokeTokens();
+      await until(() => (sent.get(id) ?? 0) >= polled + 4);
+      // One new token, the refused poll sent once more by the client, and nothing stale.
+      expect(sim.stats().byRoute.generateToken).toBe(tokens + 1);
+      expect(seen.every((s) => !s.stale)).toBe(true);
+      expect(watcher.current(id)?.stale).toBe(false);
+    } finally {
+      sub.unsubscribe();
+      watcher.close();
+    }
+  });
+
   it("waits the 429's Retry-After before the next poll, and shows the 429 at once", async () => {
     const delays: number[] = [];
     const recording: SchedulerLike = {
