@@ -156,25 +156,26 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
     const key = keyOf(ref);
     let from: string | null | undefined;
-    const event = await store.recordSnapshot(snapshot, (previous) => {
+    const event = await store.recordSnapshot(snapshot, (previous, stored) => {
       from = previous?.status;
-      return deliveriesFor(config.webhooks, snapshot, previous, now());
+      return deliveriesFor(config.webhooks, stored, previous, now());
     });
+    const shown = event?.snapshot ?? snapshot;
     if (subs.has(key) || latest.has(key))
-      latest.set(key, { deployment: ref.deployment, status: snapshot.status });
+      latest.set(key, { deployment: ref.deployment, status: shown.status });
     if (event) {
-      if (from !== snapshot.status) {
+      if (from !== shown.status) {
         metrics.transitions.inc({
           deployment: ref.deployment,
-          status: statusLabel(snapshot.status),
+          status: statusLabel(shown.status),
         });
         logger.info(
           {
             deployment: ref.deployment,
             jobid: ref.jobid,
             from: from ?? null,
-            status: snapshot.status,
-            stale: snapshot.stale,
+            status: shown.status,
+            stale: shown.stale,
             eventId: event.id,
           },
           'transition',
@@ -182,10 +183,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       webhooks?.kick();
     }
-    if (snapshot.terminal) {
-      await store.setState(ref, 'finished');
-      end(ref);
-    }
+    // The store marked the watch finished in the same step as the terminal snapshot.
+    if (snapshot.terminal) end(ref);
   }
 
   async function onError(ref: JobRef, error: unknown): Promise<void> {
@@ -226,9 +225,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
           if (subs.has(key)) return; // watched on its own; that subscription stores it
           enqueue(ref, async () => {
             if (!latest.has(key)) {
-              // A job someone stopped watching (or that failed) stays as it is.
+              // Only a job never seen is new. One that finished is done (a restart lists it
+              // again), one someone stopped watching or that failed stays as it is.
               const state = (await store.get(ref))?.state;
-              if (state === 'stopped' || state === 'failed') return;
+              if (state !== undefined && state !== 'watching') return;
               if (!snapshot.terminal) {
                 await store.watch(ref, now());
                 latest.set(key, { deployment: ref.deployment, status: snapshot.status });

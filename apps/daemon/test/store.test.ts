@@ -1,7 +1,8 @@
+import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite.js';
-import type { Store, StoredEvent } from '../src/store/store.js';
-import { snap, tempDir } from './helpers.js';
+import { reconcileSnapshot, type Store, type StoredEvent } from '../src/store/store.js';
+import { job, snap, tempDir } from './helpers.js';
 
 const JOB = 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d';
 const OTHER = 'j00000000-0000-4000-8000-000000000001';
@@ -139,5 +140,91 @@ describe('SQLite store', () => {
     expect(await store.watch(ref, 3)).toBe(true);
     expect((await store.get(ref))?.error).toBeUndefined();
     expect(await store.setState({ deployment: 'x', jobid: JOB }, 'stopped')).toBe(false);
+  });
+});
+
+/** What a poll loop started afresh (after a restart) emits before its first good answer. */
+const troubled = (jobid: string, at: number, body: Snapshot['job'] = null): Snapshot =>
+  makeSnapshot({
+    deployment: 'default',
+    jobid,
+    job: body,
+    firstSeen: at,
+    lastPolled: at,
+    lastChanged: at,
+    stale: true,
+    trouble: { code: 'TRANSPORT', message: 'HTTP 502', since: at, attempts: 1 },
+  });
+
+describe('reconciling a snapshot with the stored one', () => {
+  it('records nothing after a terminal snapshot, whatever comes next', () => {
+    const ended = snap(JOB, 'COMPLETED', 20);
+    expect(reconcileSnapshot(ended, troubled(JOB, 30))).toBeUndefined();
+    expect(reconcileSnapshot(ended, snap(JOB, 'EXECUTING', 40))).toBeUndefined();
+    expect(
+      reconcileSnapshot(ended, { ...snap(JOB, 'COMPLETED', 50), lastPolled: 60 }),
+    ).toBeUndefined();
+  });
+
+  it('keeps the stored body when a fresh loop meets trouble before its first answer', () => {
+    const running = snap(JOB, 'EXECUTING', 20);
+    for (const next of [
+      troubled(JOB, 1_800_000_000_000),
+      troubled(JOB, 1_800_000_000_000, job(JOB, 'UNAVAILABLE', 1_800_000_000_000)),
+    ]) {
+      const stored = reconcileSnapshot(running, next);
+      expect(stored).toMatchObject({
+        status: 'EXECUTING',
+        kind: 'passing',
+        stale: true,
+        job: running.job,
+        trouble: { code: 'TRANSPORT' },
+        firstSeen: running.firstSeen,
+        lastChanged: running.lastChanged,
+        lastPolled: 1_800_000_000_000,
+      });
+    }
+  });
+
+  it('takes a real change, keeping the earliest firstSeen, and ignores what is not visible', () => {
+    const running = snap(JOB, 'EXECUTING', 20);
+    const later = { ...snap(JOB, 'COMPLETED', 40), firstSeen: 1_800_000_000_000 };
+    expect(reconcileSnapshot(running, later)).toMatchObject({
+      status: 'COMPLETED',
+      terminal: true,
+      firstSeen: running.firstSeen,
+      lastChanged: 40,
+    });
+    expect(reconcileSnapshot(running, { ...running, lastPolled: 99 })).toBeUndefined();
+    expect(reconcileSnapshot(null, running)).toBe(running);
+  });
+
+  it('stores the reconciled snapshot and computes deliveries from it', async () => {
+    const t = tempDir();
+    const store = openSqliteStore({ dataDir: t.dir });
+    try {
+      await store.watch({ deployment: 'default', jobid: JOB }, 1);
+      await store.recordSnapshot(snap(JOB, 'EXECUTING', 10), none);
+      const seen: Array<[string | null | undefined, string | null]> = [];
+      const event = await store.recordSnapshot(troubled(JOB, 50), (previous, stored) => {
+        seen.push([previous?.status, stored.status]);
+        return [];
+      });
+      expect(event?.snapshot).toMatchObject({ status: 'EXECUTING', stale: true });
+      expect(seen).toEqual([['EXECUTING', 'EXECUTING']]);
+      await store.recordSnapshot(snap(JOB, 'FAILED', 60), none);
+      expect(await store.recordSnapshot(troubled(JOB, 70), none)).toBeUndefined();
+      expect(await store.recordSnapshot(snap(JOB, 'FAILED', 60), none)).toBeUndefined();
+      const log = await store.eventsSince(0, {}, 10);
+      expect(log.kind === 'events' && log.events.map((e) => e.snapshot.status)).toEqual([
+        'EXECUTING',
+        'EXECUTING',
+        'FAILED',
+      ]);
+      expect((await store.get({ deployment: 'default', jobid: JOB }))?.state).toBe('finished');
+    } finally {
+      await store.close();
+      t.cleanup();
+    }
   });
 });

@@ -4,18 +4,19 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Snapshot, visiblyDiffers } from '@jobwatch/schema';
+import type { Snapshot } from '@jobwatch/schema';
 import Database from 'libsql';
-import type {
-  Delivery,
-  EventFilter,
-  JobRecord,
-  JobRef,
-  NewDelivery,
-  ReplayResult,
-  Store,
-  StoredEvent,
-  WatchState,
+import {
+  type Delivery,
+  type EventFilter,
+  type JobRecord,
+  type JobRef,
+  type NewDelivery,
+  type ReplayResult,
+  reconcileSnapshot,
+  type Store,
+  type StoredEvent,
+  type WatchState,
 } from './store.js';
 
 const SCHEMA = `
@@ -185,12 +186,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   let closed = false;
 
   const record = db.transaction(
-    (snapshot: Snapshot, deliveries: (previous: Snapshot | null) => readonly NewDelivery[]) => {
-      const row = q.getJob.get(snapshot.deployment, snapshot.jobid) as JobRow | undefined;
+    (
+      next: Snapshot,
+      deliveries: (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[],
+    ) => {
+      const row = q.getJob.get(next.deployment, next.jobid) as JobRow | undefined;
       const previous = row?.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null;
-      if (previous && !visiblyDiffers(previous, snapshot)) {
-        if (snapshot.terminal && row?.state === 'watching')
-          q.setState.run('finished', null, null, snapshot.deployment, snapshot.jobid);
+      const snapshot = reconcileSnapshot(previous, next);
+      if (!snapshot) {
+        // Nothing new; but a watch whose job has ended is finished, in this same step.
+        if ((previous?.terminal || next.terminal) && row?.state === 'watching')
+          q.setState.run('finished', null, null, next.deployment, next.jobid);
         return undefined;
       }
       const at = now();
@@ -206,7 +212,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         json,
         id,
       );
-      for (const d of deliveries(previous))
+      for (const d of deliveries(previous, snapshot))
         q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
       return { id, snapshot };
     },

@@ -7,7 +7,7 @@
  * a Redis implementation can replace it without touching the rest: the contract below is
  * written so that several daemons may share one store.
  */
-import type { Snapshot } from '@jobwatch/schema';
+import { JobStatus, makeSnapshot, type Snapshot, visiblyDiffers } from '@jobwatch/schema';
 
 /** Names a job across deployments. */
 export interface JobRef {
@@ -82,10 +82,12 @@ export type ReplayResult =
  * Contract, for every implementation:
  * - **Write before acknowledge.** Every method resolves only once its change is durable; the
  *   daemon answers an HTTP request or moves on only after that.
- * - **Atomic transitions.** {@link recordSnapshot} compares with the last stored snapshot,
- *   and when the change is visible stores the snapshot, appends the event and queues the
- *   deliveries in one step. Re-recording the same state after a restart is a no-op, so a
- *   resumed watch never duplicates an event and a terminal transition is never lost.
+ * - **Atomic transitions.** {@link recordSnapshot} reconciles the snapshot with the last
+ *   stored one ({@link reconcileSnapshot}) and, when something visible changed, stores it,
+ *   appends the event, queues the deliveries and — for a terminal snapshot — ends the watch,
+ *   in one step. A job's end is final and a poll loop that starts again after a restart
+ *   cannot take back what the store knows, so a resumed or rediscovered job never
+ *   duplicates an event, and a terminal transition is never lost.
  * - **Monotonic ids.** Event ids strictly increase across the store, also when several
  *   daemons share it (SQLite: `AUTOINCREMENT`; Redis: `INCR` or stream ids).
  * - **Fan-out.** {@link subscribe} delivers every event appended by any writer of this store
@@ -105,13 +107,14 @@ export interface Store {
   /** Every job known, filtered; `state` narrows to one state. */
   list(filter?: EventFilter & { readonly state?: WatchState }): Promise<JobRecord[]>;
   /**
-   * Records a snapshot when it differs visibly from the stored one (see `visiblyDiffers`),
-   * appending an event and queuing `deliveries` (computed from the previous snapshot) atomically.
-   * Resolves the new event, or `undefined` when nothing visible changed.
+   * Records a snapshot when, reconciled with the stored one ({@link reconcileSnapshot}), it
+   * differs visibly; appends an event, queues `deliveries` (computed from the previous
+   * snapshot and the one stored) and, when it is terminal, marks the watch `finished`, atomically. Resolves the
+   * new event (carrying the snapshot as stored), or `undefined` when nothing visible changed.
    */
   recordSnapshot(
     snapshot: Snapshot,
-    deliveries: (previous: Snapshot | null) => readonly NewDelivery[],
+    deliveries: (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[],
   ): Promise<StoredEvent | undefined>;
   /** Events after `afterId`, filtered; `resync` when some of them are no longer kept. */
   eventsSince(afterId: number, filter: EventFilter, limit: number): Promise<ReplayResult>;
@@ -135,4 +138,52 @@ export interface Store {
   isEndpointDisabled(endpoint: string): Promise<boolean>;
   /** Flushes and closes. */
   close(): Promise<void>;
+}
+
+/**
+ * What a store records when `next` arrives for a job whose stored snapshot is `previous`:
+ * the snapshot to store, or `undefined` when nothing is worth an event. Every {@link Store}
+ * implementation applies it inside its atomic write.
+ *
+ * - **An end is final.** After a terminal snapshot nothing more is recorded: a finished job
+ *   polled again (rediscovered after a restart, say) and met with trouble would otherwise
+ *   show as pending, then end a second time.
+ * - **A fresh poll loop knows less than the store.** After a restart, trouble before the
+ *   first good answer (no body, or only `UNAVAILABLE`) keeps the stored body and shows as
+ *   stale, as one uninterrupted loop would have shown it.
+ * - **Times carry over.** `firstSeen` stays the earliest; `lastChanged` stays while the job
+ *   itself has not changed.
+ * - Then only a visible difference (`visiblyDiffers`) is recorded.
+ */
+export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Snapshot | undefined {
+  if (!previous) return next;
+  if (previous.terminal) return undefined;
+  const known = previous.job;
+  const keepBody =
+    known !== null &&
+    next.stale &&
+    (next.job === null || next.job.status === JobStatus.UNAVAILABLE);
+  const job = keepBody ? known : next.job;
+  const unchanged =
+    known !== null &&
+    job !== null &&
+    known.status === job.status &&
+    known.updatedtime === job.updatedtime &&
+    known.endtime === job.endtime;
+  const firstSeen = Math.min(previous.firstSeen, next.firstSeen);
+  const lastChanged = unchanged ? previous.lastChanged : next.lastChanged;
+  const merged =
+    keepBody || firstSeen !== next.firstSeen || lastChanged !== next.lastChanged
+      ? makeSnapshot({
+          deployment: next.deployment,
+          jobid: next.jobid,
+          job,
+          firstSeen,
+          lastPolled: next.lastPolled,
+          lastChanged,
+          stale: next.stale,
+          trouble: next.trouble,
+        })
+      : next;
+  return visiblyDiffers(previous, merged) ? merged : undefined;
 }
