@@ -219,6 +219,47 @@ describe('bad input across the stack', () => {
       expect(jobRequests()).toBe(before);
     });
 
+    it('any string: schema, client and daemon agree on what a job id is', async () => {
+      const client = createAdminClient({
+        url: sim.adminUrl,
+        auth: { type: 'token', token: sim.issueToken('admin', 86_400_000) },
+      });
+      const idArb = fc.oneof(
+        fc.string({ maxLength: 140 }),
+        fc.stringMatching(/^j[0-9a-f]{32}$/),
+        fc.uuid().map((u) => `j${u}`),
+        fc.constantFrom(...HOSTILE_IDS),
+      );
+      await fc.assert(
+        fc.asyncProperty(idArb, async (id) => {
+          const valid = isJobId(id);
+          const before = jobRequests();
+          const error = await client.getJob(id).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          if (valid) {
+            // A well-formed id is asked for, and the simulator does not know it.
+            expect(error, JSON.stringify(id)).toBeInstanceOf(JobNotFoundError);
+            expect(jobRequests()).toBeGreaterThan(before);
+          } else {
+            expect(error, JSON.stringify(id)).toBeInstanceOf(InvalidJobIdError);
+            expect(jobRequests()).toBe(before);
+            const res = await fetch(`${daemon.url}/api/jobs`, {
+              method: 'POST',
+              headers: { ...auth, 'content-type': 'application/json' },
+              body: JSON.stringify({ jobid: id }),
+            });
+            expect(res.status, JSON.stringify(id)).toBe(400);
+            expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+              'INVALID_JOB_ID',
+            );
+          }
+        }),
+        { ...params('jobid'), numRuns: 150 },
+      );
+    });
+
     it('make `jobwatch wait` exit 2 with a one-line message, sending nothing', async () => {
       const before = jobRequests();
       // A NUL cannot travel in argv at all; every other hostile id is tried.
@@ -922,10 +963,51 @@ describe('bad input across the stack', () => {
           expect(text, label).not.toContain(TOKEN);
           expect(text, label).not.toContain(PASSWORD);
         }),
-        { ...params('client'), numRuns: 150 },
+        {
+          ...params('client'),
+          numRuns: 150,
+          // Always among the runs: one answer per documented error class a server can cause.
+          examples: (
+            [
+              [502, 'text/html', '<html><h1>502 Bad Gateway</h1></html>'],
+              [429, 'text/html', 'slow down'],
+              [
+                200,
+                'application/json',
+                '{"error":{"code":498,"message":"Invalid token.","details":[]}}',
+              ],
+              [200, 'application/json', '{"error":{"code":500,"message":"Boom.","details":["x"]}}'],
+              [
+                200,
+                'application/json',
+                '{"error":{"code":404,"message":"Job not found.","details":[]}}',
+              ],
+              [200, 'application/json', '{"jobid":42,"status":[]}'],
+            ] as const
+          ).map(([status, type, body]) => [
+            {
+              kind: 'answer',
+              status,
+              headers: { 'content-type': type, 'retry-after': '1' },
+              body: Buffer.from(body),
+              truncate: false,
+            } satisfies Script,
+            'getJob' as const,
+            'token' as const,
+          ]) as Array<[Script, 'getJob', 'token']>,
+        },
       );
-      // Garbage of many kinds arrived: transport, rate limit, auth, ArcGIS and schema errors.
-      expect(seen.size, [...seen].join(', ')).toBeGreaterThanOrEqual(4);
+      // Garbage of every kind arrived: transport, rate limit, auth, ArcGIS, not found, schema.
+      expect([...seen].sort()).toEqual(
+        expect.arrayContaining([
+          'ARCGIS',
+          'AUTH',
+          'JOB_NOT_FOUND',
+          'RATE_LIMITED',
+          'SCHEMA',
+          'TRANSPORT',
+        ]),
+      );
     });
   });
 
