@@ -3,14 +3,6 @@
  * takes them down in order.
  */
 import type { AddressInfo } from 'node:net';
-import {
-  safeParseAdminErrorBody,
-  safeParseJob,
-  safeParseJobList,
-  safeParseRestErrorBody,
-  safeParseSnapshot,
-  safeParseTokenResponse,
-} from '@jobwatch/schema';
 import type { ServeConfig } from './config.js';
 import { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
 import { configError } from './errors.js';
@@ -21,24 +13,6 @@ import { createApiServer } from './server/http.js';
 import { createTicketIssuer } from './server/security.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
-
-/**
- * Runs every validator a poll or an event uses once, before the daemon listens, so that any
- * lazy set-up (compiling, loading) happens now rather than in the middle of the first burst of
- * polls, where it blocked the event loop for about 100 ms.
- */
-function warmValidators(): void {
-  for (const parse of [
-    safeParseJob,
-    safeParseSnapshot,
-    safeParseJobList,
-    safeParseTokenResponse,
-    safeParseRestErrorBody,
-    safeParseAdminErrorBody,
-  ]) {
-    parse({});
-  }
-}
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -66,7 +40,6 @@ export interface RunningServer {
 /** Starts the daemon and its HTTP server. */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config } = options;
-  warmValidators();
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics();
   let store: Store;
