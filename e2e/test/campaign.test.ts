@@ -407,7 +407,15 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
       await action.run();
     }
     expect(ids).toHaveLength(JOBS);
-    expect(killResults).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
+    // Each run lived until its kill: a daemon that exited on its own shows its last words.
+    expect(
+      killResults,
+      daemon.lines
+        .filter((l) => l.stream === 'stderr')
+        .slice(-12)
+        .map((l) => `run ${l.run}: ${l.text.slice(0, 200)}`)
+        .join('\n'),
+    ).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
 
     // Every job ends on the simulator, then on the daemon.
     const truth = () => new Map(ids.map((id) => [id, sim.job(id)]));
