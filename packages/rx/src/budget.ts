@@ -118,6 +118,7 @@ export class RequestBudget {
   private started = 0;
   private seq = 0;
   private wake: Subscription | undefined;
+  private resume: Subscription | undefined;
 
   constructor(options: BudgetOptions, scheduler: SchedulerLike) {
     this.concurrency = options.concurrency ?? DEFAULT_BUDGET.concurrency;
@@ -196,7 +197,22 @@ export class RequestBudget {
     if (ticket.state !== RUNNING) return;
     ticket.state = DONE;
     this.active--;
-    this.pump();
+    if (this.heap.size > 0) this.resumeSoon();
+  }
+
+  /**
+   * Hands freed slots to waiting requests on the scheduler's next turn, not inside the
+   * settling answer: Node's fetch returns a connection to its pool only after the body's
+   * promise has resolved, so a request sent at once finds every connection busy and opens
+   * another (new connections, then idle ones closing, over and over, each a TCP and TLS
+   * handshake with the server).
+   */
+  private resumeSoon(): void {
+    if (this.resume) return;
+    this.resume = this.scheduler.schedule(() => {
+      this.resume = undefined;
+      this.pump();
+    }, 0);
   }
 
   private start(ticket: Ticket): void {

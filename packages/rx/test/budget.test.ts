@@ -94,6 +94,25 @@ describe('RequestBudget', () => {
     });
   });
 
+  it("hands a freed slot to a waiting request on the scheduler's next turn, not inside the answer", () => {
+    const scheduler = newScheduler();
+    scheduler.run(() => {
+      const budget = new RequestBudget({ concurrency: 1, rate: Infinity }, scheduler);
+      const starts: number[] = [];
+      // Inside the first answer, the second request has not started yet: a fetch connection
+      // is back in its pool only after that answer's promise has resolved.
+      const startedWhenAnswered: number[] = [];
+      budget
+        .run(0, task(scheduler, 100, starts))
+        .subscribe(() => startedWhenAnswered.push(starts.length));
+      budget.run(0, task(scheduler, 100, starts)).subscribe();
+      scheduler.flush();
+      expect(startedWhenAnswered).toEqual([1]);
+      // Same virtual time, so pacing and fairness are unchanged.
+      expect(starts).toEqual([0, 100]);
+    });
+  });
+
   it('passes a failure through and frees the slot', async () => {
     const scheduler = newScheduler();
     const budget = new RequestBudget({ concurrency: 1 }, scheduler);
