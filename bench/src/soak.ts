@@ -167,17 +167,35 @@ async function main(): Promise<void> {
     },
     dir,
   );
+  // A daemon that dies mid-soak is the finding: stop at once and say so.
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `code ${code ?? 'none'}, signal ${signal ?? 'none'}`;
+  });
+  const alive = () => {
+    if (exited) throw new Error(`the daemon exited during the soak (${exited})`);
+  };
   const closers: Array<() => void> = [];
   const live = new Set<string>();
   const post = async (jobid: string) => {
-    const res = await fetch(`${url}/api/jobs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ jobid }),
-    });
+    alive();
+    let res: Response;
+    try {
+      res = await fetch(`${url}/api/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ jobid }),
+      });
+    } catch (error) {
+      // A reset connection usually means the daemon died: let its exit be seen first.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      alive();
+      throw error;
+    }
     await res.arrayBuffer();
     if (res.status !== 201 && res.status !== 200) throw new Error(`POST /api/jobs: ${res.status}`);
   };
+
   let created = 0;
   const topUp = async () => {
     for (const id of live) {
@@ -243,6 +261,7 @@ async function main(): Promise<void> {
     await sample();
     let nextSample = started + everyMs;
     while (Date.now() < end) {
+      alive();
       await new Promise((r) =>
         setTimeout(r, Math.min(5_000, Math.max(0, nextSample - Date.now()))),
       );
@@ -254,8 +273,10 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const close of closers) close();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (!exited) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
