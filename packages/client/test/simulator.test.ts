@@ -336,6 +336,47 @@ describe('tokens', () => {
     expect(tokenRequests() - before).toBe(1);
   });
 
+  it('a transient fault on the request retried after a refresh stays transient, never AUTH', async () => {
+    // Revocation and gateway trouble at once: the refreshed request may meet a 5xx, a reset or
+    // a broken body. That is transport trouble to retry later, not refused credentials.
+    const c = client();
+    const ids = Array.from({ length: 20 }, () =>
+      sim.createJob({ outcome: 'COMPLETED', durationMs: 1_000_000 }),
+    );
+    await Promise.all(ids.map((id) => c.getJob(id)));
+    const seen = new Set<string>();
+    for (let round = 0; round < 8; round++) {
+      sim.revokeTokens();
+      sim.setFaults({
+        rate: 0.5,
+        kinds: [
+          'http502',
+          'http503',
+          'http504',
+          'reset',
+          'malformed',
+          'truncated',
+          'empty',
+          'http429',
+        ],
+        paths: ['job'],
+      });
+      const results = await Promise.allSettled(ids.map((id) => c.getJob(id, { retry: false })));
+      sim.clearFaults();
+      for (const r of results) {
+        if (r.status === 'fulfilled') seen.add('ok');
+        else {
+          errors.push(r.reason);
+          seen.add((r.reason as { code: string }).code);
+        }
+      }
+    }
+    expect(seen.has('AUTH')).toBe(false);
+    // The scenario really mixed refreshes with faults: some answers failed, some got through.
+    expect(seen.has('ok')).toBe(true);
+    expect(seen.has('TRANSPORT')).toBe(true);
+  });
+
   it('reports a revoked fixed token as AuthError (498)', async () => {
     const token = sim.issueToken('admin');
     tokens.add(token);
