@@ -84,6 +84,37 @@ describe('event stream hub', () => {
     expect(all.events.map((e) => e.id)).toEqual(['3', '4', '5', '6', '7']);
   });
 
+  it('fans each live event out to exactly the clients whose filter it matches', async () => {
+    const { store, url, hub } = await setup();
+    await store.recordSnapshot(snap(A, 'SUBMITTED', 10), none); // 1
+    const open = async (query: string) => {
+      const c = await openSse(`${url}${query}`, { 'last-event-id': '1' });
+      cleanups.push(() => c.close());
+      return c;
+    };
+    const onlyA = await open(`?jobid=${A}`);
+    const both = await open(`?jobid=${A}&jobid=${B}`);
+    const otherDeployment = await open(`?deployment=lab&jobid=${A}`);
+    const every = await open('');
+    const leaving = await open(`?jobid=${B}`);
+    await expect.poll(() => hub.size).toBe(5);
+    await leaving.close();
+    await expect.poll(() => hub.size).toBe(4);
+    await store.recordSnapshot(snap(B, 'EXECUTING', 20), none); // 2
+    await store.recordSnapshot(snap(A, 'EXECUTING', 20), none); // 3
+    await store.recordSnapshot(snap(A, 'COMPLETED', 30, 'lab'), none); // 4
+    await store.recordSnapshot(snap(B, 'FAILED', 40), none); // 5
+    await every.until((e) => e.length === 4);
+    await both.until((e) => e.length === 4);
+    await onlyA.until((e) => e.length === 2);
+    await otherDeployment.until((e) => e.length === 1);
+    expect(every.events.map((e) => e.id)).toEqual(['2', '3', '4', '5']);
+    expect(both.events.map((e) => e.id)).toEqual(['2', '3', '4', '5']);
+    expect(onlyA.events.map((e) => e.id)).toEqual(['3', '4']);
+    expect(otherDeployment.events.map((e) => e.id)).toEqual(['4']);
+    expect(leaving.events).toEqual([]);
+  });
+
   it('sends one resync and then the current state when the missed events are gone', async () => {
     const { store, url } = await setup();
     for (let i = 1; i <= 4; i += 1)

@@ -125,6 +125,33 @@ describe('SQLite store', () => {
     expect(await store.nextDueAt()).toBeUndefined();
   });
 
+  it('writes the snapshots of one turn together, in order, and one bad write spoils no other', async () => {
+    const { store } = open();
+    const seen: number[] = [];
+    store.subscribe((e) => seen.push(e.id));
+    const results = await Promise.allSettled([
+      store.recordSnapshot(snap(JOB, 'SUBMITTED', 10), none),
+      store.recordSnapshot(snap(OTHER, 'SUBMITTED', 10), () => {
+        throw new Error('cannot build the deliveries');
+      }),
+      store.recordSnapshot(snap(JOB, 'EXECUTING', 20), none),
+      store.recordSnapshot(snap(JOB, 'EXECUTING', 20), none),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    const ids = results.map((r) => (r.status === 'fulfilled' ? (r.value?.id ?? null) : 'error'));
+    expect(ids).toEqual([1, 'error', 2, null]);
+    expect(seen).toEqual([1, 2]);
+    expect(await store.get({ deployment: 'default', jobid: OTHER })).toBeUndefined();
+    expect((await store.get({ deployment: 'default', jobid: JOB }))?.snapshot?.status).toBe(
+      'EXECUTING',
+    );
+  });
+
   it('stops, fails and re-watches jobs', async () => {
     const { store } = open();
     const ref = { deployment: 'default', jobid: JOB };

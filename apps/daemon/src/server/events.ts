@@ -70,45 +70,92 @@ export function createEventHub(options: EventHubOptions): EventHub {
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const replayLimit = options.replayLimit ?? 10_000;
   const clients = new Set<Client>();
+  /** Clients that want every job (of a deployment, or of all). */
+  const everyJob = new Set<Client>();
+  /** Clients that named jobs, by job id: an event reaches only the clients that want it. */
+  const byJob = new Map<string, Set<Client>>();
+  /** Clients written to in this turn; their writes go out together at its end. */
+  const corked = new Set<Client>();
   let closed = false;
 
   const changed = () => options.onClients?.(clients.size);
 
-  const drop = (client: Client) => {
-    if (!clients.delete(client)) return;
+  const index = (client: Client) => {
+    if (!client.jobids) everyJob.add(client);
+    else
+      for (const jobid of client.jobids) {
+        const set = byJob.get(jobid);
+        if (set) set.add(client);
+        else byJob.set(jobid, new Set([client]));
+      }
+  };
+
+  const unindex = (client: Client) => {
+    corked.delete(client);
+    if (!client.jobids) everyJob.delete(client);
+    else
+      for (const jobid of client.jobids) {
+        const set = byJob.get(jobid);
+        set?.delete(client);
+        if (set?.size === 0) byJob.delete(jobid);
+      }
+  };
+
+  const remove = (client: Client) => {
+    if (!clients.delete(client)) return false;
+    unindex(client);
     changed();
-    client.res.destroy();
+    return true;
+  };
+
+  const drop = (client: Client) => {
+    if (remove(client)) client.res.destroy();
+  };
+
+  const uncork = () => {
+    for (const client of corked) client.res.uncork();
+    corked.clear();
   };
 
   /** Writes unless the client is too far behind, in which case it is dropped. */
-  const write = (client: Client, chunk: string) => {
+  const write = (client: Client, chunk: string | Buffer) => {
     if (client.res.writableLength > maxBuffered) {
       options.onDrop?.();
       drop(client);
       return;
     }
+    if (!corked.has(client)) {
+      if (corked.size === 0) process.nextTick(uncork);
+      corked.add(client);
+      client.res.cork();
+    }
     client.res.write(chunk);
   };
 
-  const send = (client: Client, event: StoredEvent, text?: string) => {
+  const send = (client: Client, event: StoredEvent, bytes?: Buffer) => {
     if (event.id <= client.lastSent || !matches(client, event.snapshot)) return;
     client.lastSent = event.id;
-    write(client, text ?? frame(event));
+    write(client, bytes ?? frame(event));
   };
 
   const unsubscribe = store.subscribe((event) => {
-    let text: string | undefined;
-    for (const client of clients) {
-      if (client.pending) client.pending.push(event);
-      else if (matches(client, event.snapshot)) {
-        text ??= frame(event);
-        send(client, event, text);
+    // Framed and encoded once for every client that wants it.
+    let bytes: Buffer | undefined;
+    for (const group of [everyJob, byJob.get(event.snapshot.jobid)]) {
+      if (!group) continue;
+      for (const client of group) {
+        if (client.pending) client.pending.push(event);
+        else if (matches(client, event.snapshot)) {
+          bytes ??= Buffer.from(frame(event));
+          send(client, event, bytes);
+        }
       }
     }
   });
 
+  const ping = Buffer.from(': ping\n\n');
   const heartbeat = setInterval(() => {
-    for (const client of clients) if (!client.pending) write(client, ': ping\n\n');
+    for (const client of clients) if (!client.pending) write(client, ping);
   }, options.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
@@ -147,10 +194,9 @@ export function createEventHub(options: EventHubOptions): EventHub {
         lastSent: 0,
       };
       clients.add(client);
+      index(client);
       changed();
-      res.on('close', () => {
-        if (clients.delete(client)) changed();
-      });
+      res.on('close', () => remove(client));
       res.write(`retry: ${options.retryMs ?? 3000}\n\n`);
       try {
         if (lastEventId === undefined) {
@@ -178,9 +224,12 @@ export function createEventHub(options: EventHubOptions): EventHub {
       closed = true;
       clearInterval(heartbeat);
       unsubscribe();
+      uncork();
       const end = `event: end\ndata: ${JSON.stringify({ reason })}\n\n`;
       for (const client of clients) client.res.end(end);
       clients.clear();
+      everyJob.clear();
+      byJob.clear();
       changed();
     },
   };

@@ -114,6 +114,9 @@ function where(
   return clauses.length ? ` AND ${clauses.join(' AND ')}` : '';
 }
 
+/** Most snapshots written in one transaction; more wait for the next turn of the event loop. */
+const MAX_BATCH = 256;
+
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
   /** Directory of the database file `jobwatch.db`; created when missing. `:memory:` for a throwaway store. */
@@ -185,38 +188,95 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const listeners = new Set<(event: StoredEvent) => void>();
   let closed = false;
 
-  const record = db.transaction(
-    (
-      next: Snapshot,
-      deliveries: (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[],
-    ) => {
-      const row = q.getJob.get(next.deployment, next.jobid) as JobRow | undefined;
-      const previous = row?.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null;
-      const snapshot = reconcileSnapshot(previous, next);
-      if (!snapshot) {
-        // Nothing new; but a watch whose job has ended is finished, in this same step.
-        if ((previous?.terminal || next.terminal) && row?.state === 'watching')
-          q.setState.run('finished', null, null, next.deployment, next.jobid);
-        return undefined;
-      }
-      const at = now();
-      const json = JSON.stringify(snapshot);
-      const id = Number(
-        q.insertEvent.run(at, snapshot.deployment, snapshot.jobid, json).lastInsertRowid,
-      );
-      q.upsertSnapshot.run(
-        snapshot.deployment,
-        snapshot.jobid,
-        snapshot.terminal ? 'finished' : 'watching',
-        at,
-        json,
-        id,
-      );
-      for (const d of deliveries(previous, snapshot))
-        q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
-      return { id, snapshot };
-    },
+  type Deliveries = (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[];
+
+  /** One snapshot's write; runs inside a transaction. */
+  const recordOne = (next: Snapshot, deliveries: Deliveries): StoredEvent | undefined => {
+    const row = q.getJob.get(next.deployment, next.jobid) as JobRow | undefined;
+    const previous = row?.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null;
+    const snapshot = reconcileSnapshot(previous, next);
+    if (!snapshot) {
+      // Nothing new; but a watch whose job has ended is finished, in this same step.
+      if ((previous?.terminal || next.terminal) && row?.state === 'watching')
+        q.setState.run('finished', null, null, next.deployment, next.jobid);
+      return undefined;
+    }
+    const at = now();
+    const json = JSON.stringify(snapshot);
+    const id = Number(
+      q.insertEvent.run(at, snapshot.deployment, snapshot.jobid, json).lastInsertRowid,
+    );
+    q.upsertSnapshot.run(
+      snapshot.deployment,
+      snapshot.jobid,
+      snapshot.terminal ? 'finished' : 'watching',
+      at,
+      json,
+      id,
+    );
+    for (const d of deliveries(previous, snapshot))
+      q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
+    return { id, snapshot };
+  };
+
+  interface Pending {
+    readonly snapshot: Snapshot;
+    readonly deliveries: Deliveries;
+    readonly resolve: (event: StoredEvent | undefined) => void;
+    readonly reject: (error: unknown) => void;
+  }
+  type Outcome = { ok: true; event: StoredEvent | undefined } | { ok: false; error: unknown };
+  /** Snapshots waiting for the next group commit, in arrival order. */
+  let queue: Pending[] = [];
+  const recordBatch = db.transaction((batch: readonly Pending[]): Outcome[] =>
+    batch.map((p) => ({ ok: true, event: recordOne(p.snapshot, p.deliveries) })),
   );
+  const recordAlone = db.transaction(recordOne);
+
+  /**
+   * Group commit: the snapshots recorded during one turn of the event loop are written in one
+   * transaction (one WAL commit instead of one each), then fanned out in order. Should one of
+   * them fail, each is written on its own so that the others still land.
+   */
+  const flush = () => {
+    if (queue.length === 0) return;
+    const batch = queue.slice(0, MAX_BATCH);
+    queue = queue.slice(batch.length);
+    if (queue.length > 0) setImmediate(flush);
+    if (closed) {
+      for (const p of batch) p.reject(new Error('store is closed'));
+      return;
+    }
+    let outcomes: Outcome[];
+    try {
+      outcomes = recordBatch(batch) as Outcome[];
+    } catch {
+      outcomes = batch.map((p): Outcome => {
+        try {
+          return {
+            ok: true,
+            event: recordAlone(p.snapshot, p.deliveries) as StoredEvent | undefined,
+          };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending;
+      const outcome = outcomes[i] as Outcome;
+      if (!outcome.ok) {
+        p.reject(outcome.error);
+        continue;
+      }
+      try {
+        if (outcome.event) for (const listener of listeners) listener(outcome.event);
+        p.resolve(outcome.event);
+      } catch (error) {
+        p.reject(error);
+      }
+    }
+  };
 
   const prune = db.transaction((olderThan: number, maxEvents: number) => {
     const cutoff = (q.pruneCutoff.get(olderThan, maxEvents) as { id: number | null }).id;
@@ -258,11 +318,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       const sql = `SELECT * FROM jobs WHERE 1 = 1${where(filter, params)} ORDER BY added_at, deployment, jobid`;
       return (db.prepare(sql).all(...params) as JobRow[]).map(toRecord);
     },
-    async recordSnapshot(snapshot, deliveries) {
+    recordSnapshot(snapshot, deliveries) {
       guard();
-      const event = record(snapshot, deliveries) as StoredEvent | undefined;
-      if (event) for (const listener of listeners) listener(event);
-      return event;
+      return new Promise((resolve, reject) => {
+        queue.push({ snapshot, deliveries, resolve, reject });
+        if (queue.length === 1) setImmediate(flush);
+      });
     },
     async eventsSince(afterId, filter, limit) {
       guard();
@@ -332,6 +393,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     async close() {
       if (closed) return;
+      while (queue.length > 0) flush();
       closed = true;
       listeners.clear();
       db.close();
