@@ -18,7 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { startSimulator } from '@jobwatch/simulator';
 import { type Benchmark, percentile, row } from '../harness.js';
 
-const MAIN = fileURLToPath(new URL('../../../apps/daemon/dist/main.js', import.meta.url));
+/** The built CLI; BENCH_DAEMON_MAIN names another build (to compare before and after a change). */
+const MAIN =
+  process.env.BENCH_DAEMON_MAIN ||
+  fileURLToPath(new URL('../../../apps/daemon/dist/main.js', import.meta.url));
 const KEY = 'bench-key-0123456789abcdef';
 
 function metric(text: string, name: string): number {
