@@ -469,11 +469,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return true;
       case 'delay':
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, d.delayMs);
-          req.socket.once('close', () => {
+          // A keep-alive socket serves many requests: the listener must go with the delay,
+          // or every delayed request leaves one behind on the socket.
+          const socket = req.socket;
+          const done = () => {
             clearTimeout(timer);
+            socket.off('close', done);
             resolve();
-          });
+          };
+          const timer = setTimeout(done, d.delayMs);
+          socket.once('close', done);
         });
         return res.destroyed;
       default:

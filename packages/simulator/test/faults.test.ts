@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAULT_KINDS,
@@ -56,6 +57,31 @@ describe('each fault kind, as a raw HTTP client sees it', () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text).status).toBe('SUBMITTED');
     expect(sim.stats().faults.delay).toBeGreaterThanOrEqual(1);
+  });
+
+  it('delay leaves nothing behind on a keep-alive connection it delays again and again', async () => {
+    only('delay', { delayMs: 1 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 15; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          get(jobUrl, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          }).on('error', reject);
+        });
+        expect(status).toBe(200);
+      }
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      agent.destroy();
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('malformed answers 200 with a JSON content type and a body that is not JSON', async () => {
