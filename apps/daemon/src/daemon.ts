@@ -46,8 +46,6 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
 
 /** Wraps `getJob`/`getJobByUrl` to count polls and time them; everything else passes through. */
@@ -129,9 +127,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   const enqueue = (ref: JobRef, task: () => Promise<void>) => {
     const key = keyOf(ref);
+    // No wait of its own: the store commits what arrives in one turn together, at its end.
     const next = (chains.get(key) ?? Promise.resolve())
-      // One write per turn of the event loop: a burst of answers must not become one long task.
-      .then(yieldToLoop)
       .then(task)
       .catch((error) =>
         logger.error(
