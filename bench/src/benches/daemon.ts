@@ -239,8 +239,11 @@ const bench: Benchmark = {
       ];
     } finally {
       for (const c of open) c.close();
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      // A daemon that died mid-run has already exited: waiting for its exit would hang.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     }
