@@ -1,6 +1,22 @@
 import { css, html, type SVGTemplateResult, svg, type TemplateResult } from 'lit';
 import type { ToneValue } from './view.js';
 
+/** The dark palette: one definition for `prefers-color-scheme: dark` and `theme="dark"`. */
+const darkPalette = css`
+  --_bg: var(--jobwatch-bg, #0d1117);
+  --_fg: var(--jobwatch-fg, #e6edf3);
+  --_muted: var(--jobwatch-muted, #9198a1);
+  --_border: var(--jobwatch-border, #3d444d);
+  --_running: var(--jobwatch-running, #4493f8);
+  --_success: var(--jobwatch-success, #3fb950);
+  --_failure: var(--jobwatch-failure, #f85149);
+  --_cancelled: var(--jobwatch-cancelled, #9198a1);
+  --_warning: var(--jobwatch-warning, #d29922);
+  --_unknown: var(--jobwatch-unknown, #ab7df8);
+  --_focus: var(--jobwatch-focus, #4493f8);
+  color-scheme: dark;
+`;
+
 /**
  * Colours and spacing, each a `--jobwatch-*` custom property with a default. The defaults
  * meet WCAG AA (4.5:1) for text on the default background in both themes.
@@ -30,33 +46,11 @@ export const themeStyles = css`
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --_bg: var(--jobwatch-bg, #0d1117);
-      --_fg: var(--jobwatch-fg, #e6edf3);
-      --_muted: var(--jobwatch-muted, #9198a1);
-      --_border: var(--jobwatch-border, #3d444d);
-      --_running: var(--jobwatch-running, #4493f8);
-      --_success: var(--jobwatch-success, #3fb950);
-      --_failure: var(--jobwatch-failure, #f85149);
-      --_cancelled: var(--jobwatch-cancelled, #9198a1);
-      --_warning: var(--jobwatch-warning, #d29922);
-      --_unknown: var(--jobwatch-unknown, #ab7df8);
-      --_focus: var(--jobwatch-focus, #4493f8);
-      color-scheme: dark;
+      ${darkPalette}
     }
   }
   :host([theme='dark']) {
-    --_bg: var(--jobwatch-bg, #0d1117);
-    --_fg: var(--jobwatch-fg, #e6edf3);
-    --_muted: var(--jobwatch-muted, #9198a1);
-    --_border: var(--jobwatch-border, #3d444d);
-    --_running: var(--jobwatch-running, #4493f8);
-    --_success: var(--jobwatch-success, #3fb950);
-    --_failure: var(--jobwatch-failure, #f85149);
-    --_cancelled: var(--jobwatch-cancelled, #9198a1);
-    --_warning: var(--jobwatch-warning, #d29922);
-    --_unknown: var(--jobwatch-unknown, #ab7df8);
-    --_focus: var(--jobwatch-focus, #4493f8);
-    color-scheme: dark;
+    ${darkPalette}
   }
   .sr-only {
     position: absolute;
