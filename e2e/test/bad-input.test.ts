@@ -623,12 +623,21 @@ describe('bad input across the stack', () => {
       .array(
         fc.tuple(
           fc.oneof(
-            fc.constantFrom('deployment', 'jobid', 'state', 'lastEventId', 'ticket'),
+            fc.constantFrom(
+              'deployment',
+              'jobid',
+              'state',
+              'lastEventId',
+              'ticket',
+              'limit',
+              'after',
+            ),
             fc.string({ maxLength: 6 }),
           ),
           fc.oneof(
-            fc.constantFrom('sim', 'j1', 'finished', '5', '-1', ''),
+            fc.constantFrom('sim', 'j1', 'finished', '5', '-1', '', '1001', 'WzEsInNpbSIsImoxIl0'),
             fc.string({ maxLength: 10 }),
+            fc.base64String({ maxLength: 40 }),
           ),
         ),
         { maxLength: 4 },

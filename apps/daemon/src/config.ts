@@ -110,6 +110,20 @@ export const ConfigFileSchema = Type.Object(
           maxEvents: Type.Optional(Type.Integer({ minimum: 1 })),
           /** Interval of `: ping` comments. @default "15s" */
           heartbeat: Type.Optional(Duration),
+          /** Most event-stream clients at once; more are refused with 503. @default 10000 */
+          maxClients: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    jobs: Type.Optional(
+      Type.Object(
+        {
+          /**
+           * How long a job is remembered after its watch ended (finished, stopped, failed);
+           * then it leaves `GET /api/jobs` and the event stream's first snapshots. @default "7d"
+           */
+          retention: Type.Optional(Duration),
         },
         { additionalProperties: false },
       ),
@@ -171,6 +185,10 @@ export interface ServeConfig {
   readonly eventRetentionMs: number;
   readonly maxEvents: number;
   readonly heartbeatMs: number;
+  /** Most event-stream clients at once. */
+  readonly maxStreamClients: number;
+  /** How long an ended job is remembered. */
+  readonly jobRetentionMs: number;
   readonly webhookRetry: {
     readonly baseMs: number;
     readonly maxMs: number;
@@ -517,6 +535,8 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     eventRetentionMs: durationKey(file.events?.retention ?? '24h', 'events.retention'),
     maxEvents: file.events?.maxEvents ?? 100_000,
     heartbeatMs: durationKey(file.events?.heartbeat ?? '15s', 'events.heartbeat'),
+    maxStreamClients: file.events?.maxClients ?? 10_000,
+    jobRetentionMs: durationKey(file.jobs?.retention ?? '7d', 'jobs.retention'),
     webhookRetry: {
       baseMs: durationKey(file.webhookRetry?.base ?? '5s', 'webhookRetry.base'),
       maxMs: durationKey(file.webhookRetry?.max ?? '1h', 'webhookRetry.max'),

@@ -48,6 +48,12 @@ export interface Daemon {
 
 const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
 
+/** Whether a terminal snapshot's job ended (by the server's clock) before `cutoff` epoch ms. */
+function endedBefore(snapshot: Snapshot, cutoff: number): boolean {
+  const end = snapshot.job?.endtime || snapshot.job?.updatedtime || 0;
+  return snapshot.terminal && end > 0 && end < cutoff;
+}
+
 /** Wraps `getJob`/`getJobByUrl` to count polls and time them; everything else passes through. */
 export function instrumentClient(
   client: AdminClient,
@@ -226,6 +232,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
               // again), one someone stopped watching or that failed stays as it is.
               const state = (await store.get(ref))?.state;
               if (state !== undefined && state !== 'watching') return;
+              // A job that ended before the retention horizon was either reported and since
+              // forgotten, or is older than anything this daemon keeps: either way, not news.
+              if (state === undefined && endedBefore(snapshot, now() - config.jobRetentionMs))
+                return;
               if (!snapshot.terminal) {
                 await store.watch(ref, now());
                 latest.set(key, { deployment: ref.deployment, status: snapshot.status });

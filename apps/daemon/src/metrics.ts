@@ -20,6 +20,8 @@ export interface Metrics {
   readonly streamClients: Gauge;
   /** Event-stream clients dropped because they could not keep up. */
   readonly streamDropped: Counter;
+  /** Event-stream clients refused because `events.maxClients` were connected. */
+  readonly streamRefused: Counter;
   /** Watched jobs by deployment and status, read from {@link setWatchedSource} at scrape time. */
   readonly watchedJobs: Gauge<'deployment' | 'status'>;
   /** Sets the function that counts watched jobs when `/metrics` is read. */
@@ -90,6 +92,11 @@ export function createMetrics(): Metrics {
     streamDropped: new Counter({
       name: 'jobwatch_event_stream_dropped_total',
       help: 'Event-stream clients dropped for not keeping up.',
+      registers: [registry],
+    }),
+    streamRefused: new Counter({
+      name: 'jobwatch_event_stream_refused_total',
+      help: 'Event-stream clients refused because the most allowed were connected.',
       registers: [registry],
     }),
     watchedJobs,

@@ -51,18 +51,29 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       error,
     );
   }
-  const pruneOnce = () =>
-    store
-      .prune({ olderThan: Date.now() - config.eventRetentionMs, maxEvents: config.maxEvents })
-      .catch((error) => logger.error({ err: error }, 'event log pruning failed'));
+  const pruneOnce = () => {
+    const at = Date.now();
+    return store
+      .prune({
+        olderThan: at - config.eventRetentionMs,
+        maxEvents: config.maxEvents,
+        jobsEndedBefore: at - config.jobRetentionMs,
+      })
+      .then((pruned) => {
+        if (pruned.jobs > 0 || pruned.events > 0) logger.debug(pruned, 'pruned');
+      })
+      .catch((error) => logger.error({ err: error }, 'pruning failed'));
+  };
   await pruneOnce();
   const pruner = setInterval(pruneOnce, 60_000);
   pruner.unref();
   const hub = createEventHub({
     store,
     heartbeatMs: config.heartbeatMs,
+    maxClients: config.maxStreamClients,
     onClients: (n) => metrics.streamClients.set(n),
     onDrop: () => metrics.streamDropped.inc(),
+    onRefuse: () => metrics.streamRefused.inc(),
   });
   const daemon = createDaemon({ config, store, logger, metrics, ...options.daemon });
   const server = createApiServer({

@@ -99,6 +99,13 @@ describe('HTTP API with two deployments', () => {
     expect((await call('GET', `/api/deployments/b/jobs/${id}`)).body).toMatchObject({
       state: 'stopped',
     });
+    // both ends carry their moment
+    const [a, b] = [
+      (await call('GET', `/api/deployments/a/jobs/${id}`)).body,
+      (await call('GET', `/api/deployments/b/jobs/${id}`)).body,
+    ];
+    expect([typeof a.endedAt, typeof b.endedAt]).toEqual(['number', 'number']);
+    expect(Number(b.endedAt)).toBeLessThanOrEqual(Number(a.endedAt));
   });
 
   it('records a job the server does not know as failed with its code', async () => {
@@ -107,6 +114,49 @@ describe('HTTP API with two deployments', () => {
     await expect
       .poll(async () => (await call('GET', `/api/jobs/${id}`)).body, { timeout: 10_000 })
       .toMatchObject({ state: 'failed', error: { code: 'JOB_NOT_FOUND' } });
+  });
+
+  it('pages the job list with limit and the opaque next cursor, in the unpaged order', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 3_600_000 });
+      expect((await call('POST', '/api/jobs', { jobid: id, deployment: 'b' })).status).toBe(201);
+    }
+    const whole = (await call('GET', '/api/jobs?deployment=b')).body;
+    expect(whole.next).toBeUndefined();
+    const all = (whole.jobs as Array<{ jobid: string }>).map((j) => j.jobid);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    const paged: string[] = [];
+    let path = '/api/jobs?deployment=b&limit=2';
+    for (let pages = 1; ; pages += 1) {
+      const { status, body } = await call('GET', path);
+      expect(status).toBe(200);
+      const jobs = body.jobs as Array<{ jobid: string }>;
+      expect(jobs.length).toBeLessThanOrEqual(2);
+      paged.push(...jobs.map((j) => j.jobid));
+      if (body.next === undefined) break;
+      expect(typeof body.next).toBe('string');
+      expect(pages).toBeLessThan(10);
+      path = `/api/jobs?deployment=b&limit=2&after=${encodeURIComponent(String(body.next))}`;
+    }
+    expect(paged).toEqual(all);
+  });
+
+  it('refuses a bad page size or cursor with BAD_REQUEST', async () => {
+    const hostile = Buffer.from('[1,"b","../../etc/passwd"]').toString('base64url');
+    for (const query of [
+      'limit=0',
+      'limit=1001',
+      'limit=ten',
+      'limit=2.5',
+      'limit=-1',
+      'limit=2&after=not-a-cursor',
+      `limit=2&after=${hostile}`,
+      `limit=2&after=${'A'.repeat(600)}`,
+      'after=WzEsImIiLCJqMSJd',
+    ]) {
+      const r = await call('GET', `/api/jobs?${query}`);
+      expect([query, r.status, r.body.error?.code]).toEqual([query, 400, 'BAD_REQUEST']);
+    }
   });
 
   it('refuses unknown routes, methods and deployments with stable codes', async () => {

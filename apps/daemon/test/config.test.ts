@@ -174,6 +174,31 @@ describe('configuration file', () => {
     expect(config).toMatchObject({ port: 7000, dataDir: '/var/lib/jw', apiKeys: [KEY, `${KEY}x`] });
   });
 
+  it('reads how long ended jobs are kept and how many stream clients are let in, with defaults', () => {
+    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't' };
+    expect(resolveServeConfig({}, env)).toMatchObject({
+      jobRetentionMs: 7 * 86_400_000,
+      maxStreamClients: 10_000,
+    });
+    const t = tempDir();
+    try {
+      const file = t.file('c.yaml', 'jobs: { retention: 36h }\nevents: { maxClients: 50 }\n');
+      expect(resolveServeConfig({ config: file }, env)).toMatchObject({
+        jobRetentionMs: 36 * 3_600_000,
+        maxStreamClients: 50,
+      });
+      const bad = t.file('d.yaml', 'jobs: { retention: forever }\n');
+      expect(configMessage(() => resolveServeConfig({ config: bad }, env))).toMatch(
+        /^jobs\.retention: "forever" is not a duration/,
+      );
+      expect(configMessage(() => validateConfigFile({ events: { maxClients: 0 } }))).toMatch(
+        /^config: events\.maxClients: must be >= 1, got 0$/,
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('refuses to listen beyond loopback without an API key', () => {
     const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't' };
     expect(configMessage(() => resolveServeConfig({ listen: '0.0.0.0:8787' }, env))).toMatch(

@@ -76,3 +76,48 @@ it('leaves a job stopped once someone stops watching it', async () => {
     .toBe(true);
   expect(await state()).toBe('stopped');
 });
+
+it('does not take a job that ended before the retention horizon for news', async () => {
+  const HOUR = 3_600_000;
+  const old = await startSimulator({ clock: 'manual', seed: 13, startTime: Date.now() - 3 * HOUR });
+  const dir = tempDir();
+  let other: RunningServer | undefined;
+  try {
+    const ancient = old.createJob({ outcome: 'COMPLETED', durationMs: 60_000 });
+    old.advance(3 * HOUR);
+    const recent = old.createJob({ outcome: 'FAILED', durationMs: 1_000 });
+    old.advance(1_000);
+    const file = dir.file(
+      'config.yaml',
+      `listen: 127.0.0.1:0\ndataDir: ${dir.dir}/data\njobs: { retention: 1h }\ndeployments:\n  - name: site\n    url: ${old.adminUrl}\n    username: admin\n    passwordEnv: PW\n    discover: true\n    listInterval: 100ms\n`,
+    );
+    other = await startServer({
+      config: resolveServeConfig({ config: file }, { PW: 'admin' }),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const url = other.url;
+    const get = async (id: string) => (await fetch(`${url}/api/jobs/${id}`)).json();
+    // the job that ended a moment ago is news, even on first sight
+    await expect
+      .poll(() => get(recent), { timeout: 10_000 })
+      .toMatchObject({
+        state: 'finished',
+        snapshot: { status: 'FAILED' },
+      });
+    // the one that ended three hours ago was polled and listed again, and left alone
+    const listed = old.stats().byRoute.jobsList ?? 0;
+    await expect
+      .poll(
+        () =>
+          (old.stats().byJob[ancient] ?? 0) >= 1 &&
+          (old.stats().byRoute.jobsList ?? 0) >= listed + 2,
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    expect(await get(ancient)).toMatchObject({ error: { code: 'JOB_NOT_WATCHED' } });
+  } finally {
+    await other?.close();
+    await old.close();
+    dir.cleanup();
+  }
+});

@@ -16,13 +16,21 @@ describe('event stream hub', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(options: { maxBufferedBytes?: number; heartbeatMs?: number } = {}) {
+  async function setup(
+    options: { maxBufferedBytes?: number; heartbeatMs?: number; maxClients?: number } = {},
+  ) {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const store: Store = openSqliteStore({ dataDir: t.dir });
     cleanups.push(() => store.close());
     let drops = 0;
-    const hub: EventHub = createEventHub({ store, ...options, onDrop: () => (drops += 1) });
+    let refused = 0;
+    const hub: EventHub = createEventHub({
+      store,
+      ...options,
+      onDrop: () => (drops += 1),
+      onRefuse: () => (refused += 1),
+    });
     const server: Server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const last = req.headers['last-event-id'];
@@ -41,7 +49,7 @@ describe('event stream hub', () => {
       return new Promise((r) => server.close(r));
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
-    return { store, hub, url, drops: () => drops };
+    return { store, hub, url, drops: () => drops, refused: () => refused };
   }
 
   it('sends the retry hint, the current state, then live changes with monotonic ids', async () => {
@@ -143,6 +151,34 @@ describe('event stream hub', () => {
     hub.close();
     await client.done;
     expect(client.events.at(-1)).toEqual({ event: 'end', data: '{"reason":"shutdown"}' });
+  });
+
+  it('refuses one client more than maxClients with 503 TOO_MANY_CLIENTS, and takes it once one leaves', async () => {
+    const { store, hub, url, refused } = await setup({ maxClients: 2 });
+    await store.recordSnapshot(snap(A, 'EXECUTING', 10), none);
+    const first = await openSse(url);
+    const second = await openSse(url);
+    cleanups.push(() => second.close());
+    await expect.poll(() => hub.size).toBe(2);
+    const third = await fetch(url);
+    expect([third.status, third.headers.get('retry-after')]).toEqual([503, '10']);
+    expect(await third.json()).toEqual({
+      error: {
+        code: 'TOO_MANY_CLIENTS',
+        message: '2 event-stream clients are connected; try again later',
+      },
+    });
+    expect(refused()).toBe(1);
+    // the connected clients lost nothing
+    await store.recordSnapshot(snap(A, 'COMPLETED', 20), none);
+    await first.until((e) => e.length === 2);
+    await second.until((e) => e.length === 2);
+    first.close();
+    await expect.poll(() => hub.size).toBe(1);
+    const fourth = await openSse(url);
+    cleanups.push(() => fourth.close());
+    await fourth.until((e) => e.length === 1);
+    expect(JSON.parse(fourth.events[0]?.data ?? '{}').status).toBe('COMPLETED');
   });
 
   it('drops a client that cannot keep up instead of buffering without bound', async () => {

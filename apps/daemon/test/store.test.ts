@@ -1,7 +1,14 @@
+import { join } from 'node:path';
 import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
+import Database from 'libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite.js';
-import { reconcileSnapshot, type Store, type StoredEvent } from '../src/store/store.js';
+import {
+  type JobCursor,
+  reconcileSnapshot,
+  type Store,
+  type StoredEvent,
+} from '../src/store/store.js';
 import { job, snap, tempDir } from './helpers.js';
 
 const JOB = 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d';
@@ -84,7 +91,7 @@ describe('SQLite store', () => {
     expect(await store.eventsSince(6, {}, 100)).toEqual({ kind: 'events', events: [] });
     expect(await store.eventsSince(99, {}, 100)).toEqual({ kind: 'resync' });
     expect(await store.eventsSince(0, {}, 3)).toEqual({ kind: 'resync' });
-    expect(await store.prune({ olderThan: 0, maxEvents: 2 })).toBe(4);
+    expect(await store.prune({ olderThan: 0, maxEvents: 2 })).toEqual({ events: 4, jobs: 0 });
     expect(await store.eventsSince(2, {}, 100)).toEqual({ kind: 'resync' });
     const kept = await store.eventsSince(4, {}, 100);
     expect(kept.kind === 'events' && kept.events.map((e) => e.id)).toEqual([5, 6]);
@@ -167,6 +174,100 @@ describe('SQLite store', () => {
     expect(await store.watch(ref, 3)).toBe(true);
     expect((await store.get(ref))?.error).toBeUndefined();
     expect(await store.setState({ deployment: 'x', jobid: JOB }, 'stopped')).toBe(false);
+  });
+
+  it('records when a watch ended, and forgets ended jobs past the horizon but never a watched one', async () => {
+    const t = tempDir();
+    dirs.push(t.cleanup);
+    let clock = 1_000;
+    const store = openSqliteStore({ dataDir: t.dir, now: () => clock });
+    stores.push(store);
+    const ref = (jobid: string) => ({ deployment: 'default', jobid });
+    const [done, stopped, failed, watched, again] = [1, 2, 3, 4, 5].map(
+      (n) => `j00000000-0000-4000-8000-00000000000${n}`,
+    ) as [string, string, string, string, string];
+    for (const id of [done, stopped, failed, watched, again]) await store.watch(ref(id), 500);
+    await store.recordSnapshot(snap(done, 'COMPLETED', 900), none);
+    clock = 2_000;
+    await store.setState(ref(stopped), 'stopped');
+    await store.setState(ref(failed), 'failed', { code: 'JOB_NOT_FOUND', message: 'gone' });
+    await store.setState(ref(again), 'stopped');
+    clock = 3_000;
+    // a second end keeps the first moment; a re-watch clears it
+    await store.setState(ref(stopped), 'stopped');
+    await store.watch(ref(again), 3_000);
+    expect((await store.list()).map((r) => [r.jobid, r.state, r.endedAt])).toEqual([
+      [done, 'finished', 1_000],
+      [stopped, 'stopped', 2_000],
+      [failed, 'failed', 2_000],
+      [watched, 'watching', undefined],
+      [again, 'watching', undefined],
+    ]);
+    const keepEvents = { olderThan: 0, maxEvents: 100 };
+    expect(await store.prune({ ...keepEvents, jobsEndedBefore: 1_500 })).toEqual({
+      events: 0,
+      jobs: 1,
+    });
+    expect(await store.get(ref(done))).toBeUndefined();
+    expect(await store.prune({ ...keepEvents, jobsEndedBefore: 10_000 })).toEqual({
+      events: 0,
+      jobs: 2,
+    });
+    expect((await store.list()).map((r) => r.jobid)).toEqual([watched, again]);
+    // the event log keeps its own retention: the forgotten job's events are still replayable
+    const replay = await store.eventsSince(0, {}, 10);
+    expect(replay.kind === 'events' && replay.events.map((e) => e.snapshot.jobid)).toEqual([done]);
+  });
+
+  it('pages the list in a stable order after a cursor, filtered', async () => {
+    const { store } = open();
+    const ids = Array.from({ length: 7 }, (_, i) => `j00000000-0000-4000-8000-00000000001${i}`);
+    // two jobs share each start time, so the order falls back on deployment, then id
+    for (const [i, id] of ids.entries())
+      await store.watch({ deployment: i % 2 ? 'b' : 'a', jobid: id }, 100 + Math.floor(i / 2));
+    const all = await store.list();
+    expect(all.map((r) => r.jobid)).toEqual(ids);
+    const seen: string[] = [];
+    let after: JobCursor | undefined;
+    for (;;) {
+      const page = await store.list({ limit: 3, ...(after ? { after } : {}) });
+      seen.push(...page.map((r) => r.jobid));
+      const last = page[page.length - 1];
+      if (page.length < 3 || !last) break;
+      after = last;
+    }
+    expect(seen).toEqual(ids);
+    const onlyB = await store.list({ deployment: 'b', after: all[1], limit: 10 });
+    expect(onlyB.map((r) => r.jobid)).toEqual([ids[3], ids[5]]);
+  });
+
+  it('upgrades a database written before jobs recorded their end, keeping every row', async () => {
+    const t = tempDir();
+    dirs.push(t.cleanup);
+    const old = new Database(join(t.dir, 'jobwatch.db'));
+    old.exec(
+      'CREATE TABLE jobs (deployment TEXT NOT NULL, jobid TEXT NOT NULL, state TEXT NOT NULL, ' +
+        'added_at INTEGER NOT NULL, snapshot TEXT, event_id INTEGER NOT NULL DEFAULT 0, ' +
+        'error_code TEXT, error_message TEXT, PRIMARY KEY (deployment, jobid))',
+    );
+    old
+      .prepare("INSERT INTO jobs (deployment, jobid, state, added_at) VALUES ('default', ?, ?, 5)")
+      .run(JOB, 'finished');
+    old
+      .prepare("INSERT INTO jobs (deployment, jobid, state, added_at) VALUES ('default', ?, ?, 6)")
+      .run(OTHER, 'watching');
+    old.close();
+    const store = openSqliteStore({ dataDir: t.dir, now: () => 7_000 });
+    stores.push(store);
+    expect((await store.list()).map((r) => [r.jobid, r.state, r.endedAt])).toEqual([
+      [JOB, 'finished', 7_000],
+      [OTHER, 'watching', undefined],
+    ]);
+    // ended "now": the whole retention is still ahead of it
+    expect(await store.prune({ olderThan: 0, maxEvents: 10, jobsEndedBefore: 7_000 })).toEqual({
+      events: 0,
+      jobs: 0,
+    });
   });
 });
 

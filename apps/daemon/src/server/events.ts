@@ -18,10 +18,14 @@ export interface EventHubOptions {
   readonly maxBufferedBytes?: number;
   /** At most this many missed events are replayed; beyond, a resync. @default 10_000 */
   readonly replayLimit?: number;
+  /** Most clients at once; one more is answered 503 `TOO_MANY_CLIENTS`. @default 10_000 */
+  readonly maxClients?: number;
   /** Called when the number of clients changes. */
   readonly onClients?: (count: number) => void;
   /** Called when a client is dropped for not keeping up. */
   readonly onDrop?: () => void;
+  /** Called when a client is refused because {@link maxClients} are connected. */
+  readonly onRefuse?: () => void;
 }
 
 /** The fan-out of snapshot events to event-stream clients. */
@@ -30,6 +34,7 @@ export interface EventHub {
    * Serves one client on `res` until it leaves or the hub closes. Without `lastEventId` the
    * client first receives the current snapshot of every matching job; with it, exactly the
    * events it missed (or one `resync` and the current snapshots when they are no longer kept).
+   * While closing, or with `maxClients` connected, answers 503 with a JSON error instead.
    */
   attach(
     res: ServerResponse,
@@ -69,6 +74,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
   const { store } = options;
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const replayLimit = options.replayLimit ?? 10_000;
+  const maxClients = options.maxClients ?? 10_000;
   const clients = new Set<Client>();
   /** Clients that want every job (of a deployment, or of all). */
   const everyJob = new Set<Client>();
@@ -174,8 +180,17 @@ export function createEventHub(options: EventHubOptions): EventHub {
     async attach(res, { filter, lastEventId, headers }) {
       if (closed) {
         res
-          .writeHead(503, { 'content-type': 'application/json' })
+          .writeHead(503, { ...headers, 'content-type': 'application/json' })
           .end('{"error":{"code":"SHUTTING_DOWN","message":"the daemon is shutting down"}}');
+        return;
+      }
+      if (clients.size >= maxClients) {
+        options.onRefuse?.();
+        res
+          .writeHead(503, { ...headers, 'content-type': 'application/json', 'retry-after': '10' })
+          .end(
+            `{"error":{"code":"TOO_MANY_CLIENTS","message":"${maxClients} event-stream clients are connected; try again later"}}`,
+          );
         return;
       }
       res.writeHead(200, {

@@ -7,7 +7,7 @@ import { isJobId } from '@jobwatch/schema';
 import type { Daemon } from '../daemon.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { JobRecord, JobRef, Store, WatchState } from '../store/store.js';
+import type { JobCursor, JobRecord, JobRef, Store, WatchState } from '../store/store.js';
 import type { EventHub } from './events.js';
 import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
 
@@ -25,6 +25,7 @@ export const ApiErrorCode = {
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  TOO_MANY_CLIENTS: 'TOO_MANY_CLIENTS',
   INTERNAL: 'INTERNAL',
 } as const;
 /** One of {@link ApiErrorCode}. */
@@ -61,6 +62,8 @@ export interface JobView {
   readonly jobid: string;
   readonly state: WatchState;
   readonly addedAt: number;
+  /** Epoch ms when the watch ended; absent while watching. */
+  readonly endedAt?: number;
   readonly error?: { readonly code: string; readonly message: string };
   readonly snapshot: JobRecord['snapshot'];
 }
@@ -70,11 +73,47 @@ const view = (r: JobRecord): JobView => ({
   jobid: r.jobid,
   state: r.state,
   addedAt: r.addedAt,
+  ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
   ...(r.error ? { error: r.error } : {}),
   snapshot: r.snapshot,
 });
 
 const STATES: readonly WatchState[] = ['watching', 'finished', 'stopped', 'failed'];
+
+/** Largest page of `GET /api/jobs?limit=`. */
+export const MAX_PAGE = 1000;
+
+/** The opaque `next` of a page: where the following page starts. */
+export function encodeCursor(r: JobCursor): string {
+  return Buffer.from(JSON.stringify([r.addedAt, r.deployment, r.jobid])).toString('base64url');
+}
+
+/** Reads a cursor made by {@link encodeCursor}. @throws {@link ApiError} 400 when it is not one. */
+function decodeCursor(text: string): JobCursor {
+  let value: unknown;
+  try {
+    value = text.length <= 512 ? JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) : null;
+  } catch {
+    value = null;
+  }
+  if (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    Number.isSafeInteger(value[0]) &&
+    typeof value[1] === 'string' &&
+    isJobId(value[2])
+  )
+    return { addedAt: value[0], deployment: value[1], jobid: value[2] };
+  throw new ApiError(400, 'BAD_REQUEST', 'after: expected the `next` of an earlier page');
+}
+
+function pageLimit(text: string | null): number | undefined {
+  if (text === null) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_PAGE)
+    throw new ApiError(400, 'BAD_REQUEST', `limit: expected an integer from 1 to ${MAX_PAGE}`);
+  return n;
+}
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
@@ -235,11 +274,30 @@ export function createApiServer(options: ApiServerOptions): Server {
         if (state && !STATES.includes(state as WatchState))
           throw new ApiError(400, 'BAD_REQUEST', `state: expected one of ${STATES.join(', ')}`);
         if (deployment) deploymentOf(deployment);
+        const pageSize = pageLimit(q.get('limit'));
+        const after = q.get('after');
+        if (after !== null && pageSize === undefined)
+          throw new ApiError(400, 'BAD_REQUEST', 'after: goes with limit');
         const records = await store.list({
           deployment: deployment ?? undefined,
           ...(state ? { state: state as WatchState } : {}),
+          ...(after !== null ? { after: decodeCursor(after) } : {}),
+          // One more than asked tells whether another page follows.
+          ...(pageSize !== undefined ? { limit: pageSize + 1 } : {}),
         });
-        return send(res, 200, { jobs: records.map(view) }, cors);
+        const page = pageSize !== undefined ? records.slice(0, pageSize) : records;
+        const last = page[page.length - 1];
+        return send(
+          res,
+          200,
+          {
+            jobs: page.map(view),
+            ...(pageSize !== undefined && records.length > pageSize && last
+              ? { next: encodeCursor(last) }
+              : {}),
+          },
+          cors,
+        );
       }
       if (method === 'POST') {
         const body = await readJson(req, limit);

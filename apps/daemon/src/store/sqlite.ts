@@ -12,6 +12,8 @@ import {
   type JobRecord,
   type JobRef,
   type NewDelivery,
+  type PruneOptions,
+  type PruneResult,
   type ReplayResult,
   reconcileSnapshot,
   type Store,
@@ -29,9 +31,11 @@ CREATE TABLE IF NOT EXISTS jobs (
   event_id INTEGER NOT NULL DEFAULT 0,
   error_code TEXT,
   error_message TEXT,
+  ended_at INTEGER,
   PRIMARY KEY (deployment, jobid)
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_order ON jobs (added_at, deployment, jobid);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
@@ -54,6 +58,20 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
 CREATE TABLE IF NOT EXISTS disabled_endpoints (endpoint TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
+/**
+ * Brings a database written by an earlier version up to {@link SCHEMA}. Jobs that had already
+ * ended when `ended_at` arrived count as ended at the migration, so they get the whole
+ * retention period rather than vanishing at once.
+ */
+function migrate(db: Database.Database, at: number): void {
+  const columns = db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'ended_at')) {
+    db.exec('ALTER TABLE jobs ADD COLUMN ended_at INTEGER');
+    db.prepare("UPDATE jobs SET ended_at = ? WHERE state != 'watching'").run(at);
+  }
+  db.exec('CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (ended_at)');
+}
+
 interface JobRow {
   deployment: string;
   jobid: string;
@@ -63,6 +81,7 @@ interface JobRow {
   event_id: number;
   error_code: string | null;
   error_message: string | null;
+  ended_at: number | null;
 }
 
 interface EventRow {
@@ -86,6 +105,7 @@ function toRecord(row: JobRow): JobRecord {
     jobid: row.jobid,
     state: row.state,
     addedAt: row.added_at,
+    ...(row.ended_at !== null ? { endedAt: row.ended_at } : {}),
     snapshot: row.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null,
     eventId: row.event_id,
     ...(row.error_code
@@ -141,23 +161,26 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(file);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   db.exec(SCHEMA);
+  migrate(db, now());
 
   const q = {
     getJob: db.prepare('SELECT * FROM jobs WHERE deployment = ? AND jobid = ?'),
     insertJob: db.prepare(
       "INSERT INTO jobs (deployment, jobid, state, added_at) VALUES (?, ?, 'watching', ?) " +
-        "ON CONFLICT (deployment, jobid) DO UPDATE SET state = 'watching', error_code = NULL, error_message = NULL",
+        "ON CONFLICT (deployment, jobid) DO UPDATE SET state = 'watching', error_code = NULL, error_message = NULL, ended_at = NULL",
     ),
     setState: db.prepare(
-      'UPDATE jobs SET state = ?, error_code = ?, error_message = ? WHERE deployment = ? AND jobid = ?',
+      'UPDATE jobs SET state = ?, error_code = ?, error_message = ?, ended_at = COALESCE(ended_at, ?) ' +
+        'WHERE deployment = ? AND jobid = ?',
     ),
     insertEvent: db.prepare(
       'INSERT INTO events (at, deployment, jobid, snapshot) VALUES (?, ?, ?, ?)',
     ),
     upsertSnapshot: db.prepare(
-      'INSERT INTO jobs (deployment, jobid, state, added_at, snapshot, event_id) VALUES (?, ?, ?, ?, ?, ?) ' +
+      'INSERT INTO jobs (deployment, jobid, state, added_at, snapshot, event_id, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (deployment, jobid) DO UPDATE SET snapshot = excluded.snapshot, event_id = excluded.event_id, ' +
-        "state = CASE WHEN excluded.state = 'finished' AND jobs.state = 'watching' THEN 'finished' ELSE jobs.state END",
+        "state = CASE WHEN excluded.state = 'finished' AND jobs.state = 'watching' THEN 'finished' ELSE jobs.state END, " +
+        "ended_at = CASE WHEN excluded.state = 'finished' AND jobs.state = 'watching' THEN excluded.ended_at ELSE jobs.ended_at END",
     ),
     insertDelivery: db.prepare(
       'INSERT OR IGNORE INTO outbox (message_id, endpoint, body, created_at, due_at) ' +
@@ -174,6 +197,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       'SELECT MAX(id) AS id FROM events WHERE at < ? OR id <= (SELECT MAX(id) FROM events) - ?',
     ),
     pruneEvents: db.prepare('DELETE FROM events WHERE id <= ?'),
+    pruneJobs: db.prepare("DELETE FROM jobs WHERE ended_at < ? AND state != 'watching'"),
     due: db.prepare(
       'SELECT * FROM outbox WHERE due_at <= ? AND endpoint NOT IN (SELECT endpoint FROM disabled_endpoints) ORDER BY due_at, seq LIMIT ?',
     ),
@@ -198,7 +222,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     if (!snapshot) {
       // Nothing new; but a watch whose job has ended is finished, in this same step.
       if ((previous?.terminal || next.terminal) && row?.state === 'watching')
-        q.setState.run('finished', null, null, next.deployment, next.jobid);
+        q.setState.run('finished', null, null, now(), next.deployment, next.jobid);
       return undefined;
     }
     const at = now();
@@ -213,6 +237,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       at,
       json,
       id,
+      snapshot.terminal ? at : null,
     );
     for (const d of deliveries(previous, snapshot))
       q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
@@ -278,12 +303,16 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     }
   };
 
-  const prune = db.transaction((olderThan: number, maxEvents: number) => {
-    const cutoff = (q.pruneCutoff.get(olderThan, maxEvents) as { id: number | null }).id;
-    if (!cutoff) return 0;
-    q.setMeta.run('pruned_through', cutoff);
-    return Number(q.pruneEvents.run(cutoff).changes);
-  });
+  const prune = db.transaction(
+    ({ olderThan, maxEvents, jobsEndedBefore }: PruneOptions): PruneResult => {
+      const jobs =
+        jobsEndedBefore === undefined ? 0 : Number(q.pruneJobs.run(jobsEndedBefore).changes);
+      const cutoff = (q.pruneCutoff.get(olderThan, maxEvents) as { id: number | null }).id;
+      if (!cutoff) return { events: 0, jobs };
+      q.setMeta.run('pruned_through', cutoff);
+      return { events: Number(q.pruneEvents.run(cutoff).changes), jobs };
+    },
+  );
 
   const guard = () => {
     if (closed) throw new Error('store is closed');
@@ -302,6 +331,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         state,
         error?.code ?? null,
         error?.message ?? null,
+        now(),
         ref.deployment,
         ref.jobid,
       );
@@ -315,7 +345,16 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async list(filter = {}) {
       guard();
       const params: unknown[] = [];
-      const sql = `SELECT * FROM jobs WHERE 1 = 1${where(filter, params)} ORDER BY added_at, deployment, jobid`;
+      let sql = `SELECT * FROM jobs WHERE 1 = 1${where(filter, params)}`;
+      if (filter.after) {
+        sql += ' AND (added_at, deployment, jobid) > (?, ?, ?)';
+        params.push(filter.after.addedAt, filter.after.deployment, filter.after.jobid);
+      }
+      sql += ' ORDER BY added_at, deployment, jobid';
+      if (filter.limit !== undefined) {
+        sql += ' LIMIT ?';
+        params.push(filter.limit);
+      }
       return (db.prepare(sql).all(...params) as JobRow[]).map(toRecord);
     },
     recordSnapshot(snapshot, deliveries) {
@@ -350,9 +389,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async prune({ olderThan, maxEvents }) {
+    async prune(options) {
       guard();
-      return prune(olderThan, maxEvents) as number;
+      return prune(options) as PruneResult;
     },
     async dueDeliveries(at, limit) {
       guard();

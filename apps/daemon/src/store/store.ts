@@ -23,6 +23,8 @@ export interface JobRecord extends JobRef {
   readonly state: WatchState;
   /** Epoch ms when watching began. */
   readonly addedAt: number;
+  /** Epoch ms when the watch ended (finished, stopped or failed); absent while watching. */
+  readonly endedAt?: number;
   /** The last stored snapshot, `null` before the first one. */
   readonly snapshot: Snapshot | null;
   /** Id of the event that carried {@link snapshot}, `0` before any. */
@@ -42,6 +44,45 @@ export interface StoredEvent {
 export interface EventFilter {
   readonly deployment?: string | undefined;
   readonly jobids?: readonly string[] | undefined;
+}
+
+/**
+ * Where a page of {@link Store.list} starts: after this job, in list order (`addedAt`, then
+ * `deployment`, then `jobid`).
+ */
+export interface JobCursor {
+  readonly addedAt: number;
+  readonly deployment: string;
+  readonly jobid: string;
+}
+
+/** Which jobs {@link Store.list} returns. */
+export interface JobFilter extends EventFilter {
+  /** Only jobs in this state. */
+  readonly state?: WatchState | undefined;
+  /** Only jobs after this one in list order. */
+  readonly after?: JobCursor | undefined;
+  /** At most this many. @default all */
+  readonly limit?: number | undefined;
+}
+
+/** What {@link Store.prune} removes. */
+export interface PruneOptions {
+  /** Events appended before this epoch ms go. */
+  readonly olderThan: number;
+  /** Beyond the newest this many, events go. */
+  readonly maxEvents: number;
+  /**
+   * Jobs whose watch ended (finished, stopped or failed) before this epoch ms are forgotten.
+   * Watched jobs are never removed. @default none are
+   */
+  readonly jobsEndedBefore?: number | undefined;
+}
+
+/** What {@link Store.prune} removed. */
+export interface PruneResult {
+  readonly events: number;
+  readonly jobs: number;
 }
 
 /** A webhook delivery waiting in the outbox. */
@@ -104,8 +145,8 @@ export interface Store {
   ): Promise<boolean>;
   /** One job, or `undefined`. */
   get(ref: JobRef): Promise<JobRecord | undefined>;
-  /** Every job known, filtered; `state` narrows to one state. */
-  list(filter?: EventFilter & { readonly state?: WatchState }): Promise<JobRecord[]>;
+  /** The jobs known, filtered, in list order (`addedAt`, `deployment`, `jobid`). */
+  list(filter?: JobFilter): Promise<JobRecord[]>;
   /**
    * Records a snapshot when, reconciled with the stored one ({@link reconcileSnapshot}), it
    * differs visibly; appends an event, queues `deliveries` (computed from the previous
@@ -122,8 +163,11 @@ export interface Store {
   lastEventId(): Promise<number>;
   /** Receives every event appended from now on. Returns the unsubscribe function. */
   subscribe(listener: (event: StoredEvent) => void): () => void;
-  /** Deletes events older than `olderThan` and beyond the newest `maxEvents`. */
-  prune(options: { readonly olderThan: number; readonly maxEvents: number }): Promise<number>;
+  /**
+   * Deletes events older than `olderThan` and beyond the newest `maxEvents`, and forgets jobs
+   * whose watch ended before `jobsEndedBefore` (with their pending webhook deliveries kept).
+   */
+  prune(options: PruneOptions): Promise<PruneResult>;
   /** Deliveries due at `now`, oldest first, skipping disabled endpoints. */
   dueDeliveries(now: number, limit: number): Promise<Delivery[]>;
   /** Epoch ms of the earliest pending delivery, `undefined` when the outbox is empty. */
