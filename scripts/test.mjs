@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The README's test command: lint, build + typecheck (type tests included), then every
-// package's tests. Ends with one plain line, `N passed, N failed`, summed over all packages;
-// a failing lint or typecheck step counts as one failure so the summary never hides it.
+// The README's test command: lint, build + typecheck (type tests included), the published
+// packages' shape (publint, attw), then every package's tests. Ends with one plain line,
+// `N passed, N failed`, summed over all packages; a failing lint, typecheck or package check
+// counts as one failure so the summary never hides it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ const built = step(
   run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']),
 );
 step('typecheck', run('pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only']));
+if (built) step('packages', run('node', ['scripts/check-packages.mjs']));
 const testsRan =
   built && run('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1']);
 
