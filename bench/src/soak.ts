@@ -12,15 +12,19 @@
  * 10 s when the run is shorter than 15 minutes; the first fifth of the run (at least one
  * sample) is warm-up and left out of the slope. Writes `results/soak.json`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FAULT_KINDS, type Simulator, startSimulator } from '@jobwatch/simulator';
+import {
+  createRandom,
+  FAULT_KINDS,
+  logUniform,
+  type Simulator,
+  startSimulator,
+} from '@jobwatch/simulator';
+import { metric, startDaemon } from './daemon-process.js';
 import { machineInfo } from './runner.js';
 
-const MAIN = fileURLToPath(new URL('../../apps/daemon/dist/main.js', import.meta.url));
 const KEY = 'soak-key-0123456789abcdef';
 
 /** The soak's command line. */
@@ -69,35 +73,6 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
   return den === 0 ? Number.NaN : num / den;
 }
 
-function metric(text: string, name: string): number {
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-async function startDaemon(config: object, dir: string) {
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--config', file, '--listen', '127.0.0.1:0'],
-    {
-      env: { ...process.env, JOBWATCH_LOG_LEVEL: 'info', JOBWATCH_SOAK_PASSWORD: 'admin' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const match = /"url":"(http:[^"]+)"/.exec(buffer);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
-  child.stdout?.resume();
-  return { child, url };
-}
-
 /** Opens a raw event-stream client that reads and discards; returns its closer. */
 async function openClient(url: string): Promise<() => void> {
   const controller = new AbortController();
@@ -118,22 +93,6 @@ async function openClient(url: string): Promise<() => void> {
   return () => controller.abort();
 }
 
-function logUniform(random: () => number, min: number, max: number): number {
-  return Math.round(Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min))));
-}
-
-/** A small seeded PRNG (mulberry32), so a soak's job mix can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Sample {
   /** Minutes since the start of sampling. */
   t: number;
@@ -148,7 +107,7 @@ async function main(): Promise<void> {
   const args = parseSoakArgs(process.argv.slice(2));
   const short = args.minutes < 15;
   const everyMs = short ? 10_000 : 60_000;
-  const random = prng(8);
+  const random = createRandom(8, 'soak');
   const sim: Simulator = await startSimulator({ seed: 8, retentionMs: 600_000 });
   const dir = mkdtempSync(join(tmpdir(), 'jobwatch-soak-'));
   const { child, url } = await startDaemon(
@@ -166,6 +125,8 @@ async function main(): Promise<void> {
       ],
     },
     dir,
+    // No heap cap, unlike the deploy files: a leak shows as growth rather than as GC pressure.
+    { env: { JOBWATCH_SOAK_PASSWORD: 'admin' } },
   );
   // A daemon that dies mid-soak is the finding: stop at once and say so.
   let exited: string | undefined;

@@ -3,20 +3,13 @@
  * one seed, printed at the start, so a failing run can be replayed.
  */
 
-/** A function returning numbers in [0, 1), like `Math.random`, from a seed. */
-export type Random = () => number;
+import { createRandom, type Random } from '@jobwatch/simulator';
 
-/** mulberry32: a small, fast, seeded PRNG with a 2^32 period. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A function returning numbers in [0, 1), like `Math.random`, from a seed. */
+export type { Random };
+
+/** Numbers in [0, 1) from `seed`: the simulator's generator, on a stream of its own. */
+export const seededRandom = (seed: number): Random => createRandom(seed, 'e2e');
 
 /**
  * The seed to use: the environment variable `name` when set (to replay a run), else a fresh

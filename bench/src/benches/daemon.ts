@@ -9,58 +9,23 @@
  * grant; pacing under it is `@jobwatch/rx`'s, so detection lag is not measured here.
  * Full size: 10,000 jobs and 1,000 clients; the quick run is much smaller.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSimulator } from '@jobwatch/simulator';
+import { metric, startDaemon } from '../daemon-process.js';
 import { type Benchmark, percentile, row } from '../harness.js';
 
-/** The built CLI; BENCH_DAEMON_MAIN names another build (to compare before and after a change). */
-const MAIN =
-  process.env.BENCH_DAEMON_MAIN ||
-  fileURLToPath(new URL('../../../apps/daemon/dist/main.js', import.meta.url));
 const KEY = 'bench-key-0123456789abcdef';
 
-function metric(text: string, name: string): number {
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-async function startDaemon(
-  config: object,
-  dir: string,
-): Promise<{ child: ChildProcess; url: string }> {
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  // The daemon runs with the heap cap its deploy files set (README, "Tuning");
-  // BENCH_DAEMON_NODE_ARGS replaces it (e.g. "--cpu-prof" to profile, "" for Node's defaults).
-  const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '--max-old-space-size=192')
-    .split(' ')
-    .filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, MAIN, 'serve', '--config', file, '--listen', '127.0.0.1:0'],
-    {
-      env: { ...process.env, JOBWATCH_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const match = /"url":"(http:[^"]+)"/.exec(buffer);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
-  // One log line per transition follows; drain them as a log shipper would.
-  child.stdout?.resume();
-  return { child, url };
-}
+/**
+ * The daemon runs with the heap cap its deploy files set (README, "Tuning");
+ * BENCH_DAEMON_NODE_ARGS replaces it (e.g. "--cpu-prof" to profile, "" for Node's defaults).
+ */
+const NODE_ARGS = (process.env.BENCH_DAEMON_NODE_ARGS ?? '--max-old-space-size=192')
+  .split(' ')
+  .filter(Boolean);
 
 interface Client {
   readonly close: () => void;
@@ -128,7 +93,6 @@ const bench: Benchmark = {
     const perClient = 5;
     const sim = await startSimulator({ seed: 6, tokenTtlMs: 3_600_000 });
     const dir = mkdtempSync(join(tmpdir(), 'jobwatch-bench-'));
-    process.env.JOBWATCH_BENCH_PASSWORD = 'admin';
     const { child, url } = await startDaemon(
       {
         dataDir: dir,
@@ -145,6 +109,7 @@ const bench: Benchmark = {
         ],
       },
       dir,
+      { nodeArgs: NODE_ARGS, env: { JOBWATCH_BENCH_PASSWORD: 'admin' } },
     );
     const open: Client[] = [];
     const samples = { rss: [] as number[], lag: [] as number[] };

@@ -23,6 +23,7 @@
 import type { AdminClient } from '@jobwatch/client';
 import { createWatcher } from '@jobwatch/rx';
 import type { Job } from '@jobwatch/schema';
+import { createRandom } from '@jobwatch/simulator';
 import { VirtualTimeScheduler } from 'rxjs';
 import { type Benchmark, type BenchRow, percentile, row } from '../harness.js';
 
@@ -30,17 +31,8 @@ const NAME = 'rx-pacing';
 const MIN = 2_000;
 const MAX = 30 * 60_000;
 
-/** A small seeded generator (mulberry32), so every run sees the same jobs. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Every run sees the same jobs: the simulator's seeded generator. */
+const seeded = (seed: number) => createRandom(seed, NAME);
 
 interface SimJob {
   readonly id: string;

@@ -23,6 +23,7 @@ export {
   parseFaultSpec,
 } from './faults.js';
 export { JOB_ENDS, type JobEnd } from './jobs.js';
+export { createRandom, logUniform, type Random } from './random.js';
 export {
   type RequestLogEntry,
   type Simulator,
