@@ -12,7 +12,15 @@
  * 10 s when the run is shorter than 15 minutes; the first fifth of the run (at least one
  * sample) is warm-up and left out of the slope. Writes `results/soak.json`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,6 +32,7 @@ import {
 } from '@jobwatch/simulator';
 import { metric, startDaemon } from './daemon-process.js';
 import { machineInfo } from './runner.js';
+import { slope, tcpPorts } from './soak-figures.js';
 
 const KEY = 'soak-key-0123456789abcdef';
 
@@ -58,21 +67,6 @@ function parseSoakArgs(argv: readonly string[]): SoakArgs {
   return args;
 }
 
-/** Least-squares slope of `y` over `x`. */
-export function slope(points: ReadonlyArray<readonly [number, number]>): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? Number.NaN : num / den;
-}
-
 /** Opens a raw event-stream client that reads and discards; returns its closer. */
 async function openClient(url: string): Promise<() => void> {
   const controller = new AbortController();
@@ -93,12 +87,57 @@ async function openClient(url: string): Promise<() => void> {
   return () => controller.abort();
 }
 
+/** The daemon's open file descriptors by kind (Linux; from `/proc`). */
+export interface FdKinds {
+  /** TCP connections to the simulator (the admin API). */
+  upstream: number;
+  /** TCP connections to the daemon's own port (API and stream clients). */
+  clients: number;
+  /** Other sockets (listening, Unix). */
+  sockets: number;
+  /** Regular files (the database, its WAL, logs). */
+  files: number;
+  /** The rest: pipes, epoll, eventfd, timers. */
+  other: number;
+}
+
+/** Counts a process's descriptors by kind; `undefined` where `/proc` cannot be read. */
+function fdKinds(pid: number, upstreamPort: number, ownPort: number): FdKinds | undefined {
+  try {
+    const ports = new Map([
+      ...tcpPorts(readFileSync(`/proc/${pid}/net/tcp`, 'utf8')),
+      ...tcpPorts(readFileSync(`/proc/${pid}/net/tcp6`, 'utf8')),
+    ]);
+    const kinds: FdKinds = { upstream: 0, clients: 0, sockets: 0, files: 0, other: 0 };
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue; // closed between the listing and the read
+      }
+      const socket = /^socket:\[(\d+)\]$/.exec(target);
+      if (socket) {
+        const tcp = ports.get(socket[1] as string);
+        if (tcp?.remote === upstreamPort) kinds.upstream += 1;
+        else if (tcp?.local === ownPort && tcp.remote !== 0) kinds.clients += 1;
+        else kinds.sockets += 1;
+      } else if (target.startsWith('/')) kinds.files += 1;
+      else kinds.other += 1;
+    }
+    return kinds;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Sample {
   /** Minutes since the start of sampling. */
   t: number;
   rssMb: number;
   heapMb: number;
   fds: number;
+  fdKinds?: FdKinds | undefined;
   handles: number;
   watched: number;
 }
@@ -206,17 +245,23 @@ async function main(): Promise<void> {
       } catch {
         // not Linux
       }
+      const kinds = fdKinds(
+        child.pid as number,
+        Number(new URL(sim.adminUrl).port),
+        Number(new URL(url).port),
+      );
       const s: Sample = {
         t: (Date.now() - started) / 60_000,
         rssMb: metric(text, 'process_resident_memory_bytes') / 2 ** 20,
         heapMb: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
         fds,
+        fdKinds: kinds,
         handles: metric(text, 'nodejs_active_resources_total'),
         watched: live.size,
       };
       samples.push(s);
       process.stderr.write(
-        `soak: ${s.t.toFixed(1)} min  rss ${s.rssMb.toFixed(1)} MB  heap ${s.heapMb.toFixed(1)} MB  fds ${s.fds}  resources ${s.handles}  jobs ${s.watched}\n`,
+        `soak: ${s.t.toFixed(1)} min  rss ${s.rssMb.toFixed(1)} MB  heap ${s.heapMb.toFixed(1)} MB  fds ${s.fds}${kinds ? ` (upstream ${kinds.upstream}, clients ${kinds.clients}, sockets ${kinds.sockets}, files ${kinds.files}, other ${kinds.other})` : ''}  resources ${s.handles}  jobs ${s.watched}\n`,
       );
     };
     await sample();
@@ -259,6 +304,12 @@ async function main(): Promise<void> {
     fdGrowth: first && last ? last.fds - first.fds : Number.NaN,
     resourceGrowth: first && last ? last.handles - first.handles : Number.NaN,
     fdSlopePerHour: perHour((s) => s.fds),
+    fdKindSlopesPerHour: Object.fromEntries(
+      (['upstream', 'clients', 'sockets', 'files', 'other'] as const).map((k) => [
+        k,
+        perHour((s) => s.fdKinds?.[k] ?? Number.NaN),
+      ]),
+    ),
     maxRssMb: Math.max(...samples.map((s) => s.rssMb)),
     samples,
   };
@@ -270,6 +321,9 @@ async function main(): Promise<void> {
       `soak: ${args.minutes} min, ${args.jobs} jobs in flight (${created} registered), faults ${args.faultRate}, ${args.clients} stream clients`,
       `memory slope (after ${warm} warm-up samples): RSS ${result.rssSlopeMbPerHour.toFixed(1)} MB/hour, heap ${result.heapSlopeMbPerHour.toFixed(1)} MB/hour; max RSS ${result.maxRssMb.toFixed(1)} MB`,
       `handles: open fds ${first?.fds} → ${last?.fds} (${result.fdGrowth >= 0 ? '+' : ''}${result.fdGrowth}), active resources ${first?.handles} → ${last?.handles} (${result.resourceGrowth >= 0 ? '+' : ''}${result.resourceGrowth})`,
+      `fd slopes by kind, per hour: ${Object.entries(result.fdKindSlopesPerHour)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')}`,
     ].join('\n'),
   );
 }
