@@ -20,6 +20,18 @@ import {
 } from '../src/index.js';
 import { everything } from './fake.js';
 
+/** The fault kinds a read meets as a transient failure (all but `delay`, which only slows). */
+const TRANSIENT_FAULTS = [
+  'http502',
+  'http503',
+  'http504',
+  'reset',
+  'malformed',
+  'truncated',
+  'empty',
+  'http429',
+] as const;
+
 let sim: Simulator;
 /** Every URL the clients asked, query included; every token the simulator issued. */
 const urls: string[] = [];
@@ -256,16 +268,7 @@ describe('faults become typed errors', () => {
 
 describe('retries', () => {
   it('retries a read through each transient fault kind and succeeds', async () => {
-    for (const kind of [
-      'http502',
-      'http503',
-      'http504',
-      'reset',
-      'malformed',
-      'truncated',
-      'empty',
-      'http429',
-    ] as const) {
+    for (const kind of TRANSIENT_FAULTS) {
       const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 1000 });
       const c = client({ retry: { sleep: async () => sim.clearFaults() } });
       await c.getSiteInfo(); // token first, so only the job route is faulted
@@ -349,16 +352,7 @@ describe('tokens', () => {
       sim.revokeTokens();
       sim.setFaults({
         rate: 0.5,
-        kinds: [
-          'http502',
-          'http503',
-          'http504',
-          'reset',
-          'malformed',
-          'truncated',
-          'empty',
-          'http429',
-        ],
+        kinds: [...TRANSIENT_FAULTS],
         paths: ['job'],
       });
       const results = await Promise.allSettled(ids.map((id) => c.getJob(id, { retry: false })));

@@ -84,7 +84,7 @@ const STATES: readonly WatchState[] = ['watching', 'finished', 'stopped', 'faile
 export const MAX_PAGE = 1000;
 
 /** The opaque `next` of a page: where the following page starts. */
-export function encodeCursor(r: JobCursor): string {
+function encodeCursor(r: JobCursor): string {
   return Buffer.from(JSON.stringify([r.addedAt, r.deployment, r.jobid])).toString('base64url');
 }
 
