@@ -1,4 +1,12 @@
-import { AuthError, ConfigError, TransportError, toJobwatchError } from '@jobwatch/client';
+import {
+  AuthError,
+  ConfigError,
+  ErrorCode,
+  type ErrorCodeValue,
+  JobwatchError,
+  TransportError,
+  toJobwatchError,
+} from '@jobwatch/client';
 import { parseSnapshot, type Snapshot } from '@jobwatch/schema';
 import { EventSource as BundledEventSource, type FetchLike } from 'eventsource';
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
@@ -235,6 +243,34 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
           authFailures = 0;
           onSnapshot(e);
         }
+      });
+      // The daemon could not go on watching a job: a stream that waits for it ends with the
+      // daemon's error (code and message), as `watchJob` would; other streams go on.
+      es.addEventListener('watch_failed', (e) => {
+        if (source !== es || done) return;
+        const message = e as MessageEvent<string>;
+        if (message.lastEventId) lastId = message.lastEventId;
+        let failure: {
+          deployment?: unknown;
+          jobid?: unknown;
+          error?: { code?: unknown; message?: unknown };
+        };
+        try {
+          failure = JSON.parse(message.data);
+        } catch {
+          return;
+        }
+        if (typeof failure.jobid !== 'string' || !wanted.has(failure.jobid)) return;
+        if (options.deployment !== undefined && failure.deployment !== options.deployment) return;
+        const code = String(failure.error?.code);
+        fail(
+          new JobwatchError(
+            (Object.values(ErrorCode) as string[]).includes(code)
+              ? (code as ErrorCodeValue)
+              : ErrorCode.TRANSPORT,
+            `The daemon could not go on watching job ${failure.jobid}: ${String(failure.error?.message ?? code)} (${code})`,
+          ),
+        );
       });
       es.addEventListener('end', () => {
         if (source !== es) return;

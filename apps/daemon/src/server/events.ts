@@ -5,7 +5,13 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Snapshot } from '@jobwatch/schema';
-import type { EventFilter, Store, StoredEvent } from '../store/store.js';
+import {
+  type EventFilter,
+  eventRef,
+  type JobRef,
+  type Store,
+  type StoredEvent,
+} from '../store/store.js';
 
 /** Options of {@link createEventHub}. */
 export interface EventHubOptions {
@@ -59,13 +65,16 @@ interface Client {
   lastSent: number;
 }
 
+/** `snapshot` for a visible change; `watch_failed` for a watch that could not go on. */
 const frame = (event: StoredEvent) =>
-  `id: ${event.id}\nevent: snapshot\ndata: ${JSON.stringify(event.snapshot)}\n\n`;
+  event.type === 'watch_failed'
+    ? `id: ${event.id}\nevent: watch_failed\ndata: ${JSON.stringify(event.failure)}\n\n`
+    : `id: ${event.id}\nevent: snapshot\ndata: ${JSON.stringify(event.snapshot)}\n\n`;
 
-function matches(client: Client, snapshot: Snapshot): boolean {
+function matches(client: Client, ref: JobRef): boolean {
   return (
-    (!client.deployment || client.deployment === snapshot.deployment) &&
-    (!client.jobids || client.jobids.has(snapshot.jobid))
+    (!client.deployment || client.deployment === ref.deployment) &&
+    (!client.jobids || client.jobids.has(ref.jobid))
   );
 }
 
@@ -139,7 +148,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
   };
 
   const send = (client: Client, event: StoredEvent, bytes?: Buffer) => {
-    if (event.id <= client.lastSent || !matches(client, event.snapshot)) return;
+    if (event.id <= client.lastSent || !matches(client, eventRef(event))) return;
     client.lastSent = event.id;
     write(client, bytes ?? frame(event));
   };
@@ -147,11 +156,12 @@ export function createEventHub(options: EventHubOptions): EventHub {
   const unsubscribe = store.subscribe((event) => {
     // Framed and encoded once for every client that wants it.
     let bytes: Buffer | undefined;
-    for (const group of [everyJob, byJob.get(event.snapshot.jobid)]) {
+    const ref = eventRef(event);
+    for (const group of [everyJob, byJob.get(ref.jobid)]) {
       if (!group) continue;
       for (const client of group) {
         if (client.pending) client.pending.push(event);
-        else if (matches(client, event.snapshot)) {
+        else if (matches(client, ref)) {
           bytes ??= Buffer.from(frame(event));
           send(client, event, bytes);
         }
@@ -165,12 +175,27 @@ export function createEventHub(options: EventHubOptions): EventHub {
   }, options.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
+  /** The current snapshot of every matching job, and each failed watch's failure, in id order. */
   async function sendCurrent(client: Client, filter: EventFilter) {
     const records = await store.list(filter);
-    const current = records
-      .filter((r) => r.snapshot !== null)
-      .sort((a, b) => a.eventId - b.eventId);
-    for (const r of current) send(client, { id: r.eventId, snapshot: r.snapshot as Snapshot });
+    const current: StoredEvent[] = [];
+    for (const r of records) {
+      if (r.snapshot !== null) current.push({ id: r.eventId, snapshot: r.snapshot as Snapshot });
+      if (r.state === 'failed' && r.error && r.failureEventId !== undefined)
+        current.push({
+          id: r.failureEventId,
+          type: 'watch_failed',
+          failure: {
+            deployment: r.deployment,
+            jobid: r.jobid,
+            error: r.error,
+            snapshot: r.snapshot,
+            failedAt: r.endedAt ?? 0,
+          },
+        });
+    }
+    current.sort((a, b) => a.id - b.id);
+    for (const event of current) send(client, event);
   }
 
   return {
