@@ -255,7 +255,15 @@ export async function runSimulatorCli(argv: readonly string[], io: CliIo = {}): 
   }
   out(simulator.adminUrl);
   const users = Object.keys(options.users ?? { admin: 'admin' }).join(', ');
-  err(`jobwatch-sim: token URL ${simulator.tokenUrl}; users: ${users}; seed ${simulator.seed}`);
+  const quirks = simulator.quirks();
+  const header = simulator.tokenHeader();
+  err(
+    `jobwatch-sim: token URL ${simulator.tokenUrl}; users: ${users}; seed ${simulator.seed}${
+      quirks.length === 0
+        ? ''
+        : `; quirks: ${quirks.length === QUIRK_NAMES.length ? 'all' : quirks.join(', ')}`
+    }${header === 'both' ? '' : `; token only in ${header}`}`,
+  );
   io.onReady?.(simulator);
   await stop;
   await simulator.close();
