@@ -184,7 +184,6 @@ export function backupStages(job: SimJob): Array<Record<string, unknown>> {
 
 function subject(op: Operation): string {
   const first = op.services[0];
-  if (op.kind === 'backup') return 'the backup';
   if (op.kind === 'deleteServices')
     return op.services.length === 1 && first
       ? `service '${serviceKeyString(first)}'`
@@ -196,25 +195,23 @@ function subject(op: Operation): string {
 export function endMessages(job: SimJob): string[] | undefined {
   switch (job.end) {
     case JobStatus.FAILED:
-      return [
-        job.failure ?? `The ${op(job)} of ${subject(job.op)} failed.`,
-        'See the server logs for details.',
-      ];
+      return [job.failure ?? `${what(job)} failed.`, 'See the server logs for details.'];
     case JobStatus.CANCELLED:
-      return [`The ${op(job)} of ${subject(job.op)} was cancelled; its changes were rolled back.`];
+      return [`${what(job)} was cancelled; its changes were rolled back.`];
     case JobStatus.TIMED_OUT:
-      return [`The ${op(job)} of ${subject(job.op)} did not finish in the allowed time.`];
+      return [`${what(job)} did not finish in the allowed time.`];
     default:
       return undefined;
   }
 }
 
+/** What a job did, as the subject of a sentence: "The backup", "The edit operation of service 'x'". */
+function what(job: SimJob): string {
+  return job.op.kind === 'backup' ? 'The backup' : `The ${op(job)} of ${subject(job.op)}`;
+}
+
 function op(job: SimJob): string {
-  return job.op.kind === 'other'
-    ? 'operation'
-    : job.op.kind === 'backup'
-      ? 'backup'
-      : `${job.op.kind} operation`;
+  return job.op.kind === 'other' ? 'operation' : `${job.op.kind} operation`;
 }
 
 /** A service JSON for a job whose target is not in the catalogue (control jobs may name any service). */
