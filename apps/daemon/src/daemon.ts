@@ -54,6 +54,9 @@ export interface Daemon {
 
 const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
 
+/** How long after a discovery that stopped (its listing refused, say) the daemon lists again. */
+const DISCOVERY_RETRY_MS = 30_000;
+
 /** Whether a terminal snapshot's job ended (by the server's clock) before `cutoff` epoch ms. */
 function endedBefore(snapshot: Snapshot, cutoff: number): boolean {
   const end = snapshot.job?.endtime || snapshot.job?.updatedtime || 0;
@@ -155,6 +158,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   /** Per-job write chains, so one job's snapshots are stored in order. */
   const chains = new Map<string, Promise<void>>();
   const discoveries: Subscription[] = [];
+  const discoveryRetries = new Set<NodeJS.Timeout>();
   let webhooks: WebhookDispatcher | undefined;
   let started = false;
   let stopping = false;
@@ -285,9 +289,21 @@ export function createDaemon(options: DaemonOptions): Daemon {
             }
             await onSnapshot(snapshot);
             if (snapshot.terminal) latest.delete(key);
+            // From now on the job is watched on its own, as after a restart: its watch can
+            // fail alone (told as watch_failed) and outlives a discovery that stops.
+            else if (!stopping && (await store.get(ref))?.state === 'watching') subscribe(ref);
           });
         },
-        error: (error) => logger.error({ deployment: d.name, err: error }, 'discovery stopped'),
+        error: (error) => {
+          logger.error({ deployment: d.name, err: error }, 'discovery stopped; listing again soon');
+          if (stopping) return;
+          const timer = setTimeout(() => {
+            discoveryRetries.delete(timer);
+            if (!stopping) discover(d);
+          }, DISCOVERY_RETRY_MS);
+          timer.unref();
+          discoveryRetries.add(timer);
+        },
       });
     discoveries.push(sub);
   }
@@ -347,6 +363,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (stopping) return;
       stopping = true;
       for (const sub of discoveries) sub.unsubscribe();
+      for (const timer of discoveryRetries) clearTimeout(timer);
       for (const sub of subs.values()) sub.unsubscribe();
       subs.clear();
       for (const watcher of watchers.values()) watcher.close();

@@ -226,6 +226,44 @@ describe('a watch that cannot go on is told to every listener', () => {
   });
 });
 
+describe('a discovered job whose watch cannot go on', () => {
+  it('is told as watch_failed too, instead of staying watching when discovery stops', async () => {
+    const token = sim.issueToken('admin', 24 * 3_600_000);
+    const { daemon, url } = await serve(
+      [
+        'listen: 127.0.0.1:0',
+        `dataDir: ${t.dir}/discovered`,
+        'deployments:',
+        '  - name: site',
+        `    url: ${sim.adminUrl}`,
+        '    tokenEnv: SITE_TOKEN',
+        '    discover: true',
+        '    listInterval: 100ms',
+        '    pacing: { minInterval: 100ms, maxInterval: 200ms }',
+      ],
+      { SITE_TOKEN: token },
+    );
+    try {
+      const stream = await openSse(`${url}/api/events`);
+      const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 3_600_000 });
+      await stream.until((e) => e.some((x) => x.event === 'snapshot' && x.data.includes(id)));
+      sim.revokeTokens();
+      const events = await stream.until((e) =>
+        e.some((x) => x.event === 'watch_failed' && x.data.includes(id)),
+      );
+      const failure = JSON.parse(
+        events.find((x) => x.event === 'watch_failed' && x.data.includes(id))?.data ?? '{}',
+      );
+      expect(failure).toMatchObject({ deployment: 'site', jobid: id, error: { code: 'AUTH' } });
+      await stream.close();
+      const view = (await (await fetch(`${url}/api/jobs/${id}`)).json()) as { state: string };
+      expect(view.state).toBe('failed');
+    } finally {
+      await stop(daemon);
+    }
+  });
+});
+
 describe('durations of any length', () => {
   it('`wait --timeout 25d --max-unreachable 30d` waits instead of giving up at once', async () => {
     const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 3_600_000 });
