@@ -7,13 +7,7 @@ import {
 } from '@jobwatch/client';
 import { parseSnapshot, type Snapshot } from '@jobwatch/schema';
 import { EventSource as BundledEventSource, type FetchLike } from 'eventsource';
-import {
-  asyncScheduler,
-  Observable,
-  type SchedulerLike,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 
 /** The part of an `EventSource` that {@link fromDaemon} uses. */
 export interface EventSourceLike {
@@ -253,360 +247,292 @@ function readyData(data: string): Partial<DaemonReadyData> {
  * error), so the `unreachable` message names the likely causes.
  */
 export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observable<Snapshot> {
+  // Written as one closure of small named functions rather than a class: local names
+  // minify, property names do not, and this code ships in the widget's single file.
   return new Observable<Snapshot>((subscriber) => {
-    const stream = new DaemonStream(url, options, subscriber);
-    stream.start();
-    return () => stream.stop();
-  });
-}
-
-/** One subscription's connection to the daemon's event stream. */
-class DaemonStream {
-  private readonly scheduler: SchedulerLike;
-  private readonly Ctor: EventSourceConstructor;
-  private readonly takesFetch: boolean;
-  /** Requested jobs that have not ended yet. */
-  private readonly waiting: Set<string>;
-  private readonly wanted: ReadonlySet<string>;
-
-  private lastId: string | undefined;
-  private source: EventSourceLike | undefined;
-  /** Whether the current source has opened. */
-  private opened = false;
-  private reconnectTimer: Subscription | undefined;
-  private silenceTimer: Subscription | undefined;
-  private heartbeatMs: number | undefined;
-  /** When the current source last sent anything (scheduler clock). */
-  private lastHeard = 0;
-  /** Whether this daemon sends `ready` (then stale snapshots are cleared at `ready`, else at `open`). */
-  private speaksReady = false;
-  /** Connection attempts that failed in a row. */
-  private failures = 0;
-  private authFailures = 0;
-  private done = false;
-  private generation = 0;
-  /** The last snapshot of each job that has not ended, as the daemon sent it. */
-  private readonly shown = new Map<string, Snapshot>();
-  /** Jobs emitted stale since the stream was lost, waiting for fresh word. */
-  private readonly staled = new Set<string>();
-  private state: DaemonStreamState;
-
-  constructor(
-    private readonly url: string,
-    private readonly options: FromDaemonOptions,
-    private readonly subscriber: Subscriber<Snapshot>,
-  ) {
-    this.scheduler = options.scheduler ?? asyncScheduler;
+    const scheduler = options.scheduler ?? asyncScheduler;
+    const { headers, onState } = options;
     const globalES = (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-    this.Ctor =
+    const Ctor: EventSourceConstructor =
       options.EventSource ??
-      (options.headers === undefined && globalES
+      (headers === undefined && globalES
         ? globalES
         : (BundledEventSource as EventSourceConstructor));
-    this.takesFetch =
-      this.Ctor === (BundledEventSource as EventSourceConstructor) || options.fetch !== undefined;
-    this.waiting = new Set(idsOf(options.jobid));
-    this.wanted = new Set(this.waiting);
-    this.lastId = options.lastEventId;
-    this.state = {
+    const takesFetch =
+      Ctor === (BundledEventSource as EventSourceConstructor) || options.fetch !== undefined;
+    const baseDelay = options.reconnectDelay ?? 3000;
+    const maxDelay = options.maxReconnectDelay ?? 30_000;
+    const unreachableAfter = Math.max(1, options.unreachableAfter ?? 2);
+    /** Requested jobs that have not ended yet. */
+    const waiting = new Set(idsOf(options.jobid));
+    const wanted: ReadonlySet<string> = new Set(waiting);
+    /** The last snapshot of each job that has not ended, as the daemon sent it. */
+    const shown = new Map<string, Snapshot>();
+    /** Jobs emitted stale since the stream was lost, waiting for fresh word. */
+    const staled = new Set<string>();
+
+    let lastId = options.lastEventId;
+    let source: EventSourceLike | undefined;
+    let reconnectTimer: Subscription | undefined;
+    let silenceTimer: Subscription | undefined;
+    /** The heartbeat interval the current connection's `ready` named. */
+    let heartbeatMs: number | undefined;
+    /** When the current connection last sent anything (scheduler clock). */
+    let lastHeard = 0;
+    /** Whether this daemon sends `ready`: stale jobs are then cleared at `ready`, else at `open`. */
+    let speaksReady = false;
+    /** Connection attempts that failed in a row. */
+    let failures = 0;
+    let authFailures = 0;
+    let done = false;
+    let generation = 0;
+    let state: DaemonStreamState = {
       connection: DaemonConnection.CONNECTING,
-      since: this.scheduler.now(),
+      since: scheduler.now(),
       attempts: 0,
       error: undefined,
       unwatched: [],
     };
-  }
 
-  start(): void {
-    void this.connect();
-  }
+    const stop = () => {
+      done = true;
+      reconnectTimer?.unsubscribe();
+      silenceTimer?.unsubscribe();
+      source?.close();
+      source = undefined;
+    };
+    const fail = (error: unknown) => {
+      if (done) return;
+      stop();
+      subscriber.error(toJobwatchError(error));
+    };
+    const complete = () => {
+      stop();
+      subscriber.complete();
+    };
+    const setState = (change: Partial<DaemonStreamState>) => {
+      const keys = Object.keys(change) as (keyof DaemonStreamState)[];
+      if (keys.every((key) => change[key] === state[key])) return;
+      state = { ...state, ...change };
+      onState?.(state);
+    };
 
-  stop(): void {
-    this.done = true;
-    this.reconnectTimer?.unsubscribe();
-    this.silenceTimer?.unsubscribe();
-    this.source?.close();
-    this.source = undefined;
-  }
+    const fetchWithHeaders: FetchLike = async (input, init) => {
+      const extra = typeof headers === 'function' ? await headers() : (headers ?? {});
+      const all: Record<string, string> = { ...init.headers, ...extra };
+      if (lastId !== undefined) all['Last-Event-ID'] = lastId;
+      const f = options.fetch ?? globalThis.fetch;
+      return f(input, { ...init, headers: all } as RequestInit);
+    };
 
-  private fail(error: unknown): void {
-    if (this.done) return;
-    this.stop();
-    this.subscriber.error(toJobwatchError(error));
-  }
+    /** Closes the current source and opens another after the backoff. */
+    const reconnect = () => {
+      source?.close();
+      source = undefined;
+      silenceTimer?.unsubscribe();
+      silenceTimer = undefined;
+      if (done) return;
+      const wait = Math.min(maxDelay, baseDelay * 2 ** Math.min(20, Math.max(0, failures - 1)));
+      reconnectTimer = scheduler.schedule(() => {
+        reconnectTimer = undefined;
+        void connect();
+      }, wait);
+    };
 
-  private complete(): void {
-    this.stop();
-    this.subscriber.complete();
-  }
+    /** A connection attempt failed before the stream opened. */
+    const attemptFailed = (status: number | undefined, detail: string | undefined) => {
+      failures++;
+      if (failures < unreachableAfter) return setState({ attempts: failures });
+      let where = url;
+      try {
+        const u = new URL(eventsUrl(url, {}, undefined));
+        where = u.origin + u.pathname;
+      } catch {
+        // Checked before any attempt; kept as given.
+      }
+      const tries = `${failures} tries in a row`;
+      let error: TransportError;
+      if (status !== undefined) {
+        error = new TransportError(
+          `The daemon's event stream at ${where} answered HTTP ${status} (${tries}); still trying`,
+          { reason: 'status', status, url: where },
+        );
+      } else {
+        const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+        const cors =
+          typeof page === 'string' && page !== 'null' && !where.startsWith(`${page}/`)
+            ? ` and that this page's origin (${page}) is in its cors.origins`
+            : '';
+        error = new TransportError(
+          `Cannot reach the daemon's event stream at ${where} (${tries}${
+            detail ? `: ${detail}` : ''
+          }); still trying. Check that the daemon is running${cors}`,
+          { reason: 'connect', url: where },
+        );
+      }
+      setState({ connection: DaemonConnection.UNREACHABLE, attempts: failures, error });
+    };
 
-  private setState(change: Partial<DaemonStreamState>): void {
-    const next = { ...this.state, ...change };
-    const s = this.state;
-    if (
-      next.connection === s.connection &&
-      next.since === s.since &&
-      next.attempts === s.attempts &&
-      next.error === s.error &&
-      next.unwatched === s.unwatched
-    )
-      return;
-    this.state = next;
-    this.options.onState?.(next);
-  }
+    /**
+     * The open stream is gone (dropped, silent, or ended by the daemon): each job's last
+     * snapshot that has not ended is emitted again, stale, saying so and since when.
+     */
+    const lost = (since: number, why: string) => {
+      if (state.connection !== DaemonConnection.OPEN) return;
+      const message = `${why} ${at(since)}; reconnecting`;
+      setState({
+        connection: DaemonConnection.LOST,
+        since,
+        attempts: 0,
+        error: new TransportError(message, { reason: 'network' }),
+      });
+      const trouble = { code: ErrorCode.TRANSPORT, message, since, attempts: 1 };
+      for (const [key, snapshot] of shown) {
+        staled.add(key);
+        subscriber.next({ ...snapshot, stale: true, trouble });
+        if (done) return;
+      }
+    };
 
-  private readonly fetchWithHeaders: FetchLike = async (input, init) => {
-    const headers = this.options.headers;
-    const extra = typeof headers === 'function' ? await headers() : (headers ?? {});
-    const all: Record<string, string> = { ...init.headers, ...extra };
-    if (this.lastId !== undefined) all['Last-Event-ID'] = this.lastId;
-    const f = this.options.fetch ?? globalThis.fetch;
-    return f(input, { ...init, headers: all } as RequestInit);
-  };
+    /** The stream is back and has caught up: jobs still marked stale are shown as last sent. */
+    const caughtUp = () => {
+      for (const key of staled) {
+        const snapshot = shown.get(key);
+        staled.delete(key);
+        if (snapshot) subscriber.next(snapshot);
+        if (done) return;
+      }
+    };
 
-  /** Closes the current source and opens another after the backoff. */
-  private reconnect(): void {
-    this.source?.close();
-    this.source = undefined;
-    this.silenceTimer?.unsubscribe();
-    this.silenceTimer = undefined;
-    if (this.done) return;
-    const base = this.options.reconnectDelay ?? 3000;
-    const max = this.options.maxReconnectDelay ?? 30_000;
-    const wait = Math.min(max, base * 2 ** Math.min(20, Math.max(0, this.failures - 1)));
-    this.reconnectTimer = this.scheduler.schedule(() => {
-      this.reconnectTimer = undefined;
-      void this.connect();
-    }, wait);
-  }
-
-  /** A connection attempt failed before the stream opened. */
-  private attemptFailed(detail: { status?: number | undefined; message?: string | undefined }) {
-    this.failures++;
-    const limit = Math.max(1, this.options.unreachableAfter ?? 2);
-    if (this.failures < limit) {
-      this.setState({ attempts: this.failures });
-      return;
-    }
-    this.setState({
-      connection: DaemonConnection.UNREACHABLE,
-      attempts: this.failures,
-      error: this.unreachableError(detail),
-    });
-  }
-
-  private unreachableError(detail: { status?: number | undefined; message?: string | undefined }) {
-    let where = this.url;
-    try {
-      const u = new URL(eventsUrl(this.url, {}, undefined));
-      where = `${u.origin}${u.pathname}`;
-    } catch {
-      // The URL was checked before any attempt; keep it as given.
-    }
-    const tries = `${this.failures} tries in a row`;
-    if (detail.status !== undefined) {
-      return new TransportError(
-        `The daemon's event stream at ${where} answered HTTP ${detail.status} (${tries}); still trying`,
-        { reason: 'status', status: detail.status, url: where },
+    /** Checks, once twice the heartbeat interval has passed since the last word, that there was one. */
+    const watchSilence = (es: EventSourceLike) => {
+      const limit = 2 * (heartbeatMs ?? 0);
+      const wait = lastHeard + limit - scheduler.now();
+      silenceTimer = scheduler.schedule(
+        () => {
+          silenceTimer = undefined;
+          if (source !== es || done) return;
+          if (scheduler.now() - lastHeard < limit) return watchSilence(es);
+          lost(lastHeard, "Nothing heard from the daemon's event stream since");
+          reconnect();
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, wait) + 1),
       );
-    }
-    const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
-    const cors =
-      typeof page === 'string' && page !== 'null' && !where.startsWith(`${page}/`)
-        ? ` and that this page's origin (${page}) is in its cors.origins`
-        : '';
-    return new TransportError(
-      `Cannot reach the daemon's event stream at ${where} (${tries}${
-        detail.message ? `: ${detail.message}` : ''
-      }); still trying. Check that the daemon is running${cors}`,
-      { reason: 'connect', url: where },
-    );
-  }
+    };
 
-  /**
-   * The open stream is gone (dropped, silent, or ended by the daemon): each job's last
-   * snapshot that has not ended is emitted again, stale, saying so and since when.
-   */
-  private lost(since: number, why: 'dropped' | 'silent' | 'ended'): void {
-    if (this.state.connection !== DaemonConnection.OPEN) return;
-    const message =
-      why === 'silent'
-        ? `Nothing heard from the daemon's event stream since ${at(since)}; reconnecting`
-        : why === 'ended'
-          ? `The daemon closed its event stream at ${at(since)} (shutting down); reconnecting`
-          : `The daemon's event stream was lost at ${at(since)}; reconnecting`;
-    const error = new TransportError(message, { reason: 'network' });
-    this.setState({ connection: DaemonConnection.LOST, since, attempts: 0, error });
-    const trouble = { code: ErrorCode.TRANSPORT, message, since, attempts: 1 };
-    for (const [key, snapshot] of this.shown) {
-      this.staled.add(key);
-      this.subscriber.next({ ...snapshot, stale: true, trouble });
-      if (this.done) return;
-    }
-  }
+    /** Something arrived: the heartbeat watch starts over. */
+    const heard = (es: EventSourceLike) => {
+      if (done) return;
+      lastHeard = scheduler.now();
+      if (heartbeatMs !== undefined && !silenceTimer) watchSilence(es);
+    };
 
-  /** The stream is back and has caught up: jobs still marked stale are shown as last sent. */
-  private caughtUp(): void {
-    for (const key of this.staled) {
-      const snapshot = this.shown.get(key);
-      this.staled.delete(key);
-      if (snapshot) this.subscriber.next(snapshot);
-      if (this.done) return;
-    }
-  }
+    const onSnapshot = (event: Event) => {
+      const message = event as MessageEvent<string>;
+      let snapshot: Snapshot;
+      try {
+        snapshot = parseSnapshot(JSON.parse(message.data));
+      } catch (error) {
+        fail(
+          error instanceof SyntaxError
+            ? new TransportError(`The daemon sent an event that is not JSON: ${error.message}`, {
+                reason: 'body',
+                retryable: false,
+              })
+            : error,
+        );
+        return;
+      }
+      if (message.lastEventId) lastId = message.lastEventId;
+      if (wanted.size > 0 && !wanted.has(snapshot.jobid)) return;
+      if (options.deployment !== undefined && snapshot.deployment !== options.deployment) return;
+      const key = keyOf(snapshot);
+      staled.delete(key);
+      if (snapshot.terminal) shown.delete(key);
+      else shown.set(key, snapshot);
+      if (state.unwatched.includes(snapshot.jobid))
+        setState({ unwatched: state.unwatched.filter((id) => id !== snapshot.jobid) });
+      subscriber.next(snapshot);
+      if (snapshot.terminal && waiting.delete(snapshot.jobid) && waiting.size === 0) complete();
+    };
 
-  /** Something arrived: the heartbeat watch starts over. */
-  private heard(es: EventSourceLike): void {
-    if (this.done) return;
-    this.lastHeard = this.scheduler.now();
-    if (this.heartbeatMs !== undefined && !this.silenceTimer) this.watchSilence(es);
-  }
+    const onReady = (event: Event) => {
+      const data = readyData(String((event as MessageEvent<unknown>).data));
+      speaksReady = true;
+      heartbeatMs = data.heartbeatMs;
+      const unwatched = (data.unwatched ?? []).filter((id) => wanted.has(id));
+      if (unwatched.join() !== state.unwatched.join()) setState({ unwatched });
+      caughtUp();
+    };
 
-  /** Checks, once twice the heartbeat interval has passed since the last word, that there was one. */
-  private watchSilence(es: EventSourceLike): void {
-    const limit = 2 * (this.heartbeatMs ?? 0);
-    const wait = this.lastHeard + limit - this.scheduler.now();
-    this.silenceTimer = this.scheduler.schedule(
-      () => {
-        this.silenceTimer = undefined;
-        if (this.source !== es || this.done) return;
-        if (this.scheduler.now() - this.lastHeard < limit) return this.watchSilence(es);
-        this.lost(this.lastHeard, 'silent');
-        this.reconnect();
-      },
-      Math.min(MAX_TIMER_MS, Math.max(0, wait) + 1),
-    );
-  }
-
-  private onSnapshot(event: Event): void {
-    const message = event as MessageEvent<string>;
-    let snapshot: Snapshot;
-    try {
-      snapshot = parseSnapshot(JSON.parse(message.data));
-    } catch (error) {
-      this.fail(
-        error instanceof SyntaxError
-          ? new TransportError(`The daemon sent an event that is not JSON: ${error.message}`, {
-              reason: 'body',
-              retryable: false,
-            })
-          : error,
-      );
-      return;
-    }
-    if (message.lastEventId) this.lastId = message.lastEventId;
-    if (this.wanted.size > 0 && !this.wanted.has(snapshot.jobid)) return;
-    if (this.options.deployment !== undefined && snapshot.deployment !== this.options.deployment)
-      return;
-    const key = keyOf(snapshot);
-    this.staled.delete(key);
-    if (snapshot.terminal) this.shown.delete(key);
-    else this.shown.set(key, snapshot);
-    if (this.state.unwatched.includes(snapshot.jobid))
-      this.setState({ unwatched: this.state.unwatched.filter((id) => id !== snapshot.jobid) });
-    this.subscriber.next(snapshot);
-    if (snapshot.terminal && this.waiting.delete(snapshot.jobid) && this.waiting.size === 0) {
-      this.complete();
-    }
-  }
-
-  private onReady(event: Event): void {
-    const data = readyData(String((event as MessageEvent<unknown>).data ?? ''));
-    this.speaksReady = true;
-    this.heartbeatMs = data.heartbeatMs;
-    const unwatched = (data.unwatched ?? []).filter((id) => this.wanted.has(id));
-    const same =
-      unwatched.length === this.state.unwatched.length &&
-      unwatched.every((id, i) => id === this.state.unwatched[i]);
-    if (!same) this.setState({ unwatched });
-    this.caughtUp();
-  }
-
-  private async connect(): Promise<void> {
-    const mine = ++this.generation;
-    let ticket: string | undefined;
-    try {
-      ticket = this.options.ticket ? await this.options.ticket() : undefined;
-    } catch (error) {
-      if (mine !== this.generation || this.done) return;
-      // A ticket that cannot be had now is trouble like a dropped connection.
-      if (this.failures >= 1 && toJobwatchError(error).code === 'AUTH') return this.fail(error);
-      this.attemptFailed({ message: toJobwatchError(error).message });
-      return this.reconnect();
-    }
-    if (mine !== this.generation || this.done) return;
-    let target: string;
-    try {
-      target = eventsUrl(this.url, this.options, ticket, this.takesFetch ? undefined : this.lastId);
-    } catch (error) {
-      return this.fail(error);
-    }
-    const es = new this.Ctor(target, {
-      withCredentials: this.options.withCredentials ?? false,
-      ...(this.takesFetch ? { fetch: this.fetchWithHeaders } : {}),
-    });
-    this.source = es;
-    this.opened = false;
-    this.heartbeatMs = undefined;
-    const mineOnly =
-      (handle: (event: Event) => void) =>
-      (event: Event): void => {
-        if (this.source !== es || this.done) return;
-        handle(event);
-      };
-    es.addEventListener(
-      'open',
-      mineOnly(() => {
-        this.opened = true;
-        this.failures = 0;
-        this.heard(es);
-        this.setState({
+    const connect = async () => {
+      const mine = ++generation;
+      let ticket: string | undefined;
+      try {
+        ticket = options.ticket ? await options.ticket() : undefined;
+      } catch (error) {
+        if (mine !== generation || done) return;
+        // A ticket that cannot be had now is trouble like a dropped connection.
+        const problem = toJobwatchError(error);
+        if (failures >= 1 && problem.code === 'AUTH') return fail(problem);
+        attemptFailed(undefined, problem.message);
+        return reconnect();
+      }
+      if (mine !== generation || done) return;
+      let target: string;
+      try {
+        target = eventsUrl(url, options, ticket, takesFetch ? undefined : lastId);
+      } catch (error) {
+        return fail(error);
+      }
+      const es = new Ctor(target, {
+        withCredentials: options.withCredentials ?? false,
+        ...(takesFetch ? { fetch: fetchWithHeaders } : {}),
+      });
+      source = es;
+      heartbeatMs = undefined;
+      /** Whether this connection opened. */
+      let opened = false;
+      const on = (type: string, handle: (event: Event) => void) =>
+        es.addEventListener(type, (event) => {
+          if (source === es && !done) handle(event);
+        });
+      on('open', () => {
+        opened = true;
+        failures = 0;
+        heard(es);
+        setState({
           connection: DaemonConnection.OPEN,
-          since: this.scheduler.now(),
+          since: scheduler.now(),
           attempts: 0,
           error: undefined,
         });
-        if (!this.speaksReady) this.caughtUp();
-      }),
-    );
-    es.addEventListener(
-      DaemonEvent.SNAPSHOT,
-      mineOnly((e) => {
-        this.authFailures = 0;
-        this.heard(es);
-        this.onSnapshot(e);
-      }),
-    );
-    es.addEventListener(
-      DaemonEvent.READY,
-      mineOnly((e) => {
-        this.onReady(e);
-        this.heard(es);
-      }),
-    );
-    es.addEventListener(
-      DaemonEvent.PING,
-      mineOnly(() => this.heard(es)),
-    );
-    es.addEventListener(
-      DaemonEvent.END,
-      mineOnly(() => {
-        if (!this.options.reconnectOnEnd) return this.complete();
-        this.lost(this.scheduler.now(), 'ended');
-        this.reconnect();
-      }),
-    );
-    es.addEventListener(
-      'error',
-      mineOnly((e) => {
+        if (!speaksReady) caughtUp();
+      });
+      on(DaemonEvent.SNAPSHOT, (e) => {
+        authFailures = 0;
+        heard(es);
+        onSnapshot(e);
+      });
+      on(DaemonEvent.READY, (e) => {
+        onReady(e);
+        heard(es);
+      });
+      on(DaemonEvent.PING, () => heard(es));
+      on(DaemonEvent.END, () => {
+        if (!options.reconnectOnEnd) return complete();
+        lost(scheduler.now(), 'The daemon closed its event stream (shutting down) at');
+        reconnect();
+      });
+      on('error', (e) => {
         const { code: status, message } = e as { code?: unknown; message?: unknown };
         if (status === 401 || status === 403) {
           // A ticket may simply have expired: one fresh try, then the refusal stands.
-          this.authFailures++;
-          if (!this.options.ticket || this.authFailures > 1) {
-            return this.fail(
+          authFailures++;
+          if (!options.ticket || authFailures > 1) {
+            return fail(
               new AuthError(
-                `The daemon refused the ${this.options.ticket ? 'ticket' : 'credentials'} (HTTP ${status})`,
+                `The daemon refused the ${options.ticket ? 'ticket' : 'credentials'} (HTTP ${status})`,
               ),
             );
           }
@@ -617,21 +543,24 @@ class DaemonStream {
           status !== 408 &&
           status !== 429
         ) {
-          return this.fail(
+          return fail(
             new ConfigError(
               `The daemon's event stream answered HTTP ${status}; check the URL and filters`,
             ),
           );
         }
         if (es.readyState === OPEN) return;
-        if (this.opened) this.lost(this.scheduler.now(), 'dropped');
+        if (opened) lost(scheduler.now(), "The daemon's event stream was lost at");
         else
-          this.attemptFailed({
-            status: typeof status === 'number' ? status : undefined,
-            message: typeof message === 'string' ? message : undefined,
-          });
-        this.reconnect();
-      }),
-    );
-  }
+          attemptFailed(
+            typeof status === 'number' ? status : undefined,
+            typeof message === 'string' ? message : undefined,
+          );
+        reconnect();
+      });
+    };
+
+    void connect();
+    return stop;
+  });
 }

@@ -558,7 +558,7 @@ describe('fromDaemon when the stream is lost', () => {
     daemon.end();
     await c.count(2);
     expect(c.values[1]?.trouble?.message).toBe(
-      'The daemon closed its event stream at 2026-11-28T14:00:00Z (shutting down); reconnecting',
+      'The daemon closed its event stream (shutting down) at 2026-11-28T14:00:00Z; reconnecting',
     );
     daemon.push(snap(A, 'COMPLETED'));
     clock.advance(5);
