@@ -136,7 +136,7 @@ describe('a watch that cannot go on is told to every listener', () => {
       });
       expect(posted.status).toBe(201);
       await stream.until((e) => e.some((x) => x.event === 'snapshot'));
-      const before = Number(stream.events.at(-1)?.id);
+      const before = Number(stream.events.findLast((x) => x.id !== undefined)?.id);
       sim.revokeTokens(); // the fixed token is now refused, and nothing can refresh it
 
       const [failed] = (
