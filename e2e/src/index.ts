@@ -10,6 +10,7 @@ export * from './browser.js';
 export * from './daemon.js';
 export * from './pages.js';
 export * from './random.js';
+export * from './serve.js';
 export * from './sse.js';
 export * from './token-proxy.js';
 export * from './wait.js';

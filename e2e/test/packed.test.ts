@@ -19,7 +19,6 @@
  * One install serves every check; npm is asked to prefer its cache (`--prefer-offline`).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   cpSync,
@@ -36,10 +35,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Chromium,
-  DaemonProcess,
-  freePort,
   launchChromium,
   type PageServer,
+  serveDaemon,
   startPageServer,
   waitFor,
 } from '../src/index.js';
@@ -336,31 +334,10 @@ describe('the packed packages, installed with npm', () => {
 
     it('a page that Vite bundles from @jobwatch/widget/define shows a live job from jobwatch serve', async () => {
       run('npx', ['--no', '--', 'vite', 'build', '--logLevel', 'warn'], project);
-      const port = await freePort();
-      const apiKey = randomBytes(24).toString('base64url');
-      const config = join(work, 'jobwatch.json');
-      writeFileSync(
-        config,
-        JSON.stringify({
-          listen: `127.0.0.1:${port}`,
-          dataDir: join(work, 'data'),
-          apiKeys: [apiKey],
-          logLevel: 'warn',
-          deployments: [
-            { name: 'default', url: adminUrl, username: 'admin', passwordEnv: 'SIM_PASSWORD' },
-          ],
-        }),
-      );
-      const daemon = new DaemonProcess({
-        main: bin('jobwatch'),
-        args: ['serve', '--config', config],
-        env: { SIM_PASSWORD: PASSWORD },
-        url: `http://127.0.0.1:${port}`,
-      });
+      const daemon = await serveDaemon({ adminUrl, main: bin('jobwatch') });
+      const auth = { authorization: `Bearer ${daemon.apiKey}` };
       let server: PageServer | undefined;
       try {
-        await daemon.start();
-        const auth = { authorization: `Bearer ${apiKey}` };
         server = await startPageServer({
           static: { '/': join(project, 'dist') },
           proxy: { '/api/': daemon.url },
@@ -386,7 +363,7 @@ describe('the packed packages, installed with npm', () => {
         await showsLiveJob(`${server.url}/?job=${jobid}`);
       } finally {
         await server?.close();
-        if (daemon.pid !== undefined) await daemon.stop('SIGTERM');
+        await daemon.stop();
       }
     });
 
