@@ -25,9 +25,8 @@ export {
   type ServeConfig,
   validateConfigFile,
   type Webhook,
-  webhookKey,
 } from './config.js';
-export { createDaemon, type Daemon, type DaemonOptions, instrumentClient } from './daemon.js';
+export { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
 export { type DurationBounds, formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export {
   DaemonError,
@@ -35,7 +34,7 @@ export {
   type DaemonErrorCodeValue,
   isDaemonError,
 } from './errors.js';
-export { createLogger, REDACT_PATHS } from './log.js';
+export { createLogger } from './log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { type RunningServer, type StartServerOptions, startServer } from './serve.js';
 export { ApiErrorCode, type ApiErrorCodeValue, type JobView } from './server/http.js';
