@@ -25,6 +25,22 @@ export {
 export { JOB_FAILED, JobFailedError, UnknownStatusError, WaitTimeoutError } from './errors.js';
 export type { UnknownStatusPolicy } from './loop.js';
 export {
+  ADMIN_SOURCE,
+  adminJobKind,
+  DEFAULT_MODEL,
+  DurationEstimate,
+  DurationModel,
+  type DurationModelChange,
+  type DurationModelJSON,
+  type DurationModelKindJSON,
+  type DurationModelOptions,
+  type JobKind,
+  jobKindKey,
+  normalCdf,
+  normalQuantile,
+  parseJobKindKey,
+} from './model.js';
+export {
   DEFAULT_PACING,
   nextPollDelay,
   type PacingOptions,
@@ -32,6 +48,16 @@ export {
   resolvePacing,
   troubleDelay,
 } from './pacing.js';
+export {
+  DEFAULT_SKETCH_WINDOW,
+  DurationSketch,
+  type DurationSketchJSON,
+  type DurationSketchOptions,
+  SKETCH_MAX_BINS,
+  SKETCH_MAX_DURATION,
+  SKETCH_MIN_DURATION,
+  SKETCH_RELATIVE_ACCURACY,
+} from './sketch.js';
 export {
   createWatcher,
   type WatchAllOptions,
