@@ -42,6 +42,9 @@ export {
 } from './model.js';
 export {
   DEFAULT_PACING,
+  denseStart,
+  type LearnedPacingOptions,
+  learnedPollDelay,
   nextPollDelay,
   type PacingOptions,
   type ResolvedPacing,
