@@ -173,15 +173,10 @@ function jobwatch(
       watcher.watch(job.id).subscribe((s: Snapshot) => {
         if (first) {
           first = false;
-          const kind = {
-            source: 'admin',
-            deployment: DEPLOYMENT,
-            operation: `services/svc${job.kind.index}.mapserver/edit`,
-          };
-          const e = model?.estimate(kind);
-          if (e && !s.terminal) {
-            result.inside =
-              job.duration >= e.remaining(0, 0.1) && job.duration <= e.remaining(0, 0.9);
+          // The eta is on the watcher's clock (virtual time here).
+          if (s.eta && !s.terminal) {
+            const end = job.arrival + job.duration;
+            result.inside = end >= s.eta.low && end <= s.eta.high;
           }
         }
         if (s.terminal) result.lag = scheduler.now() - (job.arrival + job.duration);

@@ -23,6 +23,7 @@ export {
   fromDaemon,
 } from './daemon.js';
 export { JOB_FAILED, JobFailedError, UnknownStatusError, WaitTimeoutError } from './errors.js';
+export { type EtaReading, makeEta, readEta } from './eta.js';
 export type { UnknownStatusPolicy } from './loop.js';
 export {
   ADMIN_SOURCE,

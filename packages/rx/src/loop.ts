@@ -12,6 +12,7 @@ import {
 import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { type RequestBudget, Ticket } from './budget.js';
 import { UnknownStatusError } from './errors.js';
+import { makeEta } from './eta.js';
 import type { DurationEstimate, DurationModel, JobKind } from './model.js';
 import { learnedPollDelay, nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
 
@@ -283,6 +284,12 @@ export class JobLoop {
   }
 
   private build(now: number, stale: boolean): Snapshot {
+    const job = this.job;
+    const estimate = job ? this.estimate(job) : undefined;
+    const eta =
+      job && estimate
+        ? makeEta(estimate, Math.max(now - this.firstSeen, job.updatedtime - job.starttime), now)
+        : undefined;
     const snapshot = makeSnapshot({
       deployment: this.ctx.deployment,
       jobid: this.jobid,
@@ -292,16 +299,27 @@ export class JobLoop {
       lastChanged: this.lastChanged,
       stale,
       trouble: stale ? this.trouble : undefined,
+      eta,
     });
     this.latest = snapshot;
     return snapshot;
   }
 
   private emitIfVisible(snapshot: Snapshot): Snapshot | undefined {
-    if (!visiblyDiffers(this.emitted, snapshot)) return undefined;
+    if (!visiblyDiffers(this.emitted, snapshot) && !etaTurned(this.emitted, snapshot)) {
+      return undefined;
+    }
     this.emitted = snapshot;
     return snapshot;
   }
+}
+
+/**
+ * Whether an estimate appeared, went, or turned overdue: worth a snapshot of its own, since
+ * a reader counts down from the last one and cannot tell otherwise.
+ */
+function etaTurned(a: Snapshot | undefined, b: Snapshot): boolean {
+  return (a?.eta === undefined) !== (b.eta === undefined) || a?.eta?.overdue !== b.eta?.overdue;
 }
 
 const fatal = (error: JobwatchError): Step => ({ emit: undefined, next: undefined, error });

@@ -85,7 +85,7 @@ export interface PacingOptions {
 }
 
 /** The pacing defaults. */
-export const DEFAULT_PACING: Readonly<Required<PacingOptions>> = Object.freeze({
+export const DEFAULT_PACING: ResolvedPacing = Object.freeze({
   minInterval: 1000,
   maxInterval: 60_000,
   ageFactor: 0.1,

@@ -1,5 +1,5 @@
 import { ConfigError } from '@jobwatch/client';
-import type { Job } from '@jobwatch/schema';
+import type { Job, Snapshot } from '@jobwatch/schema';
 import fc from 'fast-check';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import {
   denseStart,
   type JobKind,
   learnedPollDelay,
+  makeEta,
   nextPollDelay,
+  readEta,
   resolvePacing,
 } from '../src/index.js';
 import { FakeServer } from './fake.js';
@@ -128,12 +130,16 @@ function watchOnce(script: (t: number) => Job, model?: DurationModel, first?: (t
     ...(model ? { model } : {}),
   });
   let done = -1;
+  const seen: Array<{ at: number; snapshot: Snapshot }> = [];
   scheduler.run(() => {
     server.scripts.set(ID, first ? (t, n) => (n === 1 ? first(t) : script(t)) : script);
-    watcher.watch(ID).subscribe({ complete: () => (done = scheduler.now()) });
+    watcher.watch(ID).subscribe({
+      next: (snapshot) => seen.push({ at: scheduler.now(), snapshot }),
+      complete: () => (done = scheduler.now()),
+    });
     scheduler.flush();
   });
-  return { polls: server.callsFor(ID).map((c) => c.start), done };
+  return { polls: server.callsFor(ID).map((c) => c.start), done, seen };
 }
 
 describe('learned pacing (watching)', () => {
@@ -154,10 +160,10 @@ describe('learned pacing (watching)', () => {
   });
 
   it.each([
-    ['ended FAILED', running(5000, 'FAILED'), undefined],
-    ['was already over when first seen', running(5000), undefined, 'first'],
-    ['has no start time', running(5000, 'COMPLETED', 0), undefined],
-  ])('learns nothing from a job that %s', (_name, script, _x, first) => {
+    ['ended FAILED', running(5000, 'FAILED'), false],
+    ['was already over when first seen', running(5000), true],
+    ['has no start time', running(5000, 'COMPLETED', 0), false],
+  ])('learns nothing from a job that %s', (_name, script, first) => {
     const model = new DurationModel();
     watchOnce(script, model, first ? running(0) : undefined);
     expect(model.samples(KIND)).toBe(0);
@@ -176,5 +182,57 @@ describe('learned pacing (watching)', () => {
   it('still sees a job that runs far longer than ever before within 10% of its age', () => {
     const long = watchOnce(running(400_000), modelWith(30));
     expect(long.done - 400_000).toBeLessThanOrEqual(0.1 * 400_000);
+  });
+});
+
+describe('eta', () => {
+  it('is on the snapshots of a running job whose kind has a basis, and nowhere else', () => {
+    const { seen } = watchOnce(running(61_000), modelWith(30));
+    const first = seen[0]!.snapshot;
+    expect(first.eta).toMatchObject({ basis: 30, overdue: false });
+    const eta = first.eta!;
+    // Times on the watcher's clock (virtual time 0 here): the median of 50–70 s from now.
+    expect(eta.middle).toBeGreaterThan(55_000);
+    expect(eta.middle).toBeLessThan(65_000);
+    expect(eta.low).toBeLessThanOrEqual(eta.middle);
+    expect(eta.high).toBeGreaterThanOrEqual(eta.middle);
+    expect(eta.usual.low).toBeLessThan(eta.usual.high);
+    expect(seen.at(-1)!.snapshot.terminal).toBe(true);
+    expect(seen.at(-1)!.snapshot.eta).toBeUndefined();
+    expect(watchOnce(running(61_000)).seen[0]!.snapshot.eta).toBeUndefined();
+    expect(watchOnce(running(61_000), modelWith(9)).seen[0]!.snapshot.eta).toBeUndefined();
+  });
+
+  it('says overdue, in a snapshot of its own, once the job runs longer than usual', () => {
+    const { seen } = watchOnce(running(200_000), modelWith(30));
+    const turned = seen.find((s) => s.snapshot.eta?.overdue);
+    expect(turned).toBeDefined();
+    expect(turned!.snapshot.status).toBe('EXECUTING');
+    // The 90th percentile of 50–70 s, plus at most one dense wait.
+    expect(turned!.at).toBeGreaterThan(turned!.snapshot.eta!.usual.high);
+    expect(turned!.at).toBeLessThan(turned!.snapshot.eta!.usual.high * 1.06);
+    expect(seen.filter((s) => s.snapshot.status === 'EXECUTING')).toHaveLength(2);
+  });
+
+  it('is read as time left, never negative, and overdue once past its interval', () => {
+    const estimate = modelWith(30).estimate(KIND)!;
+    const eta = makeEta(estimate, 10_000, 1_000_000);
+    const at = (now: number) => readEta(eta, now);
+    expect(at(1_000_000)).toMatchObject({ overdue: false, basis: 30 });
+    expect(at(1_000_000).left).toBe(eta.middle - 1_000_000);
+    expect(at(eta.middle + 1000)).toMatchObject({ left: 0, low: 0, overdue: false });
+    expect(at(eta.high + 1)).toMatchObject({ left: 0, low: 0, high: 0, overdue: true });
+    expect(readEta(makeEta(estimate, 500_000, 0), 0).overdue).toBe(true);
+  });
+
+  it('stays off a job being cancelled: its kind says nothing about that', () => {
+    const cancelling = (time: number): Job => ({
+      ...running(61_000)(time),
+      status: time >= 61_000 ? 'CANCELLED' : time >= 20_000 ? 'CANCELLING' : 'EXECUTING',
+    });
+    const { seen } = watchOnce(cancelling, modelWith(30));
+    expect(seen[0]!.snapshot.eta).toBeDefined();
+    const later = seen.find((s) => s.snapshot.status === 'CANCELLING')!;
+    expect(later.snapshot.eta).toBeUndefined();
   });
 });
