@@ -73,6 +73,14 @@ export interface Messages {
   readonly listCount: string;
   /** The source ended with an error: `{message}`. */
   readonly sourceError: string;
+  /** Time likely left, from earlier jobs of the kind: `{left}`. */
+  readonly etaLeft: string;
+  /** A job past the middle of its estimate, before its end. */
+  readonly etaDue: string;
+  /** A job that has run longer than 9 in 10 earlier ones of its kind. */
+  readonly etaOverdue: string;
+  /** The estimate's spread and basis: `{low}`, `{high}`, `{basis}`. */
+  readonly etaUsually: string;
 }
 
 /** English, the fallback for every language without a catalogue. */
@@ -126,6 +134,10 @@ export const en: Messages = {
   listEmpty: 'No jobs to show',
   listCount: '{count} jobs',
   sourceError: 'Stopped watching: {message}',
+  etaLeft: 'About {left} left',
+  etaDue: 'Ending about now',
+  etaOverdue: 'Taking longer than usual',
+  etaUsually: 'usually {low}–{high}, from {basis} earlier',
 };
 
 /** German. */
@@ -179,6 +191,10 @@ export const de: Messages = {
   listEmpty: 'Keine Jobs',
   listCount: '{count} Jobs',
   sourceError: 'Beobachtung beendet: {message}',
+  etaLeft: 'Noch etwa {left}',
+  etaDue: 'Endet etwa jetzt',
+  etaOverdue: 'Dauert länger als üblich',
+  etaUsually: 'meist {low}–{high}, aus {basis} früheren',
 };
 
 /** The shipped catalogues, by primary language subtag. */

@@ -2,6 +2,7 @@
  * What a person sees of a snapshot, computed without a DOM: status label and tone, times,
  * the operation, the result and the trouble. The elements only lay this out.
  */
+import { readEta } from '@jobwatch/rx';
 import { type OperationInfo, parseOperationUri, type Snapshot } from '@jobwatch/schema';
 import { fill, type Messages } from './messages.js';
 
@@ -55,6 +56,11 @@ export interface JobView {
   readonly stale: boolean;
   /** The stale marker's text, when stale. */
   readonly trouble: string | null;
+  /**
+   * When a running job will likely end, from earlier jobs of its kind (see {@link etaText}
+   * for words). `null` without a basis, and once the job has ended.
+   */
+  readonly eta: EtaView | null;
 }
 
 const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
@@ -169,6 +175,7 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
       })
     : null;
   return {
+    eta: etaView(snapshot, now),
     jobid: snapshot.jobid,
     status: snapshot.status ?? 'pending',
     label: statusLabel(snapshot.status, messages),
@@ -186,6 +193,69 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
     stale: snapshot.stale,
     trouble,
   };
+}
+
+/** An estimate rounded as people say it: to the second under 10 s, 5 s under 2 min, then minutes. */
+function rough(ms: number): number {
+  if (ms < 10_000) return Math.round(ms / 1000) * 1000;
+  if (ms < 120_000) return Math.round(ms / 5000) * 5000;
+  return Math.round(ms / 60_000) * 60_000;
+}
+
+/** What a running job's `eta` says at `now`, rounded; `null` without one (no basis). */
+export interface EtaView {
+  /** It has run longer than 9 in 10 earlier jobs of its kind (or past its interval). */
+  readonly overdue: boolean;
+  /** Less than a second left to its most likely end. */
+  readonly due: boolean;
+  /** ms left to the most likely end. */
+  readonly left: number;
+  /** The spread, ms: the time-left interval, or when overdue how long such jobs usually take. */
+  readonly low: number;
+  readonly high: number;
+  /** Earlier jobs of its kind it rests on. */
+  readonly basis: number;
+}
+
+function etaView(snapshot: Snapshot, now: number): EtaView | null {
+  const eta = snapshot.eta;
+  if (!eta || snapshot.terminal || typeof eta !== 'object' || typeof eta.usual !== 'object') {
+    return null;
+  }
+  const numbers = [eta.middle, eta.low, eta.high, eta.basis, eta.usual.low, eta.usual.high];
+  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
+  const r = readEta(eta, now);
+  const range = r.overdue ? r.usual : { low: r.low, high: r.high };
+  return {
+    overdue: r.overdue,
+    due: !r.overdue && r.left < 1000,
+    left: rough(r.left),
+    low: rough(range.low),
+    high: rough(range.high),
+    basis: r.basis,
+  };
+}
+
+/**
+ * An {@link EtaView} in words, in the page's language: `About 40s left` and `usually
+ * 35s–1m, from 23 earlier`.
+ */
+export function etaText(
+  eta: EtaView,
+  messages: Messages,
+  lang: string,
+): { readonly text: string; readonly detail: string } {
+  const text = eta.overdue
+    ? messages.etaOverdue
+    : eta.due
+      ? messages.etaDue
+      : fill(messages.etaLeft, { left: formatDuration(eta.left, lang) });
+  const detail = fill(messages.etaUsually, {
+    low: formatDuration(eta.low, lang),
+    high: formatDuration(eta.high, lang),
+    basis: eta.basis,
+  });
+  return { text, detail };
 }
 
 const durationFormats = new Map<string, Intl.NumberFormat[]>();
