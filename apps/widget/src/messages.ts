@@ -73,6 +73,10 @@ export interface Messages {
   readonly listCount: string;
   /** The source ended with an error: `{message}`. */
   readonly sourceError: string;
+  /** The source cannot be reached but keeps trying (the daemon's stream is unreachable): `{message}`. */
+  readonly sourceRetrying: string;
+  /** The daemon does not watch the element's job: `{jobid}`. */
+  readonly jobNotWatched: string;
   /** Time likely left, from earlier jobs of the kind: `{left}`. */
   readonly etaLeft: string;
   /** A job past the middle of its estimate, before its end. */
@@ -134,6 +138,8 @@ export const en: Messages = {
   listEmpty: 'No jobs to show',
   listCount: '{count} jobs',
   sourceError: 'Stopped watching: {message}',
+  sourceRetrying: 'Still trying: {message}',
+  jobNotWatched: 'The jobwatch daemon does not watch job {jobid} (yet).',
   etaLeft: 'About {left} left',
   etaDue: 'Ending about now',
   etaOverdue: 'Taking longer than usual',
@@ -191,6 +197,8 @@ export const de: Messages = {
   listEmpty: 'Keine Jobs',
   listCount: '{count} Jobs',
   sourceError: 'Beobachtung beendet: {message}',
+  sourceRetrying: 'Neuer Versuch läuft: {message}',
+  jobNotWatched: 'Der jobwatch-Dienst beobachtet Job {jobid} (noch) nicht.',
   etaLeft: 'Noch etwa {left}',
   etaDue: 'Endet etwa jetzt',
   etaOverdue: 'Dauert länger als üblich',
