@@ -334,7 +334,6 @@ describe('reconciling a snapshot with the stored one', () => {
       high: 120,
       basis: 12,
       overdue: false,
-      usual: { low: 60, middle: 70, high: 100 },
     };
     const running = snap(JOB, 'SUBMITTED', 20);
     // A fresh loop after a restart: its firstSeen is later, so the times are merged.

@@ -85,6 +85,8 @@ export interface Messages {
   readonly etaOverdue: string;
   /** The estimate's spread and basis: `{low}`, `{high}`, `{basis}`. */
   readonly etaUsually: string;
+  /** An overdue estimate's basis: `{basis}`. */
+  readonly etaFrom: string;
 }
 
 /** English, the fallback for every language without a catalogue. */
@@ -144,6 +146,7 @@ export const en: Messages = {
   etaDue: 'Ending about now',
   etaOverdue: 'Taking longer than usual',
   etaUsually: 'usually {low}–{high}, from {basis} earlier',
+  etaFrom: 'from {basis} earlier',
 };
 
 /** German. */
@@ -203,6 +206,7 @@ export const de: Messages = {
   etaDue: 'Endet etwa jetzt',
   etaOverdue: 'Dauert länger als üblich',
   etaUsually: 'meist {low}–{high}, aus {basis} früheren',
+  etaFrom: 'aus {basis} früheren',
 };
 
 /** The shipped catalogues, by primary language subtag. */

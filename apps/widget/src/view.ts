@@ -210,7 +210,7 @@ export interface EtaView {
   readonly due: boolean;
   /** ms left to the most likely end. */
   readonly left: number;
-  /** The spread, ms: the time-left interval, or when overdue how long such jobs usually take. */
+  /** The 80 % interval of the time left, ms. */
   readonly low: number;
   readonly high: number;
   /** Earlier jobs of its kind it rests on. */
@@ -219,26 +219,22 @@ export interface EtaView {
 
 function etaView(snapshot: Snapshot, now: number): EtaView | null {
   const eta = snapshot.eta;
-  if (!eta || snapshot.terminal || typeof eta !== 'object' || typeof eta.usual !== 'object') {
-    return null;
-  }
-  const numbers = [eta.middle, eta.low, eta.high, eta.basis, eta.usual.low, eta.usual.high];
-  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
+  if (!eta || snapshot.terminal || typeof eta !== 'object') return null;
+  if (![eta.middle, eta.low, eta.high, eta.basis].every(Number.isFinite)) return null;
   const r = readEta(eta, now);
-  const range = r.overdue ? r.usual : { low: r.low, high: r.high };
   return {
     overdue: r.overdue,
     due: !r.overdue && r.left < 1000,
     left: rough(r.left),
-    low: rough(range.low),
-    high: rough(range.high),
+    low: rough(r.low),
+    high: rough(r.high),
     basis: r.basis,
   };
 }
 
 /**
  * An {@link EtaView} in words, in the page's language: `About 40s left` and `usually
- * 35s–1m, from 23 earlier`.
+ * 35s–1m, from 23 earlier`; overdue, `Taking longer than usual` and `from 23 earlier`.
  */
 export function etaText(
   eta: EtaView,
@@ -250,7 +246,7 @@ export function etaText(
     : eta.due
       ? messages.etaDue
       : fill(messages.etaLeft, { left: formatDuration(eta.left, lang) });
-  const detail = fill(messages.etaUsually, {
+  const detail = fill(eta.overdue ? messages.etaFrom : messages.etaUsually, {
     low: formatDuration(eta.low, lang),
     high: formatDuration(eta.high, lang),
     basis: eta.basis,

@@ -7,23 +7,17 @@ import type { DurationEstimate } from './model.js';
 
 /**
  * The `eta` of a job that has run `age` ms, as of `now` (epoch ms): the median and the 80 %
- * interval of its end given that it has not ended yet, how long earlier jobs of its kind
- * took, and whether it has run longer than 9 in 10 of them.
+ * interval of its end given that it has not ended yet, how many earlier jobs of its kind it
+ * rests on, and whether it has run longer than 9 in 10 of them.
  */
 export function makeEta(estimate: DurationEstimate, age: number, now: number): SnapshotEta {
   const a = Math.max(0, age);
-  const usual = {
-    low: Math.round(estimate.quantile(0.1)),
-    middle: Math.round(estimate.quantile(0.5)),
-    high: Math.round(estimate.quantile(0.9)),
-  };
   return {
     middle: Math.round(now + estimate.remaining(a, 0.5)),
     low: Math.round(now + estimate.remaining(a, 0.1)),
     high: Math.round(now + estimate.remaining(a, 0.9)),
     basis: estimate.samples,
-    overdue: a > usual.high,
-    usual,
+    overdue: a > estimate.quantile(0.9),
   };
 }
 
@@ -42,8 +36,6 @@ export interface EtaReading {
   readonly high: number;
   /** Earlier jobs of its kind it rests on. */
   readonly basis: number;
-  /** How long earlier jobs of its kind took, ms (10th, 50th, 90th percentile). */
-  readonly usual: SnapshotEta['usual'];
 }
 
 /**
@@ -65,6 +57,5 @@ export function readEta(eta: SnapshotEta, now: number): EtaReading {
     low: left(eta.low),
     high: left(eta.high),
     basis: eta.basis,
-    usual: eta.usual,
   };
 }

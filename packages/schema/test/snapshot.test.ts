@@ -75,7 +75,6 @@ describe('makeSnapshot', () => {
       high: 62_000,
       basis: 23,
       overdue: false,
-      usual: { low: 35_000, middle: 40_000, high: 60_000 },
     };
     const s = base({ eta });
     expect(s.eta).toEqual(eta);

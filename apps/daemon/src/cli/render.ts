@@ -87,15 +87,13 @@ export function roughRange(low: number, high: number): string {
 
 /**
  * What the `eta` says, for the live line: `about 40 s left (usually 35–60 s, from 23
- * earlier)` — the time left and its 80 % interval; `longer than usual (usually 35–60 s, from
- * 23 earlier)` once the job has run past what usually suffices; never a negative time.
+ * earlier)` — the time left and its 80 % interval; `longer than usual (from 23 earlier)` once
+ * the job has run past what usually suffices; never a negative time.
  */
 export function describeEta(eta: SnapshotEta, now: number): string {
   const r = readEta(eta, now);
   const from = `from ${r.basis} earlier`;
-  if (r.overdue) {
-    return `longer than usual (usually ${roughRange(r.usual.low, r.usual.high)}, ${from})`;
-  }
+  if (r.overdue) return `longer than usual (${from})`;
   if (r.left < 1000) return `ending about now (${from})`;
   return `about ${roughDuration(r.left)} left (usually ${roughRange(r.low, r.high)}, ${from})`;
 }

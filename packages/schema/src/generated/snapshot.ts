@@ -1822,8 +1822,10 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data79.usual === undefined){
-const err141 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "usual"}};
+if(data79.middle !== undefined){
+let data80 = data79.middle;
+if(!((typeof data80 == "number") && (isFinite(data80)))){
+const err141 = {instancePath:instancePath+"/eta/middle",schemaPath:"#/properties/eta/properties/middle/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1832,10 +1834,11 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data79.middle !== undefined){
-let data80 = data79.middle;
-if(!((typeof data80 == "number") && (isFinite(data80)))){
-const err142 = {instancePath:instancePath+"/eta/middle",schemaPath:"#/properties/eta/properties/middle/type",keyword:"type",params:{type: "number"}};
+}
+if(data79.low !== undefined){
+let data81 = data79.low;
+if(!((typeof data81 == "number") && (isFinite(data81)))){
+const err142 = {instancePath:instancePath+"/eta/low",schemaPath:"#/properties/eta/properties/low/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1845,10 +1848,10 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data79.low !== undefined){
-let data81 = data79.low;
-if(!((typeof data81 == "number") && (isFinite(data81)))){
-const err143 = {instancePath:instancePath+"/eta/low",schemaPath:"#/properties/eta/properties/low/type",keyword:"type",params:{type: "number"}};
+if(data79.high !== undefined){
+let data82 = data79.high;
+if(!((typeof data82 == "number") && (isFinite(data82)))){
+const err143 = {instancePath:instancePath+"/eta/high",schemaPath:"#/properties/eta/properties/high/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1858,10 +1861,10 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data79.high !== undefined){
-let data82 = data79.high;
-if(!((typeof data82 == "number") && (isFinite(data82)))){
-const err144 = {instancePath:instancePath+"/eta/high",schemaPath:"#/properties/eta/properties/high/type",keyword:"type",params:{type: "number"}};
+if(data79.basis !== undefined){
+let data83 = data79.basis;
+if(!((typeof data83 == "number") && (isFinite(data83)))){
+const err144 = {instancePath:instancePath+"/eta/basis",schemaPath:"#/properties/eta/properties/basis/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1871,10 +1874,9 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data79.basis !== undefined){
-let data83 = data79.basis;
-if(!((typeof data83 == "number") && (isFinite(data83)))){
-const err145 = {instancePath:instancePath+"/eta/basis",schemaPath:"#/properties/eta/properties/basis/type",keyword:"type",params:{type: "number"}};
+if(data79.overdue !== undefined){
+if(typeof data79.overdue !== "boolean"){
+const err145 = {instancePath:instancePath+"/eta/overdue",schemaPath:"#/properties/eta/properties/overdue/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1884,9 +1886,9 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data79.overdue !== undefined){
-if(typeof data79.overdue !== "boolean"){
-const err146 = {instancePath:instancePath+"/eta/overdue",schemaPath:"#/properties/eta/properties/overdue/type",keyword:"type",params:{type: "boolean"}};
+}
+else {
+const err146 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1896,110 +1898,14 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data79.usual !== undefined){
-let data85 = data79.usual;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-if(data85.low === undefined){
-const err147 = {instancePath:instancePath+"/eta/usual",schemaPath:"#/properties/eta/properties/usual/required",keyword:"required",params:{missingProperty: "low"}};
+}
+else {
+const err147 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err147];
 }
 else {
 vErrors.push(err147);
-}
-errors++;
-}
-if(data85.middle === undefined){
-const err148 = {instancePath:instancePath+"/eta/usual",schemaPath:"#/properties/eta/properties/usual/required",keyword:"required",params:{missingProperty: "middle"}};
-if(vErrors === null){
-vErrors = [err148];
-}
-else {
-vErrors.push(err148);
-}
-errors++;
-}
-if(data85.high === undefined){
-const err149 = {instancePath:instancePath+"/eta/usual",schemaPath:"#/properties/eta/properties/usual/required",keyword:"required",params:{missingProperty: "high"}};
-if(vErrors === null){
-vErrors = [err149];
-}
-else {
-vErrors.push(err149);
-}
-errors++;
-}
-if(data85.low !== undefined){
-let data86 = data85.low;
-if(!((typeof data86 == "number") && (isFinite(data86)))){
-const err150 = {instancePath:instancePath+"/eta/usual/low",schemaPath:"#/properties/eta/properties/usual/properties/low/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err150];
-}
-else {
-vErrors.push(err150);
-}
-errors++;
-}
-}
-if(data85.middle !== undefined){
-let data87 = data85.middle;
-if(!((typeof data87 == "number") && (isFinite(data87)))){
-const err151 = {instancePath:instancePath+"/eta/usual/middle",schemaPath:"#/properties/eta/properties/usual/properties/middle/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err151];
-}
-else {
-vErrors.push(err151);
-}
-errors++;
-}
-}
-if(data85.high !== undefined){
-let data88 = data85.high;
-if(!((typeof data88 == "number") && (isFinite(data88)))){
-const err152 = {instancePath:instancePath+"/eta/usual/high",schemaPath:"#/properties/eta/properties/usual/properties/high/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err152];
-}
-else {
-vErrors.push(err152);
-}
-errors++;
-}
-}
-}
-else {
-const err153 = {instancePath:instancePath+"/eta/usual",schemaPath:"#/properties/eta/properties/usual/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err153];
-}
-else {
-vErrors.push(err153);
-}
-errors++;
-}
-}
-}
-else {
-const err154 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err154];
-}
-else {
-vErrors.push(err154);
-}
-errors++;
-}
-}
-}
-else {
-const err155 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err155];
-}
-else {
-vErrors.push(err155);
 }
 errors++;
 }
@@ -2057,9 +1963,5 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/eta/properties/low": "a number",
   "#/properties/eta/properties/high": "a number",
   "#/properties/eta/properties/basis": "a number",
-  "#/properties/eta/properties/overdue": "a boolean",
-  "#/properties/eta/properties/usual": "an object",
-  "#/properties/eta/properties/usual/properties/low": "a number",
-  "#/properties/eta/properties/usual/properties/middle": "a number",
-  "#/properties/eta/properties/usual/properties/high": "a number"
+  "#/properties/eta/properties/overdue": "a boolean"
 } };

@@ -39,17 +39,6 @@ export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
     overdue: /* @__PURE__ */ Type.Boolean({
       description: 'It has run longer than 9 in 10 earlier jobs of its kind.',
     }),
-    usual: /* @__PURE__ */ Type.Object(
-      {
-        low: /* @__PURE__ */ Type.Number(),
-        middle: /* @__PURE__ */ Type.Number(),
-        high: /* @__PURE__ */ Type.Number(),
-      },
-      {
-        additionalProperties: true,
-        description: 'How long earlier jobs of its kind took, ms: 10th, 50th, 90th percentile.',
-      },
-    ),
   },
   { additionalProperties: true },
 );
