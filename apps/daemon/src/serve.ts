@@ -84,6 +84,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     logger,
     apiKeys: config.apiKeys,
+    allowedHosts: config.allowedHosts,
+    listenHost: config.host,
     corsOrigins: config.corsOrigins,
   });
   try {

@@ -40,6 +40,6 @@ export {
   ValidationError,
 } from './errors.js';
 export { parseRetryAfter } from './http.js';
-export { REDACTED, redact } from './redact.js';
+export { REDACTED, redact, withoutCredentials } from './redact.js';
 export { DEFAULT_RETRY } from './retry.js';
 export { isLoopbackHost, tokenUrlFor } from './urls.js';

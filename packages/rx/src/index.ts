@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 export { type BudgetOptions, type BudgetStats, DEFAULT_BUDGET, RequestBudget } from './budget.js';
+export { isNoAnswer } from './contact.js';
 export {
   defaultWatcher,
   type WaitForJobOptions,
@@ -28,7 +29,13 @@ export {
   type FromDaemonOptions,
   fromDaemon,
 } from './daemon.js';
-export { JOB_FAILED, JobFailedError, UnknownStatusError, WaitTimeoutError } from './errors.js';
+export {
+  JOB_FAILED,
+  JobFailedError,
+  UnknownStatusError,
+  UnreachableError,
+  WaitTimeoutError,
+} from './errors.js';
 export { type EtaReading, makeEta, readEta } from './eta.js';
 export type { UnknownStatusPolicy } from './loop.js';
 export {
@@ -68,6 +75,7 @@ export {
   SKETCH_MIN_DURATION,
   SKETCH_RELATIVE_ACCURACY,
 } from './sketch.js';
+export { longTimer, MAX_TIMER_DELAY, scheduleAfter } from './timers.js';
 export {
   createWatcher,
   type WatchAllOptions,

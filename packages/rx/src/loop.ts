@@ -15,6 +15,7 @@ import { UnknownStatusError } from './errors.js';
 import { makeEta } from './eta.js';
 import type { DurationEstimate, DurationModel, JobKind } from './model.js';
 import { learnedPollDelay, nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
+import { scheduleAfter } from './timers.js';
 
 /**
  * What to do with a status jobwatch does not know (a newer server may add some):
@@ -163,7 +164,7 @@ export class JobLoop {
       }
       return;
     }
-    this.pending = this.ctx.scheduler.schedule(pollAgain, step.next, this);
+    this.pending = scheduleAfter(this.ctx.scheduler, pollAgain, step.next, this);
   };
 
   private onJob(job: Job): Step {
@@ -329,7 +330,7 @@ function retryAfterOf(error: JobwatchError): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-function pollAgain(this: SchedulerAction<JobLoop>, loop?: JobLoop): void {
+function pollAgain(loop?: JobLoop): void {
   loop?.poll();
 }
 

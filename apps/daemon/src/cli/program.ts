@@ -25,7 +25,7 @@ Connection (flags, then environment, then --config, then defaults):
   --token / JOBWATCH_TOKEN         an ArcGIS token, or
   --username / JOBWATCH_USERNAME   with --password-file or JOBWATCH_PASSWORD
   --token-url                      defaults to <host>/<context>/sharing/rest/generateToken
-Durations are written with a unit: 500ms, 90s, 30m, 1h30m, 2d (a bare number is refused).`;
+Durations are written with a unit: 500ms, 90s, 30m, 1h30m, 2d, 3w, 1y (a bare number is refused).`;
 
 function connectionOptions(cmd: Command): Command {
   return cmd
@@ -57,6 +57,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .description('wait for jobs to end; the exit code tells how they ended')
       .argument('<jobid...>', 'job ids, as returned by an async operation')
       .option('--timeout <duration>', 'give up after this long (exit 4), e.g. 90s, 30m, 1h30m')
+      .option(
+        '--max-unreachable <duration>',
+        'give up when the server has answered nothing at all for this long (exit 5); a 502 is an answer',
+        '10m',
+      )
       .option('--json', 'print one JSON snapshot per line per change')
       .option(
         '--daemon <url>',
@@ -68,7 +73,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       `${AUTH_HELP}
 
 Exit codes: 0 all COMPLETED; 1 a job FAILED or TIMED OUT; 3 CANCELLED; 4 --timeout ran out;
-5 a job could not be watched (not found, credentials refused); 2 usage or configuration.
+5 a job could not be watched (not found, credentials refused, no answer for --max-unreachable);
+2 usage or configuration.
 When outcomes mix, the first of 2, 5, 1, 4, 3, 0 wins.
 
 With history of a job's kind, wait paces by it and shows how long is likely left. History

@@ -16,10 +16,18 @@ import { type CliIo, errorInfo } from './io.js';
 import { loadModelInto, RecordingModel } from './models.js';
 import { jsonRenderer, liveRenderer, plainRenderer, type Renderer } from './render.js';
 
+/** How long `wait` goes on while the server answers nothing at all, by default. */
+export const DEFAULT_MAX_UNREACHABLE = '10m';
+
 /** Flags of `jobwatch wait`. */
 export interface WaitFlags extends ConnectionFlags {
   /** A duration (`90s`, `30m`); past it, jobs still running give exit code 4. */
   readonly timeout?: string | undefined;
+  /**
+   * A duration: when the server has answered nothing at all for that long (refused
+   * connections, an unknown host, timeouts; a 502 is an answer), exit 5. @default "10m"
+   */
+  readonly maxUnreachable?: string | undefined;
   readonly json?: boolean | undefined;
   /** A daemon to read the duration model from (`JOBWATCH_DAEMON_URL`); key in `JOBWATCH_DAEMON_KEY`. */
   readonly daemon?: string | undefined;
@@ -37,6 +45,8 @@ export async function runWait(
   const jobids = parseJobIds(ids);
   const maxWait =
     flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const unreachableText = flags.maxUnreachable ?? DEFAULT_MAX_UNREACHABLE;
+  const maxUnreachable = parseDuration(unreachableText, '--max-unreachable');
   const model = new RecordingModel();
   const { watcher, deployment } = connect(flags, io, { model });
   const source = await loadModelInto({
@@ -70,7 +80,7 @@ export async function runWait(
       };
       io.interrupt?.addEventListener('abort', () => resolve(), { once: true });
       for (const jobid of unique) {
-        const sub = watcher.watch(jobid, maxWait === undefined ? {} : { maxWait }).subscribe({
+        const sub = watcher.watch(jobid, { maxWait, maxUnreachable }).subscribe({
           next(snapshot) {
             if (codes.has(jobid)) return;
             renderer.update({ jobid, snapshot });
@@ -79,6 +89,10 @@ export async function runWait(
           },
           error(error: unknown) {
             const info = errorInfo(error);
+            if (info.code === 'UNREACHABLE') {
+              const last = (error as { last?: { message?: string } }).last?.message;
+              info.message = `no answer at all from the server for ${unreachableText} (--max-unreachable)${last ? `; last: ${last}` : ''}`;
+            }
             renderer.update({ jobid, error: info });
             report(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
             settle(jobid, exitCodeForError(error));
