@@ -118,10 +118,6 @@ export class JobwatchStatus extends LitElement {
       }
       .eta {
         flex-basis: 100%;
-        font-variant-numeric: tabular-nums;
-      }
-      .eta.overdue {
-        color: var(--_warning);
       }
       .stale {
         display: inline-flex;
@@ -315,9 +311,7 @@ export class JobwatchStatus extends LitElement {
   #renderEta(v: JobView, m: Messages, lang: string) {
     if (!v.eta) return nothing;
     const { text, detail } = etaText(v.eta, m, lang);
-    return html`<span part="eta" class=${v.eta.overdue ? 'eta overdue' : 'eta'}
-      >${text} <span class="muted">(${detail})</span></span
-    >`;
+    return html`<span part="eta" class="eta">${text} <span class="muted">(${detail})</span></span>`;
   }
 
   #renderOperation(v: JobView, m: Messages) {

@@ -2,7 +2,7 @@
  * What a person sees of a snapshot, computed without a DOM: status label and tone, times,
  * the operation, the result and the trouble. The elements only lay this out.
  */
-import { readEta } from '@jobwatch/rx';
+import { type EtaReading, readEta } from '@jobwatch/rx';
 import { type OperationInfo, parseOperationUri, type Snapshot } from '@jobwatch/schema';
 import { fill, type Messages } from './messages.js';
 
@@ -60,7 +60,7 @@ export interface JobView {
    * When a running job will likely end, from earlier jobs of its kind (see {@link etaText}
    * for words). `null` without a basis, and once the job has ended.
    */
-  readonly eta: EtaView | null;
+  readonly eta: EtaReading | null;
 }
 
 const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
@@ -175,7 +175,10 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
       })
     : null;
   return {
-    eta: etaView(snapshot, now),
+    eta:
+      snapshot.eta && !snapshot.terminal && typeof snapshot.eta.high === 'number'
+        ? readEta(snapshot.eta, now)
+        : null,
     jobid: snapshot.jobid,
     status: snapshot.status ?? 'pending',
     label: statusLabel(snapshot.status, messages),
@@ -195,63 +198,29 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
   };
 }
 
-/** An estimate rounded as people say it: to the second under 10 s, 5 s under 2 min, then minutes. */
-function rough(ms: number): number {
-  if (ms < 10_000) return Math.round(ms / 1000) * 1000;
-  if (ms < 120_000) return Math.round(ms / 5000) * 5000;
-  return Math.round(ms / 60_000) * 60_000;
-}
-
-/** What a running job's `eta` says at `now`, rounded; `null` without one (no basis). */
-export interface EtaView {
-  /** It has run longer than 9 in 10 earlier jobs of its kind (or past its interval). */
-  readonly overdue: boolean;
-  /** Less than a second left to its most likely end. */
-  readonly due: boolean;
-  /** ms left to the most likely end. */
-  readonly left: number;
-  /** The 80 % interval of the time left, ms. */
-  readonly low: number;
-  readonly high: number;
-  /** Earlier jobs of its kind it rests on. */
-  readonly basis: number;
-}
-
-function etaView(snapshot: Snapshot, now: number): EtaView | null {
-  const eta = snapshot.eta;
-  if (!eta || snapshot.terminal || typeof eta !== 'object') return null;
-  if (![eta.middle, eta.low, eta.high, eta.basis].every(Number.isFinite)) return null;
-  const r = readEta(eta, now);
-  return {
-    overdue: r.overdue,
-    due: !r.overdue && r.left < 1000,
-    left: rough(r.left),
-    low: rough(r.low),
-    high: rough(r.high),
-    basis: r.basis,
-  };
-}
-
 /**
- * An {@link EtaView} in words, in the page's language: `About 40s left` and `usually
+ * An {@link EtaReading} in words, in the page's language: `About 40s left` and `usually
  * 35s–1m, from 23 earlier`; overdue, `Taking longer than usual` and `from 23 earlier`.
+ * Times over 10 s are rounded to 5 s: they are estimates.
  */
 export function etaText(
-  eta: EtaView,
+  eta: EtaReading,
   messages: Messages,
   lang: string,
 ): { readonly text: string; readonly detail: string } {
-  const text = eta.overdue
-    ? messages.etaOverdue
-    : eta.due
-      ? messages.etaDue
-      : fill(messages.etaLeft, { left: formatDuration(eta.left, lang) });
-  const detail = fill(eta.overdue ? messages.etaFrom : messages.etaUsually, {
-    low: formatDuration(eta.low, lang),
-    high: formatDuration(eta.high, lang),
-    basis: eta.basis,
-  });
-  return { text, detail };
+  const say = (ms: number) => formatDuration(ms < 1e4 ? ms : Math.round(ms / 5e3) * 5e3, lang);
+  return {
+    text: eta.overdue
+      ? messages.etaOverdue
+      : eta.left < 1000
+        ? messages.etaDue
+        : fill(messages.etaLeft, { left: say(eta.left) }),
+    detail: fill(eta.overdue ? messages.etaFrom : messages.etaUsually, {
+      low: say(eta.low),
+      high: say(eta.high),
+      basis: eta.basis,
+    }),
+  };
 }
 
 const durationFormats = new Map<string, Intl.NumberFormat[]>();

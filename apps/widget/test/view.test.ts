@@ -129,7 +129,6 @@ describe('eta', () => {
     const v = describeSnapshot(running, START, en).eta!;
     expect(v).toEqual({
       overdue: false,
-      due: false,
       left: 40_000,
       low: 35_000,
       high: 60_000,
@@ -148,7 +147,7 @@ describe('eta', () => {
       low: 15_000,
     });
     const due = describeSnapshot(running, START + 45_000, en).eta!;
-    expect(due).toMatchObject({ due: true, left: 0, low: 0 });
+    expect(due).toMatchObject({ overdue: false, left: 0, low: 0 });
     expect(etaText(due, en, 'en').text).toBe('Ending about now');
     const over = describeSnapshot(running, START + 61_000, en).eta!;
     expect(over).toMatchObject({ overdue: true, left: 0 });
@@ -161,7 +160,7 @@ describe('eta', () => {
   it('shows nothing without a basis, once the job has ended, or for an eta it cannot read', () => {
     expect(describeSnapshot(snapshotOf('EXECUTING'), START, en).eta).toBeNull();
     expect(describeSnapshot({ ...snapshotOf('COMPLETED'), eta }, START, en).eta).toBeNull();
-    const broken = { ...running, eta: { ...eta, middle: 'soon' } } as unknown as typeof running;
+    const broken = { ...running, eta: { ...eta, high: 'soon' } } as unknown as typeof running;
     expect(describeSnapshot(broken, START, en).eta).toBeNull();
   });
 });
