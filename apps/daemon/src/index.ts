@@ -1,6 +1,7 @@
 /**
  * `@jobwatch/daemon`: the `jobwatch` command line and the headless service, usable in-process.
  *
+ * @module @jobwatch/daemon
  * @packageDocumentation
  */
 export {

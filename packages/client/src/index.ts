@@ -4,6 +4,7 @@
  * typed error with a stable `code`, the token kept out of URLs, logs and errors.
  * No rxjs, no `node:` modules: it runs unchanged in Node 20 and in browsers.
  *
+ * @module @jobwatch/client
  * @packageDocumentation
  */
 export type {

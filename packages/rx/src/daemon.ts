@@ -14,7 +14,9 @@ import { asyncScheduler, Observable, type SchedulerLike, type Subscription } fro
 /** The part of an `EventSource` that {@link fromDaemon} uses. */
 export interface EventSourceLike {
   readonly readyState: number;
+  /** Listens for `open`, `error` and named events (`snapshot`, `resync`, `end`). */
   addEventListener(type: string, listener: (event: Event) => void): void;
+  /** Closes the connection for good; no reconnect follows. */
   close(): void;
 }
 

@@ -4,6 +4,7 @@
  * and time limits of jobwatch live here; the daemon and the widget only subscribe.
  * Browser-safe: no `node:` modules, no `process`.
  *
+ * @module @jobwatch/rx
  * @packageDocumentation
  */
 export { type BudgetOptions, type BudgetStats, DEFAULT_BUDGET, RequestBudget } from './budget.js';

@@ -33,6 +33,12 @@ import { describeValue, parser, pointerToPath } from './validate.js';
 const job = parser<Job>('job', jobValidator);
 /**
  * Validates a job body (already parsed from JSON). A FAILED job is a valid job.
+ *
+ * @example
+ * ```ts
+ * const job = parseJob(await (await fetch(`${root}/jobs/${jobid}?f=json`, { headers })).json());
+ * if (jobOutcome(job.status) === 'failed') console.log(job.messages);
+ * ```
  * @throws {@link SchemaError} naming the first problem, e.g. `job.status: expected a string, got 42`.
  */
 export const parseJob = job.parse;

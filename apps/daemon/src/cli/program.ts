@@ -41,6 +41,16 @@ function connectionOptions(cmd: Command): Command {
 /**
  * Parses `argv` (without `node` and the script) and runs the command.
  * Resolves the exit code; never throws, never calls `process.exit`.
+ *
+ * @example
+ * ```ts
+ * // `jobwatch wait <jobid> --timeout 30m` from a script of your own, with its exit code.
+ * const code = await runCli(['wait', jobid, '--timeout', '30m'], {
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ *   env: process.env,
+ * });
+ * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: ExitCodeValue = ExitCode.OK;

@@ -160,7 +160,7 @@ export type ReplayResult =
  * - **Write before acknowledge.** Every method resolves only once its change is durable; the
  *   daemon answers an HTTP request or moves on only after that.
  * - **Atomic transitions.** {@link recordSnapshot} reconciles the snapshot with the last
- *   stored one ({@link reconcileSnapshot}) and, when something visible changed, stores it,
+ *   stored one (`reconcileSnapshot`) and, when something visible changed, stores it,
  *   appends the event, queues the deliveries and — for a terminal snapshot — ends the watch,
  *   in one step. A job's end is final and a poll loop that starts again after a restart
  *   cannot take back what the store knows, so a resumed or rediscovered job never
@@ -194,7 +194,7 @@ export interface Store {
   /** The jobs known, filtered, in list order (`addedAt`, `deployment`, `jobid`). */
   list(filter?: JobFilter): Promise<JobRecord[]>;
   /**
-   * Records a snapshot when, reconciled with the stored one ({@link reconcileSnapshot}), it
+   * Records a snapshot when, reconciled with the stored one (`reconcileSnapshot`), it
    * differs visibly; appends an event, queues `deliveries` (computed from the previous
    * snapshot and the one stored) and, when it is terminal, marks the watch `finished`, atomically. Resolves the
    * new event (carrying the snapshot as stored), or `undefined` when nothing visible changed.
