@@ -57,8 +57,8 @@ export interface JobView {
   /** The stale marker's text, when stale. */
   readonly trouble: string | null;
   /**
-   * When a running job will likely end, from earlier jobs of its kind (see {@link etaText}
-   * for words). `null` without a basis, and once the job has ended.
+   * When a running job will likely end, from earlier jobs of its kind (`etaText` puts it in
+   * words). `null` without a basis, and once the job has ended.
    */
   readonly eta: EtaReading | null;
 }

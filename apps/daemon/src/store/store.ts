@@ -226,7 +226,6 @@ export interface Store {
   disableEndpoint(endpoint: string): Promise<void>;
   /** Whether an endpoint is disabled. */
   isEndpointDisabled(endpoint: string): Promise<boolean>;
-  /** Flushes and closes. */
   /**
    * Every kind of the duration model as stored, each a `DurationModelKindJSON` of
    * `@jobwatch/rx` as JSON text (read and checked by the caller, so one bad row loses
@@ -236,6 +235,7 @@ export interface Store {
   loadModelKinds(keep: number): Promise<Array<{ readonly key: string; readonly json: string }>>;
   /** Stores one kind of the duration model (its key and `DurationModelKindJSON` as JSON text), replacing what was there. */
   saveModelKind(key: string, json: string, updatedAt: number): Promise<void>;
+  /** Flushes and closes. */
   close(): Promise<void>;
 }
 
