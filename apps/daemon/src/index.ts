@@ -34,6 +34,7 @@ export {
   type DaemonErrorCodeValue,
   isDaemonError,
 } from './errors.js';
+export { DeploymentHealth, type DeploymentHealthOptions } from './health.js';
 export { createLogger } from './log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { type RunningServer, type StartServerOptions, startServer } from './serve.js';

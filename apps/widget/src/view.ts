@@ -2,6 +2,7 @@
  * What a person sees of a snapshot, computed without a DOM: status label and tone, times,
  * the operation, the result and the trouble. The elements only lay this out.
  */
+import { type EtaReading, readEta } from '@jobwatch/rx';
 import { type OperationInfo, parseOperationUri, type Snapshot } from '@jobwatch/schema';
 import { fill, type Messages } from './messages.js';
 
@@ -55,6 +56,11 @@ export interface JobView {
   readonly stale: boolean;
   /** The stale marker's text, when stale. */
   readonly trouble: string | null;
+  /**
+   * When a running job will likely end, from earlier jobs of its kind (`etaText` puts it in
+   * words). `null` without a basis, and once the job has ended.
+   */
+  readonly eta: EtaReading | null;
 }
 
 const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
@@ -169,6 +175,10 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
       })
     : null;
   return {
+    eta:
+      snapshot.eta && !snapshot.terminal && typeof snapshot.eta.high === 'number'
+        ? readEta(snapshot.eta, now)
+        : null,
     jobid: snapshot.jobid,
     status: snapshot.status ?? 'pending',
     label: statusLabel(snapshot.status, messages),
@@ -185,6 +195,31 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
     messages: failed || (job?.messages?.length ?? 0) > 0 ? (job?.messages ?? []) : [],
     stale: snapshot.stale,
     trouble,
+  };
+}
+
+/**
+ * An {@link EtaReading} in words, in the page's language: `About 40s left` and `usually
+ * 35s–1m, from 23 earlier`; overdue, `Taking longer than usual` and `from 23 earlier`.
+ * Times over 10 s are rounded to 5 s: they are estimates.
+ */
+export function etaText(
+  eta: EtaReading,
+  messages: Messages,
+  lang: string,
+): { readonly text: string; readonly detail: string } {
+  const say = (ms: number) => formatDuration(ms < 1e4 ? ms : Math.round(ms / 5e3) * 5e3, lang);
+  return {
+    text: eta.overdue
+      ? messages.etaOverdue
+      : eta.left < 1000
+        ? messages.etaDue
+        : fill(messages.etaLeft, { left: say(eta.left) }),
+    detail: fill(eta.overdue ? messages.etaFrom : messages.etaUsually, {
+      low: say(eta.low),
+      high: say(eta.high),
+      basis: eta.basis,
+    }),
   };
 }
 

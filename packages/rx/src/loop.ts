@@ -2,6 +2,7 @@ import { ErrorCode, type JobwatchError, toJobwatchError } from '@jobwatch/client
 import {
   type Job,
   JobStatus,
+  jobOutcome,
   makeSnapshot,
   type Snapshot,
   type SnapshotTrouble,
@@ -11,7 +12,9 @@ import {
 import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { type RequestBudget, Ticket } from './budget.js';
 import { UnknownStatusError } from './errors.js';
-import { nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
+import { makeEta } from './eta.js';
+import type { DurationEstimate, DurationModel, JobKind } from './model.js';
+import { learnedPollDelay, nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
 import { scheduleAfter } from './timers.js';
 
 /**
@@ -34,6 +37,10 @@ export interface LoopShared {
   readonly maxSchemaFailures: number;
   /** How long the loop keeps going after its last subscriber left, in ms. */
   readonly grace: number;
+  /** What the watcher learns job durations into and paces by, if anything. */
+  readonly model: DurationModel | undefined;
+  /** The kind of a job, for the model. */
+  readonly kindOf: (job: Job) => JobKind | undefined;
   /** Told once when a loop has stopped for good, so the registry forgets it. */
   readonly onEnd: (loop: JobLoop) => void;
 }
@@ -71,6 +78,10 @@ export class JobLoop {
   private graceTimer: Subscription | undefined;
   private started = false;
   private ended = false;
+  /** The job's kind, once a body named one. */
+  private kind: JobKind | undefined;
+  /** Whether the job was seen before it ended: only then does its duration teach the model. */
+  private sawRunning = false;
 
   constructor(
     readonly jobid: string,
@@ -182,7 +193,11 @@ export class JobLoop {
     this.trouble = undefined;
     const snapshot = this.build(now, false);
     const kind = statusKind(job.status);
-    if (kind === 'terminal') return { emit: snapshot, next: undefined, error: undefined };
+    if (kind === 'terminal') {
+      this.learn(job);
+      return { emit: snapshot, next: undefined, error: undefined };
+    }
+    this.sawRunning = true;
     const emit = this.emitIfVisible(snapshot);
     if (kind === 'unknown' && ctx.unknownStatus !== 'watch') {
       const error =
@@ -192,7 +207,41 @@ export class JobLoop {
       return { emit: snapshot, next: undefined, error };
     }
     const age = Math.max(now - this.firstSeen, job.updatedtime - job.starttime);
-    return { emit, next: nextPollDelay(ctx.pacing, age, now - this.lastChanged), error: undefined };
+    const estimate = this.estimate(job);
+    const next = estimate
+      ? learnedPollDelay(ctx.pacing, estimate, age, now - this.lastChanged)
+      : nextPollDelay(ctx.pacing, age, now - this.lastChanged);
+    return { emit, next, error: undefined };
+  }
+
+  /**
+   * What the model knows of this job's kind, while the job is SUBMITTED or EXECUTING (its
+   * kind's durations say nothing about a job being cancelled or in an unknown state).
+   */
+  private estimate(job: Job): DurationEstimate | undefined {
+    const model = this.ctx.model;
+    if (!model) return undefined;
+    const status = job.status.toUpperCase();
+    if (status !== JobStatus.SUBMITTED && status !== JobStatus.EXECUTING) return undefined;
+    this.kind ??= this.ctx.kindOf(job);
+    return this.kind ? model.estimate(this.kind) : undefined;
+  }
+
+  /**
+   * Teaches the model this job's duration, by the server's own clock: only a job that
+   * ended COMPLETED (a failure can come at any time and says nothing of how long the work
+   * takes), that was seen running (so a finished job watched again is not counted twice)
+   * and whose start and end times are set.
+   */
+  private learn(job: Job): void {
+    const model = this.ctx.model;
+    if (!model || !this.sawRunning || jobOutcome(job.status) !== 'succeeded') return;
+    this.kind ??= this.ctx.kindOf(job);
+    const duration = job.endtime - job.starttime;
+    if (!this.kind || !(job.starttime > 0) || !(duration >= 0) || !Number.isFinite(duration)) {
+      return;
+    }
+    model.observe(this.kind, duration);
   }
 
   private onError(thrown: unknown): Step {
@@ -236,6 +285,12 @@ export class JobLoop {
   }
 
   private build(now: number, stale: boolean): Snapshot {
+    const job = this.job;
+    const estimate = job ? this.estimate(job) : undefined;
+    const eta =
+      job && estimate
+        ? makeEta(estimate, Math.max(now - this.firstSeen, job.updatedtime - job.starttime), now)
+        : undefined;
     const snapshot = makeSnapshot({
       deployment: this.ctx.deployment,
       jobid: this.jobid,
@@ -245,16 +300,27 @@ export class JobLoop {
       lastChanged: this.lastChanged,
       stale,
       trouble: stale ? this.trouble : undefined,
+      eta,
     });
     this.latest = snapshot;
     return snapshot;
   }
 
   private emitIfVisible(snapshot: Snapshot): Snapshot | undefined {
-    if (!visiblyDiffers(this.emitted, snapshot)) return undefined;
+    if (!visiblyDiffers(this.emitted, snapshot) && !etaTurned(this.emitted, snapshot)) {
+      return undefined;
+    }
     this.emitted = snapshot;
     return snapshot;
   }
+}
+
+/**
+ * Whether an estimate appeared, went, or turned overdue: worth a snapshot of its own, since
+ * a reader counts down from the last one and cannot tell otherwise.
+ */
+function etaTurned(a: Snapshot | undefined, b: Snapshot): boolean {
+  return (a?.eta === undefined) !== (b.eta === undefined) || a?.eta?.overdue !== b.eta?.overdue;
 }
 
 const fatal = (error: JobwatchError): Step => ({ emit: undefined, next: undefined, error });

@@ -5,7 +5,7 @@
 import type { SafeParseResult } from './errors.js';
 import { snapshot as snapshotValidator } from './generated/snapshot.js';
 import type { Job } from './schemas/bodies.js';
-import type { Snapshot, SnapshotTrouble } from './schemas/snapshot.js';
+import type { Snapshot, SnapshotEta, SnapshotTrouble } from './schemas/snapshot.js';
 import {
   type JobOutcome,
   type JobStatusKind,
@@ -33,6 +33,8 @@ export interface SnapshotInit {
   stale?: boolean;
   /** Why it is stale, when it is. */
   trouble?: SnapshotTrouble | undefined;
+  /** When the job will likely end, when there is a basis. */
+  eta?: SnapshotEta | undefined;
 }
 
 /**
@@ -58,6 +60,7 @@ export function makeSnapshot(init: SnapshotInit): Snapshot {
     stale: init.stale ?? false,
   };
   if (init.trouble) snapshot.trouble = init.trouble;
+  if (init.eta) snapshot.eta = init.eta;
   return snapshot;
 }
 

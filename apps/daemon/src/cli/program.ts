@@ -72,7 +72,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'give up when the server has answered nothing at all for this long (exit 5); a 502 is an answer',
         '10m',
       )
-      .option('--json', 'print one JSON snapshot per line per change'),
+      .option('--json', 'print one JSON snapshot per line per change')
+      .option(
+        '--daemon <url>',
+        'read how long jobs usually take from this jobwatch daemon (JOBWATCH_DAEMON_URL; key in JOBWATCH_DAEMON_KEY)',
+      ),
   )
     .addHelpText(
       'after',
@@ -82,6 +86,11 @@ Exit codes: 0 all COMPLETED; 1 a job FAILED or TIMED OUT; 3 CANCELLED; 4 --timeo
 5 a job could not be watched (not found, credentials refused, no answer for --max-unreachable);
 2 usage or configuration.
 When outcomes mix, the first of 2, 5, 1, 4, 3, 0 wins.
+
+With history of a job's kind, wait paces by it and shows how long is likely left. History
+comes from --daemon <url> (GET /api/models, with JOBWATCH_DAEMON_KEY), or from its own cache,
+$XDG_CACHE_HOME/jobwatch/models.json (else ~/.cache/jobwatch/models.json), which every wait
+adds to.
 
 Examples:
   $ export JOBWATCH_URL=https://gis.example.com/arcgis/admin JOBWATCH_TOKEN=...

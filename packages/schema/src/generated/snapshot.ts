@@ -1769,14 +1769,143 @@ vErrors.push(err135);
 errors++;
 }
 }
-}
-else {
-const err136 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.eta !== undefined){
+let data79 = data.eta;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.middle === undefined){
+const err136 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "middle"}};
 if(vErrors === null){
 vErrors = [err136];
 }
 else {
 vErrors.push(err136);
+}
+errors++;
+}
+if(data79.low === undefined){
+const err137 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "low"}};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+if(data79.high === undefined){
+const err138 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "high"}};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if(data79.basis === undefined){
+const err139 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "basis"}};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+if(data79.overdue === undefined){
+const err140 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "overdue"}};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+if(data79.middle !== undefined){
+let data80 = data79.middle;
+if(!((typeof data80 == "number") && (isFinite(data80)))){
+const err141 = {instancePath:instancePath+"/eta/middle",schemaPath:"#/properties/eta/properties/middle/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+if(data79.low !== undefined){
+let data81 = data79.low;
+if(!((typeof data81 == "number") && (isFinite(data81)))){
+const err142 = {instancePath:instancePath+"/eta/low",schemaPath:"#/properties/eta/properties/low/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+if(data79.high !== undefined){
+let data82 = data79.high;
+if(!((typeof data82 == "number") && (isFinite(data82)))){
+const err143 = {instancePath:instancePath+"/eta/high",schemaPath:"#/properties/eta/properties/high/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+if(data79.basis !== undefined){
+let data83 = data79.basis;
+if(!((typeof data83 == "number") && (isFinite(data83)))){
+const err144 = {instancePath:instancePath+"/eta/basis",schemaPath:"#/properties/eta/properties/basis/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+if(data79.overdue !== undefined){
+if(typeof data79.overdue !== "boolean"){
+const err145 = {instancePath:instancePath+"/eta/overdue",schemaPath:"#/properties/eta/properties/overdue/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+}
+else {
+const err146 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+else {
+const err147 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
 }
 errors++;
 }
@@ -1829,5 +1958,10 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/trouble/properties/code": "a string",
   "#/properties/trouble/properties/message": "a string",
   "#/properties/trouble/properties/since": "a number",
-  "#/properties/trouble/properties/attempts": "a number"
+  "#/properties/trouble/properties/attempts": "a number",
+  "#/properties/eta/properties/middle": "a number",
+  "#/properties/eta/properties/low": "a number",
+  "#/properties/eta/properties/high": "a number",
+  "#/properties/eta/properties/basis": "a number",
+  "#/properties/eta/properties/overdue": "a boolean"
 } };

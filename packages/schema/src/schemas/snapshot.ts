@@ -24,6 +24,28 @@ export const SnapshotTroubleSchema = /* @__PURE__ */ Type.Object(
 export type SnapshotTrouble = Static<typeof SnapshotTroubleSchema>;
 
 /**
+ * When the job will likely end, from how long earlier jobs of its kind took: only on a
+ * snapshot of a running job whose kind has enough history (no basis, no `eta`). Times are
+ * epoch ms on the watcher's clock, like `lastPolled`; a reader counts down to them.
+ */
+export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
+  {
+    middle: /* @__PURE__ */ Type.Number({
+      description: 'Epoch ms of the most likely end (the median, given how long it has run).',
+    }),
+    low: /* @__PURE__ */ Type.Number({ description: 'Epoch ms: start of the 80% interval.' }),
+    high: /* @__PURE__ */ Type.Number({ description: 'Epoch ms: end of the 80% interval.' }),
+    basis: /* @__PURE__ */ Type.Number({ description: 'Earlier jobs of its kind it rests on.' }),
+    overdue: /* @__PURE__ */ Type.Boolean({
+      description: 'It has run longer than 9 in 10 earlier jobs of its kind.',
+    }),
+  },
+  { additionalProperties: true },
+);
+/** When a job will likely end. */
+export type SnapshotEta = Static<typeof SnapshotEtaSchema>;
+
+/**
  * What jobwatch knows about one job at one moment: what every stream emits, every
  * daemon event carries and every widget shows.
  *
@@ -78,6 +100,7 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       description: 'True while the source is in trouble and this may be out of date.',
     }),
     trouble: /* @__PURE__ */ Type.Optional(SnapshotTroubleSchema),
+    eta: /* @__PURE__ */ Type.Optional(SnapshotEtaSchema),
   },
   { additionalProperties: true },
 );
