@@ -4,6 +4,9 @@
  * @module @jobwatch/daemon
  * @packageDocumentation
  */
+
+/** The API's error codes and job view, from the protocol in `@jobwatch/schema`. */
+export { ApiErrorCode, type ApiErrorCodeValue, type JobView } from '@jobwatch/schema';
 export {
   ExitCode,
   type ExitCodeValue,
@@ -38,7 +41,6 @@ export { DeploymentHealth, type DeploymentHealthOptions } from './health.js';
 export { createLogger } from './log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { type RunningServer, type StartServerOptions, startServer } from './serve.js';
-export { ApiErrorCode, type ApiErrorCodeValue, type JobView } from './server/http.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
 export type {
   Delivery,

@@ -5,35 +5,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '@jobwatch/client';
-import { isJobId } from '@jobwatch/schema';
+import {
+  type ApiErrorCodeValue,
+  DaemonPath,
+  DaemonQuery,
+  isJobId,
+  type JobView,
+} from '@jobwatch/schema';
 import { hostName } from '../config.js';
 import type { Daemon } from '../daemon.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { JobCursor, JobRecord, JobRef, Store, WatchState } from '../store/store.js';
 import type { EventHub } from './events.js';
+import { openApiDocument } from './openapi.js';
 import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
-
-/** Stable codes of the API's error bodies `{ "error": { "code", "message" } }`. */
-export const ApiErrorCode = {
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
-  FORBIDDEN_HOST: 'FORBIDDEN_HOST',
-  NOT_FOUND: 'NOT_FOUND',
-  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
-  BAD_REQUEST: 'BAD_REQUEST',
-  INVALID_JOB_ID: 'INVALID_JOB_ID',
-  UNKNOWN_DEPLOYMENT: 'UNKNOWN_DEPLOYMENT',
-  AMBIGUOUS_JOB: 'AMBIGUOUS_JOB',
-  JOB_NOT_WATCHED: 'JOB_NOT_WATCHED',
-  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  SHUTTING_DOWN: 'SHUTTING_DOWN',
-  TOO_MANY_CLIENTS: 'TOO_MANY_CLIENTS',
-  INTERNAL: 'INTERNAL',
-} as const;
-/** One of {@link ApiErrorCode}. */
-export type ApiErrorCodeValue = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
 class ApiError extends Error {
   constructor(
@@ -76,18 +62,6 @@ export interface ApiServerOptions {
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes. @default 16 KiB */
   readonly maxBodyBytes?: number;
-}
-
-/** The public view of one job. */
-export interface JobView {
-  readonly deployment: string;
-  readonly jobid: string;
-  readonly state: WatchState;
-  readonly addedAt: number;
-  /** Epoch ms when the watch ended; absent while watching. */
-  readonly endedAt?: number;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly snapshot: JobRecord['snapshot'];
 }
 
 const view = (r: JobRecord): JobView => ({
@@ -178,6 +152,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   const { daemon, store, hub, tickets, metrics, logger } = options;
   const keyCheck = options.apiKeys.length ? createKeyCheck(options.apiKeys) : () => true;
   const limit = options.maxBodyBytes ?? 16 * 1024;
+  const openApi = openApiDocument();
   const allowedHosts = new Set(options.allowedHosts ?? []);
   const listenHost = options.listenHost
     ? hostName(isIP(options.listenHost) === 6 ? `[${options.listenHost}]` : options.listenHost)
@@ -254,20 +229,24 @@ export function createApiServer(options: ApiServerOptions): Server {
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const parts = url.pathname.split('/').filter(Boolean).slice(1); // after "api"
+    /** The path without empty segments (`/api/events/` is `/api/events`). */
+    const route = `/api/${parts.join('/')}`;
     const q = url.searchParams;
 
-    if (parts[0] === 'events' && parts.length === 1) {
+    if (route === DaemonPath.EVENTS) {
       if (method !== 'GET') throw notAllowed('GET');
-      const ticket = q.get('ticket');
+      const ticket = q.get(DaemonQuery.TICKET);
       if (!keyCheck(req.headers.authorization) && !(ticket && tickets.verify(ticket))) {
         throw unauthorized('send Authorization: Bearer <key>, or ?ticket= from POST /api/tickets');
       }
-      const deployment = q.get('deployment');
+      const deployment = q.get(DaemonQuery.DEPLOYMENT);
       if (deployment) deploymentOf(deployment);
-      const jobids = q.getAll('jobid').map(checkJobId);
+      const jobids = q.getAll(DaemonQuery.JOBID).map(checkJobId);
       const header = req.headers['last-event-id'];
       const rawLast =
-        (Array.isArray(header) ? header[0] : header) ?? q.get('lastEventId') ?? undefined;
+        (Array.isArray(header) ? header[0] : header) ??
+        q.get(DaemonQuery.LAST_EVENT_ID) ??
+        undefined;
       // Ids are decimal: `0x10`, `1e3` or ` 5` are not ids this daemon sent.
       if (rawLast !== undefined && rawLast !== '' && !/^\d{1,15}$/.test(rawLast))
         throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID: expected a decimal event id');
@@ -283,23 +262,28 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (!keyCheck(req.headers.authorization))
       throw unauthorized('send Authorization: Bearer <key>');
 
-    if (parts[0] === 'tickets' && parts.length === 1) {
+    if (route === DaemonPath.OPENAPI) {
+      if (method !== 'GET') throw notAllowed('GET');
+      return send(res, 200, openApi, cors);
+    }
+
+    if (route === DaemonPath.TICKETS) {
       if (method !== 'POST') throw notAllowed('POST');
       return send(res, 201, tickets.issue(), cors);
     }
 
-    if (parts[0] === 'models' && parts.length === 1) {
+    if (route === DaemonPath.MODELS) {
       if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
       return send(res, 200, daemon.models(), cors);
     }
 
-    if (parts[0] === 'deployments' && parts.length === 1) {
+    if (route === DaemonPath.DEPLOYMENTS) {
       if (method !== 'GET') throw notAllowed('GET');
       return send(res, 200, { deployments: daemon.deployments.map((name) => ({ name })) }, cors);
     }
 
     // /api/jobs[/:jobid] and /api/deployments/:name/jobs[/:jobid]
-    let deployment: string | null = q.get('deployment');
+    let deployment: string | null = q.get(DaemonQuery.DEPLOYMENT);
     let rest = parts;
     if (parts[0] === 'deployments' && parts[2] === 'jobs') {
       deployment = deploymentOf(decodeSegment(parts[1] ?? ''));
@@ -311,12 +295,12 @@ export function createApiServer(options: ApiServerOptions): Server {
 
     if (jobidPart === undefined) {
       if (method === 'GET') {
-        const state = q.get('state');
+        const state = q.get(DaemonQuery.STATE);
         if (state && !STATES.includes(state as WatchState))
           throw new ApiError(400, 'BAD_REQUEST', `state: expected one of ${STATES.join(', ')}`);
         if (deployment) deploymentOf(deployment);
-        const pageSize = pageLimit(q.get('limit'));
-        const after = q.get('after');
+        const pageSize = pageLimit(q.get(DaemonQuery.LIMIT));
+        const after = q.get(DaemonQuery.AFTER);
         if (after !== null && pageSize === undefined)
           throw new ApiError(400, 'BAD_REQUEST', 'after: goes with limit');
         const records = await store.list({
@@ -378,12 +362,12 @@ export function createApiServer(options: ApiServerOptions): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://daemon');
     const path = url.pathname;
-    if (path === '/livez') return send(res, 200, { status: 'ok' });
-    if (path === '/readyz')
+    if (path === DaemonPath.LIVEZ) return send(res, 200, { status: 'ok' });
+    if (path === DaemonPath.READYZ)
       return daemon.ready()
         ? send(res, 200, { status: 'ready' })
         : send(res, 503, { status: 'not ready' });
-    if (path === '/metrics') {
+    if (path === DaemonPath.METRICS) {
       const text = await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(text);
