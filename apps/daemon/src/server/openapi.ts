@@ -76,6 +76,8 @@ const deploymentQuery = {
   schema: { type: 'string' },
 } as const;
 const KEY = [{ apiKey: [] }];
+/** Said of the routes outside `/api`. */
+const PROBE_NOTE = 'Answers any method, without a key; GET is the one to send.';
 
 const listJobs = (scoped: boolean) => ({
   summary: 'A page of watched jobs',
@@ -163,12 +165,14 @@ export function openApiDocument(options: OpenApiOptions = {}): Record<string, un
       [DaemonPath.LIVEZ]: {
         get: {
           summary: 'The process is alive',
+          description: PROBE_NOTE,
           responses: { '200': jsonBody('Probe', '`{"status": "ok"}`') },
         },
       },
       [DaemonPath.READYZ]: {
         get: {
           summary: 'The daemon is ready',
+          description: PROBE_NOTE,
           responses: {
             '200': jsonBody('Probe', '`{"status": "ready"}`'),
             '503': jsonBody('Probe', '`{"status": "not ready"}`'),
@@ -178,6 +182,7 @@ export function openApiDocument(options: OpenApiOptions = {}): Record<string, un
       [DaemonPath.METRICS]: {
         get: {
           summary: 'Prometheus metrics',
+          description: PROBE_NOTE,
           responses: {
             '200': {
               description: 'The Prometheus text format.',
