@@ -61,9 +61,9 @@ async function answers(method: string, path: string): Promise<boolean> {
     signal: abort.signal,
   });
   // The event stream stays open: its headers are all this needs.
-  const text = res.headers.get('content-type')?.startsWith('text/event-stream')
-    ? (abort.abort(), '')
-    : await res.text();
+  const stream = res.headers.get('content-type')?.startsWith('text/event-stream') === true;
+  if (stream) abort.abort();
+  const text = stream ? '' : await res.text();
   if (res.status === 405) return false;
   if (res.status !== 404) return true;
   return (JSON.parse(text) as { error: { code: string } }).error.code !== 'NOT_FOUND';
