@@ -1,5 +1,6 @@
 import {
   AuthError,
+  backoffDelay,
   ConfigError,
   ErrorCode,
   type ErrorCodeValue,
@@ -303,7 +304,7 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       silenceTimer?.unsubscribe();
       silenceTimer = undefined;
       if (done) return;
-      const wait = Math.min(maxDelay, baseDelay * 2 ** Math.min(20, Math.max(0, failures - 1)));
+      const wait = backoffDelay(failures, { baseMs: baseDelay, capMs: maxDelay, jitter: 0 });
       reconnectTimer = scheduler.schedule(() => {
         reconnectTimer = undefined;
         void connect();
