@@ -7,6 +7,7 @@
  * @module @jobwatch/schema
  * @packageDocumentation
  */
+export { CodedError, isCodedError } from './coded-error.js';
 export { validatorFor } from './compile.js';
 export * from './errors.js';
 export * from './jobid.js';

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { isLoopbackHost } from '@jobwatch/client';
 import {
   type ApiErrorCodeValue,
+  CodedError,
   DaemonPath,
   DaemonQuery,
   isJobId,
@@ -21,14 +22,16 @@ import type { EventHub } from './events.js';
 import { openApiDocument } from './openapi.js';
 import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
 
-class ApiError extends Error {
+/** A refused request: its HTTP status, the body's stable code, and headers to send. */
+class ApiError extends CodedError<ApiErrorCodeValue> {
+  override name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: ApiErrorCodeValue,
+    code: ApiErrorCodeValue,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
