@@ -1,4 +1,4 @@
-import { parseJob } from '@jobwatch/schema';
+import { parseJob, resultObject } from '@jobwatch/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
 import { getJson, postForm, raw } from './helpers.js';
@@ -45,7 +45,7 @@ describe('service operations', () => {
     expect(after.maxInstancesPerNode).toBe(4);
     expect(after.properties.maxRecordCount).toBe('5000');
     expect(after.id).toBe(before.id);
-    expect(done.result?.service).toEqual(after);
+    expect(resultObject(done)?.service).toEqual(after);
   });
 
   it('a synchronous edit changes the catalogue at once', async () => {
@@ -232,7 +232,7 @@ describe('service operations', () => {
       operation: '/arcgis/admin/system/disasterrecovery/stores/default/backups/create',
     });
     sim.advance(10_000);
-    const stages = (await job(id)).result?.stages ?? [];
+    const stages = resultObject(await job(id))?.stages ?? [];
     expect(stages.map((s) => s.state)).toEqual(['completed', 'completed', 'failed']);
   });
 

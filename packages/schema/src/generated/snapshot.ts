@@ -4,7 +4,7 @@
 // @ts-nocheck: ajv's generated code is plain JavaScript; the export is typed below.
 import type { Precompiled } from '../validate.js';
 
-const pattern0 = new RegExp("^.*$", "u");
+const pattern0 = new RegExp("^[A-Za-z0-9_-]{1,128}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -493,12 +493,8 @@ errors++;
 }
 if(data.job !== undefined){
 let data7 = data.job;
-const _errs37 = errors;
-let valid4 = false;
-const _errs38 = errors;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.jobid === undefined){
-const err38 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "jobid"}};
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err38 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -507,8 +503,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data7.status === undefined){
-const err39 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "status"}};
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.jobid === undefined){
+const err39 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "jobid"}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -517,8 +514,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(data7.starttime === undefined){
-const err40 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "starttime"}};
+if(data7.status === undefined){
+const err40 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -527,8 +524,11 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data7.endtime === undefined){
-const err41 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "endtime"}};
+if(data7.jobid !== undefined){
+let data8 = data7.jobid;
+if(typeof data8 === "string"){
+if(!pattern0.test(data8)){
+const err41 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,128}$"}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -537,8 +537,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(data7.updatedtime === undefined){
-const err42 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "updatedtime"}};
+}
+else {
+const err42 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -547,8 +548,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data7.operationURI === undefined){
-const err43 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "operationURI"}};
+}
+if(data7.status !== undefined){
+if(typeof data7.status !== "string"){
+const err43 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -557,8 +560,11 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data7.username === undefined){
-const err44 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "username"}};
+}
+if(data7.starttime !== undefined){
+let data10 = data7.starttime;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+const err44 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/properties/starttime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -567,9 +573,11 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data7.jobid !== undefined){
-if(typeof data7.jobid !== "string"){
-const err45 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/anyOf/0/properties/jobid/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.endtime !== undefined){
+let data11 = data7.endtime;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err45 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/properties/endtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -579,9 +587,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data7.status !== undefined){
-if(typeof data7.status !== "string"){
-const err46 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/anyOf/0/properties/status/type",keyword:"type",params:{type: "string"}};
+if(data7.updatedtime !== undefined){
+let data12 = data7.updatedtime;
+if((!((typeof data12 == "number") && (isFinite(data12)))) && (data12 !== null)){
+const err46 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/properties/updatedtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -591,10 +600,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data7.starttime !== undefined){
-let data10 = data7.starttime;
-if(!((typeof data10 == "number") && (isFinite(data10)))){
-const err47 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/anyOf/0/properties/starttime/type",keyword:"type",params:{type: "number"}};
+if(data7.operationURI !== undefined){
+let data13 = data7.operationURI;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err47 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/properties/operationURI/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -604,10 +613,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data7.endtime !== undefined){
-let data11 = data7.endtime;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-const err48 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/anyOf/0/properties/endtime/type",keyword:"type",params:{type: "number"}};
+if(data7.username !== undefined){
+let data14 = data7.username;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err48 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/properties/username/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -617,10 +626,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data7.updatedtime !== undefined){
-let data12 = data7.updatedtime;
-if(!((typeof data12 == "number") && (isFinite(data12)))){
-const err49 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/anyOf/0/properties/updatedtime/type",keyword:"type",params:{type: "number"}};
+if(data7.result !== undefined){
+let data15 = data7.result;
+if(((!(data15 && typeof data15 == "object" && !Array.isArray(data15))) && (typeof data15 !== "string")) && (data15 !== null)){
+const err49 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/properties/result/type",keyword:"type",params:{type: ["object","string","null"]}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -629,10 +638,11 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data7.operationURI !== undefined){
-if(typeof data7.operationURI !== "string"){
-const err50 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/anyOf/0/properties/operationURI/type",keyword:"type",params:{type: "string"}};
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.service !== undefined){
+let data16 = data15.service;
+if((!(data16 && typeof data16 == "object" && !Array.isArray(data16))) && (data16 !== null)){
+const err50 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/properties/result/properties/service/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -641,10 +651,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data7.username !== undefined){
-if(typeof data7.username !== "string"){
-const err51 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/anyOf/0/properties/username/type",keyword:"type",params:{type: "string"}};
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.serviceName !== undefined){
+let data17 = data16.serviceName;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err51 = {instancePath:instancePath+"/job/result/service/serviceName",schemaPath:"#/properties/job/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -654,14 +665,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data7.result !== undefined){
-let data15 = data7.result;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.service !== undefined){
-let data16 = data15.service;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.serviceName === undefined){
-const err52 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"}};
+if(data16.type !== undefined){
+let data18 = data16.type;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err52 = {instancePath:instancePath+"/job/result/service/type",schemaPath:"#/properties/job/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -670,8 +677,11 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data16.type === undefined){
-const err53 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data16.description !== undefined){
+let data19 = data16.description;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err53 = {instancePath:instancePath+"/job/result/service/description",schemaPath:"#/properties/job/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -680,9 +690,11 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data16.serviceName !== undefined){
-if(typeof data16.serviceName !== "string"){
-const err54 = {instancePath:instancePath+"/job/result/service/serviceName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"}};
+}
+if(data16.capabilities !== undefined){
+let data20 = data16.capabilities;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err54 = {instancePath:instancePath+"/job/result/service/capabilities",schemaPath:"#/properties/job/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -692,9 +704,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data16.type !== undefined){
-if(typeof data16.type !== "string"){
-const err55 = {instancePath:instancePath+"/job/result/service/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"}};
+if(data16.provider !== undefined){
+let data21 = data16.provider;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err55 = {instancePath:instancePath+"/job/result/service/provider",schemaPath:"#/properties/job/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -704,9 +717,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data16.description !== undefined){
-if(typeof data16.description !== "string"){
-const err56 = {instancePath:instancePath+"/job/result/service/description",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"}};
+if(data16.id !== undefined){
+let data22 = data16.id;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err56 = {instancePath:instancePath+"/job/result/service/id",schemaPath:"#/properties/job/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -716,9 +730,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data16.capabilities !== undefined){
-if(typeof data16.capabilities !== "string"){
-const err57 = {instancePath:instancePath+"/job/result/service/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+if(data16.deploymentId !== undefined){
+let data23 = data16.deploymentId;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err57 = {instancePath:instancePath+"/job/result/service/deploymentId",schemaPath:"#/properties/job/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -728,9 +743,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data16.provider !== undefined){
-if(typeof data16.provider !== "string"){
-const err58 = {instancePath:instancePath+"/job/result/service/provider",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"}};
+if(data16.clusterName !== undefined){
+let data24 = data16.clusterName;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err58 = {instancePath:instancePath+"/job/result/service/clusterName",schemaPath:"#/properties/job/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -740,9 +756,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data16.id !== undefined){
-if(typeof data16.id !== "string"){
-const err59 = {instancePath:instancePath+"/job/result/service/id",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"}};
+if(data16.private !== undefined){
+let data25 = data16.private;
+if((typeof data25 !== "boolean") && (data25 !== null)){
+const err59 = {instancePath:instancePath+"/job/result/service/private",schemaPath:"#/properties/job/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -752,9 +769,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data16.deploymentId !== undefined){
-if(typeof data16.deploymentId !== "string"){
-const err60 = {instancePath:instancePath+"/job/result/service/deploymentId",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
+if(data16.folderName !== undefined){
+let data26 = data16.folderName;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err60 = {instancePath:instancePath+"/job/result/service/folderName",schemaPath:"#/properties/job/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -764,9 +782,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data16.clusterName !== undefined){
-if(typeof data16.clusterName !== "string"){
-const err61 = {instancePath:instancePath+"/job/result/service/clusterName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"}};
+if(data16.isDefault !== undefined){
+let data27 = data16.isDefault;
+if((typeof data27 !== "boolean") && (data27 !== null)){
+const err61 = {instancePath:instancePath+"/job/result/service/isDefault",schemaPath:"#/properties/job/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -776,9 +795,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data16.private !== undefined){
-if(typeof data16.private !== "boolean"){
-const err62 = {instancePath:instancePath+"/job/result/service/private",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"}};
+if(data16.minInstancesPerNode !== undefined){
+let data28 = data16.minInstancesPerNode;
+if((!((typeof data28 == "number") && (isFinite(data28)))) && (data28 !== null)){
+const err62 = {instancePath:instancePath+"/job/result/service/minInstancesPerNode",schemaPath:"#/properties/job/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -788,9 +808,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data16.folderName !== undefined){
-if(typeof data16.folderName !== "string"){
-const err63 = {instancePath:instancePath+"/job/result/service/folderName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"}};
+if(data16.maxInstancesPerNode !== undefined){
+let data29 = data16.maxInstancesPerNode;
+if((!((typeof data29 == "number") && (isFinite(data29)))) && (data29 !== null)){
+const err63 = {instancePath:instancePath+"/job/result/service/maxInstancesPerNode",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -800,9 +821,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data16.isDefault !== undefined){
-if(typeof data16.isDefault !== "boolean"){
-const err64 = {instancePath:instancePath+"/job/result/service/isDefault",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
+if(data16.instancesPerContainer !== undefined){
+let data30 = data16.instancesPerContainer;
+if((!((typeof data30 == "number") && (isFinite(data30)))) && (data30 !== null)){
+const err64 = {instancePath:instancePath+"/job/result/service/instancesPerContainer",schemaPath:"#/properties/job/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -812,10 +834,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data16.minInstancesPerNode !== undefined){
-let data28 = data16.minInstancesPerNode;
-if(!((typeof data28 == "number") && (isFinite(data28)))){
-const err65 = {instancePath:instancePath+"/job/result/service/minInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+if(data16.maxWaitTime !== undefined){
+let data31 = data16.maxWaitTime;
+if((!((typeof data31 == "number") && (isFinite(data31)))) && (data31 !== null)){
+const err65 = {instancePath:instancePath+"/job/result/service/maxWaitTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -825,10 +847,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data16.maxInstancesPerNode !== undefined){
-let data29 = data16.maxInstancesPerNode;
-if(!((typeof data29 == "number") && (isFinite(data29)))){
-const err66 = {instancePath:instancePath+"/job/result/service/maxInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+if(data16.maxStartupTime !== undefined){
+let data32 = data16.maxStartupTime;
+if((!((typeof data32 == "number") && (isFinite(data32)))) && (data32 !== null)){
+const err66 = {instancePath:instancePath+"/job/result/service/maxStartupTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -838,10 +860,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data16.instancesPerContainer !== undefined){
-let data30 = data16.instancesPerContainer;
-if(!((typeof data30 == "number") && (isFinite(data30)))){
-const err67 = {instancePath:instancePath+"/job/result/service/instancesPerContainer",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
+if(data16.maxIdleTime !== undefined){
+let data33 = data16.maxIdleTime;
+if((!((typeof data33 == "number") && (isFinite(data33)))) && (data33 !== null)){
+const err67 = {instancePath:instancePath+"/job/result/service/maxIdleTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -851,10 +873,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data16.maxWaitTime !== undefined){
-let data31 = data16.maxWaitTime;
-if(!((typeof data31 == "number") && (isFinite(data31)))){
-const err68 = {instancePath:instancePath+"/job/result/service/maxWaitTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
+if(data16.maxUsageTime !== undefined){
+let data34 = data16.maxUsageTime;
+if((!((typeof data34 == "number") && (isFinite(data34)))) && (data34 !== null)){
+const err68 = {instancePath:instancePath+"/job/result/service/maxUsageTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -864,10 +886,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data16.maxStartupTime !== undefined){
-let data32 = data16.maxStartupTime;
-if(!((typeof data32 == "number") && (isFinite(data32)))){
-const err69 = {instancePath:instancePath+"/job/result/service/maxStartupTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
+if(data16.recycleInterval !== undefined){
+let data35 = data16.recycleInterval;
+if((!((typeof data35 == "number") && (isFinite(data35)))) && (data35 !== null)){
+const err69 = {instancePath:instancePath+"/job/result/service/recycleInterval",schemaPath:"#/properties/job/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -877,10 +899,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data16.maxIdleTime !== undefined){
-let data33 = data16.maxIdleTime;
-if(!((typeof data33 == "number") && (isFinite(data33)))){
-const err70 = {instancePath:instancePath+"/job/result/service/maxIdleTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
+if(data16.recycleStartTime !== undefined){
+let data36 = data16.recycleStartTime;
+if((typeof data36 !== "string") && (data36 !== null)){
+const err70 = {instancePath:instancePath+"/job/result/service/recycleStartTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -890,10 +912,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data16.maxUsageTime !== undefined){
-let data34 = data16.maxUsageTime;
-if(!((typeof data34 == "number") && (isFinite(data34)))){
-const err71 = {instancePath:instancePath+"/job/result/service/maxUsageTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
+if(data16.keepAliveInterval !== undefined){
+let data37 = data16.keepAliveInterval;
+if((!((typeof data37 == "number") && (isFinite(data37)))) && (data37 !== null)){
+const err71 = {instancePath:instancePath+"/job/result/service/keepAliveInterval",schemaPath:"#/properties/job/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -903,10 +925,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data16.recycleInterval !== undefined){
-let data35 = data16.recycleInterval;
-if(!((typeof data35 == "number") && (isFinite(data35)))){
-const err72 = {instancePath:instancePath+"/job/result/service/recycleInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
+if(data16.loadBalancing !== undefined){
+let data38 = data16.loadBalancing;
+if((typeof data38 !== "string") && (data38 !== null)){
+const err72 = {instancePath:instancePath+"/job/result/service/loadBalancing",schemaPath:"#/properties/job/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -916,9 +938,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data16.recycleStartTime !== undefined){
-if(typeof data16.recycleStartTime !== "string"){
-const err73 = {instancePath:instancePath+"/job/result/service/recycleStartTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
+if(data16.isolationLevel !== undefined){
+let data39 = data16.isolationLevel;
+if((typeof data39 !== "string") && (data39 !== null)){
+const err73 = {instancePath:instancePath+"/job/result/service/isolationLevel",schemaPath:"#/properties/job/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -928,10 +951,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data16.keepAliveInterval !== undefined){
-let data37 = data16.keepAliveInterval;
-if(!((typeof data37 == "number") && (isFinite(data37)))){
-const err74 = {instancePath:instancePath+"/job/result/service/keepAliveInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
+if(data16.configuredState !== undefined){
+let data40 = data16.configuredState;
+if((typeof data40 !== "string") && (data40 !== null)){
+const err74 = {instancePath:instancePath+"/job/result/service/configuredState",schemaPath:"#/properties/job/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -941,9 +964,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data16.loadBalancing !== undefined){
-if(typeof data16.loadBalancing !== "string"){
-const err75 = {instancePath:instancePath+"/job/result/service/loadBalancing",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
+if(data16.frameworkProperties !== undefined){
+let data41 = data16.frameworkProperties;
+if((!(data41 && typeof data41 == "object" && !Array.isArray(data41))) && (data41 !== null)){
+const err75 = {instancePath:instancePath+"/job/result/service/frameworkProperties",schemaPath:"#/properties/job/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -953,9 +977,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data16.isolationLevel !== undefined){
-if(typeof data16.isolationLevel !== "string"){
-const err76 = {instancePath:instancePath+"/job/result/service/isolationLevel",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
+if(data16.maxUploadFileSize !== undefined){
+let data42 = data16.maxUploadFileSize;
+if((!((typeof data42 == "number") && (isFinite(data42)))) && (data42 !== null)){
+const err76 = {instancePath:instancePath+"/job/result/service/maxUploadFileSize",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -965,9 +990,10 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data16.configuredState !== undefined){
-if(typeof data16.configuredState !== "string"){
-const err77 = {instancePath:instancePath+"/job/result/service/configuredState",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"}};
+if(data16.allowedUploadFileTypes !== undefined){
+let data43 = data16.allowedUploadFileTypes;
+if((typeof data43 !== "string") && (data43 !== null)){
+const err77 = {instancePath:instancePath+"/job/result/service/allowedUploadFileTypes",schemaPath:"#/properties/job/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -977,10 +1003,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data16.frameworkProperties !== undefined){
-let data41 = data16.frameworkProperties;
-if(!(data41 && typeof data41 == "object" && !Array.isArray(data41))){
-const err78 = {instancePath:instancePath+"/job/result/service/frameworkProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
+if(data16.properties !== undefined){
+let data44 = data16.properties;
+if((!(data44 && typeof data44 == "object" && !Array.isArray(data44))) && (data44 !== null)){
+const err78 = {instancePath:instancePath+"/job/result/service/properties",schemaPath:"#/properties/job/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -989,11 +1015,11 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-if(data16.maxUploadFileSize !== undefined){
-let data42 = data16.maxUploadFileSize;
-if(!((typeof data42 == "number") && (isFinite(data42)))){
-const err79 = {instancePath:instancePath+"/job/result/service/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+for(const key0 in data44){
+let data45 = data44[key0];
+if((((typeof data45 !== "string") && (!((typeof data45 == "number") && (isFinite(data45))))) && (typeof data45 !== "boolean")) && (data45 !== null)){
+const err79 = {instancePath:instancePath+"/job/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/job/properties/result/properties/service/properties/properties/additionalProperties/type",keyword:"type",params:{type: ["string","number","boolean","null"]}};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1003,9 +1029,12 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data16.allowedUploadFileTypes !== undefined){
-if(typeof data16.allowedUploadFileTypes !== "string"){
-const err80 = {instancePath:instancePath+"/job/result/service/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
+}
+}
+if(data16.jsonProperties !== undefined){
+let data46 = data16.jsonProperties;
+if((!(data46 && typeof data46 == "object" && !Array.isArray(data46))) && (data46 !== null)){
+const err80 = {instancePath:instancePath+"/job/result/service/jsonProperties",schemaPath:"#/properties/job/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1015,13 +1044,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data16.properties !== undefined){
-let data44 = data16.properties;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-for(const key0 in data44){
-if(pattern0.test(key0)){
-if(typeof data44[key0] !== "string"){
-const err81 = {instancePath:instancePath+"/job/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
+if(data16.extensions !== undefined){
+let data47 = data16.extensions;
+if((!(Array.isArray(data47))) && (data47 !== null)){
+const err81 = {instancePath:instancePath+"/job/result/service/extensions",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1030,11 +1056,15 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err82 = {instancePath:instancePath+"/job/result/service/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"}};
+if(Array.isArray(data47)){
+const len0 = data47.length;
+for(let i0=0; i0<len0; i0++){
+let data48 = data47[i0];
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.typeName !== undefined){
+let data49 = data48.typeName;
+if((typeof data49 !== "string") && (data49 !== null)){
+const err82 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1044,10 +1074,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data16.jsonProperties !== undefined){
-let data46 = data16.jsonProperties;
-if(!(data46 && typeof data46 == "object" && !Array.isArray(data46))){
-const err83 = {instancePath:instancePath+"/job/result/service/jsonProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
+if(data48.capabilities !== undefined){
+let data50 = data48.capabilities;
+if((typeof data50 !== "string") && (data50 !== null)){
+const err83 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1057,15 +1087,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data16.extensions !== undefined){
-let data47 = data16.extensions;
-if(Array.isArray(data47)){
-const len0 = data47.length;
-for(let i0=0; i0<len0; i0++){
-let data48 = data47[i0];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.typeName === undefined){
-const err84 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
+if(data48.enabled !== undefined){
+let data51 = data48.enabled;
+if(((typeof data51 !== "string") && (typeof data51 !== "boolean")) && (data51 !== null)){
+const err84 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/enabled/type",keyword:"type",params:{type: ["string","boolean","null"]}};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1074,9 +1099,11 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data48.typeName !== undefined){
-if(typeof data48.typeName !== "string"){
-const err85 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
+}
+if(data48.maxUploadFileSize !== undefined){
+let data52 = data48.maxUploadFileSize;
+if((!((typeof data52 == "number") && (isFinite(data52)))) && (data52 !== null)){
+const err85 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1086,9 +1113,10 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data48.capabilities !== undefined){
-if(typeof data48.capabilities !== "string"){
-const err86 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+if(data48.allowedUploadFileTypes !== undefined){
+let data53 = data48.allowedUploadFileTypes;
+if((typeof data53 !== "string") && (data53 !== null)){
+const err86 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1098,13 +1126,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data48.enabled !== undefined){
-let data51 = data48.enabled;
-const _errs131 = errors;
-let valid12 = false;
-const _errs132 = errors;
-if(typeof data51 !== "string"){
-const err87 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(data48.properties !== undefined){
+let data54 = data48.properties;
+if((!(data54 && typeof data54 == "object" && !Array.isArray(data54))) && (data54 !== null)){
+const err87 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1113,12 +1138,10 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid4 = _errs132 === errors;
-valid12 = valid12 || _valid4;
-if(!valid12){
-const _errs134 = errors;
-if(typeof data51 !== "boolean"){
-const err88 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1127,11 +1150,13 @@ vErrors.push(err88);
 }
 errors++;
 }
-var _valid4 = _errs134 === errors;
-valid12 = valid12 || _valid4;
 }
-if(!valid12){
-const err89 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
+}
+}
+if(data16.datasets !== undefined){
+let data55 = data16.datasets;
+if((!(Array.isArray(data55))) && (data55 !== null)){
+const err89 = {instancePath:instancePath+"/job/result/service/datasets",schemaPath:"#/properties/job/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1140,22 +1165,11 @@ vErrors.push(err89);
 }
 errors++;
 }
-else {
-errors = _errs131;
-if(vErrors !== null){
-if(_errs131){
-vErrors.length = _errs131;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.maxUploadFileSize !== undefined){
-let data52 = data48.maxUploadFileSize;
-if(!((typeof data52 == "number") && (isFinite(data52)))){
-const err90 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
+if(data16.portalProperties !== undefined){
+let data56 = data16.portalProperties;
+if((!(data56 && typeof data56 == "object" && !Array.isArray(data56))) && (data56 !== null)){
+const err90 = {instancePath:instancePath+"/job/result/service/portalProperties",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1164,10 +1178,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data48.allowedUploadFileTypes !== undefined){
-if(typeof data48.allowedUploadFileTypes !== "string"){
-const err91 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.isHosted !== undefined){
+let data57 = data56.isHosted;
+if((typeof data57 !== "boolean") && (data57 !== null)){
+const err91 = {instancePath:instancePath+"/job/result/service/portalProperties/isHosted",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1177,10 +1192,10 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data48.properties !== undefined){
-let data54 = data48.properties;
-if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
-const err92 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
+if(data56.portalItems !== undefined){
+let data58 = data56.portalItems;
+if((!(Array.isArray(data58))) && (data58 !== null)){
+const err92 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1189,10 +1204,15 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
+if(Array.isArray(data58)){
+const len1 = data58.length;
+for(let i1=0; i1<len1; i1++){
+let data59 = data58[i1];
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.itemID !== undefined){
+let data60 = data59.itemID;
+if((typeof data60 !== "string") && (data60 !== null)){
+const err93 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1202,9 +1222,10 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
-else {
-const err94 = {instancePath:instancePath+"/job/result/service/extensions",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"}};
+if(data59.type !== undefined){
+let data61 = data59.type;
+if((typeof data61 !== "string") && (data61 !== null)){
+const err94 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1214,9 +1235,9 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data16.datasets !== undefined){
-if(!(Array.isArray(data16.datasets))){
-const err95 = {instancePath:instancePath+"/job/result/service/datasets",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"}};
+}
+else {
+const err95 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1226,12 +1247,16 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data16.portalProperties !== undefined){
-let data56 = data16.portalProperties;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.isHosted !== undefined){
-if(typeof data56.isHosted !== "boolean"){
-const err96 = {instancePath:instancePath+"/job/result/service/portalProperties/isHosted",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
+}
+}
+}
+}
+}
+}
+if(data15.stages !== undefined){
+let data62 = data15.stages;
+if((!(Array.isArray(data62))) && (data62 !== null)){
+const err96 = {instancePath:instancePath+"/job/result/stages",schemaPath:"#/properties/job/properties/result/properties/stages/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1240,16 +1265,15 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data56.portalItems !== undefined){
-let data58 = data56.portalItems;
-if(Array.isArray(data58)){
-const len1 = data58.length;
-for(let i1=0; i1<len1; i1++){
-let data59 = data58[i1];
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.itemID === undefined){
-const err97 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
+if(Array.isArray(data62)){
+const len2 = data62.length;
+for(let i2=0; i2<len2; i2++){
+let data63 = data62[i2];
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.name !== undefined){
+let data64 = data63.name;
+if((typeof data64 !== "string") && (data64 !== null)){
+const err97 = {instancePath:instancePath+"/job/result/stages/" + i2+"/name",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1258,8 +1282,11 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data59.type === undefined){
-const err98 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data63.state !== undefined){
+let data65 = data63.state;
+if((typeof data65 !== "string") && (data65 !== null)){
+const err98 = {instancePath:instancePath+"/job/result/stages/" + i2+"/state",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1268,9 +1295,11 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data59.itemID !== undefined){
-if(typeof data59.itemID !== "string"){
-const err99 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
+}
+if(data63.duration !== undefined){
+let data66 = data63.duration;
+if(((typeof data66 !== "string") && (!((typeof data66 == "number") && (isFinite(data66))))) && (data66 !== null)){
+const err99 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/duration/type",keyword:"type",params:{type: ["string","number","null"]}};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1280,9 +1309,10 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data59.type !== undefined){
-if(typeof data59.type !== "string"){
-const err100 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
+if(data63.lastUpdated !== undefined){
+let data67 = data63.lastUpdated;
+if((!((typeof data67 == "number") && (isFinite(data67)))) && (data67 !== null)){
+const err100 = {instancePath:instancePath+"/job/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1294,7 +1324,7 @@ errors++;
 }
 }
 else {
-const err101 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
+const err101 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1305,8 +1335,13 @@ errors++;
 }
 }
 }
-else {
-const err102 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
+}
+}
+}
+if(data7.messages !== undefined){
+let data68 = data7.messages;
+if((!(Array.isArray(data68))) && (data68 !== null)){
+const err102 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/properties/messages/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1315,10 +1350,12 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-else {
-const err103 = {instancePath:instancePath+"/job/result/service/portalProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
+if(Array.isArray(data68)){
+const len3 = data68.length;
+for(let i3=0; i3<len3; i3++){
+let data69 = data68[i3];
+if((!(data69 && typeof data69 == "object" && !Array.isArray(data69))) && (typeof data69 !== "string")){
+const err103 = {instancePath:instancePath+"/job/messages/" + i3,schemaPath:"#/properties/job/properties/messages/items/type",keyword:"type",params:{type: ["object","string"]}};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1327,10 +1364,11 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-else {
-const err104 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/type",keyword:"type",params:{type: "object"}};
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.type !== undefined){
+let data70 = data69.type;
+if((typeof data70 !== "string") && (data70 !== null)){
+const err104 = {instancePath:instancePath+"/job/messages/" + i3+"/type",schemaPath:"#/properties/job/properties/messages/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1340,15 +1378,10 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data15.stages !== undefined){
-let data62 = data15.stages;
-if(Array.isArray(data62)){
-const len2 = data62.length;
-for(let i2=0; i2<len2; i2++){
-let data63 = data62[i2];
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.name === undefined){
-const err105 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"}};
+if(data69.description !== undefined){
+let data71 = data69.description;
+if((typeof data71 !== "string") && (data71 !== null)){
+const err105 = {instancePath:instancePath+"/job/messages/" + i3+"/description",schemaPath:"#/properties/job/properties/messages/items/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1357,8 +1390,17 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data63.state === undefined){
-const err106 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"}};
+}
+}
+}
+}
+}
+}
+}
+if(data.firstSeen !== undefined){
+let data72 = data.firstSeen;
+if(!((typeof data72 == "number") && (isFinite(data72)))){
+const err106 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1367,9 +1409,14 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data63.name !== undefined){
-if(typeof data63.name !== "string"){
-const err107 = {instancePath:instancePath+"/job/result/stages/" + i2+"/name",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"}};
+}
+if(data.lastPolled !== undefined){
+let data73 = data.lastPolled;
+const _errs178 = errors;
+let valid21 = false;
+const _errs179 = errors;
+if(!((typeof data73 == "number") && (isFinite(data73)))){
+const err107 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1378,10 +1425,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data63.state !== undefined){
-if(typeof data63.state !== "string"){
-const err108 = {instancePath:instancePath+"/job/result/stages/" + i2+"/state",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"}};
+var _valid3 = _errs179 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs181 = errors;
+if(data73 !== null){
+const err108 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1390,14 +1439,11 @@ vErrors.push(err108);
 }
 errors++;
 }
+var _valid3 = _errs181 === errors;
+valid21 = valid21 || _valid3;
 }
-if(data63.duration !== undefined){
-let data66 = data63.duration;
-const _errs168 = errors;
-let valid20 = false;
-const _errs169 = errors;
-if(typeof data66 !== "string"){
-const err109 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(!valid21){
+const err109 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1406,12 +1452,22 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid5 = _errs169 === errors;
-valid20 = valid20 || _valid5;
-if(!valid20){
-const _errs171 = errors;
-if(!((typeof data66 == "number") && (isFinite(data66)))){
-const err110 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"}};
+else {
+errors = _errs178;
+if(vErrors !== null){
+if(_errs178){
+vErrors.length = _errs178;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.lastChanged !== undefined){
+let data74 = data.lastChanged;
+if(!((typeof data74 == "number") && (isFinite(data74)))){
+const err110 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1420,11 +1476,10 @@ vErrors.push(err110);
 }
 errors++;
 }
-var _valid5 = _errs171 === errors;
-valid20 = valid20 || _valid5;
 }
-if(!valid20){
-const err111 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{}};
+if(data.stale !== undefined){
+if(typeof data.stale !== "boolean"){
+const err111 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1433,22 +1488,12 @@ vErrors.push(err111);
 }
 errors++;
 }
-else {
-errors = _errs168;
-if(vErrors !== null){
-if(_errs168){
-vErrors.length = _errs168;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data63.lastUpdated !== undefined){
-let data67 = data63.lastUpdated;
-if(!((typeof data67 == "number") && (isFinite(data67)))){
-const err112 = {instancePath:instancePath+"/job/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"}};
+if(data.trouble !== undefined){
+let data76 = data.trouble;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.code === undefined){
+const err112 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1457,10 +1502,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-}
-else {
-const err113 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
+if(data76.message === undefined){
+const err113 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1469,10 +1512,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-}
-else {
-const err114 = {instancePath:instancePath+"/job/result/stages",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/type",keyword:"type",params:{type: "array"}};
+if(data76.since === undefined){
+const err114 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1481,10 +1522,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-}
-else {
-const err115 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/anyOf/0/properties/result/type",keyword:"type",params:{type: "object"}};
+if(data76.attempts === undefined){
+const err115 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1493,14 +1532,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data7.messages !== undefined){
-let data68 = data7.messages;
-if(Array.isArray(data68)){
-const len3 = data68.length;
-for(let i3=0; i3<len3; i3++){
-if(typeof data68[i3] !== "string"){
-const err116 = {instancePath:instancePath+"/job/messages/" + i3,schemaPath:"#/properties/job/anyOf/0/properties/messages/items/type",keyword:"type",params:{type: "string"}};
+if(data76.code !== undefined){
+if(typeof data76.code !== "string"){
+const err116 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1510,9 +1544,9 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
-else {
-const err117 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/anyOf/0/properties/messages/type",keyword:"type",params:{type: "array"}};
+if(data76.message !== undefined){
+if(typeof data76.message !== "string"){
+const err117 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1522,9 +1556,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-}
-else {
-const err118 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/type",keyword:"type",params:{type: "object"}};
+if(data76.since !== undefined){
+let data79 = data76.since;
+if(!((typeof data79 == "number") && (isFinite(data79)))){
+const err118 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1533,12 +1568,11 @@ vErrors.push(err118);
 }
 errors++;
 }
-var _valid3 = _errs38 === errors;
-valid4 = valid4 || _valid3;
-if(!valid4){
-const _errs179 = errors;
-if(data7 !== null){
-const err119 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/1/type",keyword:"type",params:{type: "null"}};
+}
+if(data76.attempts !== undefined){
+let data80 = data76.attempts;
+if(!((typeof data80 == "number") && (isFinite(data80)))){
+const err119 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1547,11 +1581,10 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid3 = _errs179 === errors;
-valid4 = valid4 || _valid3;
 }
-if(!valid4){
-const err120 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf",keyword:"anyOf",params:{}};
+}
+else {
+const err120 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1560,22 +1593,16 @@ vErrors.push(err120);
 }
 errors++;
 }
-else {
-errors = _errs37;
-if(vErrors !== null){
-if(_errs37){
-vErrors.length = _errs37;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.firstSeen !== undefined){
-let data70 = data.firstSeen;
-if(!((typeof data70 == "number") && (isFinite(data70)))){
-const err121 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
+if(data.messages !== undefined){
+let data81 = data.messages;
+if(Array.isArray(data81)){
+const len4 = data81.length;
+for(let i4=0; i4<len4; i4++){
+let data82 = data81[i4];
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.text === undefined){
+const err121 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: "text"}};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1584,14 +1611,9 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-if(data.lastPolled !== undefined){
-let data71 = data.lastPolled;
-const _errs184 = errors;
-let valid23 = false;
-const _errs185 = errors;
-if(!((typeof data71 == "number") && (isFinite(data71)))){
-const err122 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
+if(data82.text !== undefined){
+if(typeof data82.text !== "string"){
+const err122 = {instancePath:instancePath+"/messages/" + i4+"/text",schemaPath:"#/properties/messages/items/properties/text/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1600,12 +1622,14 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid6 = _errs185 === errors;
-valid23 = valid23 || _valid6;
-if(!valid23){
-const _errs187 = errors;
-if(data71 !== null){
-const err123 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
+}
+if(data82.severity !== undefined){
+let data84 = data82.severity;
+const _errs206 = errors;
+let valid26 = false;
+const _errs207 = errors;
+if(typeof data84 !== "string"){
+const err123 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1614,11 +1638,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-var _valid6 = _errs187 === errors;
-valid23 = valid23 || _valid6;
-}
-if(!valid23){
-const err124 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
+if("error" !== data84){
+const err124 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/0/const",keyword:"const",params:{allowedValue: "error"}};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1627,22 +1648,12 @@ vErrors.push(err124);
 }
 errors++;
 }
-else {
-errors = _errs184;
-if(vErrors !== null){
-if(_errs184){
-vErrors.length = _errs184;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.lastChanged !== undefined){
-let data72 = data.lastChanged;
-if(!((typeof data72 == "number") && (isFinite(data72)))){
-const err125 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
+var _valid4 = _errs207 === errors;
+valid26 = valid26 || _valid4;
+if(!valid26){
+const _errs209 = errors;
+if(typeof data84 !== "string"){
+const err125 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/1/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1651,10 +1662,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-if(data.stale !== undefined){
-if(typeof data.stale !== "boolean"){
-const err126 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
+if("warning" !== data84){
+const err126 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/1/const",keyword:"const",params:{allowedValue: "warning"}};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1663,12 +1672,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-if(data.trouble !== undefined){
-let data74 = data.trouble;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-if(data74.code === undefined){
-const err127 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
+var _valid4 = _errs209 === errors;
+valid26 = valid26 || _valid4;
+if(!valid26){
+const _errs211 = errors;
+if(typeof data84 !== "string"){
+const err127 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/2/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1677,8 +1686,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data74.message === undefined){
-const err128 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
+if("info" !== data84){
+const err128 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/2/const",keyword:"const",params:{allowedValue: "info"}};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1687,8 +1696,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data74.since === undefined){
-const err129 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
+var _valid4 = _errs211 === errors;
+valid26 = valid26 || _valid4;
+}
+}
+if(!valid26){
+const err129 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1697,8 +1710,21 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data74.attempts === undefined){
-const err130 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
+else {
+errors = _errs206;
+if(vErrors !== null){
+if(_errs206){
+vErrors.length = _errs206;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err130 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1707,9 +1733,10 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(data74.code !== undefined){
-if(typeof data74.code !== "string"){
-const err131 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1719,9 +1746,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data74.message !== undefined){
-if(typeof data74.message !== "string"){
-const err132 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
+if(data.reason !== undefined){
+if(typeof data.reason !== "string"){
+const err132 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1731,10 +1758,15 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data74.since !== undefined){
-let data77 = data74.since;
-if(!((typeof data77 == "number") && (isFinite(data77)))){
-const err133 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
+if(data.warnings !== undefined){
+let data86 = data.warnings;
+if(Array.isArray(data86)){
+const len5 = data86.length;
+for(let i5=0; i5<len5; i5++){
+let data87 = data86[i5];
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.pointer === undefined){
+const err133 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "pointer"}};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1743,11 +1775,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-if(data74.attempts !== undefined){
-let data78 = data74.attempts;
-if(!((typeof data78 == "number") && (isFinite(data78)))){
-const err134 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
+if(data87.expected === undefined){
+const err134 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "expected"}};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1756,10 +1785,8 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
+if(data87.found === undefined){
+const err135 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "found"}};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1768,15 +1795,74 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-}
-else {
-const err136 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data87.pointer !== undefined){
+if(typeof data87.pointer !== "string"){
+const err136 = {instancePath:instancePath+"/warnings/" + i5+"/pointer",schemaPath:"#/properties/warnings/items/properties/pointer/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err136];
 }
 else {
 vErrors.push(err136);
+}
+errors++;
+}
+}
+if(data87.expected !== undefined){
+if(typeof data87.expected !== "string"){
+const err137 = {instancePath:instancePath+"/warnings/" + i5+"/expected",schemaPath:"#/properties/warnings/items/properties/expected/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data87.found !== undefined){
+if(typeof data87.found !== "string"){
+const err138 = {instancePath:instancePath+"/warnings/" + i5+"/found",schemaPath:"#/properties/warnings/items/properties/found/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+}
+}
+else {
+const err139 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/warnings",schemaPath:"#/properties/warnings/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+}
+else {
+const err141 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
 }
 errors++;
 }
@@ -1802,26 +1888,68 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/outcome/anyOf/3": "\"none\"",
   "#/properties/terminal": "a boolean",
   "#/properties/job": "an object or null",
-  "#/properties/job/anyOf/0/properties/jobid": "a string",
-  "#/properties/job/anyOf/0/properties/status": "a string",
-  "#/properties/job/anyOf/0/properties/starttime": "a number",
-  "#/properties/job/anyOf/0/properties/endtime": "a number",
-  "#/properties/job/anyOf/0/properties/updatedtime": "a number",
-  "#/properties/job/anyOf/0/properties/operationURI": "a string",
-  "#/properties/job/anyOf/0/properties/username": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/type": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/items": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration": "a string or a number",
+  "#/properties/job/properties/jobid": "a string matching ^[A-Za-z0-9_-]{1,128}$",
+  "#/properties/job/properties/status": "a string",
+  "#/properties/job/properties/starttime": "a number or null",
+  "#/properties/job/properties/endtime": "a number or null",
+  "#/properties/job/properties/updatedtime": "a number or null",
+  "#/properties/job/properties/operationURI": "a string or null",
+  "#/properties/job/properties/username": "a string or null",
+  "#/properties/job/properties/result": "an object or a string or null",
+  "#/properties/job/properties/result/properties/service": "an object or null",
+  "#/properties/job/properties/result/properties/service/properties/serviceName": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/type": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/description": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/capabilities": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/provider": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/id": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/deploymentId": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/clusterName": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/private": "a boolean or null",
+  "#/properties/job/properties/result/properties/service/properties/folderName": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/isDefault": "a boolean or null",
+  "#/properties/job/properties/result/properties/service/properties/minInstancesPerNode": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/maxInstancesPerNode": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/instancesPerContainer": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/maxWaitTime": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/maxStartupTime": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/maxIdleTime": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/maxUsageTime": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/recycleInterval": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/recycleStartTime": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/keepAliveInterval": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/loadBalancing": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/isolationLevel": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/configuredState": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/frameworkProperties": "an object or null",
+  "#/properties/job/properties/result/properties/service/properties/maxUploadFileSize": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/allowedUploadFileTypes": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/properties": "an object or null",
+  "#/properties/job/properties/result/properties/service/properties/properties/additionalProperties": "a string or a number or a boolean or null",
+  "#/properties/job/properties/result/properties/service/properties/jsonProperties": "an object or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions": "an array or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions/items/properties/typeName": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions/items/properties/capabilities": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions/items/properties/enabled": "a string or a boolean or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize": "a number or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/extensions/items/properties/properties": "an object or null",
+  "#/properties/job/properties/result/properties/service/properties/datasets": "an array or null",
+  "#/properties/job/properties/result/properties/service/properties/datasets/items": "a valid value",
+  "#/properties/job/properties/result/properties/service/properties/portalProperties": "an object or null",
+  "#/properties/job/properties/result/properties/service/properties/portalProperties/properties/isHosted": "a boolean or null",
+  "#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems": "an array or null",
+  "#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string or null",
+  "#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type": "a string or null",
+  "#/properties/job/properties/result/properties/stages": "an array or null",
+  "#/properties/job/properties/result/properties/stages/items/properties/name": "a string or null",
+  "#/properties/job/properties/result/properties/stages/items/properties/state": "a string or null",
+  "#/properties/job/properties/result/properties/stages/items/properties/duration": "a string or a number or null",
+  "#/properties/job/properties/result/properties/stages/items/properties/lastUpdated": "a number or null",
+  "#/properties/job/properties/messages": "an array or null",
+  "#/properties/job/properties/messages/items": "an object or a string",
+  "#/properties/job/properties/messages/items/properties/type": "a string or null",
+  "#/properties/job/properties/messages/items/properties/description": "a string or null",
   "#/properties/firstSeen": "a number",
   "#/properties/lastPolled": "a number or null",
   "#/properties/lastChanged": "a number",
@@ -1829,5 +1957,13 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/trouble/properties/code": "a string",
   "#/properties/trouble/properties/message": "a string",
   "#/properties/trouble/properties/since": "a number",
-  "#/properties/trouble/properties/attempts": "a number"
+  "#/properties/trouble/properties/attempts": "a number",
+  "#/properties/messages/items/properties/text": "a string",
+  "#/properties/messages/items/properties/severity": "\"error\" or \"warning\" or \"info\"",
+  "#/properties/messages/items/properties/severity/anyOf/0": "\"error\"",
+  "#/properties/messages/items/properties/severity/anyOf/1": "\"warning\"",
+  "#/properties/messages/items/properties/severity/anyOf/2": "\"info\"",
+  "#/properties/warnings/items/properties/pointer": "a string",
+  "#/properties/warnings/items/properties/expected": "a string",
+  "#/properties/warnings/items/properties/found": "a string"
 } };
