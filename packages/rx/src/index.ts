@@ -23,7 +23,7 @@ export {
   fromDaemon,
 } from './daemon.js';
 export { JOB_FAILED, JobFailedError, UnknownStatusError, WaitTimeoutError } from './errors.js';
-export type { UnknownStatusPolicy } from './loop.js';
+export type { UnknownStatusEvent, UnknownStatusPolicy } from './loop.js';
 export {
   DEFAULT_PACING,
   nextPollDelay,

@@ -1,8 +1,10 @@
-import { ErrorCode, type JobwatchError, toJobwatchError } from '@jobwatch/client';
+import { ErrorCode, type JobRead, type JobwatchError, toJobwatchError } from '@jobwatch/client';
 import {
+  canonicalStatus,
   type Job,
   JobStatus,
   makeSnapshot,
+  type SchemaWarning,
   type Snapshot,
   type SnapshotTrouble,
   statusKind,
@@ -21,10 +23,20 @@ import { nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
  */
 export type UnknownStatusPolicy = 'watch' | 'error' | 'complete';
 
+/** What {@link WatcherOptions.onUnknownStatus} is told: a job reached a status jobwatch does not know. */
+export interface UnknownStatusEvent {
+  readonly deployment: string;
+  readonly jobid: string;
+  /** The status as the server sent it. */
+  readonly status: string;
+  /** What the watch does about it: the watcher's {@link UnknownStatusPolicy}. */
+  readonly policy: UnknownStatusPolicy;
+}
+
 /** What every poll loop of one watcher shares; built by the watcher. @internal */
 export interface LoopShared {
   readonly deployment: string;
-  readonly fetchJob: (jobid: string, signal: AbortSignal) => PromiseLike<Job>;
+  readonly fetchJob: (jobid: string, signal: AbortSignal) => PromiseLike<JobRead>;
   readonly budget: RequestBudget;
   readonly scheduler: SchedulerLike;
   readonly now: () => number;
@@ -35,6 +47,8 @@ export interface LoopShared {
   readonly grace: number;
   /** Told once when a loop has stopped for good, so the registry forgets it. */
   readonly onEnd: (loop: JobLoop) => void;
+  /** Told each time a job's status becomes one jobwatch does not know. */
+  readonly onUnknownStatus: ((event: UnknownStatusEvent) => void) | undefined;
 }
 
 /** The outcome of one poll: what to emit, when to poll next (none: done), or why to stop. */
@@ -59,6 +73,8 @@ export class JobLoop {
   /** The last snapshot built, emitted or not. */
   latest: Snapshot | undefined;
   private job: Job | null = null;
+  /** The warnings of the body in {@link JobLoop.job}. */
+  private warnings: readonly SchemaWarning[] = [];
   private emitted: Snapshot | undefined;
   private firstSeen = 0;
   private lastChanged = 0;
@@ -137,7 +153,7 @@ export class JobLoop {
   private readonly settle = (ok: boolean, value: unknown): void => {
     this.pending = undefined;
     if (this.ended) return;
-    const step = ok ? this.onJob(value as Job) : this.onError(value);
+    const step = ok ? this.onJob(value as JobRead) : this.onError(value);
     if (step.emit) {
       const observers = this.observers.length === 1 ? this.observers : this.observers.slice();
       for (const o of observers) o.next(step.emit);
@@ -155,17 +171,18 @@ export class JobLoop {
     this.pending = this.ctx.scheduler.schedule(pollAgain, step.next, this);
   };
 
-  private onJob(job: Job): Step {
+  private onJob(read: JobRead): Step {
     const ctx = this.ctx;
     const now = ctx.now();
+    const { job } = read;
     this.schemaFailures = 0;
-    if (job.status === JobStatus.UNAVAILABLE) {
+    if (canonicalStatus(job.status) === JobStatus.UNAVAILABLE) {
       // "The status cannot be had right now": keep the last known body, mark it stale.
       return this.troubled(now, {
         code: 'UNAVAILABLE',
         message: 'The server reports the job status as UNAVAILABLE for now',
         retryAfterMs: undefined,
-        fallback: job,
+        fallback: read,
       });
     }
     const prev = this.job;
@@ -178,9 +195,11 @@ export class JobLoop {
       this.lastChanged = now;
     }
     this.job = job;
+    this.warnings = read.warnings;
     this.trouble = undefined;
     const snapshot = this.build(now, false);
     const kind = statusKind(job.status);
+    if (kind === 'unknown' && prev?.status !== job.status) this.reportUnknown(job.status);
     if (kind === 'terminal') return { emit: snapshot, next: undefined, error: undefined };
     const emit = this.emitIfVisible(snapshot);
     if (kind === 'unknown' && ctx.unknownStatus !== 'watch') {
@@ -190,7 +209,11 @@ export class JobLoop {
           : undefined;
       return { emit: snapshot, next: undefined, error };
     }
-    const age = Math.max(now - this.firstSeen, job.updatedtime - job.starttime);
+    const serverAge =
+      typeof job.updatedtime === 'number' && typeof job.starttime === 'number'
+        ? job.updatedtime - job.starttime
+        : 0;
+    const age = Math.max(now - this.firstSeen, serverAge);
     return { emit, next: nextPollDelay(ctx.pacing, age, now - this.lastChanged), error: undefined };
   }
 
@@ -211,9 +234,30 @@ export class JobLoop {
     });
   }
 
+  /** Tells the watcher's listener of an unknown status; a listener that throws changes nothing. */
+  private reportUnknown(status: string): void {
+    const listener = this.ctx.onUnknownStatus;
+    if (!listener) return;
+    try {
+      listener({
+        deployment: this.ctx.deployment,
+        jobid: this.jobid,
+        status,
+        policy: this.ctx.unknownStatus,
+      });
+    } catch {
+      // Reporting never costs a watch.
+    }
+  }
+
   private troubled(
     now: number,
-    t: { code: string; message: string; retryAfterMs: number | undefined; fallback: Job | null },
+    t: {
+      code: string;
+      message: string;
+      retryAfterMs: number | undefined;
+      fallback: JobRead | null;
+    },
   ): Step {
     const attempts = (this.trouble?.attempts ?? 0) + 1;
     this.trouble = {
@@ -223,7 +267,8 @@ export class JobLoop {
       attempts,
     };
     if (!this.job && t.fallback) {
-      this.job = t.fallback;
+      this.job = t.fallback.job;
+      this.warnings = t.fallback.warnings;
       this.lastChanged = now;
     }
     const snapshot = this.build(now, true);
@@ -244,6 +289,7 @@ export class JobLoop {
       lastChanged: this.lastChanged,
       stale,
       trouble: stale ? this.trouble : undefined,
+      warnings: this.warnings,
     });
     this.latest = snapshot;
     return snapshot;

@@ -25,7 +25,12 @@ import {
 } from 'rxjs';
 import { type BudgetOptions, RequestBudget } from './budget.js';
 import { WaitTimeoutError } from './errors.js';
-import { JobLoop, type LoopShared, type UnknownStatusPolicy } from './loop.js';
+import {
+  JobLoop,
+  type LoopShared,
+  type UnknownStatusEvent,
+  type UnknownStatusPolicy,
+} from './loop.js';
 import { jittered, type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
 
 /** Options of {@link createWatcher}. */
@@ -42,6 +47,12 @@ export interface WatcherOptions {
   readonly budget?: BudgetOptions | RequestBudget;
   /** What to do with a status jobwatch does not know. @default 'watch' */
   readonly unknownStatus?: UnknownStatusPolicy;
+  /**
+   * Told each time a job's status becomes one jobwatch does not know (once per change, not
+   * per poll), whatever the policy: for a log line or a metric. The snapshot says it too
+   * (`kind: 'unknown'`, a warning at `/status`). Whatever it throws is ignored.
+   */
+  readonly onUnknownStatus?: (event: UnknownStatusEvent) => void;
   /** Invalid bodies in a row after which a job's stream ends with the `SCHEMA` error. @default 3 */
   readonly maxSchemaFailures?: number;
   /** How long a loop keeps going after its last subscriber left, in ms. @default 2000 */
@@ -147,6 +158,9 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       `maxSchemaFailures must be an integer ≥ 1, got ${String(maxSchemaFailures)}`,
     );
   }
+  if (options.onUnknownStatus !== undefined && typeof options.onUnknownStatus !== 'function') {
+    throw new ConfigError('onUnknownStatus must be a function');
+  }
   if (!['watch', 'error', 'complete'].includes(unknownStatus)) {
     throw new ConfigError(
       `unknownStatus must be 'watch', 'error' or 'complete', got ${String(unknownStatus)}`,
@@ -161,7 +175,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     // One attempt per request: every request then passes through the budget, and trouble
     // shows (stale) at once, retried by pacing's own backoff. The client still refreshes a
     // refused token (498/499) and sends the request once more: that is not a transient retry.
-    fetchJob: (jobid, signal) => client.getJob(jobid, { signal, retry: false }),
+    fetchJob: (jobid, signal) => client.readJob(jobid, { signal, retry: false }),
     budget,
     scheduler,
     now,
@@ -172,6 +186,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     onEnd: (loop) => {
       if (loops.get(loop.jobid) === loop) loops.delete(loop.jobid);
     },
+    onUnknownStatus: options.onUnknownStatus,
   };
 
   const closedError = () =>

@@ -254,8 +254,8 @@ describe('against the simulator', () => {
     if (!service) throw new Error('the simulator lists no service');
     const started = await client.stopService(
       {
-        name: service.serviceName,
-        type: service.type,
+        name: service.serviceName!,
+        type: service.type!,
         ...(service.folderName ? { folder: service.folderName } : {}),
       },
       { async: true },
