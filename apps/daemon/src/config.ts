@@ -108,7 +108,7 @@ export const ConfigFileSchema = Type.Object(
           retention: Type.Optional(Duration),
           /** At most this many events are kept. @default 100000 */
           maxEvents: Type.Optional(Type.Integer({ minimum: 1 })),
-          /** Interval of `: ping` comments. @default "15s" */
+          /** Interval of the event stream's `ping` events. @default "15s" */
           heartbeat: Type.Optional(Duration),
           /** Most event-stream clients at once; more are refused with 503. @default 10000 */
           maxClients: Type.Optional(Type.Integer({ minimum: 1 })),

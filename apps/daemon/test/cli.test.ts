@@ -249,4 +249,28 @@ describe('jobwatch sim', () => {
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
   });
+
+  it("passes the simulator's --quirks and --token-header through", async () => {
+    const p = start(['sim', '--quiet', '--quirks=errorStatus', '--token-header', 'authorization']);
+    await p.waitFor((out) => out.includes('\n'));
+    const adminUrl = p.stdout.split('\n')[0] ?? '';
+    const origin = new URL(adminUrl).origin;
+    const quirks = await fetch(`${origin}/__sim/quirks`);
+    expect(await quirks.json()).toEqual({ quirks: ['errorStatus'] });
+    const { token } = (await (
+      await fetch(`${origin}/__sim/tokens`, { method: 'POST' })
+    ).json()) as {
+      token: string;
+    };
+    const other = await fetch(`${adminUrl}/jobs?f=json`, {
+      headers: { 'x-esri-authorization': `Bearer ${token}` },
+    });
+    expect(((await other.json()) as { error: { code: number } }).error.code).toBe(499);
+    const right = await fetch(`${adminUrl}/jobs?f=json`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await right.json()).toEqual({ jobs: [] });
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  });
 });

@@ -142,11 +142,14 @@ describe('event stream hub', () => {
     expect(client.events[0]?.data).toBe('{}');
   });
 
-  it('sends heartbeats and ends every stream with an end event on close', async () => {
+  it('sends heartbeats as ping events, which EventSource dispatches (comments it hides), and ends every stream with an end event on close', async () => {
     const { hub, url } = await setup({ heartbeatMs: 20 });
     const client = await openSse(url);
-    await expect.poll(() => client.comments.length).toBeGreaterThan(0);
-    expect(client.comments[0]).toBe(': ping');
+    await expect.poll(() => client.pings).toBeGreaterThan(1);
+    expect(client.comments).toEqual([]);
+    expect(client.ready.map((e) => JSON.parse(e.data))).toEqual([
+      { heartbeatMs: 20, unwatched: [] },
+    ]);
     expect(hub.size).toBe(1);
     hub.close();
     await client.done;
@@ -204,5 +207,44 @@ describe('event stream hub', () => {
     expect(drops()).toBe(1);
     expect(hub.size).toBe(1);
     slow.destroy();
+  });
+
+  it('sends one ready event after the catch-up, naming the interval and the requested jobs it does not watch', async () => {
+    const { store, url } = await setup({ heartbeatMs: 60_000 });
+    const C = 'jcccccccc-0000-4000-8000-000000000003';
+    const D = 'jdddddddd-0000-4000-8000-000000000004';
+    const E = 'jeeeeeeee-0000-4000-8000-000000000005';
+    await store.recordSnapshot(snap(A, 'EXECUTING', 10), none); // 1
+    await store.watch({ deployment: 'default', jobid: C }, 10); // watched, no snapshot yet
+    await store.watch({ deployment: 'default', jobid: D }, 10); // could not be watched
+    await store.setState({ deployment: 'default', jobid: D }, 'failed', {
+      code: 'JOB_NOT_FOUND',
+      message: 'not found',
+    });
+    const query = [A, B, C, D].map((id) => `jobid=${id}`).join('&');
+    const fresh = await openSse(`${url}?${query}`);
+    cleanups.push(() => fresh.close());
+    await expect.poll(() => fresh.ready.length).toBe(1);
+    expect(fresh.events.map((e) => e.id)).toEqual(['1']);
+    expect(JSON.parse(fresh.ready[0]?.data ?? '{}')).toEqual({
+      heartbeatMs: 60_000,
+      unwatched: [B, D],
+    });
+    // A reconnecting client gets one too, after the events it missed.
+    await store.recordSnapshot(snap(B, 'SUBMITTED', 20), none); // 2
+    const resumed = await openSse(`${url}?${query}&jobid=${E}`, { 'last-event-id': '1' });
+    cleanups.push(() => resumed.close());
+    await expect.poll(() => resumed.ready.length).toBe(1);
+    expect(resumed.events.map((e) => e.id)).toEqual(['2']);
+    expect(JSON.parse(resumed.ready[0]?.data ?? '{}').unwatched).toEqual([D, E]);
+    // Unfiltered and deployment-filtered streams name none.
+    const every = await openSse(`${url}?deployment=default`);
+    cleanups.push(() => every.close());
+    await expect.poll(() => every.ready.length).toBe(1);
+    expect(JSON.parse(every.ready[0]?.data ?? '{}').unwatched).toEqual([]);
+    // The first stream's later events are unaffected.
+    await store.recordSnapshot(snap(B, 'EXECUTING', 30), none); // 3
+    await fresh.until((e) => e.length === 3);
+    expect(fresh.ready).toHaveLength(1);
   });
 });

@@ -69,13 +69,16 @@ export interface SseEvent {
 
 /**
  * A minimal event-stream reader written from the SSE specification: lines split on LF,
- * `field: value`, comments start with `:`, an empty line dispatches.
+ * `field: value`, comments start with `:`, an empty line dispatches. The stream's own
+ * bookkeeping (`ready`, `ping`) is kept apart from `events`.
  */
 export async function openSse(url: string, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const res = await fetch(url, { headers, signal: controller.signal });
   const events: SseEvent[] = [];
   const comments: string[] = [];
+  const ready: SseEvent[] = [];
+  let pings = 0;
   let retry: number | undefined;
   const waiters: Array<() => void> = [];
   let ended = false;
@@ -94,11 +97,14 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           nl = buffer.indexOf('\n');
           if (line === '') {
             if (current.data !== undefined) {
-              events.push({
+              const event = {
                 event: current.event ?? 'message',
                 data: current.data,
                 ...(current.id !== undefined ? { id: current.id } : {}),
-              });
+              };
+              if (event.event === 'ping') pings += 1;
+              else if (event.event === 'ready') ready.push(event);
+              else events.push(event);
               for (const w of waiters.splice(0)) w();
             }
             current = {};
@@ -128,6 +134,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     res,
     events,
     comments,
+    /** The `ready` events received (one per connection). */
+    ready,
+    get pings() {
+      return pings;
+    },
     get retry() {
       return retry;
     },

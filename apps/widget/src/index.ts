@@ -11,9 +11,14 @@ export {
   type SnapshotEvent,
   type SnapshotSource,
 } from './controller.js';
-export { describeError, JobwatchJob, STATUS_PARTS } from './job-element.js';
+export { JobwatchJob, STATUS_PARTS } from './job-element.js';
 export { JobFilter, type JobFilterValue, JobwatchJobs, matchesFilter } from './jobs-element.js';
-export { JobwatchLiveElement } from './live-element.js';
+export {
+  describeError,
+  JobwatchLiveElement,
+  type SourceProblem,
+  type SourceProblemEvent,
+} from './live-element.js';
 export { catalogs, de, en, fill, inheritedLang, type Messages, messagesFor } from './messages.js';
 export type { SourceRequest, TicketProvider, TokenProvider } from './sources.js';
 export { sourceFor } from './sources.js';

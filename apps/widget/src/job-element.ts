@@ -1,6 +1,6 @@
 import { css, html, nothing, type PropertyValues } from 'lit';
 import { JobwatchLiveElement } from './live-element.js';
-import { fill, inheritedLang, messagesFor } from './messages.js';
+import { inheritedLang, messagesFor } from './messages.js';
 import type { SourceRequest } from './sources.js';
 import { themeStyles } from './styles.js';
 
@@ -27,8 +27,10 @@ export const STATUS_PARTS =
  * @customElement jobwatch-job
  * @fires jobwatch-change - a new snapshot arrived (detail: the snapshot)
  * @fires jobwatch-end - the job ended (detail: the terminal snapshot)
+ * @fires jobwatch-error - something is wrong with the source (detail: a `SourceProblem`): the
+ *   daemon's stream cannot be reached, the daemon does not watch the job, or watching stopped
  * @csspart card - the outer box (and every part of `<jobwatch-status>`)
- * @csspart error - why watching stopped, when the source failed
+ * @csspart error - what is wrong with the source: why watching stopped, or why nothing arrives
  */
 export class JobwatchJob extends JobwatchLiveElement {
   static override properties = {
@@ -45,6 +47,9 @@ export class JobwatchJob extends JobwatchLiveElement {
         margin: var(--_gap) 0 0;
         color: var(--_failure);
       }
+      .retrying {
+        color: var(--_warning);
+      }
     `,
   ];
 
@@ -52,7 +57,7 @@ export class JobwatchJob extends JobwatchLiveElement {
   declare jobId: string | undefined;
   /** One line: status, operation and time only. */
   declare compact: boolean;
-  /** Reflected: the job's status verbatim, `pending` before the first. */
+  /** Reflected: the job's status verbatim; `pending` from the start, until the first body. */
   declare status: string | undefined;
 
   constructor() {
@@ -70,17 +75,17 @@ export class JobwatchJob extends JobwatchLiveElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed);
-    const latest = this.snapshots.latest;
-    this.status = latest ? (latest.status ?? 'pending') : undefined;
+    this.status = this.jobId ? (this.snapshots.latest?.status ?? 'pending') : undefined;
   }
 
   protected override render() {
-    const error = this.snapshots.error;
     const m = messagesFor(inheritedLang(this), this.messages);
     const latest = this.snapshots.latest;
     // Until the first snapshot, a watched job is waiting, not missing.
     const messages =
-      latest || !this.jobId || error ? this.messages : { ...this.messages, noJob: m.statusPending };
+      latest || !this.jobId || this.snapshots.error
+        ? this.messages
+        : { ...this.messages, noJob: m.statusPending };
     return html`<jobwatch-status
         exportparts=${STATUS_PARTS}
         .snapshot=${latest}
@@ -88,14 +93,8 @@ export class JobwatchJob extends JobwatchLiveElement {
         theme=${this.theme ?? nothing}
         ?compact=${this.compact}
       ></jobwatch-status>
-      ${error ? html`<p part="error" class="error" role="alert">${fill(m.sourceError, { message: describeError(error) })}</p>` : nothing}`;
+      ${this.renderProblem()}`;
   }
-}
-
-/** One line for people out of whatever a source failed with. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : 'unknown error';
 }
 
 declare global {

@@ -1,7 +1,7 @@
 import type { Snapshot } from '@jobwatch/schema';
 import { css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { describeError, STATUS_PARTS } from './job-element.js';
+import { STATUS_PARTS } from './job-element.js';
 import { JobwatchLiveElement } from './live-element.js';
 import { fill, inheritedLang, type Messages, messagesFor } from './messages.js';
 import type { SourceRequest } from './sources.js';
@@ -54,12 +54,14 @@ const keyOf = (s: Snapshot) => `${s.deployment}/${s.jobid}`;
  * @customElement jobwatch-jobs
  * @fires jobwatch-change - a job's snapshot changed (detail: the snapshot)
  * @fires jobwatch-end - a job ended (detail: the terminal snapshot)
+ * @fires jobwatch-error - something is wrong with the source (detail: a `SourceProblem`): the
+ *   daemon's stream cannot be reached, or watching stopped
  * @csspart toolbar - the filter buttons and count
  * @csspart filter - each filter button
  * @csspart list - the list of jobs
  * @csspart row - one job's summary line
  * @csspart empty - shown when no job matches
- * @csspart error - why watching stopped, when the source failed
+ * @csspart error - what is wrong with the source: why watching stopped, or why nothing arrives
  */
 export class JobwatchJobs extends JobwatchLiveElement {
   static override properties = {
@@ -121,6 +123,9 @@ export class JobwatchJobs extends JobwatchLiveElement {
       }
       .error {
         color: var(--_failure);
+      }
+      .retrying {
+        color: var(--_warning);
       }
       .sr-only {
         position: absolute;
@@ -201,7 +206,6 @@ export class JobwatchJobs extends JobwatchLiveElement {
     const active = jobs.some((s) => keyOf(s) === this.#active)
       ? this.#active
       : jobs[0] && keyOf(jobs[0]);
-    const error = this.snapshots.error;
     return html`<div part="toolbar" class="toolbar" role="group" aria-label=${m.filterLabel}>
         ${(Object.keys(FILTER_LABELS) as JobFilterValue[]).map(
           (f) =>
@@ -230,7 +234,7 @@ export class JobwatchJobs extends JobwatchLiveElement {
             </ul>`
           : html`<p part="empty" class="empty">${m.listEmpty}</p>`
       }
-      ${error ? html`<p part="error" class="error" role="alert">${fill(m.sourceError, { message: describeError(error) })}</p>` : nothing}
+      ${this.renderProblem()}
       <div role="status" aria-live="polite" aria-atomic="true" class="sr-only" part="announcer">${this.#announcement}</div>`;
   }
 

@@ -73,6 +73,10 @@ export interface Messages {
   readonly listCount: string;
   /** The source ended with an error: `{message}`. */
   readonly sourceError: string;
+  /** The source cannot be reached but keeps trying (the daemon's stream is unreachable): `{message}`. */
+  readonly sourceRetrying: string;
+  /** The daemon does not watch the element's job: `{jobid}`. */
+  readonly jobNotWatched: string;
 }
 
 /** English, the fallback for every language without a catalogue. */
@@ -126,6 +130,8 @@ export const en: Messages = {
   listEmpty: 'No jobs to show',
   listCount: '{count} jobs',
   sourceError: 'Stopped watching: {message}',
+  sourceRetrying: 'Still trying: {message}',
+  jobNotWatched: 'The jobwatch daemon does not watch job {jobid} (yet).',
 };
 
 /** German. */
@@ -179,6 +185,8 @@ export const de: Messages = {
   listEmpty: 'Keine Jobs',
   listCount: '{count} Jobs',
   sourceError: 'Beobachtung beendet: {message}',
+  sourceRetrying: 'Neuer Versuch läuft: {message}',
+  jobNotWatched: 'Der jobwatch-Dienst beobachtet Job {jobid} (noch) nicht.',
 };
 
 /** The shipped catalogues, by primary language subtag. */

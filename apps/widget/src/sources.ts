@@ -1,6 +1,6 @@
-import { fromDaemon } from '@jobwatch/rx';
+import { type DaemonStreamState, fromDaemon } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
-import { Observable, type Unsubscribable } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { SnapshotSource } from './controller.js';
 
 /** Returns a short-lived ticket for the daemon's event stream. */
@@ -24,11 +24,20 @@ export interface SourceRequest {
   readonly tokenProvider?: TokenProvider | undefined;
   readonly source?: SnapshotSource | undefined;
   readonly deployment?: string | undefined;
+  /**
+   * Told how the daemon's stream is doing (connected, lost, unreachable, and the requested
+   * jobs it does not watch); see `fromDaemon`'s `onState`. Daemon sources only.
+   */
+  readonly onState?: ((state: DaemonStreamState) => void) | undefined;
 }
 
 /**
  * The source an element follows: the daemon's event stream when `daemon` is set, else
  * direct mode when `adminUrl` is set (once a `tokenProvider` is there too), else `source`.
+ *
+ * The daemon's stream is followed across the daemon's restarts: its `end` (shutting down) is
+ * taken like a dropped connection — the jobs show stale, and the stream is opened again and
+ * catches up — and a one-job stream that ended with its job stays ended.
  *
  * Direct mode keeps one watcher per admin URL, deployment and token provider, so widgets on
  * one page that show the same job share one poll loop and one request budget. Its code
@@ -48,12 +57,13 @@ function resolve(request: SourceRequest): SnapshotSource | undefined {
   const { jobid } = request;
   if (request.daemon) {
     const daemon = request.daemon;
-    const options = {
+    return fromDaemon(daemon, {
+      reconnectOnEnd: true,
       ...(jobid ? { jobid } : {}),
       ...(request.deployment ? { deployment: request.deployment } : {}),
       ...(request.ticketProvider ? { ticket: request.ticketProvider } : {}),
-    };
-    return followDaemon(() => fromDaemon(daemon, options), jobid !== undefined);
+      ...(request.onState ? { onState: request.onState } : {}),
+    });
   }
   if (request.adminUrl) {
     if (!request.tokenProvider) return undefined;
@@ -68,47 +78,6 @@ function resolve(request: SourceRequest): SnapshotSource | undefined {
   const { source } = request;
   if (!source) return undefined;
   return jobid ? onlyJob(source, jobid) : source;
-}
-
-/** How long after a daemon's `end` (it shut down) the stream is opened again, in ms. */
-export const RESUME_AFTER_END_MS = 3000;
-
-/**
- * Follows a daemon across its restarts. `fromDaemon` reconnects by itself while the daemon
- * is unreachable, but completes when the daemon says `end` (it is shutting down); a page
- * keeps showing jobs across a restart, so the stream is opened again (the daemon then
- * sends every current snapshot). A one-job stream that ended with its job stays ended.
- */
-function followDaemon(open: () => Observable<Snapshot>, oneJob: boolean): Observable<Snapshot> {
-  // Written out rather than `defer` + `repeat({ delay })`: the same behaviour, and 2 KB
-  // (gzipped) of rxjs operators less in the single file.
-  return new Observable<Snapshot>((subscriber) => {
-    let jobEnded = false;
-    let inner: Unsubscribable | undefined;
-    let resume: ReturnType<typeof setTimeout> | undefined;
-    const follow = () => {
-      try {
-        inner = open().subscribe({
-          next: (snapshot) => {
-            if (oneJob && snapshot.terminal) jobEnded = true;
-            subscriber.next(snapshot);
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => {
-            if (jobEnded) subscriber.complete();
-            else resume = setTimeout(follow, RESUME_AFTER_END_MS);
-          },
-        });
-      } catch (error) {
-        subscriber.error(error);
-      }
-    };
-    follow();
-    return () => {
-      clearTimeout(resume);
-      inner?.unsubscribe();
-    };
-  });
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Direct mode: the page holds a token and the widget polls the admin API itself through
- * `@jobwatch/rx`. The simulator sends no CORS headers, so the page server passes
- * `/arcgis/*` through to it on the page's own origin, as a reverse proxy in front of a real
- * deployment would.
+ * `@jobwatch/rx`. Most tests reach the simulator through the page server, which passes
+ * `/arcgis/*` through on the page's own origin, as a reverse proxy in front of a real
+ * deployment would; one calls it cross-origin, which its CORS headers (any origin, by
+ * default) allow.
  */
 import { type Simulator, startSimulator } from '@jobwatch/simulator';
 import type { Page } from 'playwright-core';
@@ -161,6 +162,40 @@ describe('direct mode', () => {
     await until(row, 'SUBMITTED', 'the discovered job');
     sim.advance(5_000);
     await until(row, 'CANCELLED', 'the discovered job after its end');
+  });
+});
+
+describe('direct mode across origins', () => {
+  it('polls the simulator on its own origin: it answers CORS for any page by default, as the README says', async () => {
+    const token = sim.issueToken();
+    const jobid = sim.createJob({ outcome: 'COMPLETED', durationMs: 5_000 });
+    // The simulator's origin is not the page's.
+    expect(new URL(sim.adminUrl).origin).not.toBe(server.url);
+    const other = await browser.page();
+    await other.goto(server.url);
+    await other.waitForFunction(() => customElements.get('jobwatch-job') !== undefined);
+    await other.evaluate(
+      ({ jobid, token, adminUrl }) => {
+        const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+          tokenProvider: () => string;
+        };
+        el.setAttribute('admin-url', adminUrl);
+        el.setAttribute('job-id', jobid);
+        el.tokenProvider = () => token;
+        document.getElementById('host')!.append(el);
+      },
+      { jobid, token, adminUrl: sim.adminUrl },
+    );
+    const state = () =>
+      other.evaluate(() => {
+        const el = document.querySelector('jobwatch-job');
+        return `${el?.getAttribute('status')} ${el?.shadowRoot?.querySelector('[part="error"]')?.textContent ?? ''}`.trim();
+      });
+    await until(state, 'SUBMITTED', 'before the end');
+    sim.advance(6_000);
+    await until(state, 'COMPLETED', 'after the end');
+    expect(sim.stats().byJob[jobid]).toBeGreaterThan(0);
+    await other.close();
   });
 });
 

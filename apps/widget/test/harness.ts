@@ -219,7 +219,8 @@ export const START = T0;
 
 /**
  * A route that passes requests through to `target` (an origin) as they come, streaming both
- * ways. When the target is down the connection is dropped, as a network error would.
+ * ways. When the target is down, or dies while answering, the connection is dropped, as a
+ * network error would.
  */
 export function proxyTo(target: string, seen?: string[]): Route {
   return (req, res) => {
@@ -232,6 +233,10 @@ export function proxyTo(target: string, seen?: string[]): Route {
     upstream.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
+      // An answer cut short (the target died) cuts the client's connection too, as a proxy would.
+      answer.on('close', () => {
+        if (!answer.complete) res.destroy();
+      });
     });
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
@@ -249,8 +254,24 @@ export interface DaemonProcess {
   readonly dataDir: string;
   /** Stops the process (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
+  /** Kills the process (SIGKILL: no `end` event, connections just drop) and waits for it to exit. */
+  kill(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing is sent. */
+  freeze(): void;
+  /** Lets a frozen process go on (SIGCONT). */
+  thaw(): void;
   /** Starts it again on the same port with the same data. */
   start(): Promise<void>;
+}
+
+/** Options of {@link startDaemon}. */
+export interface DaemonOptions {
+  /** `events.heartbeat`. @default the daemon's (15s) */
+  readonly heartbeat?: string;
+  /** `cors.origins`. @default none */
+  readonly corsOrigins?: readonly string[];
+  /** Whether the deployment discovers jobs by listing. @default true */
+  readonly discover?: boolean;
 }
 
 /** Whether `apps/daemon` is built, so its bin can run. */
@@ -265,8 +286,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs `node apps/daemon/dist/main.js serve` against an admin URL, with discovery on. */
-export async function startDaemon(adminUrl: string): Promise<DaemonProcess> {
+/** Runs `node apps/daemon/dist/main.js serve` against an admin URL (discovery on by default). */
+export async function startDaemon(
+  adminUrl: string,
+  options: DaemonOptions = {},
+): Promise<DaemonProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'jobwatch-widget-daemon-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -279,13 +303,15 @@ export async function startDaemon(adminUrl: string): Promise<DaemonProcess> {
       dataDir: dir,
       apiKeys: [apiKey],
       logLevel: 'warn',
+      ...(options.heartbeat ? { events: { heartbeat: options.heartbeat } } : {}),
+      ...(options.corsOrigins ? { cors: { origins: options.corsOrigins } } : {}),
       deployments: [
         {
           name: 'default',
           url: adminUrl,
           username: 'admin',
           passwordEnv: 'JOBWATCH_TEST_PASSWORD',
-          discover: true,
+          discover: options.discover ?? true,
           listInterval: '1s',
         },
       ],
@@ -309,11 +335,13 @@ export async function startDaemon(adminUrl: string): Promise<DaemonProcess> {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL') => {
     const running = child;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
+    // A frozen process would hold on to SIGTERM until it is let go.
+    running.kill('SIGCONT');
+    running.kill(signal);
     await exited;
   };
   await start();
@@ -322,9 +350,10 @@ export async function startDaemon(adminUrl: string): Promise<DaemonProcess> {
     apiKey,
     dataDir: dir,
     start,
-    async stop() {
-      await stop();
-    },
+    stop: () => stop('SIGTERM'),
+    kill: () => stop('SIGKILL'),
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
   };
 }
 

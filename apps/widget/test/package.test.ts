@@ -66,7 +66,11 @@ describe('the npm package', () => {
     const elements = manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.tagName);
     expect(elements.map((e) => e.tagName).sort()).toEqual([...TAGS].sort());
     const job = elements.find((e) => e.tagName === 'jobwatch-job')!;
-    expect(job.events?.map((e) => e.name)).toEqual(['jobwatch-change', 'jobwatch-end']);
+    expect(job.events?.map((e) => e.name)).toEqual([
+      'jobwatch-change',
+      'jobwatch-end',
+      'jobwatch-error',
+    ]);
     expect(job.attributes?.map((a) => a.name)).toEqual(
       expect.arrayContaining(['job-id', 'daemon', 'admin-url']),
     );

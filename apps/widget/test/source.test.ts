@@ -37,6 +37,9 @@ window.events = [];
 for (const type of ['jobwatch-change', 'jobwatch-end'])
   document.addEventListener(type, (e) => window.events.push({ type, status: e.detail.status, jobid: e.detail.jobid,
     bubbles: e.bubbles, composed: e.composed, target: e.composedPath()[0].localName }));
+window.problems = [];
+document.addEventListener('jobwatch-error', (e) => window.problems.push({ ...e.detail,
+  bubbles: e.bubbles, composed: e.composed, target: e.composedPath()[0].localName }));
 </script>`;
 
 let browser: TestBrowser;
@@ -218,7 +221,8 @@ describe('<jobwatch-job> with a source', () => {
       el.setAttribute('job-id', other);
       await el.updateComplete;
     }, OTHER);
-    expect(await jobState()).toMatchObject({ status: null, label: null });
+    // Nothing of the other job yet: pending, as from the start.
+    expect(await jobState()).toMatchObject({ status: 'pending', label: null });
     await emit(snapshotOf('COMPLETED', {}, { jobid: OTHER }));
     expect(await jobState()).toMatchObject({ status: 'COMPLETED' });
   });
@@ -258,10 +262,45 @@ describe('<jobwatch-job> with a source', () => {
         document.querySelector('jobwatch-job') as HTMLElement & { updateComplete: Promise<boolean> }
       ).updateComplete;
     });
-    expect(await jobState()).toMatchObject({
-      status: 'EXECUTING',
-      error: 'Stopped watching: Job j2bc… was not found (JOB_NOT_FOUND)',
-    });
+    const message = 'Stopped watching: Job j2bc… was not found (JOB_NOT_FOUND)';
+    expect(await jobState()).toMatchObject({ status: 'EXECUTING', error: message });
+    // The page hears it too, once, with what the element shows.
+    expect(
+      await page.evaluate(() => (window as unknown as { problems: unknown[] }).problems),
+    ).toEqual([
+      {
+        code: 'ERROR',
+        message,
+        final: true,
+        bubbles: true,
+        composed: true,
+        target: 'jobwatch-job',
+      },
+    ]);
+  });
+
+  it('reflects status="pending" from the start, before any snapshot', async () => {
+    await mountJob();
+    await page.evaluate(
+      () =>
+        (
+          document.querySelector('jobwatch-job') as HTMLElement & {
+            updateComplete: Promise<boolean>;
+          }
+        ).updateComplete,
+    );
+    expect(await jobState()).toMatchObject({ status: 'pending', label: null });
+    const card = await page.evaluate(
+      () =>
+        document
+          .querySelector('jobwatch-job')
+          ?.shadowRoot?.querySelector('jobwatch-status')
+          ?.shadowRoot?.textContent?.trim() ?? '',
+    );
+    expect(card).toBe('Waiting for first status');
+    expect(
+      await page.evaluate(() => (window as unknown as { problems: unknown[] }).problems),
+    ).toEqual([]);
   });
 });
 

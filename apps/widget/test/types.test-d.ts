@@ -10,6 +10,8 @@ import {
   type Messages,
   type SnapshotEvent,
   type SnapshotSource,
+  type SourceProblem,
+  type SourceProblemEvent,
   sourceFor,
   type TokenProvider,
 } from '../src/index.js';
@@ -35,5 +37,9 @@ describe('public types', () => {
     >();
     expectTypeOf<() => string>().toExtend<TokenProvider>();
     expectTypeOf(sourceFor).returns.toEqualTypeOf<SnapshotSource | undefined>();
+    expectTypeOf<SourceProblemEvent['detail']>().toEqualTypeOf<SourceProblem>();
+    expectTypeOf<JobwatchJob['problem']>().toEqualTypeOf<SourceProblem | undefined>();
+    expectTypeOf<JobwatchJobs['problem']>().toEqualTypeOf<SourceProblem | undefined>();
+    expectTypeOf<SourceProblem['final']>().toEqualTypeOf<boolean>();
   });
 });

@@ -1,4 +1,10 @@
-import { AuthError, ConfigError, TransportError, toJobwatchError } from '@jobwatch/client';
+import {
+  AuthError,
+  ConfigError,
+  ErrorCode,
+  TransportError,
+  toJobwatchError,
+} from '@jobwatch/client';
 import { parseSnapshot, type Snapshot } from '@jobwatch/schema';
 import { EventSource as BundledEventSource, type FetchLike } from 'eventsource';
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
@@ -21,6 +27,75 @@ export type EventSourceConstructor = new (
   url: string,
   init?: EventSourceLikeInit,
 ) => EventSourceLike;
+
+/**
+ * The event types of the daemon's stream (`GET /api/events`): one list for the daemon that
+ * writes them and {@link fromDaemon} that reads them. Clients ignore types they do not know,
+ * so new ones can be added without breaking anyone.
+ *
+ * - `snapshot`: one job's {@link Snapshot}, with an `id` to resume from.
+ * - `resync`: the missed events are no longer kept; the current state follows.
+ * - `ready`: the catch-up is complete (current state, or the missed events); carries
+ *   {@link DaemonReadyData}. Sent once per connection.
+ * - `ping`: the heartbeat, every {@link DaemonReadyData.heartbeatMs}.
+ * - `end`: the daemon is shutting down (`{"reason": "shutdown"}`).
+ */
+export const DaemonEvent = {
+  SNAPSHOT: 'snapshot',
+  RESYNC: 'resync',
+  READY: 'ready',
+  PING: 'ping',
+  END: 'end',
+} as const;
+/** One of {@link DaemonEvent}. */
+export type DaemonEventValue = (typeof DaemonEvent)[keyof typeof DaemonEvent];
+
+/** The data of the stream's `ready` event. */
+export interface DaemonReadyData {
+  /** How often the daemon sends a `ping`, in ms. */
+  readonly heartbeatMs: number;
+  /**
+   * The job ids the stream was asked for (`?jobid=`) that the daemon does not watch: it has
+   * never been asked to, has forgotten them, or could not watch them and has nothing to show.
+   * Such a job's snapshots arrive once the daemon does watch it (for example after discovery
+   * finds it); empty without a `jobid` filter.
+   */
+  readonly unwatched: readonly string[];
+}
+
+/** The state of {@link fromDaemon}'s connection, as {@link DaemonStreamState.connection} reports it. */
+export const DaemonConnection = {
+  /** The first connection is being opened (fewer than `unreachableAfter` attempts failed). */
+  CONNECTING: 'connecting',
+  /** The stream is open. */
+  OPEN: 'open',
+  /** An open stream dropped, went silent, or the daemon ended it; reconnecting. */
+  LOST: 'lost',
+  /** `unreachableAfter` connection attempts failed in a row; still retrying. */
+  UNREACHABLE: 'unreachable',
+} as const;
+/** One of {@link DaemonConnection}. */
+export type DaemonConnectionValue = (typeof DaemonConnection)[keyof typeof DaemonConnection];
+
+/** What {@link FromDaemonOptions.onState} reports: how the stream is doing, beyond its snapshots. */
+export interface DaemonStreamState {
+  readonly connection: DaemonConnectionValue;
+  /**
+   * Epoch ms (the scheduler's clock) since when: for `open`, since it opened; for `lost` and
+   * `unreachable`, since the stream was lost (or, for a stream that never opened, since the
+   * first attempt); for `connecting`, since the subscription.
+   */
+  readonly since: number;
+  /** Connection attempts that failed in a row. */
+  readonly attempts: number;
+  /** Why, while `lost` or `unreachable`: a {@link TransportError} with a message for people. */
+  readonly error: TransportError | undefined;
+  /**
+   * Requested job ids that the daemon said it does not watch (from its `ready` event); an id
+   * leaves the list when a snapshot of it arrives.
+   */
+  readonly unwatched: readonly string[];
+}
 
 /** Options of {@link fromDaemon}. */
 export interface FromDaemonOptions {
@@ -58,11 +133,30 @@ export interface FromDaemonOptions {
   readonly reconnectDelay?: number;
   /** Ceiling of the reconnect wait, in ms. @default 30000 */
   readonly maxReconnectDelay?: number;
-  /** Scheduler for reconnect waits. @default asyncScheduler */
+  /**
+   * After this many connection attempts failed in a row, {@link onState} reports the stream
+   * `unreachable` (it keeps retrying). @default 2
+   */
+  readonly unreachableAfter?: number;
+  /**
+   * Treat the daemon's `end` (it is shutting down) like a dropped connection: mark the
+   * snapshots stale and reconnect, catching up on what was missed, instead of completing.
+   * For pages that follow a daemon across its restarts. A stream of named jobs still
+   * completes once they have ended. @default false
+   */
+  readonly reconnectOnEnd?: boolean;
+  /**
+   * Called whenever the stream's {@link DaemonStreamState} changes: connected, lost,
+   * unreachable, or the daemon does not watch a requested job. Must not throw.
+   */
+  readonly onState?: (state: DaemonStreamState) => void;
+  /** Scheduler for reconnect waits and the heartbeat watch; its `now()` dates the trouble. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
 }
 
 const OPEN = 1;
+/** The longest wait a timer can take (setTimeout's limit); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Builds the event stream URL with its filters. `base` is the daemon's root (or the events URL itself). */
 function eventsUrl(
@@ -80,17 +174,43 @@ function eventsUrl(
   if (!/\/api\/events\/?$/.test(url.pathname)) {
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/events`;
   }
-  const ids =
-    options.jobid === undefined
-      ? []
-      : typeof options.jobid === 'string'
-        ? [options.jobid]
-        : options.jobid;
-  for (const id of ids) url.searchParams.append('jobid', id);
+  for (const id of idsOf(options.jobid)) url.searchParams.append('jobid', id);
   if (options.deployment !== undefined) url.searchParams.set('deployment', options.deployment);
   if (lastId !== undefined) url.searchParams.set('lastEventId', lastId);
   if (ticket !== undefined) url.searchParams.set('ticket', ticket);
   return url.toString();
+}
+
+const idsOf = (jobid: FromDaemonOptions['jobid']): readonly string[] =>
+  jobid === undefined ? [] : typeof jobid === 'string' ? [jobid] : jobid;
+
+/** Jobs of different deployments may share an id. */
+const keyOf = (s: Snapshot) => `${s.deployment}\u0000${s.jobid}`;
+
+/** A moment for a message: ISO 8601 in UTC, to the second. */
+const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Reads a `ready` event's data, tolerantly: it decides nothing about any job, so a field in
+ * another shape is left out rather than ending the stream.
+ */
+function readyData(data: string): Partial<DaemonReadyData> {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null) return {};
+  const { heartbeatMs, unwatched } = value as Record<string, unknown>;
+  return {
+    ...(typeof heartbeatMs === 'number' && heartbeatMs > 0 && Number.isFinite(heartbeatMs)
+      ? { heartbeatMs }
+      : {}),
+    ...(Array.isArray(unwatched)
+      ? { unwatched: unwatched.filter((id): id is string => typeof id === 'string') }
+      : {}),
+  };
 }
 
 /**
@@ -99,8 +219,16 @@ function eventsUrl(
  *
  * Each event is validated with `parseSnapshot`. Connections that drop are reopened after
  * a backoff with `Last-Event-ID` (and a fresh ticket), so nothing is missed; a `resync`
- * is taken in stride; the daemon's `end` completes the stream. Refused credentials end it
- * with an `AuthError`, an invalid event with a `ValidationError`.
+ * is taken in stride; the daemon's `end` completes the stream (or, with `reconnectOnEnd`,
+ * is taken like a drop). Refused credentials end it with an `AuthError`, an invalid event
+ * with a `ValidationError`.
+ *
+ * A lost stream is never silent: when the connection drops, the daemon ends it, or its
+ * heartbeats stop for more than twice their interval, every job's last snapshot that has
+ * not ended is emitted again `stale`, with a `TRANSPORT` trouble saying since when; once the
+ * stream is back and has caught up, each job that nothing newer arrived for is emitted again
+ * as the daemon last sent it. `onState` reports the connection (`unreachable` after
+ * `unreachableAfter` failed attempts) and the requested jobs the daemon does not watch.
  *
  * @example
  * ```ts
@@ -108,17 +236,22 @@ function eventsUrl(
  * fromDaemon('https://jobs.example.com', {
  *   jobid,
  *   ticket: async () => (await (await fetch('/api/tickets', { method: 'POST' })).json()).ticket,
+ *   onState: (s) => showBanner(s.connection === 'unreachable' ? s.error?.message : undefined),
  * }).subscribe(render);
  * // Node: a key in a header.
  * fromDaemon('http://127.0.0.1:7070', { headers: { Authorization: `Bearer ${key}` } });
  * ```
  * Gotcha: the browser's `EventSource` cannot send `Last-Event-ID` on a new connection, so
- * with it the id also travels as the `lastEventId` query parameter.
+ * with it the id also travels as the `lastEventId` query parameter. It also hides why a
+ * connection failed (an origin missing from the daemon's `cors.origins` looks like a network
+ * error), so the `unreachable` message names the likely causes.
  */
 export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observable<Snapshot> {
+  // Written as one closure of small named functions rather than a class: local names
+  // minify, property names do not, and this code ships in the widget's single file.
   return new Observable<Snapshot>((subscriber) => {
     const scheduler = options.scheduler ?? asyncScheduler;
-    const headers = options.headers;
+    const { headers, onState } = options;
     const globalES = (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
     const Ctor: EventSourceConstructor =
       options.EventSource ??
@@ -129,26 +262,42 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       Ctor === (BundledEventSource as EventSourceConstructor) || options.fetch !== undefined;
     const baseDelay = options.reconnectDelay ?? 3000;
     const maxDelay = options.maxReconnectDelay ?? 30_000;
-    const waiting = new Set(
-      options.jobid === undefined
-        ? []
-        : typeof options.jobid === 'string'
-          ? [options.jobid]
-          : options.jobid,
-    );
-    const wanted = new Set(waiting);
+    const unreachableAfter = Math.max(1, options.unreachableAfter ?? 2);
+    /** Requested jobs that have not ended yet. */
+    const waiting = new Set(idsOf(options.jobid));
+    const wanted: ReadonlySet<string> = new Set(waiting);
+    /** The last snapshot of each job that has not ended, as the daemon sent it. */
+    const shown = new Map<string, Snapshot>();
+    /** Jobs emitted stale since the stream was lost, waiting for fresh word. */
+    const staled = new Set<string>();
 
     let lastId = options.lastEventId;
     let source: EventSourceLike | undefined;
-    let timer: Subscription | undefined;
+    let reconnectTimer: Subscription | undefined;
+    let silenceTimer: Subscription | undefined;
+    /** The heartbeat interval the current connection's `ready` named. */
+    let heartbeatMs: number | undefined;
+    /** When the current connection last sent anything (scheduler clock). */
+    let lastHeard = 0;
+    /** Whether this daemon sends `ready`: stale jobs are then cleared at `ready`, else at `open`. */
+    let speaksReady = false;
+    /** Connection attempts that failed in a row. */
     let failures = 0;
     let authFailures = 0;
     let done = false;
     let generation = 0;
+    let state: DaemonStreamState = {
+      connection: DaemonConnection.CONNECTING,
+      since: scheduler.now(),
+      attempts: 0,
+      error: undefined,
+      unwatched: [],
+    };
 
     const stop = () => {
       done = true;
-      timer?.unsubscribe();
+      reconnectTimer?.unsubscribe();
+      silenceTimer?.unsubscribe();
       source?.close();
       source = undefined;
     };
@@ -156,6 +305,16 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       if (done) return;
       stop();
       subscriber.error(toJobwatchError(error));
+    };
+    const complete = () => {
+      stop();
+      subscriber.complete();
+    };
+    const setState = (change: Partial<DaemonStreamState>) => {
+      const keys = Object.keys(change) as (keyof DaemonStreamState)[];
+      if (keys.every((key) => change[key] === state[key])) return;
+      state = { ...state, ...change };
+      onState?.(state);
     };
 
     const fetchWithHeaders: FetchLike = async (input, init) => {
@@ -166,16 +325,106 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       return f(input, { ...init, headers: all } as RequestInit);
     };
 
+    /** Closes the current source and opens another after the backoff. */
     const reconnect = () => {
       source?.close();
       source = undefined;
+      silenceTimer?.unsubscribe();
+      silenceTimer = undefined;
       if (done) return;
-      failures++;
-      const wait = Math.min(maxDelay, baseDelay * 2 ** Math.min(20, failures - 1));
-      timer = scheduler.schedule(() => {
-        timer = undefined;
+      const wait = Math.min(maxDelay, baseDelay * 2 ** Math.min(20, Math.max(0, failures - 1)));
+      reconnectTimer = scheduler.schedule(() => {
+        reconnectTimer = undefined;
         void connect();
       }, wait);
+    };
+
+    /** A connection attempt failed before the stream opened. */
+    const attemptFailed = (status: number | undefined, detail: string | undefined) => {
+      failures++;
+      if (failures < unreachableAfter) return setState({ attempts: failures });
+      let where = url;
+      try {
+        const u = new URL(eventsUrl(url, {}, undefined));
+        where = u.origin + u.pathname;
+      } catch {
+        // Checked before any attempt; kept as given.
+      }
+      const tries = `${failures} tries in a row`;
+      let error: TransportError;
+      if (status !== undefined) {
+        error = new TransportError(
+          `The daemon's event stream at ${where} answered HTTP ${status} (${tries}); still trying`,
+          { reason: 'status', status, url: where },
+        );
+      } else {
+        const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+        const cors =
+          typeof page === 'string' && page !== 'null' && !where.startsWith(`${page}/`)
+            ? ` and that this page's origin (${page}) is in its cors.origins`
+            : '';
+        error = new TransportError(
+          `Cannot reach the daemon's event stream at ${where} (${tries}${
+            detail ? `: ${detail}` : ''
+          }); still trying. Check that the daemon is running${cors}`,
+          { reason: 'connect', url: where },
+        );
+      }
+      setState({ connection: DaemonConnection.UNREACHABLE, attempts: failures, error });
+    };
+
+    /**
+     * The open stream is gone (dropped, silent, or ended by the daemon): each job's last
+     * snapshot that has not ended is emitted again, stale, saying so and since when.
+     */
+    const lost = (since: number, why: string) => {
+      if (state.connection !== DaemonConnection.OPEN) return;
+      const message = `${why} ${at(since)}; reconnecting`;
+      setState({
+        connection: DaemonConnection.LOST,
+        since,
+        attempts: 0,
+        error: new TransportError(message, { reason: 'network' }),
+      });
+      const trouble = { code: ErrorCode.TRANSPORT, message, since, attempts: 1 };
+      for (const [key, snapshot] of shown) {
+        staled.add(key);
+        subscriber.next({ ...snapshot, stale: true, trouble });
+        if (done) return;
+      }
+    };
+
+    /** The stream is back and has caught up: jobs still marked stale are shown as last sent. */
+    const caughtUp = () => {
+      for (const key of staled) {
+        const snapshot = shown.get(key);
+        staled.delete(key);
+        if (snapshot) subscriber.next(snapshot);
+        if (done) return;
+      }
+    };
+
+    /** Checks, once twice the heartbeat interval has passed since the last word, that there was one. */
+    const watchSilence = (es: EventSourceLike) => {
+      const limit = 2 * (heartbeatMs ?? 0);
+      const wait = lastHeard + limit - scheduler.now();
+      silenceTimer = scheduler.schedule(
+        () => {
+          silenceTimer = undefined;
+          if (source !== es || done) return;
+          if (scheduler.now() - lastHeard < limit) return watchSilence(es);
+          lost(lastHeard, "Nothing heard from the daemon's event stream since");
+          reconnect();
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, wait) + 1),
+      );
+    };
+
+    /** Something arrived: the heartbeat watch starts over. */
+    const heard = (es: EventSourceLike) => {
+      if (done) return;
+      lastHeard = scheduler.now();
+      if (heartbeatMs !== undefined && !silenceTimer) watchSilence(es);
     };
 
     const onSnapshot = (event: Event) => {
@@ -197,11 +446,23 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       if (message.lastEventId) lastId = message.lastEventId;
       if (wanted.size > 0 && !wanted.has(snapshot.jobid)) return;
       if (options.deployment !== undefined && snapshot.deployment !== options.deployment) return;
+      const key = keyOf(snapshot);
+      staled.delete(key);
+      if (snapshot.terminal) shown.delete(key);
+      else shown.set(key, snapshot);
+      if (state.unwatched.includes(snapshot.jobid))
+        setState({ unwatched: state.unwatched.filter((id) => id !== snapshot.jobid) });
       subscriber.next(snapshot);
-      if (snapshot.terminal && waiting.delete(snapshot.jobid) && waiting.size === 0) {
-        stop();
-        subscriber.complete();
-      }
+      if (snapshot.terminal && waiting.delete(snapshot.jobid) && waiting.size === 0) complete();
+    };
+
+    const onReady = (event: Event) => {
+      const data = readyData(String((event as MessageEvent<unknown>).data));
+      speaksReady = true;
+      heartbeatMs = data.heartbeatMs;
+      const unwatched = (data.unwatched ?? []).filter((id) => wanted.has(id));
+      if (unwatched.join() !== state.unwatched.join()) setState({ unwatched });
+      caughtUp();
     };
 
     const connect = async () => {
@@ -212,7 +473,9 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       } catch (error) {
         if (mine !== generation || done) return;
         // A ticket that cannot be had now is trouble like a dropped connection.
-        if (failures >= 1 && toJobwatchError(error).code === 'AUTH') return fail(error);
+        const problem = toJobwatchError(error);
+        if (failures >= 1 && problem.code === 'AUTH') return fail(problem);
+        attemptFailed(undefined, problem.message);
         return reconnect();
       }
       if (mine !== generation || done) return;
@@ -227,23 +490,42 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
         ...(takesFetch ? { fetch: fetchWithHeaders } : {}),
       });
       source = es;
-      es.addEventListener('open', () => {
+      heartbeatMs = undefined;
+      /** Whether this connection opened. */
+      let opened = false;
+      const on = (type: string, handle: (event: Event) => void) =>
+        es.addEventListener(type, (event) => {
+          if (source === es && !done) handle(event);
+        });
+      on('open', () => {
+        opened = true;
         failures = 0;
+        heard(es);
+        setState({
+          connection: DaemonConnection.OPEN,
+          since: scheduler.now(),
+          attempts: 0,
+          error: undefined,
+        });
+        if (!speaksReady) caughtUp();
       });
-      es.addEventListener('snapshot', (e) => {
-        if (source === es) {
-          authFailures = 0;
-          onSnapshot(e);
-        }
+      on(DaemonEvent.SNAPSHOT, (e) => {
+        authFailures = 0;
+        heard(es);
+        onSnapshot(e);
       });
-      es.addEventListener('end', () => {
-        if (source !== es) return;
-        stop();
-        subscriber.complete();
+      on(DaemonEvent.READY, (e) => {
+        onReady(e);
+        heard(es);
       });
-      es.addEventListener('error', (e) => {
-        if (source !== es || done) return;
-        const status = (e as { code?: unknown }).code;
+      on(DaemonEvent.PING, () => heard(es));
+      on(DaemonEvent.END, () => {
+        if (!options.reconnectOnEnd) return complete();
+        lost(scheduler.now(), 'The daemon closed its event stream (shutting down) at');
+        reconnect();
+      });
+      on('error', (e) => {
+        const { code: status, message } = e as { code?: unknown; message?: unknown };
         if (status === 401 || status === 403) {
           // A ticket may simply have expired: one fresh try, then the refusal stands.
           authFailures++;
@@ -268,6 +550,12 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
           );
         }
         if (es.readyState === OPEN) return;
+        if (opened) lost(scheduler.now(), "The daemon's event stream was lost at");
+        else
+          attemptFailed(
+            typeof status === 'number' ? status : undefined,
+            typeof message === 'string' ? message : undefined,
+          );
         reconnect();
       });
     };

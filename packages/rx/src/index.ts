@@ -16,6 +16,12 @@ export {
   watchJobs,
 } from './convenience.js';
 export {
+  DaemonConnection,
+  type DaemonConnectionValue,
+  DaemonEvent,
+  type DaemonEventValue,
+  type DaemonReadyData,
+  type DaemonStreamState,
   type EventSourceConstructor,
   type EventSourceLike,
   type EventSourceLikeInit,

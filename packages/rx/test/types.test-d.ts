@@ -1,9 +1,12 @@
-import type { AdminClient, ErrorCodeValue, JobwatchError } from '@jobwatch/client';
+import type { AdminClient, ErrorCodeValue, JobwatchError, TransportError } from '@jobwatch/client';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   createWatcher,
+  type DaemonEventValue,
+  type DaemonReadyData,
+  type DaemonStreamState,
   fromDaemon,
   type JobFailedError,
   type UnknownStatusError,
@@ -40,5 +43,19 @@ describe('public types', () => {
     expectTypeOf<JobFailedError['code']>().toMatchTypeOf<ErrorCodeValue>();
     // @ts-expect-error watchAll needs discover: true
     createWatcher(client).watchAll({});
+  });
+
+  it("describes the daemon stream's state and its wire contract", () => {
+    fromDaemon('http://127.0.0.1:7070', {
+      onState: (state) => expectTypeOf(state).toEqualTypeOf<DaemonStreamState>(),
+    });
+    expectTypeOf<DaemonStreamState['connection']>().toEqualTypeOf<
+      'connecting' | 'open' | 'lost' | 'unreachable'
+    >();
+    expectTypeOf<DaemonStreamState['error']>().toEqualTypeOf<TransportError | undefined>();
+    expectTypeOf<DaemonEventValue>().toEqualTypeOf<
+      'snapshot' | 'resync' | 'ready' | 'ping' | 'end'
+    >();
+    expectTypeOf<DaemonReadyData['unwatched']>().toEqualTypeOf<readonly string[]>();
   });
 });

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isJobId, type JobId, JobStatus, type Service, safeParseService } from '@jobwatch/schema';
 import { type ServiceKey, serviceKeyString } from './catalogue.js';
 import { adminError, restError } from './http.js';
-import { jobBody, type Operation } from './jobs.js';
+import type { Operation } from './jobs.js';
+import { spellStatus } from './quirks.js';
 import type { AdminTarget } from './routes.js';
 import type { Site } from './site.js';
 
@@ -23,6 +24,8 @@ export interface AdminRequest {
   readonly target: AdminTarget;
   /** The origin `jobsUrl` is built on. */
   readonly origin: string;
+  /** The request's path (no query), which error-body quirks are chosen by. */
+  readonly path: string;
 }
 
 /** What the admin API needs to know of the simulator's settings. */
@@ -34,8 +37,8 @@ export interface AdminConfig {
 
 /** The admin API's handlers: ArcGIS behaviour, no HTTP plumbing. */
 export interface AdminApi {
-  /** `generateToken`. */
-  generateToken(params: URLSearchParams): Answer;
+  /** `generateToken`; `path` is the request's path (no query). */
+  generateToken(params: URLSearchParams, path: string): Answer;
   /** Any route under the admin root; checks the token first. */
   answer(request: AdminRequest): Answer;
 }
@@ -48,13 +51,13 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
     readonly origin: string;
   }
 
-  function generateToken(params: URLSearchParams): Answer {
+  function generateToken(params: URLSearchParams, path: string): Answer {
     const title = 'Generate Token';
     const username = params.get('username') ?? '';
     const password = params.get('password') ?? '';
     const fail = (detail: string): Answer => ({
       title,
-      body: restError(400, 'Unable to generate token.', [detail]),
+      body: site.quirks.errorBody(restError(400, 'Unable to generate token.', [detail]), path),
     });
     if (!username) return fail("'username' must be specified.");
     if (!password) return fail("'password' must be specified.");
@@ -76,8 +79,15 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
     return { title, body: { token, expires, ssl: false } };
   }
 
+  /**
+   * The token a request carries: from the headers the token-header mode reads (a token in
+   * the other header counts as none), else from the `token` parameter.
+   */
   function tokenOf(req: AdminRequest, params: URLSearchParams): string | undefined {
-    for (const header of ['x-esri-authorization', 'authorization'] as const) {
+    const mode = site.tokenHeader;
+    const headers =
+      mode === 'both' ? (['x-esri-authorization', 'authorization'] as const) : ([mode] as const);
+    for (const header of headers) {
       const value = req.headers[header];
       if (typeof value === 'string') {
         const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
@@ -88,6 +98,12 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
   }
 
   function answer(req: AdminRequest): Answer {
+    const { body, title, exact } = answerOf(req);
+    return exact ? { body, title } : { body: site.quirks.errorBody(body, req.path), title };
+  }
+
+  /** The answer; `exact` when an error's documented body decides what a client does next. */
+  function answerOf(req: AdminRequest): Answer & { readonly exact?: boolean } {
     const { params, admin, target } = req;
     const isOperation =
       target.route === 'operation' || (target.route === 'backup' && target.op === 'create');
@@ -98,15 +114,16 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
         return check.reason === 'missing'
           ? {
               title,
+              exact: true,
               body: adminError(499, [
                 "Unauthorized access.Token not found. You can generate a token using the 'generateToken' operation.",
               ]),
             }
-          : { title, body: adminError(498, ['Invalid token.']) };
+          : { title, exact: true, body: adminError(498, ['Invalid token.']) };
       }
       return check.reason === 'missing'
-        ? { title, body: restError(499, 'Token Required') }
-        : { title, body: restError(498, 'Invalid token.') };
+        ? { title, exact: true, body: restError(499, 'Token Required') }
+        : { title, exact: true, body: restError(498, 'Invalid token.') };
     }
     if (isOperation && req.method !== 'POST') {
       return { title, body: adminError(405, ['This operation is only supported via POST.']) };
@@ -137,8 +154,8 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
           };
         const job = site.jobs.get(id, now);
         return job
-          ? { title, body: jobBody(job, now, site.catalogue) }
-          : { title, body: restError(404, `Job '${id}' not found.`) };
+          ? { title, exact: true, body: site.body(job, now) }
+          : { title, exact: true, body: restError(404, `Job '${id}' not found.`) };
       }
       case 'services':
         return site.catalogue.hasFolder(target.folder ?? '')
@@ -183,9 +200,17 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
     spelling: 'jobID' | 'jobid',
   ): Record<string, unknown> {
     const jobsUrl = `${call.origin}/${config.context}/admin/jobs/${jobid}`;
-    return spelling === 'jobID'
-      ? { jobsUrl, jobID: jobid, jobStatus: JobStatus.SUBMITTED }
-      : { jobsUrl, jobid };
+    const quirks = site.quirks.forJob(jobid);
+    const handle: Record<string, unknown> =
+      spelling === 'jobID'
+        ? {
+            jobsUrl,
+            jobID: jobid,
+            jobStatus: quirks ? spellStatus(JobStatus.SUBMITTED, quirks) : JobStatus.SUBMITTED,
+          }
+        : { jobsUrl, jobid };
+    if (quirks?.has('extraFields')) handle.status = 'success';
+    return handle;
   }
 
   function operation(call: Call, op: string, service: ServiceKey | undefined): unknown {

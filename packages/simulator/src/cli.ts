@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isSimulatorError, SimulatorError } from './errors.js';
+import { parseQuirks, parseTokenHeader, QUIRK_NAMES, type QuirkNameValue } from './quirks.js';
 import {
   type RequestLogEntry,
   type Simulator,
@@ -29,10 +30,27 @@ Options:
   --failure-rate <0..1>   share of workload jobs that fail (default 0.1)
   --cancel-rate <0..1>    share of workload jobs that are cancelled (default 0.05)
   --no-control            turn the /__sim/ control surface off
+  --quirks[=<names>]      bodies that vary as real servers' do: every quirk, or
+                          those of a comma-separated list (names below)
+  --token-header <mode>   read the token from both headers (default), or only from
+                          x-esri-authorization or authorization (499 for the other)
   --quiet                 no request log
   -h, --help              this help
 
-Durations are milliseconds, or a number with ms, s, m or h.`;
+Durations are milliseconds, or a number with ms, s, m or h.
+Quirks: ${wrap(QUIRK_NAMES.join(', '), 80)}.`;
+
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n  ');
+}
 
 /** Where the command line writes, and what stops it; defaults to the process's own. */
 export interface CliIo {
@@ -66,6 +84,16 @@ function number(value: string, flag: string, check: (n: number) => boolean = () 
   return n;
 }
 
+function quirksFlag(value: string): true | QuirkNameValue[] {
+  if (value === 'all') return true;
+  const names = value.split(',').map((name) => name.trim());
+  try {
+    return parseQuirks(names, 'INVALID_OPTIONS');
+  } catch (error) {
+    throw new SimulatorError('INVALID_OPTIONS', `--quirks: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Reads `jobwatch-sim`'s arguments into simulator options (`undefined` for `--help`).
  * @throws {@link SimulatorError} `INVALID_OPTIONS` on a usage error.
@@ -76,7 +104,8 @@ export function parseSimulatorArgs(
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      // `--quirks` alone means every quirk; `--quirks=a,b` names some.
+      args: argv.map((arg) => (arg === '--quirks' ? '--quirks=all' : arg)),
       strict: true,
       allowPositionals: false,
       options: {
@@ -95,6 +124,8 @@ export function parseSimulatorArgs(
         'failure-rate': { type: 'string' },
         'cancel-rate': { type: 'string' },
         'no-control': { type: 'boolean' },
+        quirks: { type: 'string' },
+        'token-header': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -132,6 +163,10 @@ export function parseSimulatorArgs(
     ...(str('retention') ? { retentionMs: duration(str('retention')!, '--retention') } : {}),
     ...(str('token-ttl') ? { tokenTtlMs: duration(str('token-ttl')!, '--token-ttl') } : {}),
     ...(values['no-control'] ? { control: false } : {}),
+    ...(str('quirks') !== undefined ? { quirks: quirksFlag(str('quirks')!) } : {}),
+    ...(str('token-header') !== undefined
+      ? { tokenHeader: parseTokenHeader(str('token-header'), 'INVALID_OPTIONS') }
+      : {}),
     ...(jpm
       ? {
           workload: {
@@ -220,7 +255,15 @@ export async function runSimulatorCli(argv: readonly string[], io: CliIo = {}): 
   }
   out(simulator.adminUrl);
   const users = Object.keys(options.users ?? { admin: 'admin' }).join(', ');
-  err(`jobwatch-sim: token URL ${simulator.tokenUrl}; users: ${users}; seed ${simulator.seed}`);
+  const quirks = simulator.quirks();
+  const header = simulator.tokenHeader();
+  err(
+    `jobwatch-sim: token URL ${simulator.tokenUrl}; users: ${users}; seed ${simulator.seed}${
+      quirks.length === 0
+        ? ''
+        : `; quirks: ${quirks.length === QUIRK_NAMES.length ? 'all' : quirks.join(', ')}`
+    }${header === 'both' ? '' : `; token only in ${header}`}`,
+  );
   io.onReady?.(simulator);
   await stop;
   await simulator.close();

@@ -23,6 +23,14 @@ export {
   parseFaultSpec,
 } from './faults.js';
 export { JOB_ENDS, type JobEnd } from './jobs.js';
+export {
+  QUIRK_NAMES,
+  QuirkName,
+  type QuirkNameValue,
+  type QuirksOption,
+  TOKEN_HEADER_MODES,
+  type TokenHeaderMode,
+} from './quirks.js';
 export { createRandom, logUniform, type Random } from './random.js';
 export {
   type RequestLogEntry,

@@ -6,6 +6,7 @@ import {
   type Service,
 } from '@jobwatch/schema';
 import { type Catalogue, type ServiceKey, serviceKeyString } from './catalogue.js';
+import { type QuirkNameValue, spellStatus, typedService } from './quirks.js';
 
 /** How a simulated job ends. */
 export type JobEnd =
@@ -81,6 +82,8 @@ export class SimJob {
   failure: string | undefined = undefined;
   /** A scripted timeline (`[offset ms, status]`) replacing the usual one before the end. */
   timeline: ReadonlyArray<readonly [number, string]> | undefined = undefined;
+  /** The quirks this job shows whatever the simulator-wide setting (from its spec), if any. */
+  quirks: readonly QuirkNameValue[] | undefined = undefined;
 
   /** Epoch ms of the end. */
   get endsAt(): number {
@@ -181,7 +184,6 @@ export function backupStages(job: SimJob): Array<Record<string, unknown>> {
 
 function subject(op: Operation): string {
   const first = op.services[0];
-  if (op.kind === 'backup') return 'the backup';
   if (op.kind === 'deleteServices')
     return op.services.length === 1 && first
       ? `service '${serviceKeyString(first)}'`
@@ -193,25 +195,23 @@ function subject(op: Operation): string {
 export function endMessages(job: SimJob): string[] | undefined {
   switch (job.end) {
     case JobStatus.FAILED:
-      return [
-        job.failure ?? `The ${op(job)} of ${subject(job.op)} failed.`,
-        'See the server logs for details.',
-      ];
+      return [job.failure ?? `${what(job)} failed.`, 'See the server logs for details.'];
     case JobStatus.CANCELLED:
-      return [`The ${op(job)} of ${subject(job.op)} was cancelled; its changes were rolled back.`];
+      return [`${what(job)} was cancelled; its changes were rolled back.`];
     case JobStatus.TIMED_OUT:
-      return [`The ${op(job)} of ${subject(job.op)} did not finish in the allowed time.`];
+      return [`${what(job)} did not finish in the allowed time.`];
     default:
       return undefined;
   }
 }
 
+/** What a job did, as the subject of a sentence: "The backup", "The edit operation of service 'x'". */
+function what(job: SimJob): string {
+  return job.op.kind === 'backup' ? 'The backup' : `The ${op(job)} of ${subject(job.op)}`;
+}
+
 function op(job: SimJob): string {
-  return job.op.kind === 'other'
-    ? 'operation'
-    : job.op.kind === 'backup'
-      ? 'backup'
-      : `${job.op.kind} operation`;
+  return job.op.kind === 'other' ? 'operation' : `${job.op.kind} operation`;
 }
 
 /** A service JSON for a job whose target is not in the catalogue (control jobs may name any service). */
@@ -242,8 +242,16 @@ export function resultOf(job: SimJob, catalogue: Catalogue): Record<string, unkn
   return undefined;
 }
 
-/** The job body as `GET <root>/jobs/<jobid>` answers it. */
-export function jobBody(job: SimJob, now: number, catalogue: Catalogue): Record<string, unknown> {
+/**
+ * The job body as `GET <root>/jobs/<jobid>` answers it: the documented shape, or, with
+ * `quirks`, varied the way real servers vary it.
+ */
+export function jobBody(
+  job: SimJob,
+  now: number,
+  catalogue: Catalogue,
+  quirks?: ReadonlySet<QuirkNameValue>,
+): Record<string, unknown> {
   const state = stateAt(job, now);
   const body: Record<string, unknown> = {
     jobid: job.id,
@@ -260,7 +268,74 @@ export function jobBody(job: SimJob, now: number, catalogue: Catalogue): Record<
     const messages = endMessages(job);
     if (messages) body.messages = messages;
   }
-  return body;
+  return quirks ? withQuirks(body, job, quirks) : body;
+}
+
+const MESSAGE_TYPE: Record<string, string> = {
+  FAILED: 'esriJobMessageTypeError',
+  'TIMED OUT': 'esriJobMessageTypeError',
+  CANCELLED: 'esriJobMessageTypeWarning',
+};
+
+/** Messages as `{type, description}` objects, or (`mixed`) the first as one and the rest as strings. */
+function messageForms(messages: readonly string[], job: SimJob, mixed: boolean): unknown[] {
+  const type = (i: number) =>
+    i === 0
+      ? (MESSAGE_TYPE[job.end] ?? 'esriJobMessageTypeError')
+      : 'esriJobMessageTypeInformative';
+  if (!mixed) return messages.map((description, i) => ({ type: type(i), description }));
+  const rest =
+    messages.length > 1
+      ? messages.slice(1)
+      : [`The job ended at ${new Date(job.endsAt).toISOString()}.`];
+  return [{ type: type(0), description: messages[0] ?? '' }, ...rest];
+}
+
+/** A documented job body varied by a job's quirks (see `QuirkName`). */
+function withQuirks(
+  body: Record<string, unknown>,
+  job: SimJob,
+  quirks: ReadonlySet<QuirkNameValue>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ...body,
+    status: spellStatus(String(body.status), quirks),
+  };
+  if (quirks.has('stringTimestamps'))
+    for (const key of ['starttime', 'endtime', 'updatedtime']) out[key] = String(body[key]);
+  if (quirks.has('noOperationUri')) delete out.operationURI;
+  if (quirks.has('nullUsername')) out.username = null;
+  const messages = body.messages as string[] | undefined;
+  const forms = quirks.has('messageObjects') || quirks.has('mixedMessages');
+  if (messages && forms) out.messages = messageForms(messages, job, quirks.has('mixedMessages'));
+  const result = body.result as Record<string, unknown> | undefined;
+  if (result && body.status === JobStatus.FAILED) {
+    const first = messages?.[0] ?? 'The operation failed.';
+    if (quirks.has('noResult')) delete out.result;
+    else if (quirks.has('nullResult')) out.result = null;
+    else if (quirks.has('stringResult')) out.result = first;
+    else if (quirks.has('errorResult')) out.result = { error: { message: first } };
+    else if (forms && Array.isArray(result.messages))
+      out.result = {
+        ...result,
+        messages: messageForms(result.messages as string[], job, quirks.has('mixedMessages')),
+      };
+    // The reason stays somewhere: only a result that carries it lets the messages go.
+    if (quirks.has('noMessages') && out.result !== undefined && out.result !== null)
+      delete out.messages;
+  }
+  if (result && body.status === JobStatus.COMPLETED) {
+    if (quirks.has('backupNoResult') && job.op.kind === 'backup') delete out.result;
+    else if (quirks.has('typedProperties') && typeof result.service === 'object' && result.service)
+      out.result = { ...result, service: typedService(result.service as Record<string, unknown>) };
+  }
+  if (quirks.has('extraFields')) {
+    out.jobType = job.op.kind.toUpperCase();
+    out.machineName = 'arcgis-server-0';
+    out.retryCount = 0;
+    out.details = { queue: 'default', priority: 5 };
+  }
+  return out;
 }
 
 /** Where jobs live, with lazy purging after retention. */

@@ -16,7 +16,13 @@ import {
   send,
   sendBody,
 } from './http.js';
-import { jobBody } from './jobs.js';
+import {
+  parseQuirks,
+  parseTokenHeader,
+  type QuirkNameValue,
+  type QuirksOption,
+  type TokenHeaderMode,
+} from './quirks.js';
 import { freshSeed } from './random.js';
 import { isPlainName, parseServiceName, pathSegments, resolveAdminRoute } from './routes.js';
 import { type JobSpec, type SimRoute, type SimStats, Site, type WorkloadOptions } from './site.js';
@@ -81,6 +87,22 @@ export interface SimulatorOptions {
   readonly maxBodyBytes?: number;
   /** Called once per answered request. @default none */
   readonly log?: (entry: RequestLogEntry) => void;
+  /**
+   * Bodies that vary the way real servers' do (see `QuirkName` for each kind): `true` for
+   * every quirk, a list of names for just those, `false` for the documented shapes only.
+   * Each quirk that is on shows on about half the jobs (and error answers), chosen from the
+   * seed and the job id, so a run replays exactly; a job created with its own `quirks`
+   * shows those. Switchable at run time (`setQuirks`, `POST /__sim/quirks`). @default false
+   */
+  readonly quirks?: QuirksOption;
+  /**
+   * Which header the simulator reads the token from: `both`, or only
+   * `x-esri-authorization` (a deployment behind web-tier authentication) or only
+   * `authorization`; a token in the other header is answered as missing (499). The `token`
+   * parameter is read in every mode. Switchable at run time (`setTokenHeader`,
+   * `POST /__sim/token-header`). @default 'both'
+   */
+  readonly tokenHeader?: TokenHeaderMode;
 }
 
 /** A running simulator: its URLs, in-process mirrors of the control surface, and `close()`. */
@@ -119,6 +141,14 @@ export interface Simulator {
   job(id: string): Record<string, unknown> | undefined;
   /** A copy of a service's JSON (`'Folder/Name.Type'` or `'Name.Type'`), or `undefined`. */
   service(path: string): Service | undefined;
+  /** Turns quirks on (`true` or a list of names) or off; returns those now on. @throws {@link SimulatorError} `INVALID_SPEC` */
+  setQuirks(quirks: QuirksOption): readonly QuirkNameValue[];
+  /** The quirks on now (empty when off). */
+  quirks(): readonly QuirkNameValue[];
+  /** Sets which header the token is read from. @throws {@link SimulatorError} `INVALID_SPEC` */
+  setTokenHeader(mode: TokenHeaderMode): void;
+  /** Which header the token is read from now. */
+  tokenHeader(): TokenHeaderMode;
 }
 
 const CONTEXT = /^[A-Za-z0-9_-]+$/;
@@ -183,7 +213,11 @@ function resolveOptions(options: SimulatorOptions) {
     bad('backupStores must be names of letters, digits, "-" or "_"');
   const seed = options.seed ?? freshSeed();
   if (!Number.isFinite(seed)) bad('seed must be a number');
+  const quirks = parseQuirks(options.quirks, 'INVALID_OPTIONS');
+  const tokenHeader = parseTokenHeader(options.tokenHeader ?? 'both', 'INVALID_OPTIONS');
   return {
+    quirks,
+    tokenHeader,
     context,
     users,
     port,
@@ -230,6 +264,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     backupStores: o.backupStores,
   });
   if (options.faults) site.faults.set(options.faults);
+  site.quirks.set(o.quirks);
+  site.tokenHeader = o.tokenHeader;
   const control = options.control ?? LOOPBACK.test(o.host);
   const log = options.log;
   const { cors } = o;
@@ -240,6 +276,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
 
   let origin = '';
+  let listening = 0;
   const server: Server = createServer({ keepAlive: true }, (req, res) => {
     const started = performance.now();
     let route: SimRoute = 'other';
@@ -294,7 +331,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       setRoute('sim');
       site.count('sim');
       if (!control) return send(res, 404, 'text/plain;charset=utf-8', 'Not Found\n');
-      return handleControl(site, req, res, rawPath.slice('/__sim'.length), o.maxBodyBytes);
+      return handleControl(site, req, res, rawPath.slice('/__sim'.length), {
+        origin,
+        port: listening,
+        maxBodyBytes: o.maxBodyBytes,
+      });
     }
 
     const segments = pathSegments(rawPath);
@@ -431,7 +472,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     site.settle();
     const answer =
       target.route === 'generateToken'
-        ? api.generateToken(params)
+        ? api.generateToken(params, rawPath)
         : api.answer({
             method: req.method,
             headers: req.headers,
@@ -439,6 +480,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             admin,
             target,
             origin: originOf(req),
+            path: rawPath,
           });
     sendBody(res, format, answer.title, answer.body, decision);
   }
@@ -499,6 +541,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
   const address = server.address() as AddressInfo;
+  listening = address.port;
   const host =
     o.host === '0.0.0.0' || o.host === '' ? '127.0.0.1' : o.host === '::' ? '::1' : o.host;
   origin = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
@@ -534,7 +577,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     job(id) {
       const now = site.settle();
       const job = site.jobs.get(id, now);
-      return job ? jobBody(job, now, site.catalogue) : undefined;
+      return job ? site.body(job, now) : undefined;
     },
     service(path) {
       site.settle();
@@ -545,5 +588,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const found = parsed && site.catalogue.get({ folder, ...parsed });
       return found ? structuredClone(found) : undefined;
     },
+    setQuirks: (quirks) => site.quirks.set(quirks),
+    quirks: () => site.quirks.enabled,
+    setTokenHeader(mode) {
+      site.tokenHeader = parseTokenHeader(mode);
+    },
+    tokenHeader: () => site.tokenHeader,
   };
 }

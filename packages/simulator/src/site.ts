@@ -7,10 +7,18 @@ import {
   JOB_ENDS,
   type JobEnd,
   JobStore,
+  jobBody,
   type Operation,
   operationFromUri,
   SimJob,
 } from './jobs.js';
+import {
+  parseQuirks,
+  type QuirkNameValue,
+  Quirks,
+  type QuirksOption,
+  type TokenHeaderMode,
+} from './quirks.js';
 import { createRandom, exponential, logUniform, type Random, randomJobId } from './random.js';
 import { TokenStore } from './tokens.js';
 
@@ -40,6 +48,13 @@ export interface JobSpec {
    * Offsets rise strictly and stay below `durationMs`; excludes `unavailableBlips`.
    */
   readonly timeline?: ReadonlyArray<{ readonly atMs: number; readonly status: string }>;
+  /**
+   * The quirks this job shows, whatever the simulator-wide setting: `true` for one quirk of
+   * every group (see `QuirkName`), a list for just those (where a list names several of one
+   * group, such as `stringResult` and `nullResult`, the seed picks one), `false` for the
+   * documented shapes only. @default the simulator-wide setting, see `SimulatorOptions.quirks`
+   */
+  readonly quirks?: QuirksOption;
 }
 
 /** The operations the workload generator mixes, with relative weights. */
@@ -133,6 +148,10 @@ export class Site {
   readonly jobs: JobStore;
   readonly tokens = new TokenStore();
   readonly faults: FaultInjector;
+  /** Which quirks bodies show (simulator-wide, switchable at run time). */
+  readonly quirks: Quirks;
+  /** Which header carries the token (switchable at run time). */
+  tokenHeader: TokenHeaderMode = 'both';
   readonly #ids: Random;
   readonly #ops: Random;
   readonly #work: Random;
@@ -151,6 +170,7 @@ export class Site {
     this.catalogue = new Catalogue(createRandom(settings.seed, 'catalogue'));
     this.jobs = new JobStore(settings.retentionMs);
     this.faults = new FaultInjector(createRandom(settings.seed, 'faults'));
+    this.quirks = new Quirks(settings.seed);
     this.#ids = createRandom(settings.seed, 'ids');
     this.#ops = createRandom(settings.seed, 'operations');
     this.#work = createRandom(settings.seed, 'workload');
@@ -204,8 +224,19 @@ export class Site {
       spec.username ?? this.defaultUser,
     );
     if (spec.timeline) job.timeline = spec.timeline.map((e) => [e.atMs, e.status] as const);
+    if (spec.quirks !== undefined) job.quirks = parseQuirks(spec.quirks);
     this.jobs.add(job);
     return job.id;
+  }
+
+  /** The quirks a job shows now, if any. */
+  quirksOf(job: SimJob): ReadonlySet<QuirkNameValue> | undefined {
+    return this.quirks.forJob(job.id, job.quirks);
+  }
+
+  /** A job's body at `now`, as `GET <root>/jobs/<jobid>` answers it (quirks included). */
+  body(job: SimJob, now: number): Record<string, unknown> {
+    return jobBody(job, now, this.catalogue, this.quirksOf(job));
   }
 
   /** Starts a job for an operation run through the admin API; it completes and makes its change. */
@@ -398,10 +429,8 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
   };
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     bad('expected an object');
-  const { outcome, durationMs, operation, unavailableBlips, username, timeline } = input as Record<
-    string,
-    unknown
-  >;
+  const { outcome, durationMs, operation, unavailableBlips, username, timeline, quirks } =
+    input as Record<string, unknown>;
   if (!JOB_ENDS.includes(outcome as JobEnd)) bad(`outcome must be one of ${JOB_ENDS.join(', ')}`);
   if (
     typeof durationMs !== 'number' ||
@@ -451,6 +480,13 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
       last = atMs as number;
     }
   }
+  if (quirks !== undefined) {
+    try {
+      parseQuirks(quirks);
+    } catch (error) {
+      bad((error as Error).message);
+    }
+  }
   return {
     outcome: outcome as JobEnd,
     durationMs: Math.floor(durationMs as number),
@@ -464,6 +500,7 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
           ),
         }
       : {}),
+    ...(quirks !== undefined ? { quirks: quirks as QuirksOption } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import {
   SIMULATOR_USAGE,
   type Simulator,
 } from '../src/index.js';
-import { getJson, postForm } from './helpers.js';
+import { type Body, getJson, postForm } from './helpers.js';
 
 describe('parseSimulatorArgs', () => {
   it('reads every flag into options', () => {
@@ -83,10 +83,56 @@ describe('parseSimulatorArgs', () => {
     [['--jobs-per-minute', '10', '--failure-rate', '1.5']],
     [['--unknown']],
     [['positional']],
+    [['--quirks=noSuchQuirk']],
+    [['--quirks=']],
+    [['--token-header', 'cookie']],
+    [['--token-header']],
   ])('refuses %j with INVALID_OPTIONS', (argv) => {
     expect(() => parseSimulatorArgs(argv)).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTIONS' }),
     );
+  });
+});
+
+describe('quirks and token-header flags', () => {
+  it('reads --quirks as every quirk, --quirks=<names> as those, and --token-header as the mode', () => {
+    expect(parseSimulatorArgs(['--quirks', '--quiet'])).toEqual({ quiet: true, quirks: true });
+    expect(parseSimulatorArgs(['--quirks=errorStatus, nullUsername'])).toEqual({
+      quiet: false,
+      quirks: ['nullUsername', 'errorStatus'],
+    });
+    for (const mode of ['both', 'x-esri-authorization', 'authorization'])
+      expect(parseSimulatorArgs(['--token-header', mode])).toEqual({
+        quiet: false,
+        tokenHeader: mode,
+      });
+    expect(SIMULATOR_USAGE).toContain('--quirks[=<names>]');
+    expect(SIMULATOR_USAGE).toContain('stringTimestamps');
+  });
+
+  it('starts a simulator with quirks on that reads only the asked header', async () => {
+    let stop!: () => void;
+    let ready!: (s: Simulator) => void;
+    const started = new Promise<Simulator>((resolve) => (ready = resolve));
+    const err: string[] = [];
+    const code = runSimulatorCli(['--quiet', '--quirks', '--token-header', 'authorization'], {
+      out: () => {},
+      err: (l) => err.push(l),
+      stop: new Promise<void>((r) => (stop = r)),
+      onReady: ready,
+    });
+    const sim = await started;
+    expect(sim.quirks().length).toBeGreaterThan(10);
+    expect(sim.tokenHeader()).toBe('authorization');
+    const token = sim.issueToken();
+    const url = `${sim.adminUrl}/jobs?f=json`;
+    const other = await fetch(url, { headers: { 'x-esri-authorization': `Bearer ${token}` } });
+    expect(((await other.json()) as Body).error.code).toBe(499);
+    const right = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(await right.json()).toHaveProperty('jobs');
+    stop();
+    expect(await code).toBe(0);
+    expect(err[0]).toMatch(/; quirks: all; token only in authorization$/);
   });
 });
 

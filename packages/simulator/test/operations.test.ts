@@ -232,8 +232,11 @@ describe('service operations', () => {
       operation: '/arcgis/admin/system/disasterrecovery/stores/default/backups/create',
     });
     sim.advance(10_000);
-    const stages = resultObject(await job(id))?.stages ?? [];
+    const body = await job(id);
+    const stages = resultObject(body)?.stages ?? [];
     expect(stages.map((s) => s.state)).toEqual(['completed', 'completed', 'failed']);
+    // Its message names the backup once, as a person would write it.
+    expect(body.messages?.[0]).toBe('The backup failed.');
   });
 
   it('builds jobsUrl from the Host the client used', async () => {

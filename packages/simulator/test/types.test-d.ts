@@ -3,6 +3,8 @@ import type {
   FaultKindValue,
   JobEnd,
   JobSpec,
+  QuirkNameValue,
+  QuirksOption,
   SimStats,
   Simulator,
   SimulatorOptions,
@@ -35,6 +37,17 @@ describe('public types', () => {
     expectTypeOf<{ clock: 'manual' }>().toMatchTypeOf<SimulatorOptions>();
     expectTypeOf<{ clock: { speed: 60 } }>().toMatchTypeOf<SimulatorOptions>();
     expectTypeOf<{ clock: 'fast' }>().not.toMatchTypeOf<SimulatorOptions>();
+  });
+
+  it('takes quirks as a boolean or a list of known names, and one of three token headers', () => {
+    expectTypeOf<QuirksOption>().toEqualTypeOf<boolean | readonly QuirkNameValue[]>();
+    expectTypeOf<SimulatorOptions['quirks']>().toEqualTypeOf<QuirksOption | undefined>();
+    expectTypeOf<JobSpec['quirks']>().toEqualTypeOf<QuirksOption | undefined>();
+    expectTypeOf<{ quirks: ['errorStatus', 'nullUsername'] }>().toMatchTypeOf<SimulatorOptions>();
+    expectTypeOf<{ quirks: ['noSuchQuirk'] }>().not.toMatchTypeOf<SimulatorOptions>();
+    expectTypeOf<SimulatorOptions['tokenHeader']>().toEqualTypeOf<
+      'both' | 'x-esri-authorization' | 'authorization' | undefined
+    >();
   });
 
   it('counts requests by the documented routes', () => {

@@ -144,7 +144,7 @@ Examples:
     .allowExcessArguments()
     .argument(
       '[options...]',
-      "the simulator's options: --port <n>, --speed <factor>, --manual-clock, ...",
+      "the simulator's options: --port <n>, --speed <factor>, --manual-clock, --quirks[=<names>], --token-header <mode>, ...",
     )
     .action(async (args: string[]) => {
       const { runSim } = await import('./sim.js');

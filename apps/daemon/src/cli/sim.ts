@@ -6,8 +6,8 @@ import type { ExitCodeValue } from './exit-codes.js';
 import { type CliIo, interrupted } from './io.js';
 
 /**
- * Runs the simulator with `args` (`--port`, `--speed`, `--manual-clock`, … as `jobwatch sim
- * --help` lists). Prints its admin URL as the first line, runs until SIGINT/SIGTERM, exits 0
+ * Runs the simulator with `args` (`--port`, `--speed`, `--manual-clock`, `--quirks[=<names>]`,
+ * `--token-header <mode>`, … as `jobwatch sim --help` lists), passed through unchanged. Prints its admin URL as the first line, runs until SIGINT/SIGTERM, exits 0
  * (2 on a usage error, 1 when it could not start).
  */
 export async function runSim(args: readonly string[], io: CliIo): Promise<ExitCodeValue> {

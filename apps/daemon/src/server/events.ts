@@ -1,16 +1,18 @@
 /**
  * The event stream (`GET /api/events`): Server-Sent Events fanned out from the store to many
  * clients, with replay from `Last-Event-ID`, heartbeats, and slow clients dropped rather than
- * buffered without bound.
+ * buffered without bound. Event types and the `ready` data are `@jobwatch/rx`'s
+ * `DaemonEvent` and `DaemonReadyData`, the contract `fromDaemon` reads.
  */
 import type { ServerResponse } from 'node:http';
+import { DaemonEvent, type DaemonReadyData } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
-import type { EventFilter, Store, StoredEvent } from '../store/store.js';
+import type { EventFilter, JobRecord, Store, StoredEvent } from '../store/store.js';
 
 /** Options of {@link createEventHub}. */
 export interface EventHubOptions {
   readonly store: Store;
-  /** Interval of `: ping` comments. @default 15_000 */
+  /** Interval of `ping` events (the heartbeat, named in each stream's `ready`). @default 15_000 */
   readonly heartbeatMs?: number;
   /** The `retry:` hint in ms sent first. @default 3000 */
   readonly retryMs?: number;
@@ -33,7 +35,8 @@ export interface EventHub {
   /**
    * Serves one client on `res` until it leaves or the hub closes. Without `lastEventId` the
    * client first receives the current snapshot of every matching job; with it, exactly the
-   * events it missed (or one `resync` and the current snapshots when they are no longer kept).
+   * events it missed (or one `resync` and the current snapshots when they are no longer kept);
+   * then one `ready` event naming the heartbeat interval and the requested jobs not watched.
    * While closing, or with `maxClients` connected, answers 503 with a JSON error instead.
    */
   attach(
@@ -159,18 +162,37 @@ export function createEventHub(options: EventHubOptions): EventHub {
     }
   });
 
-  const ping = Buffer.from(': ping\n\n');
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  // An event, not a comment: `EventSource` hides comments, and clients watch for silence.
+  const ping = Buffer.from(`event: ${DaemonEvent.PING}\ndata: {}\n\n`);
   const heartbeat = setInterval(() => {
     for (const client of clients) if (!client.pending) write(client, ping);
-  }, options.heartbeatMs ?? 15_000);
+  }, heartbeatMs);
   heartbeat.unref();
 
-  async function sendCurrent(client: Client, filter: EventFilter) {
+  async function sendCurrent(client: Client, filter: EventFilter): Promise<JobRecord[]> {
     const records = await store.list(filter);
     const current = records
       .filter((r) => r.snapshot !== null)
       .sort((a, b) => a.eventId - b.eventId);
     for (const r of current) send(client, { id: r.eventId, snapshot: r.snapshot as Snapshot });
+    return records;
+  }
+
+  /**
+   * The `ready` event: the catch-up is sent. `unwatched` names the requested jobs the stream
+   * has nothing for and nothing coming: no record, or a watch that ended before any snapshot.
+   */
+  function ready(client: Client, records: readonly JobRecord[], sent: readonly StoredEvent[]) {
+    const watched = new Set(
+      records.filter((r) => r.snapshot !== null || r.state === 'watching').map((r) => r.jobid),
+    );
+    for (const event of sent) watched.add(event.snapshot.jobid);
+    const data: DaemonReadyData = {
+      heartbeatMs,
+      unwatched: [...(client.jobids ?? [])].filter((jobid) => !watched.has(jobid)),
+    };
+    return `event: ${DaemonEvent.READY}\ndata: ${JSON.stringify(data)}\n\n`;
   }
 
   return {
@@ -213,17 +235,19 @@ export function createEventHub(options: EventHubOptions): EventHub {
       changed();
       res.on('close', () => remove(client));
       res.write(`retry: ${options.retryMs ?? 3000}\n\n`);
+      let records: readonly JobRecord[] = [];
       try {
         if (lastEventId === undefined) {
-          await sendCurrent(client, filter);
+          records = await sendCurrent(client, filter);
         } else {
           const replay = await store.eventsSince(lastEventId, filter, replayLimit);
           if (replay.kind === 'events') {
             client.lastSent = lastEventId;
             for (const event of replay.events) send(client, event);
+            if (client.jobids) records = await store.list(filter);
           } else {
             write(client, 'event: resync\ndata: {}\n\n');
-            await sendCurrent(client, filter);
+            records = await sendCurrent(client, filter);
           }
         }
       } catch {
@@ -233,6 +257,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
       const pending = client.pending ?? [];
       client.pending = undefined;
       for (const event of pending) send(client, event);
+      if (clients.has(client)) write(client, ready(client, records, pending));
     },
     close(reason = 'shutdown') {
       if (closed) return;
