@@ -11,6 +11,7 @@ import type { Deployment, ServeConfig } from './config.js';
 import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
 import type { JobRecord, JobRef, Store } from './store/store.js';
+import { createWarningReporter } from './warnings.js';
 import { deliveriesFor, startWebhookDispatcher, type WebhookDispatcher } from './webhooks.js';
 
 /** Options of {@link createDaemon}. */
@@ -54,7 +55,7 @@ function endedBefore(snapshot: Snapshot, cutoff: number): boolean {
   return snapshot.terminal && end > 0 && end < cutoff;
 }
 
-/** Wraps `getJob`/`getJobByUrl` to count polls and time them; everything else passes through. */
+/** Wraps `getJob`/`getJobByUrl`/`readJob` to count polls and time them; everything else passes through. */
 export function instrumentClient(
   client: AdminClient,
   metrics: Metrics,
@@ -81,12 +82,14 @@ export function instrumentClient(
     };
   const getJob = timed(client.getJob.bind(client));
   const getJobByUrl = timed(client.getJobByUrl.bind(client));
+  const readJob = timed(client.readJob.bind(client));
   // The target is a blank object: the client itself may be frozen, and a proxy over a frozen
   // object may not answer with anything but its own properties.
   return new Proxy({} as AdminClient, {
     get(_target, prop) {
       if (prop === 'getJob') return getJob;
       if (prop === 'getJobByUrl') return getJobByUrl;
+      if (prop === 'readJob') return readJob;
       const value = Reflect.get(client, prop, client);
       return typeof value === 'function' ? value.bind(client) : value;
     },
@@ -98,6 +101,7 @@ export function instrumentClient(
 export function createDaemon(options: DaemonOptions): Daemon {
   const { config, store, logger, metrics } = options;
   const now = options.now ?? Date.now;
+  const reporter = createWarningReporter({ logger, metrics });
   const makeClient =
     options.createClient ??
     ((d: Deployment) =>
@@ -105,6 +109,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
         url: d.url,
         auth: d.auth,
         allowInsecureHttp: d.allowInsecureHttp,
+        tokenHeader: d.tokenHeader,
+        onWarnings: reporter.forDeployment(d.name),
         userAgent: 'jobwatch-daemon',
       }));
   const watchers = new Map<string, Watcher>();
@@ -115,6 +121,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         deployment: d.name,
         ...(d.budget ? { budget: d.budget } : {}),
         ...(d.pacing ? { pacing: d.pacing } : {}),
+        onUnknownStatus: reporter.onUnknownStatus,
       }),
     );
   }

@@ -2,7 +2,7 @@
  * Prometheus metrics of the daemon (prom-client, its own registry). No job id is ever a label:
  * labels are deployment names, statuses, outcomes and results, all small sets.
  */
-import { isKnownJobStatus } from '@jobwatch/schema';
+import { canonicalStatus } from '@jobwatch/schema';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every metric the daemon exports. */
@@ -22,16 +22,26 @@ export interface Metrics {
   readonly streamDropped: Counter;
   /** Event-stream clients refused because `events.maxClients` were connected. */
   readonly streamRefused: Counter;
+  /**
+   * Values in server bodies that were not in their documented shape, by deployment and JSON
+   * pointer (list indices collapsed to `*`), one per body read.
+   */
+  readonly schemaWarnings: Counter<'deployment' | 'pointer'>;
+  /** Jobs whose status became one jobwatch does not know, by deployment. */
+  readonly unknownStatuses: Counter<'deployment'>;
   /** Watched jobs by deployment and status, read from {@link setWatchedSource} at scrape time. */
   readonly watchedJobs: Gauge<'deployment' | 'status'>;
   /** Sets the function that counts watched jobs when `/metrics` is read. */
   setWatchedSource(source: () => Iterable<{ deployment: string; status: string | null }>): void;
 }
 
-/** A label value for a status: known statuses verbatim, `PENDING` before the first body, `UNKNOWN` otherwise. */
+/**
+ * A label value for a status: known statuses in their canonical spelling (`COMPLETED` for
+ * `completed`), `PENDING` before the first body, `UNKNOWN` otherwise.
+ */
 export function statusLabel(status: string | null): string {
   if (status === null) return 'PENDING';
-  return isKnownJobStatus(status) ? status : 'UNKNOWN';
+  return canonicalStatus(status) ?? 'UNKNOWN';
 }
 
 /** Creates the registry with Node's default metrics (`nodejs_eventloop_lag_p99_seconds` among them). */
@@ -97,6 +107,18 @@ export function createMetrics(): Metrics {
     streamRefused: new Counter({
       name: 'jobwatch_event_stream_refused_total',
       help: 'Event-stream clients refused because the most allowed were connected.',
+      registers: [registry],
+    }),
+    schemaWarnings: new Counter({
+      name: 'jobwatch_schema_warnings_total',
+      help: 'Values in server bodies not in their documented shape, by JSON pointer (list indices as *).',
+      labelNames: ['deployment', 'pointer'] as const,
+      registers: [registry],
+    }),
+    unknownStatuses: new Counter({
+      name: 'jobwatch_unknown_statuses_total',
+      help: 'Jobs whose status became one jobwatch does not know.',
+      labelNames: ['deployment'] as const,
       registers: [registry],
     }),
     watchedJobs,

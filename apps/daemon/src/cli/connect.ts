@@ -29,6 +29,7 @@ export function connect(
       url: connection.url,
       auth: connection.auth,
       allowInsecureHttp: connection.allowInsecureHttp,
+      tokenHeader: connection.tokenHeader,
       userAgent: 'jobwatch-cli',
     });
   } catch (error) {

@@ -7,7 +7,13 @@
  * a Redis implementation can replace it without touching the rest: the contract below is
  * written so that several daemons may share one store.
  */
-import { JobStatus, makeSnapshot, type Snapshot, visiblyDiffers } from '@jobwatch/schema';
+import {
+  canonicalStatus,
+  JobStatus,
+  makeSnapshot,
+  type Snapshot,
+  visiblyDiffers,
+} from '@jobwatch/schema';
 
 /** Names a job across deployments. */
 export interface JobRef {
@@ -206,7 +212,7 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
   const keepBody =
     known !== null &&
     next.stale &&
-    (next.job === null || next.job.status === JobStatus.UNAVAILABLE);
+    (next.job === null || canonicalStatus(next.job.status) === JobStatus.UNAVAILABLE);
   const job = keepBody ? known : next.job;
   const unchanged =
     known !== null &&
@@ -227,6 +233,8 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
           lastChanged,
           stale: next.stale,
           trouble: next.trouble,
+          // The warnings go with the body they are about.
+          warnings: keepBody ? previous.warnings : next.warnings,
         })
       : next;
   return visiblyDiffers(previous, merged) ? merged : undefined;
