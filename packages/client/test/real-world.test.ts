@@ -3,6 +3,7 @@
  * them: error bodies as arcgis-rest-js reads them, and deployments that read the token from
  * only one of the two headers. One test per fact, named for it; then the details.
  */
+import { startSimulator } from '@jobwatch/simulator';
 import { describe, expect, it } from 'vitest';
 import {
   ArcGISError,
@@ -183,4 +184,36 @@ describe('token header', () => {
     expect(seen[0]?.params.token).toBe(TOKEN);
     expect(seen[0]?.url).not.toContain(TOKEN);
   });
+});
+
+describe('against the simulator reading one header only', () => {
+  it.each(['authorization', 'x-esri-authorization'] as const)(
+    'reads only %s: auto finds it, the other setting is refused with 499',
+    async (reads) => {
+      const sim = await startSimulator({ clock: 'manual', seed: 5, tokenHeader: reads });
+      try {
+        const id = sim.createJob({ outcome: 'FAILED', durationMs: 10, quirks: ['errorResult'] });
+        sim.advance(10);
+        const make = (tokenHeader: TokenHeader) =>
+          createAdminClient({
+            url: sim.adminUrl,
+            auth: { type: 'credentials', username: 'admin', password: 'admin' },
+            tokenHeader,
+            retry: false,
+          });
+        const auto = make('auto');
+        await expect(auto.getJob(id)).resolves.toMatchObject({ jobid: id, status: 'FAILED' });
+        expect(auto.tokenHeader).toBe(reads);
+        const other = reads === 'authorization' ? 'x-esri-authorization' : 'authorization';
+        const wrong = (await make(other)
+          .getJob(id)
+          .catch((e: unknown) => e)) as AuthError;
+        expect(wrong).toBeInstanceOf(AuthError);
+        expect(wrong.arcgisCode).toBe(499);
+        await expect(make(reads).getJob(id)).resolves.toMatchObject({ jobid: id });
+      } finally {
+        await sim.close();
+      }
+    },
+  );
 });

@@ -112,7 +112,7 @@ export function expectedTable(schema: TSchema): Record<string, string> {
     const s = node as Record<string, unknown>;
     const described = describeSchema(s);
     const onlyType =
-      typeof s.type === 'string' &&
+      (typeof s.type === 'string' || Array.isArray(s.type)) &&
       described === describeSchema({ type: s.type }) &&
       Object.keys(s).every((k) => QUIET.has(k) || (k === 'additionalProperties' && s[k] === true));
     if (required || !onlyType) table[path] = described;

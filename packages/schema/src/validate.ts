@@ -152,8 +152,10 @@ export function expectedOf(e: ErrorObject, expectedAt: Readonly<Record<string, s
   const listed = expectedAt[parentOf(e.schemaPath)];
   if (listed !== undefined) return listed;
   if (e.keyword !== 'type') return UNDESCRIBED;
-  const { type } = e.params as { type: string };
-  return TYPE_WORDS[type] ?? type;
+  const { type } = e.params as { type: string | readonly string[] };
+  // A list of types (`["number", "null"]`) is worded as describeSchema words it.
+  if (Array.isArray(type)) return type.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
+  return TYPE_WORDS[type as string] ?? (type as string);
 }
 
 /** The table key of a missing property's schema: `#/properties/result/properties/<name>`. Internal. */

@@ -255,11 +255,5 @@ function repair0(v, at, w) {
 
 /** Precompiled validator of `serviceList`. */
 export const serviceList: Precompiled = { validate: validate10, expected: {
-  "#/properties/folderName": "a string or null",
-  "#/properties/folders": "an array or null",
-  "#/properties/services": "an array",
-  "#/properties/services/items/properties/serviceName": "a string or null",
-  "#/properties/services/items/properties/type": "a string or null",
-  "#/properties/services/items/properties/folderName": "a string or null",
-  "#/properties/services/items/properties/description": "a string or null"
+  "#/properties/services": "an array"
 }, repair: repair0 };
