@@ -39,6 +39,8 @@ export interface DaemonProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** `http://127.0.0.1:<port>` it will listen on (the config fixes the port). */
   readonly url: string;
+  /** The CLI's entry file (an installed package's bin, say). @default {@link DAEMON_MAIN} */
+  readonly main?: string;
 }
 
 /** `jobwatch serve` as a process that can be killed and started again. */
@@ -66,10 +68,14 @@ export class DaemonProcess {
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.#child) throw new Error('daemon already running');
     const run = ++this.runs;
-    const child = spawn(process.execPath, [DAEMON_MAIN, ...this.#options.args], {
-      env: { PATH: process.env.PATH ?? '', ...this.#options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [this.#options.main ?? DAEMON_MAIN, ...this.#options.args],
+      {
+        env: { PATH: process.env.PATH ?? '', ...this.#options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.#child = child;
     this.#exit = new Promise((resolve) =>
       child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),

@@ -437,7 +437,9 @@ describe('bad input across the stack', () => {
           pacing: { minInterval: '1s', maxInterval: '10s' },
         },
       ],
-      webhooks: [{ url: 'http://127.0.0.1:9/hook', secret: 's3cr3t', events: ['terminal'] }],
+      webhooks: [
+        { url: 'http://127.0.0.1:9/hook', secret: 's3cr3t-s3cr3t-s3cr3t', events: ['terminal'] },
+      ],
       events: { retention: '1h', maxEvents: 100, heartbeat: '15s' },
       webhookRetry: { base: '1s', max: '1m', giveUpAfter: '1h' },
     });

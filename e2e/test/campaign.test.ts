@@ -1,10 +1,11 @@
 /**
  * The fault campaign (issue 8): 200 jobs through the built daemon against the simulator on a
- * sped-up clock, with every fault kind at 20% on the ArcGIS routes, token revocations, three
- * `kill -9` restarts on the same data directory and port, a webhook receiver that fails 30%
- * of deliveries and goes away for a while, and 50 event-stream clients (half raw SSE readers,
- * half `fromDaemon` from `@jobwatch/rx`) that drop their connections at random and resume
- * with `Last-Event-ID`.
+ * sped-up clock, with every fault kind at 20% on the ArcGIS routes, a 30-second upstream
+ * outage (every ArcGIS request refused or reset), token revocations, three `kill -9` restarts
+ * on the same data directory and port, a webhook receiver that fails 30% of deliveries and
+ * goes away for a while, and 50 event-stream clients (half raw SSE readers, half
+ * `fromDaemon` from `@jobwatch/rx`) that drop their connections at random and resume with
+ * `Last-Event-ID`.
  *
  * Jobs reach the daemon both ways: discovery is on, and about half of them are also POSTed
  * to `/api/jobs` (so the two paths must agree on one record per job).
@@ -45,6 +46,8 @@ const RX_CLIENTS = 25;
 const KILLS = 3;
 const REVOCATIONS = 4;
 const FAULT_RATE = 0.2;
+/** Wall ms of the upstream outage: every ArcGIS request answered 503 or reset. */
+const OUTAGE_MS = 30_000;
 const WEBHOOK_FAIL_RATE = 0.3;
 /** Wall ms over which the jobs are created. */
 const CREATION_WINDOW = 35_000;
@@ -350,7 +353,11 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
     // The scenario's timeline.
     sim.setFaults({ rate: FAULT_RATE, kinds: [...FAULT_KINDS], delayMs: 1_000 });
     const plan = planJobs(rng.jobs);
-    const kills = moments(rng.chaos, KILLS, 6_000, 50_000, 6_000);
+    // The outage falls while jobs are being created and watched; the kills come after it, so
+    // that one run of the daemon sees the whole outage and logs its start and its end.
+    const outageAt = between(rng.chaos, 8_000, 14_000);
+    const outageEnd = outageAt + OUTAGE_MS;
+    const kills = moments(rng.chaos, KILLS, outageEnd + 8_000, outageEnd + 26_000, 6_000);
     const revocations = moments(rng.chaos, REVOCATIONS, 3_000, 55_000, 2_000);
     const downAt = between(rng.chaos, 10_000, 35_000);
     const downFor = between(rng.chaos, 8_000, 15_000);
@@ -359,6 +366,12 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
     const posted = new Map<string, Promise<number>>();
     const revokedAt: number[] = [];
     const killResults: Array<number | string> = [];
+    const outage = { from: 0, to: 0, run: 0, upDuring: [] as Array<number | undefined> };
+    const upGauge = async () => {
+      const text = await (await fetch(`${daemon.url}/metrics`)).text();
+      const value = /^jobwatch_deployment_up\{deployment="sim"\} (\d+)$/m.exec(text)?.[1];
+      return value === undefined ? undefined : Number(value);
+    };
     const actions: Action[] = [
       ...plan.map(
         (job): Action => ({
@@ -396,6 +409,30 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
           },
         }),
       ),
+      {
+        at: outageAt,
+        what: 'upstream outage starts',
+        run: () => {
+          outage.from = Date.now();
+          outage.run = daemon.runs;
+          sim.setFaults({ rate: 1, kinds: ['http503', 'reset'] });
+        },
+      },
+      {
+        at: outageAt + OUTAGE_MS / 2,
+        what: 'read the deployment gauge during the outage',
+        run: async () => {
+          outage.upDuring.push(await upGauge());
+        },
+      },
+      {
+        at: outageEnd,
+        what: 'upstream outage ends',
+        run: () => {
+          sim.setFaults({ rate: FAULT_RATE, kinds: [...FAULT_KINDS], delayMs: 1_000 });
+          outage.to = Date.now();
+        },
+      },
       { at: downAt, what: 'webhook receiver down', run: () => receiver.down() },
       { at: downAt + downFor, what: 'webhook receiver up', run: () => receiver.up() },
     ].sort((a, b) => a.at - b.at);
@@ -416,6 +453,36 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
         .map((l) => `run ${l.run}: ${l.text.slice(0, 200)}`)
         .join('\n'),
     ).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
+
+    // The outage: one run saw all of it, logged one warning when it started and one line,
+    // with how long, when the server answered again; the gauge said 0 meanwhile.
+    const logged = (msg: string) =>
+      daemon.lines
+        .filter((l) => l.run === outage.run && l.text.includes(`"msg":"${msg}"`))
+        .map((l) => JSON.parse(l.text) as { time: string; [key: string]: unknown })
+        .filter((l) => Date.parse(l.time) >= outage.from);
+    await waitFor(() => logged('deployment recovered').length > 0, {
+      timeoutMs: 30_000,
+      what: () => `a "deployment recovered" line after the outage (${daemon.tail(5)})`,
+    });
+    const troubleStarted = logged('deployment in trouble').filter(
+      (l) => Date.parse(l.time) < outage.to,
+    );
+    const recovered = logged('deployment recovered');
+    expect(troubleStarted, 'one warning when the outage began').toHaveLength(1);
+    expect(Date.parse(troubleStarted[0]?.time ?? '')).toBeLessThan(outage.to);
+    expect(troubleStarted[0]).toMatchObject({
+      level: 'warn',
+      deployment: 'sim',
+      code: 'TRANSPORT',
+      attempts: expect.any(Number),
+    });
+    const end = recovered[0];
+    expect(Date.parse(end?.time ?? '')).toBeGreaterThanOrEqual(outage.to);
+    expect(end).toMatchObject({ level: 'info', deployment: 'sim', down: expect.any(String) });
+    expect(Number(end?.downMs)).toBeGreaterThanOrEqual(OUTAGE_MS - 5_000);
+    expect(Number(end?.downMs)).toBeLessThan(OUTAGE_MS + 30_000);
+    expect(outage.upDuring).toEqual([0]);
 
     // Every job ends on the simulator, then on the daemon.
     const truth = () => new Map(ids.map((id) => [id, sim.job(id)]));
@@ -488,6 +555,9 @@ describe('fault campaign: 200 jobs, faults, revocations, kill -9, flaky webhooks
             .join(',')}; rx: ${rx.map((c) => terminalIds(c.snapshots).size).join(',')})`,
       },
     );
+
+    // Recovered for good: the gauge says so.
+    expect(await upGauge()).toBe(1);
 
     // A clean shutdown ends every stream with `event: end`.
     await waitFor(() => raw.every((c) => c.connected) && rx.every((c) => c.open === 1), {

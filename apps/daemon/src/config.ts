@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
-import type { AuthProvider, TokenHeader } from '@jobwatch/client';
+import { type AuthProvider, type TokenHeader, withoutCredentials } from '@jobwatch/client';
 import { describeSchema, describeValue, validatorFor } from '@jobwatch/schema';
 import Type, { type Static } from 'typebox';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from './duration.js';
+import { type DurationBounds, parseDuration } from './duration.js';
 import { configError, DaemonError } from './errors.js';
 
 const Duration = Type.String({ minLength: 1, description: 'a duration such as 90s, 30m, 1h30m' });
@@ -101,6 +101,18 @@ export const ConfigFileSchema = Type.Object(
     dataDir: Type.Optional(NonEmpty),
     /** Keys accepted as `Authorization: Bearer <key>` on `/api`. */
     apiKeys: Type.Optional(Type.Array(Type.String({ minLength: 16 }))),
+    /**
+     * Host names the API answers to (the `Host` header). Without `apiKeys` loopback names and
+     * the listen address are always allowed (against DNS rebinding); with keys and this list,
+     * only these. @default any, with keys
+     */
+    allowedHosts: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: '^(?:[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+)*\\.?|\\[[0-9A-Fa-f:.]+\\])$',
+        }),
+      ),
+    ),
     cors: Type.Optional(
       Type.Object({ origins: Type.Array(NonEmpty) }, { additionalProperties: false }),
     ),
@@ -188,6 +200,11 @@ export interface ServeConfig {
   readonly port: number;
   readonly dataDir: string;
   readonly apiKeys: readonly string[];
+  /**
+   * Host names (lower case) the API answers to, beyond those always allowed; empty means any
+   * when keys are configured, loopback only without.
+   */
+  readonly allowedHosts: readonly string[];
   readonly corsOrigins: readonly string[];
   readonly deployments: readonly Deployment[];
   readonly webhooks: readonly Webhook[];
@@ -219,9 +236,21 @@ function keyPath(pointer: string): string {
   return out || '(root)';
 }
 
+/** Keys whose values are secrets: an error names them and what was expected, never the value. */
+const SECRET_POINTER = /^\/(?:apiKeys(?:\/\d+)?|deployments\/\d+\/token|webhooks\/\d+\/secret)$/;
+
+/** Names a value's type without showing it: `a number (not shown)`. */
+function hidden(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  const type = Array.isArray(value) ? 'array' : typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} (not shown)`;
+}
+
 /**
  * Validates a parsed configuration object.
  * @throws {@link DaemonError} (`CONFIG`) naming the first bad key: `deployments[0].url: expected a string, got 42`.
+ * The value of a secret (`apiKeys`, `token`, `secret`) is never shown, only its type.
  */
 export function validateConfigFile(value: unknown, source = 'config'): ConfigFile {
   const validate = validatorFor(ConfigFileSchema);
@@ -243,14 +272,23 @@ export function validateConfigFile(value: unknown, source = 'config'): ConfigFil
     message = `${keyPath(`${e.instancePath}/${key}`)}: expected ${describeSchema(props?.[key])}, got nothing`;
   } else {
     const expected = describeSchema(e.parentSchema);
+    const secret = SECRET_POINTER.test(e.instancePath);
+    const limit = (e.params as { limit?: unknown }).limit;
     const detail =
-      expected === 'a valid value' ||
-      ['minLength', 'minimum', 'maximum', 'exclusiveMinimum', 'minItems', 'pattern'].includes(
-        e.keyword,
-      )
-        ? (e.message ?? expected)
-        : `expected ${expected}`;
-    message = `${keyPath(e.instancePath)}: ${detail}, got ${describeValue(e.data)}`;
+      e.keyword === 'minLength'
+        ? `expected at least ${String(limit)} characters`
+        : e.keyword === 'pattern' && secret
+          ? 'expected another form'
+          : expected === 'a valid value' ||
+              ['minimum', 'maximum', 'exclusiveMinimum', 'minItems', 'pattern'].includes(e.keyword)
+            ? (e.message ?? expected)
+            : `expected ${expected}`;
+    const got = secret
+      ? e.keyword === 'minLength'
+        ? 'got fewer (not shown)'
+        : `got ${hidden(e.data)}`
+      : `got ${describeValue(e.data)}`;
+    message = `${keyPath(e.instancePath)}: ${detail}, ${got}`;
   }
   return throwConfig(`${source}: ${message}`);
 }
@@ -277,12 +315,26 @@ export function loadConfigFile(path: string): ConfigFile {
   try {
     value = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
+    // The parsers quote the text around the fault, which may be a secret: say only where.
     throw configError(
-      `config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
+      `config file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}${whereInText(text, error)}`,
     );
   }
   return validateConfigFile(value ?? {}, path);
 }
+
+/** ` at line L, column C` of a parse error, from its position; empty when unknown. */
+function whereInText(text: string, error: unknown): string {
+  const linePos = (error as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+  if (linePos) return ` at line ${linePos.line}, column ${linePos.col}`;
+  const position = /\bposition (\d+)/.exec((error as Error).message ?? '')?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position)).split('\n');
+  return ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+/** A URL as the user wrote it, for a message: without credentials, at most 80 characters. */
+const shownUrl = (input: string) => JSON.stringify(withoutCredentials(input).slice(0, 80));
 
 /**
  * Checks an admin URL: http(s), no credentials, no query or fragment.
@@ -294,7 +346,7 @@ export function checkAdminUrl(input: string, name = '--url'): string {
     url = new URL(input);
   } catch {
     throw configError(
-      `${name}: "${input.slice(0, 80)}" is not a URL; expected https://host/<context>/admin`,
+      `${name}: ${shownUrl(input)} is not a URL; expected https://host/<context>/admin`,
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -314,7 +366,7 @@ function checkWebhookUrl(input: string, name: string): URL {
   try {
     url = new URL(input);
   } catch {
-    throw configError(`${name}: "${input.slice(0, 80)}" is not a URL`);
+    throw configError(`${name}: ${shownUrl(input)} is not a URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw configError(`${name}: expected an http or https URL, got ${url.protocol}`);
@@ -398,18 +450,7 @@ function resolveDeployment(
       ? { listIntervalMs: durationKey(d.listInterval, `${at}.listInterval`) }
       : {}),
     ...(d.budget ? { budget: d.budget } : {}),
-    ...(d.pacing
-      ? {
-          pacing: {
-            ...(d.pacing.minInterval
-              ? { minInterval: durationKey(d.pacing.minInterval, `${at}.pacing.minInterval`) }
-              : {}),
-            ...(d.pacing.maxInterval
-              ? { maxInterval: durationKey(d.pacing.maxInterval, `${at}.pacing.maxInterval`) }
-              : {}),
-          },
-        }
-      : {}),
+    ...(d.pacing ? { pacing: resolvePacing(d.pacing, at) } : {}),
     allowInsecureHttp: d.allowInsecureHttp ?? false,
     tokenHeader: d.tokenHeader ?? 'auto',
   };
@@ -424,13 +465,37 @@ export function tokenHeaderOf(value: string | undefined, name: string): TokenHea
   );
 }
 
-function durationKey(text: string, key: string): number {
+/** Pacing bounds, checked in order: the floor may not be above the ceiling (defaults 1s, 60s). */
+function resolvePacing(
+  pacing: NonNullable<NonNullable<ConfigFile['deployments']>[number]['pacing']>,
+  at: string,
+): { minInterval?: number; maxInterval?: number } {
+  const min = pacing.minInterval
+    ? durationKey(pacing.minInterval, `${at}.pacing.minInterval`)
+    : undefined;
+  const max = pacing.maxInterval
+    ? durationKey(pacing.maxInterval, `${at}.pacing.maxInterval`)
+    : undefined;
+  if ((min ?? 1_000) > (max ?? 60_000))
+    throw configError(
+      `${at}.pacing: minInterval (${pacing.minInterval ?? '1s'}) is above maxInterval (${pacing.maxInterval ?? '60s'})`,
+    );
+  return {
+    ...(min !== undefined ? { minInterval: min } : {}),
+    ...(max !== undefined ? { maxInterval: max } : {}),
+  };
+}
+
+function durationKey(text: string, key: string, bounds?: DurationBounds): number {
   try {
-    return parseDuration(text, key);
+    return parseDuration(text, key, bounds);
   } catch (error) {
     throw configError((error as DaemonError).message);
   }
 }
+
+/** Bounds of `events.heartbeat`: a ping at least every hour keeps proxies from closing a quiet stream, and at most one a second. */
+export const HEARTBEAT_BOUNDS = { min: 1_000, max: 3_600_000 } as const;
 
 /** Parses `host:port` (`[::1]:8787` for IPv6, `:8787` for all interfaces). */
 export function parseListen(text: string, name = 'listen'): { host: string; port: number } {
@@ -450,11 +515,54 @@ export function isLoopback(host: string): boolean {
   return host === '::1';
 }
 
-/** Decodes a webhook secret: `whsec_<base64>` per Standard Webhooks, any other string as UTF-8 bytes. */
-export function webhookKey(secret: string): Buffer {
-  return secret.startsWith('whsec_')
-    ? Buffer.from(secret.slice(6), 'base64')
-    : Buffer.from(secret, 'utf8');
+const SECRET_FORMS =
+  'expected whsec_ followed by the base64 of 24 to 64 bytes (as Standard Webhooks issues them), or a plain secret of at least 16 characters';
+
+/**
+ * Decodes a webhook secret: `whsec_` + the base64 of 24 to 64 bytes per Standard Webhooks,
+ * or a plain secret of at least 16 characters (signed with as UTF-8 bytes). Anything else
+ * could be forged (`whsec_` alone signs with an empty key) or would sign with junk.
+ * @throws {@link DaemonError} (`CONFIG`) naming `name`, never the secret.
+ */
+export function webhookKey(secret: string, name = 'webhook secret'): Buffer {
+  if (secret.startsWith('whsec_')) {
+    const text = secret.slice(6);
+    const bare = text.replace(/=+$/, '');
+    if (!/^[A-Za-z0-9+/]*$/.test(bare) || bare.length % 4 === 1)
+      throw configError(`${name}: the part after whsec_ is not base64; ${SECRET_FORMS}`);
+    const key = Buffer.from(bare, 'base64');
+    if (key.toString('base64').replace(/=+$/, '') !== bare)
+      throw configError(`${name}: the part after whsec_ is not base64; ${SECRET_FORMS}`);
+    if (key.length < 24 || key.length > 64)
+      throw configError(
+        `${name}: the part after whsec_ decodes to ${key.length} bytes; ${SECRET_FORMS}`,
+      );
+    return key;
+  }
+  if ([...secret].length < 16) throw configError(`${name}: too short; ${SECRET_FORMS}`);
+  return Buffer.from(secret, 'utf8');
+}
+
+/** Whether an API key can travel in `Authorization: Bearer <key>`: visible ASCII only. */
+const API_KEY_CHARS = /^[\x21-\x7e]+$/;
+
+/** Checks API keys: 16+ characters, no whitespace or control characters. Never shows a key. */
+function checkApiKeys(keys: readonly string[], source: string): void {
+  for (const [i, key] of keys.entries()) {
+    if (key.length < 16)
+      throw configError(`${source}[${i}]: expected at least 16 characters, got fewer (not shown)`);
+    if (!API_KEY_CHARS.test(key))
+      throw configError(
+        `${source}[${i}]: holds whitespace, a control or a non-ASCII character (not shown); a key is sent as Authorization: Bearer <key> and must be visible ASCII`,
+      );
+  }
+}
+
+/** A `Host` header's host name, lower case, without a port or a trailing dot. */
+export function hostName(host: string): string {
+  const bracket = /^\[([^\]]*)\]/.exec(host);
+  const name = bracket ? `[${bracket[1]}]` : (host.split(':')[0] ?? '');
+  return name.toLowerCase().replace(/\.$/, '');
 }
 
 /** Flags of `jobwatch serve` that override the file and the environment. */
@@ -513,9 +621,16 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     .map((k) => k.trim())
     .filter(Boolean);
   const apiKeys = envKeys?.length ? envKeys : (file.apiKeys ?? []);
-  for (const key of apiKeys)
-    if (key.length < 16)
-      throw configError('JOBWATCH_API_KEYS: every key needs at least 16 characters');
+  checkApiKeys(apiKeys, envKeys?.length ? 'JOBWATCH_API_KEYS' : 'apiKeys');
+  const envHosts = env.JOBWATCH_ALLOWED_HOSTS?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  for (const [i, h] of (envHosts ?? []).entries())
+    if (!/^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])$/.test(h))
+      throw configError(
+        `JOBWATCH_ALLOWED_HOSTS[${i}]: expected a host name such as jobs.example.com, got ${JSON.stringify(h.slice(0, 64))}`,
+      );
+  const allowedHosts = (envHosts?.length ? envHosts : (file.allowedHosts ?? [])).map(hostName);
   if (apiKeys.length === 0 && !isLoopback(host)) {
     throw configError(
       `listen: refusing to serve ${host} without an API key; set apiKeys (or JOBWATCH_API_KEYS) or listen on 127.0.0.1`,
@@ -537,35 +652,42 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     const url = checkWebhookUrl(w.url, `${at}.url`);
     for (const d of w.deployments ?? [])
       if (!names.has(d)) throw configError(`${at}.deployments: no deployment named "${d}"`);
+    const key = webhookKey(
+      secret,
+      w.secret !== undefined ? `${at}.secret` : `${at}.secretEnv (${w.secretEnv})`,
+    );
     return {
       url: url.href,
-      key: webhookKey(secret),
+      key,
       events: new Set(w.events ?? ['terminal']),
       ...(w.deployments ? { deployments: new Set(w.deployments) } : {}),
     };
   });
+  const webhookRetry = {
+    baseMs: durationKey(file.webhookRetry?.base ?? '5s', 'webhookRetry.base'),
+    maxMs: durationKey(file.webhookRetry?.max ?? '1h', 'webhookRetry.max'),
+    giveUpAfterMs: durationKey(file.webhookRetry?.giveUpAfter ?? '24h', 'webhookRetry.giveUpAfter'),
+  };
+  if (webhookRetry.baseMs > webhookRetry.maxMs)
+    throw configError(
+      `webhookRetry.base (${file.webhookRetry?.base ?? '5s'}) is above webhookRetry.max (${file.webhookRetry?.max ?? '1h'})`,
+    );
   return {
     host,
     port,
     dataDir: flags.dataDir ?? env.JOBWATCH_DATA_DIR ?? file.dataDir ?? './jobwatch-data',
     apiKeys,
+    allowedHosts,
     corsOrigins: file.cors?.origins ?? [],
     deployments,
     webhooks,
     logLevel,
     eventRetentionMs: durationKey(file.events?.retention ?? '24h', 'events.retention'),
     maxEvents: file.events?.maxEvents ?? 100_000,
-    heartbeatMs: durationKey(file.events?.heartbeat ?? '15s', 'events.heartbeat'),
+    heartbeatMs: durationKey(file.events?.heartbeat ?? '15s', 'events.heartbeat', HEARTBEAT_BOUNDS),
     maxStreamClients: file.events?.maxClients ?? 10_000,
     jobRetentionMs: durationKey(file.jobs?.retention ?? '7d', 'jobs.retention'),
-    webhookRetry: {
-      baseMs: durationKey(file.webhookRetry?.base ?? '5s', 'webhookRetry.base'),
-      maxMs: durationKey(file.webhookRetry?.max ?? '1h', 'webhookRetry.max'),
-      giveUpAfterMs: durationKey(
-        file.webhookRetry?.giveUpAfter ?? '24h',
-        'webhookRetry.giveUpAfter',
-      ),
-    },
+    webhookRetry,
   };
 }
 

@@ -8,11 +8,17 @@ import { createWatcher, type Watcher } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
 import type { Deployment, ServeConfig } from './config.js';
+import { DeploymentHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
 import type { JobRecord, JobRef, Store } from './store/store.js';
 import { createWarningReporter } from './warnings.js';
-import { deliveriesFor, startWebhookDispatcher, type WebhookDispatcher } from './webhooks.js';
+import {
+  deliveriesFor,
+  deliveriesForFailure,
+  startWebhookDispatcher,
+  type WebhookDispatcher,
+} from './webhooks.js';
 
 /** Options of {@link createDaemon}. */
 export interface DaemonOptions {
@@ -49,18 +55,42 @@ export interface Daemon {
 
 const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
 
+/** How long after a discovery that stopped (its listing refused, say) the daemon lists again. */
+const DISCOVERY_RETRY_MS = 30_000;
+
 /** Whether a terminal snapshot's job ended (by the server's clock) before `cutoff` epoch ms. */
 function endedBefore(snapshot: Snapshot, cutoff: number): boolean {
   const end = snapshot.job?.endtime || snapshot.job?.updatedtime || 0;
   return snapshot.terminal && end > 0 && end < cutoff;
 }
 
-/** Wraps `getJob`/`getJobByUrl`/`readJob` to count polls and time them; everything else passes through. */
+const codeOf = (error: unknown): string => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'INTERNAL';
+};
+
+/**
+ * Wraps `getJob`/`getJobByUrl`/`readJob` to count polls and time them, and tells `health` (when given)
+ * the outcome of those and of `listJobs`; everything else passes through.
+ */
 export function instrumentClient(
   client: AdminClient,
   metrics: Metrics,
   deployment: string,
+  health?: DeploymentHealth,
 ): AdminClient {
+  const observed =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        const result = await fn(...args);
+        health?.ok();
+        return result;
+      } catch (error) {
+        health?.failed(codeOf(error), error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    };
   const timed =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -80,15 +110,17 @@ export function instrumentClient(
         end();
       }
     };
-  const getJob = timed(client.getJob.bind(client));
-  const getJobByUrl = timed(client.getJobByUrl.bind(client));
-  const readJob = timed(client.readJob.bind(client));
+  const getJob = observed(timed(client.getJob.bind(client)));
+  const getJobByUrl = observed(timed(client.getJobByUrl.bind(client)));
+  const listJobs = observed(client.listJobs.bind(client));
+  const readJob = observed(timed(client.readJob.bind(client)));
   // The target is a blank object: the client itself may be frozen, and a proxy over a frozen
   // object may not answer with anything but its own properties.
   return new Proxy({} as AdminClient, {
     get(_target, prop) {
       if (prop === 'getJob') return getJob;
       if (prop === 'getJobByUrl') return getJobByUrl;
+      if (prop === 'listJobs') return listJobs;
       if (prop === 'readJob') return readJob;
       const value = Reflect.get(client, prop, client);
       return typeof value === 'function' ? value.bind(client) : value;
@@ -115,9 +147,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }));
   const watchers = new Map<string, Watcher>();
   for (const d of config.deployments) {
+    const health = new DeploymentHealth({ deployment: d.name, logger, metrics, now });
     watchers.set(
       d.name,
-      createWatcher(instrumentClient(makeClient(d), metrics, d.name), {
+      createWatcher(instrumentClient(makeClient(d), metrics, d.name, health), {
         deployment: d.name,
         ...(d.budget ? { budget: d.budget } : {}),
         ...(d.pacing ? { pacing: d.pacing } : {}),
@@ -132,6 +165,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   /** Per-job write chains, so one job's snapshots are stored in order. */
   const chains = new Map<string, Promise<void>>();
   const discoveries: Subscription[] = [];
+  const discoveryRetries = new Set<NodeJS.Timeout>();
   let webhooks: WebhookDispatcher | undefined;
   let started = false;
   let stopping = false;
@@ -197,18 +231,30 @@ export function createDaemon(options: DaemonOptions): Daemon {
     if (snapshot.terminal) end(ref);
   }
 
+  const fixedToken = new Set(
+    config.deployments.filter((d) => d.auth.type === 'token').map((d) => d.name),
+  );
+
+  /**
+   * A watch that cannot go on: stored as failed with its error, sent on the event stream as
+   * `watch_failed` and to webhooks as `job.watch_failed`, counted and logged.
+   */
   async function onError(ref: JobRef, error: unknown): Promise<void> {
-    const code =
-      typeof (error as { code?: unknown }).code === 'string'
-        ? (error as { code: string }).code
-        : 'INTERNAL';
-    const message = error instanceof Error ? error.message : String(error);
-    await store.setState(ref, 'failed', { code, message });
+    const code = codeOf(error);
+    let message = error instanceof Error ? error.message : String(error);
+    if (code === 'AUTH' && fixedToken.has(ref.deployment))
+      message = `${message}. Deployment "${ref.deployment}" has a fixed token, which the daemon cannot refresh: give it a username with passwordEnv or passwordFile and the daemon generates and refreshes tokens itself`;
     end(ref);
-    logger.warn(
-      { deployment: ref.deployment, jobid: ref.jobid, code, message },
-      'job cannot be watched',
+    const event = await store.failWatch(ref, { code, message }, (failure, eventId) =>
+      deliveriesForFailure(config.webhooks, failure, eventId),
     );
+    if (!event) return; // stopped meanwhile: nobody waits for it any more
+    metrics.watchesFailed.inc({ deployment: ref.deployment, code });
+    logger.warn(
+      { deployment: ref.deployment, jobid: ref.jobid, code, message, eventId: event.id },
+      'watch failed',
+    );
+    webhooks?.kick();
   }
 
   function subscribe(ref: JobRef): void {
@@ -250,9 +296,21 @@ export function createDaemon(options: DaemonOptions): Daemon {
             }
             await onSnapshot(snapshot);
             if (snapshot.terminal) latest.delete(key);
+            // From now on the job is watched on its own, as after a restart: its watch can
+            // fail alone (told as watch_failed) and outlives a discovery that stops.
+            else if (!stopping && (await store.get(ref))?.state === 'watching') subscribe(ref);
           });
         },
-        error: (error) => logger.error({ deployment: d.name, err: error }, 'discovery stopped'),
+        error: (error) => {
+          logger.error({ deployment: d.name, err: error }, 'discovery stopped; listing again soon');
+          if (stopping) return;
+          const timer = setTimeout(() => {
+            discoveryRetries.delete(timer);
+            if (!stopping) discover(d);
+          }, DISCOVERY_RETRY_MS);
+          timer.unref();
+          discoveryRetries.add(timer);
+        },
       });
     discoveries.push(sub);
   }
@@ -312,6 +370,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (stopping) return;
       stopping = true;
       for (const sub of discoveries) sub.unsubscribe();
+      for (const timer of discoveryRetries) clearTimeout(timer);
       for (const sub of subs.values()) sub.unsubscribe();
       subs.clear();
       for (const watcher of watchers.values()) watcher.close();

@@ -1,6 +1,7 @@
 /**
  * `@jobwatch/daemon`: the `jobwatch` command line and the headless service, usable in-process.
  *
+ * @module @jobwatch/daemon
  * @packageDocumentation
  */
 export {
@@ -27,7 +28,7 @@ export {
   webhookKey,
 } from './config.js';
 export { createDaemon, type Daemon, type DaemonOptions, instrumentClient } from './daemon.js';
-export { formatDuration, parseDuration } from './duration.js';
+export { type DurationBounds, formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export {
   DaemonError,
   DaemonErrorCode,
@@ -46,8 +47,17 @@ export type {
   JobRef,
   NewDelivery,
   ReplayResult,
+  SnapshotEvent,
   Store,
   StoredEvent,
+  WatchFailedEvent,
+  WatchFailure,
   WatchState,
 } from './store/store.js';
-export { deliveriesFor, messageIdFor, signWebhook, type WebhookPayload } from './webhooks.js';
+export {
+  deliveriesFor,
+  deliveriesForFailure,
+  messageIdFor,
+  signWebhook,
+  type WebhookPayload,
+} from './webhooks.js';

@@ -22,6 +22,13 @@ export interface Metrics {
   readonly streamDropped: Counter;
   /** Event-stream clients refused because `events.maxClients` were connected. */
   readonly streamRefused: Counter;
+  /** Watches that could not go on, by deployment and the error's code (`AUTH`, `JOB_NOT_FOUND`, …). */
+  readonly watchesFailed: Counter<'deployment' | 'code'>;
+  /**
+   * 1 while a deployment's server answers, 0 from the moment its trouble is logged (requests
+   * failing for a while with no good answer in between) until it answers again.
+   */
+  readonly deploymentUp: Gauge<'deployment'>;
   /**
    * Values in server bodies that were not in their documented shape, by deployment and JSON
    * pointer (list indices collapsed to `*`), one per body read.
@@ -107,6 +114,18 @@ export function createMetrics(): Metrics {
     streamRefused: new Counter({
       name: 'jobwatch_event_stream_refused_total',
       help: 'Event-stream clients refused because the most allowed were connected.',
+      registers: [registry],
+    }),
+    watchesFailed: new Counter({
+      name: 'jobwatch_watches_failed_total',
+      help: 'Watches that could not go on, by the error code.',
+      labelNames: ['deployment', 'code'] as const,
+      registers: [registry],
+    }),
+    deploymentUp: new Gauge({
+      name: 'jobwatch_deployment_up',
+      help: "1 while the deployment's server answers, 0 while its trouble lasts.",
+      labelNames: ['deployment'] as const,
       registers: [registry],
     }),
     schemaWarnings: new Counter({

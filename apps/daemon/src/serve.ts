@@ -37,7 +37,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the daemon and its HTTP server. */
+/**
+ * Starts the daemon and its HTTP server: `jobwatch serve`, in-process.
+ *
+ * @example
+ * ```ts
+ * const config = resolveServeConfig({ config: 'jobwatch.yaml' }, process.env);
+ * const server = await startServer({ config });
+ * console.log(`listening on ${server.url}`);
+ * process.once('SIGTERM', () => void server.close());
+ * ```
+ */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -84,6 +94,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     logger,
     apiKeys: config.apiKeys,
+    allowedHosts: config.allowedHosts,
+    listenHost: config.host,
     corsOrigins: config.corsOrigins,
   });
   try {

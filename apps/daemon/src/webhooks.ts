@@ -7,16 +7,25 @@ import type { Snapshot } from '@jobwatch/schema';
 import type { Webhook } from './config.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { Delivery, NewDelivery, Store } from './store/store.js';
+import type { Delivery, NewDelivery, Store, WatchFailure } from './store/store.js';
 
 /** The body of a webhook message (Standard Webhooks' `{type, timestamp, data}` shape). */
-export interface WebhookPayload {
-  /** `job.terminal` when the job has ended, `job.changed` for any other status change. */
-  readonly type: 'job.terminal' | 'job.changed';
-  /** ISO 8601 time the change was recorded. */
-  readonly timestamp: string;
-  readonly data: Snapshot;
-}
+export type WebhookPayload =
+  | {
+      /** `job.terminal` when the job has ended, `job.changed` for any other status change. */
+      readonly type: 'job.terminal' | 'job.changed';
+      /** ISO 8601 time the change was recorded. */
+      readonly timestamp: string;
+      readonly data: Snapshot;
+    }
+  | {
+      /** A watch that could not go on: the job may go on, but nobody will hear of it. */
+      readonly type: 'job.watch_failed';
+      /** ISO 8601 time of the failure. */
+      readonly timestamp: string;
+      /** Deployment, job id, the error's code and message, and the last snapshot. */
+      readonly data: WatchFailure;
+    };
 
 /**
  * The message id of a transition: the same for the same (deployment, job, status, update
@@ -64,6 +73,31 @@ export function deliveriesFor(
       data: snapshot,
     } satisfies WebhookPayload);
     out.push({ messageId: messageIdFor(snapshot), endpoint: hook.url, body });
+  }
+  return out;
+}
+
+/**
+ * The deliveries of a failed watch: one `job.watch_failed` to every endpoint that takes the
+ * job's deployment, whatever its `events` (whoever waits for an end must hear that none will
+ * come). The message id is stable per failure event.
+ */
+export function deliveriesForFailure(
+  webhooks: readonly Webhook[],
+  failure: WatchFailure,
+  eventId: number,
+): NewDelivery[] {
+  const out: NewDelivery[] = [];
+  const body = JSON.stringify({
+    type: 'job.watch_failed',
+    timestamp: new Date(failure.failedAt).toISOString(),
+    data: failure,
+  } satisfies WebhookPayload);
+  const key = `${failure.deployment}\u0000${failure.jobid}\u0000watch_failed\u0000${eventId}`;
+  const messageId = `msg_${createHash('sha256').update(key).digest('base64url').slice(0, 27)}`;
+  for (const hook of webhooks) {
+    if (hook.deployments && !hook.deployments.has(failure.deployment)) continue;
+    out.push({ messageId, endpoint: hook.url, body });
   }
   return out;
 }

@@ -256,7 +256,11 @@ describe('configuration file', () => {
   });
 
   it('accepts webhook URLs with a query and names a bad one', () => {
-    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't', HOOK: 's3cret' };
+    const env = {
+      JOBWATCH_URL: 'https://h/arcgis/admin',
+      JOBWATCH_TOKEN: 't',
+      HOOK: 's3cret-s3cret-s3cret',
+    };
     const t = tempDir();
     try {
       const ok = t.file(
@@ -272,7 +276,7 @@ describe('configuration file', () => {
       });
       const bad = t.file(
         'bad.json',
-        JSON.stringify({ webhooks: [{ url: 'hooks.example.com', secret: 's' }] }),
+        JSON.stringify({ webhooks: [{ url: 'hooks.example.com', secret: 's'.repeat(16) }] }),
       );
       expect(configMessage(() => resolveServeConfig({ config: bad }, env))).toMatch(
         /^webhooks\[0\]\.url: "hooks\.example\.com" is not a URL/,
@@ -282,9 +286,36 @@ describe('configuration file', () => {
     }
   });
 
-  it('decodes whsec_ secrets as base64', () => {
-    expect(webhookKey('whsec_aGVsbG8=').toString()).toBe('hello');
-    expect(webhookKey('plain').toString()).toBe('plain');
+  it('decodes whsec_ secrets as base64 of 24 to 64 bytes, and takes plain secrets of 16+ characters', () => {
+    const bytes24 = Buffer.alloc(24, 7);
+    expect(webhookKey(`whsec_${bytes24.toString('base64')}`)).toEqual(bytes24);
+    expect(
+      webhookKey(`whsec_${Buffer.alloc(64, 1).toString('base64').replace(/=+$/, '')}`),
+    ).toEqual(Buffer.alloc(64, 1));
+    expect(webhookKey('a-plain-secret-16').toString()).toBe('a-plain-secret-16');
+  });
+
+  it.each([
+    ['whsec_ alone (an empty key anyone could sign with)', 'whsec_', /decodes to 0 bytes/],
+    ['whsec_ with invalid base64', 'whsec_not*base64!!', /not base64/],
+    ['whsec_ with base64 that does not round-trip', `whsec_${'A'.repeat(33)}B==`, /not base64/],
+    [
+      'whsec_ with too few bytes',
+      `whsec_${Buffer.from('hello').toString('base64')}`,
+      /decodes to 5 bytes/,
+    ],
+    [
+      'whsec_ with too many bytes',
+      `whsec_${Buffer.alloc(65).toString('base64')}`,
+      /decodes to 65 bytes/,
+    ],
+    ['a short plain secret', 'hunter2hunter2', /too short/],
+  ])('refuses %s, naming the webhook and not the secret', (_name, secret, message) => {
+    const text = configMessage(() => webhookKey(secret, 'webhooks[2].secret'));
+    expect(text).toMatch(/^webhooks\[2\]\.secret: /);
+    expect(text).toMatch(message);
+    expect(text).toMatch(/whsec_ followed by the base64 of 24 to 64 bytes/);
+    if (secret.length > 6) expect(text).not.toContain(secret.slice(6));
   });
 });
 

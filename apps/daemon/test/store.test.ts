@@ -83,7 +83,7 @@ describe('SQLite store', () => {
     const since2 = await store.eventsSince(2, {}, 100);
     expect(since2.kind === 'events' && since2.events.map((e) => e.id)).toEqual([3, 4, 5, 6]);
     const filtered = await store.eventsSince(0, { jobids: [OTHER] }, 100);
-    expect(filtered.kind === 'events' && filtered.events.map((e) => e.snapshot.jobid)).toEqual([
+    expect(filtered.kind === 'events' && filtered.events.map((e) => e.snapshot?.jobid)).toEqual([
       OTHER,
       OTHER,
       OTHER,
@@ -216,7 +216,7 @@ describe('SQLite store', () => {
     expect((await store.list()).map((r) => r.jobid)).toEqual([watched, again]);
     // the event log keeps its own retention: the forgotten job's events are still replayable
     const replay = await store.eventsSince(0, {}, 10);
-    expect(replay.kind === 'events' && replay.events.map((e) => e.snapshot.jobid)).toEqual([done]);
+    expect(replay.kind === 'events' && replay.events.map((e) => e.snapshot?.jobid)).toEqual([done]);
   });
 
   it('pages the list in a stable order after a cursor, filtered', async () => {
@@ -344,7 +344,7 @@ describe('reconciling a snapshot with the stored one', () => {
       expect(await store.recordSnapshot(troubled(JOB, 70), none)).toBeUndefined();
       expect(await store.recordSnapshot(snap(JOB, 'FAILED', 60), none)).toBeUndefined();
       const log = await store.eventsSince(0, {}, 10);
-      expect(log.kind === 'events' && log.events.map((e) => e.snapshot.status)).toEqual([
+      expect(log.kind === 'events' && log.events.map((e) => e.snapshot?.status)).toEqual([
         'EXECUTING',
         'EXECUTING',
         'FAILED',

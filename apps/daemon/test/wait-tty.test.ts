@@ -38,3 +38,31 @@ it('draws a live line per job on a terminal and holds messages until the lines a
   expect(firstErr).toBe(writes.length - 1);
   expect(writes[firstErr]?.[1]).toMatch(/JOB_NOT_FOUND/);
 });
+
+it('cuts each live line to the terminal width, so a long line cannot wrap and repeat on redraw', async () => {
+  const id = sim.createJob({
+    outcome: 'COMPLETED',
+    durationMs: 1_000,
+    operation: `/arcgis/admin/services/${'VeryLongFolderName'.repeat(3)}/${'Parcels_'.repeat(12)}.FeatureServer/edit`,
+  });
+  sim.advance(1_000);
+  const writes: string[] = [];
+  const code = await runWait(
+    [id],
+    {},
+    {
+      stdout: { isTTY: true, columns: 60, write: (s: string) => writes.push(s) },
+      stderr: { write: () => undefined },
+      env: { JOBWATCH_URL: sim.adminUrl, JOBWATCH_USERNAME: 'admin', JOBWATCH_PASSWORD: 'admin' },
+    },
+  );
+  expect(code).toBe(0);
+  const lines = writes
+    .join('')
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[\d*[A-Za-z]/g, '').replace(/\r/g, ''))
+    .filter(Boolean);
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) expect([...line].length).toBeLessThanOrEqual(60);
+  expect(lines.at(-1)).toMatch(new RegExp(`^${id}  COMPLETED .*…$`));
+});

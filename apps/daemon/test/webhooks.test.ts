@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Webhook, webhookKey } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
@@ -200,5 +201,57 @@ describe('webhooks', () => {
     expect(
       deliveriesFor([changes], snap(JOB, 'EXECUTING', 10, 'prod', true), executing, 0),
     ).toEqual([]);
+  });
+});
+
+describe('webhook retries of any length', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('retry exactly after their backoff, however long, never at once (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1_000, max: 100 * 365 * 86_400_000 }), async (backoff) => {
+        // Timers and the clock only: the store's group commit runs on setImmediate.
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+        const store = openSqliteStore({ dataDir: ':memory:' });
+        const attempts: number[] = [];
+        const hook: Webhook = {
+          url: 'https://hooks.example.com/h',
+          key: webhookKey(SECRET),
+          events: new Set(['terminal']),
+        };
+        const dispatcher = startWebhookDispatcher({
+          store,
+          webhooks: [hook],
+          retry: { baseMs: backoff, maxMs: backoff, giveUpAfterMs: 2 * backoff },
+          logger: createLogger({ level: 'silent' }),
+          metrics: createMetrics(),
+          random: () => 1, // the whole backoff, no jitter
+          fetch: async () => {
+            attempts.push(Date.now());
+            return new Response(null, { status: 500 });
+          },
+        });
+        try {
+          await store.recordSnapshot(snap(JOB, 'COMPLETED', 20), (p) =>
+            deliveriesFor([hook], snap(JOB, 'COMPLETED', 20), p, Date.now()),
+          );
+          dispatcher.kick();
+          await vi.advanceTimersByTimeAsync(0);
+          expect(attempts).toHaveLength(1);
+          await vi.advanceTimersByTimeAsync(backoff - 1);
+          expect(attempts).toHaveLength(1);
+          await vi.advanceTimersByTimeAsync(1);
+          expect(attempts).toHaveLength(2);
+          expect((attempts[1] as number) - (attempts[0] as number)).toBe(backoff);
+        } finally {
+          await dispatcher.close();
+          await store.close();
+          vi.useRealTimers();
+        }
+      }),
+      { numRuns: 15 },
+    );
   });
 });

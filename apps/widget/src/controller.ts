@@ -64,6 +64,7 @@ export class SnapshotController implements ReactiveController {
   get limit(): number {
     return this.#limit;
   }
+  /** Keeps at most `limit` jobs from now on; ended jobs that changed longest ago go first. */
   set limit(limit: number) {
     this.#limit = Math.max(1, Number.isFinite(limit) ? Math.floor(limit) : 500);
     this.#trim();
@@ -73,6 +74,7 @@ export class SnapshotController implements ReactiveController {
   get source(): SnapshotSource | undefined {
     return this.#source;
   }
+  /** Follows `source` instead, dropping what the previous one showed. */
   set source(source: SnapshotSource | undefined) {
     if (source === this.#source) return;
     this.#unsubscribe();

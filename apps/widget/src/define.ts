@@ -6,6 +6,7 @@
  * ```ts
  * import '@jobwatch/widget/define';
  * ```
+ * @module @jobwatch/widget/define
  * @packageDocumentation
  */
 import { JobwatchJob } from './job-element.js';

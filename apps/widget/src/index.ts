@@ -1,8 +1,9 @@
 /**
  * `@jobwatch/widget`: custom elements that show ArcGIS Enterprise admin jobs live. Importing
  * this module defines nothing; import `@jobwatch/widget/define` (or call
- * {@link defineElements}) to register the elements.
+ * {@link @jobwatch/widget/define!defineElements}) to register the elements.
  *
+ * @module @jobwatch/widget
  * @packageDocumentation
  */
 export {

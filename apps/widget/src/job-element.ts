@@ -40,6 +40,7 @@ export class JobwatchJob extends JobwatchLiveElement {
     status: { reflect: true },
   };
 
+  /** The styles of `<jobwatch-job>`'s shadow root (themes, parts, custom properties). */
   static override styles = [
     themeStyles,
     css`

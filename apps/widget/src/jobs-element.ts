@@ -51,6 +51,17 @@ const keyOf = (s: Snapshot) => `${s.deployment}/${s.jobid}`;
  * Sources as for `<jobwatch-job>`: `daemon` plus `ticketProvider` (every job the daemon
  * watches), `admin-url` plus `tokenProvider` (discovers the deployment's jobs), or `source`.
  *
+ * @example
+ * ```html
+ * <jobwatch-jobs daemon="https://jobs.example.com" filter="failed"></jobwatch-jobs>
+ * <script type="module">
+ *   const list = document.querySelector('jobwatch-jobs');
+ *   list.ticketProvider = () =>
+ *     fetch('/jobwatch-ticket', { method: 'POST' }).then((r) => r.json()).then((t) => t.ticket);
+ *   list.addEventListener('jobwatch-end', (e) => console.log(e.detail.jobid, e.detail.status));
+ * </script>
+ * ```
+ *
  * @customElement jobwatch-jobs
  * @fires jobwatch-change - a job's snapshot changed (detail: the snapshot)
  * @fires jobwatch-end - a job ended (detail: the terminal snapshot)
@@ -70,6 +81,7 @@ export class JobwatchJobs extends JobwatchLiveElement {
     limit: { type: Number },
   };
 
+  /** The styles of `<jobwatch-jobs>`'s shadow root (themes, parts, custom properties). */
   static override styles = [
     themeStyles,
     css`

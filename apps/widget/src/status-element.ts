@@ -74,6 +74,7 @@ export class JobwatchStatus extends LitElement {
     stale: { type: Boolean, reflect: true },
   };
 
+  /** The styles of `<jobwatch-status>`'s shadow root (themes, parts, custom properties). */
   static override styles = [
     themeStyles,
     css`

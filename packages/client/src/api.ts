@@ -197,18 +197,22 @@ export interface AdminClient {
   getService(service: ServiceRef, options?: CallOptions): Promise<Service>;
   /** `POST .../<service>/start`; with `async: true` the answer is the started job. */
   startService(service: ServiceRef, options: AsyncCallOptions): Promise<StartedJob>;
+  /** `POST .../<service>/start`, waiting for the server's `{"status":"success"}`. */
   startService(service: ServiceRef, options?: SyncCallOptions): Promise<void>;
   /** `POST .../<service>/stop`; with `async: true` the answer is the started job. */
   stopService(service: ServiceRef, options: AsyncCallOptions): Promise<StartedJob>;
+  /** `POST .../<service>/stop`, waiting for the server's `{"status":"success"}`. */
   stopService(service: ServiceRef, options?: SyncCallOptions): Promise<void>;
   /**
    * `POST .../<service>/edit` with the service JSON (sent as a JSON string in the form). The
    * JSON is validated before sending; with `async: true` the answer is the started job.
    */
   editService(service: ServiceRef, json: Service, options: AsyncCallOptions): Promise<StartedJob>;
+  /** `POST .../<service>/edit`, waiting for the server's `{"status":"success"}`. */
   editService(service: ServiceRef, json: Service, options?: SyncCallOptions): Promise<void>;
   /** `POST <root>/services/deleteServices` with `services` as `[{serviceName, folderName, type}]`. */
   deleteServices(services: readonly ServiceRef[], options: AsyncCallOptions): Promise<StartedJob>;
+  /** `POST <root>/services/deleteServices`, waiting for the server's `{"status":"success"}`. */
   deleteServices(services: readonly ServiceRef[], options?: SyncCallOptions): Promise<void>;
   /** `POST <root>/system/disasterrecovery/stores/<store>/backups/create`: always a job. */
   createBackup(
@@ -225,5 +229,6 @@ export interface AdminClient {
     params: OperationParams & { readonly async: true },
     options?: CallOptions,
   ): Promise<StartedJob>;
+  /** Any other POST operation, without `async: true`: the raw body, once known not to be an error. */
   operation(path: string, params?: OperationParams, options?: CallOptions): Promise<unknown>;
 }

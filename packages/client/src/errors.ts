@@ -23,6 +23,8 @@ export const ErrorCode = {
   CONFIG: 'CONFIG',
   /** A watch ran past its `maxWait` (thrown by `@jobwatch/rx`). */
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
+  /** No answer at all came from the server for a watch's `maxUnreachable` (thrown by `@jobwatch/rx`). */
+  UNREACHABLE: 'UNREACHABLE',
   /**
    * A job waited for ended FAILED, TIMED OUT or CANCELLED, and the caller asked for a
    * rejection then (`waitForJob(..., { rejectOnFailure: true })` in `@jobwatch/rx`).

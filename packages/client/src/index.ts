@@ -4,6 +4,7 @@
  * typed error with a stable `code`, the token kept out of URLs, logs and errors.
  * No rxjs, no `node:` modules: it runs unchanged in Node 20 and in browsers.
  *
+ * @module @jobwatch/client
  * @packageDocumentation
  */
 export type {
@@ -43,6 +44,6 @@ export {
   ValidationError,
 } from './errors.js';
 export { parseRetryAfter } from './http.js';
-export { REDACTED, redact } from './redact.js';
+export { REDACTED, redact, withoutCredentials } from './redact.js';
 export { DEFAULT_RETRY } from './retry.js';
 export { isLoopbackHost, tokenUrlFor } from './urls.js';

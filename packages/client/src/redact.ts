@@ -21,6 +21,36 @@ const SHAPES: readonly RegExp[] = [
 // A long run of token alphabet (ArcGIS tokens are 100+ characters). Job ids (38) stay.
 const LONG_RUN = /[A-Za-z0-9._~+/=-]{48,}/g;
 
+// `scheme://user:password@` in running text: everything from the scheme to the last `@` of
+// the same word goes (a password may hold `/`, `?` or `#`).
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'<>]*@/gi;
+
+/**
+ * A URL as it may be shown: without a user name or password. A URL that parses loses its
+ * userinfo and keeps the rest; text that does not parse loses everything between its scheme
+ * (or its start) and its last `@`, since nothing can tell where such a password ends.
+ *
+ * @example
+ * ```ts
+ * withoutCredentials('https://admin:hunter2@gis example.com/arcgis/admin');
+ * // 'https://[redacted]@gis example.com/arcgis/admin'
+ * ```
+ */
+export function withoutCredentials(text: string): string {
+  try {
+    const url = new URL(text);
+    if (!url.username && !url.password) return text;
+    url.username = '';
+    url.password = '';
+    return url.href;
+  } catch {
+    const at = text.lastIndexOf('@');
+    if (at < 0) return text;
+    const start = /^[a-z][a-z0-9+.-]*:\/*/i.exec(text)?.[0].length ?? 0;
+    return `${text.slice(0, Math.min(start, at))}${REDACTED}@${text.slice(at + 1)}`;
+  }
+}
+
 /**
  * Removes the given secrets, and anything shaped like a token or password, from `text`.
  * Secrets shorter than 4 characters are not searched for by value (they would cut words).
@@ -40,6 +70,7 @@ export function redact(text: string, secrets: Iterable<string> = []): string {
       (_m, head: string, _v: string, tail: string) => `${head}${REDACTED}${tail}`,
     )
     .replace(SHAPES[2]!, (_m, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(USERINFO, (_m, scheme: string) => `${scheme}${REDACTED}@`)
     .replace(LONG_RUN, REDACTED);
   return out;
 }

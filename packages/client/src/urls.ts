@@ -5,7 +5,7 @@
 import { type JobId, parseJobId } from '@jobwatch/schema';
 import type { ServiceRef } from './api.js';
 import { ConfigError, InvalidJobIdError, toJobwatchError } from './errors.js';
-import { displayUrl, redact } from './redact.js';
+import { displayUrl, redact, withoutCredentials } from './redact.js';
 
 /** The admin root, parsed once. */
 export interface AdminRoot {
@@ -32,7 +32,7 @@ export function parseHttpUrl(input: string, what: string): URL {
   try {
     url = new URL(input);
   } catch {
-    const shown = JSON.stringify(redact(String(input)).slice(0, 80));
+    const shown = JSON.stringify(redact(withoutCredentials(String(input))).slice(0, 80));
     throw new ConfigError(
       `${what} is not an absolute URL (${shown}): give one like https://host/context/admin`,
     );
@@ -195,7 +195,7 @@ export function jobIdFromJobsUrl(root: AdminRoot, jobsUrl: string): JobId {
     url = new URL(jobsUrl);
   } catch {
     throw new ConfigError(
-      `Not an absolute job URL (${JSON.stringify(redact(String(jobsUrl)).slice(0, 80))}): pass the jobsUrl of a handle`,
+      `Not an absolute job URL (${JSON.stringify(redact(withoutCredentials(String(jobsUrl))).slice(0, 80))}): pass the jobsUrl of a handle`,
     );
   }
   if (url.origin !== root.origin || url.username || url.password) {

@@ -15,6 +15,7 @@ import {
   toJobwatchError,
   tokenUrlFor,
   ValidationError,
+  withoutCredentials,
 } from '../src/index.js';
 import { connectionRefused, fakeFetch, JOB_ID, jobBody, json, ROOT } from './fake.js';
 
@@ -283,5 +284,38 @@ describe('redact', () => {
 
   it('keeps job ids', () => {
     expect(redact(`job ${JOB_ID}`)).toBe(`job ${JOB_ID}`);
+  });
+});
+
+describe('URLs are never shown with their credentials', () => {
+  const cases = [
+    // Each fails to parse, so it used to be echoed as given.
+    'https://admin:hunter2@gis example.com/arcgis/admin',
+    'https://admin:hun/ter2@gis.example.com/arcgis/admin',
+    'https://admin:hunter2 pass@gis.example.com/arcgis/admin',
+    'admin:hunter2@',
+  ];
+  it.each(cases)('a URL that does not parse: %s', (url) => {
+    let message = '';
+    try {
+      createAdminClient({ url, auth: token });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/URL/);
+    expect(message).not.toMatch(/hunter2|hun\/ter2|pass@/);
+  });
+
+  it('withoutCredentials keeps the rest of the URL, parsed or not', () => {
+    expect(withoutCredentials('https://u:p4ss@gis.example.com/arcgis/admin')).toBe(
+      'https://gis.example.com/arcgis/admin',
+    );
+    expect(withoutCredentials('https://u:p4ss@gis example.com/x')).toBe(
+      'https://[redacted]@gis example.com/x',
+    );
+    expect(withoutCredentials('https://gis.example.com/arcgis/admin')).toBe(
+      'https://gis.example.com/arcgis/admin',
+    );
+    expect(redact('see https://u:p4ss@h/x and more')).toBe('see https://[redacted]@h/x and more');
   });
 });

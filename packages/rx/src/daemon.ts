@@ -2,6 +2,8 @@ import {
   AuthError,
   ConfigError,
   ErrorCode,
+  type ErrorCodeValue,
+  JobwatchError,
   TransportError,
   toJobwatchError,
 } from '@jobwatch/client';
@@ -12,7 +14,9 @@ import { asyncScheduler, Observable, type SchedulerLike, type Subscription } fro
 /** The part of an `EventSource` that {@link fromDaemon} uses. */
 export interface EventSourceLike {
   readonly readyState: number;
+  /** Listens for `open`, `error` and named events (`snapshot`, `resync`, `end`). */
   addEventListener(type: string, listener: (event: Event) => void): void;
+  /** Closes the connection for good; no reconnect follows. */
   close(): void;
 }
 
@@ -39,6 +43,8 @@ export type EventSourceConstructor = new (
  *   {@link DaemonReadyData}. Sent once per connection.
  * - `ping`: the heartbeat, every {@link DaemonReadyData.heartbeatMs}.
  * - `end`: the daemon is shutting down (`{"reason": "shutdown"}`).
+ * - `watch_failed`: the daemon could not go on watching a job (credentials refused, the job
+ *   purged, …): `{deployment, jobid, error: {code, message}, snapshot, failedAt}`, with an `id`.
  */
 export const DaemonEvent = {
   SNAPSHOT: 'snapshot',
@@ -46,6 +52,7 @@ export const DaemonEvent = {
   READY: 'ready',
   PING: 'ping',
   END: 'end',
+  WATCH_FAILED: 'watch_failed',
 } as const;
 /** One of {@link DaemonEvent}. */
 export type DaemonEventValue = (typeof DaemonEvent)[keyof typeof DaemonEvent];
@@ -517,6 +524,34 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       on(DaemonEvent.READY, (e) => {
         onReady(e);
         heard(es);
+      });
+      // The daemon could not go on watching a job: a stream that waits for it ends with the
+      // daemon's error (code and message), as `watchJob` would; other streams go on.
+      on(DaemonEvent.WATCH_FAILED, (e) => {
+        heard(es);
+        const message = e as MessageEvent<string>;
+        if (message.lastEventId) lastId = message.lastEventId;
+        let failure: {
+          deployment?: unknown;
+          jobid?: unknown;
+          error?: { code?: unknown; message?: unknown };
+        };
+        try {
+          failure = JSON.parse(message.data);
+        } catch {
+          return;
+        }
+        if (typeof failure.jobid !== 'string' || !wanted.has(failure.jobid)) return;
+        if (options.deployment !== undefined && failure.deployment !== options.deployment) return;
+        const code = String(failure.error?.code);
+        fail(
+          new JobwatchError(
+            (Object.values(ErrorCode) as string[]).includes(code)
+              ? (code as ErrorCodeValue)
+              : ErrorCode.TRANSPORT,
+            `The daemon could not go on watching job ${failure.jobid}: ${String(failure.error?.message ?? code)} (${code})`,
+          ),
+        );
       });
       on(DaemonEvent.PING, () => heard(es));
       on(DaemonEvent.END, () => {

@@ -36,6 +36,42 @@ export class WaitTimeoutError extends JobwatchError {
 }
 
 /**
+ * No answer at all came from the server for a watch's `maxUnreachable`: every request in
+ * that time failed before the server said anything (connection refused, unknown host,
+ * reset, timeout). An answer that is an error (a 502, a job `UNAVAILABLE`) is an answer, and
+ * does not count. Only the watching stopped.
+ */
+export class UnreachableError extends JobwatchError {
+  override name = 'UnreachableError';
+  /** The job being watched. */
+  readonly jobid: string;
+  /** The limit that ran out, in ms. */
+  readonly maxUnreachable: number;
+  /** Epoch ms of the server's last answer, `undefined` when it never answered. */
+  readonly lastAnswer: number | undefined;
+  /** The last failure, already free of secrets. */
+  readonly last: JobwatchError | undefined;
+  constructor(options: {
+    readonly jobid: string;
+    readonly maxUnreachable: number;
+    readonly lastAnswer?: number | undefined;
+    readonly last?: JobwatchError | undefined;
+  }) {
+    super(
+      ErrorCode.UNREACHABLE,
+      `No answer from the server for ${options.maxUnreachable} ms while watching job ${options.jobid}${
+        options.lastAnswer === undefined ? ' (it never answered)' : ''
+      }${options.last ? `; last: ${options.last.message}` : ''}`,
+      { cause: options.last },
+    );
+    this.jobid = options.jobid;
+    this.maxUnreachable = options.maxUnreachable;
+    this.lastAnswer = options.lastAnswer;
+    this.last = options.last;
+  }
+}
+
+/**
  * A job reached a status that jobwatch does not know, under the `unknownStatus: 'error'`
  * policy. The body itself was valid; the code is `SCHEMA` because the answer is outside
  * what the caller chose to accept.

@@ -4,9 +4,11 @@
  * and time limits of jobwatch live here; the daemon and the widget only subscribe.
  * Browser-safe: no `node:` modules, no `process`.
  *
+ * @module @jobwatch/rx
  * @packageDocumentation
  */
 export { type BudgetOptions, type BudgetStats, DEFAULT_BUDGET, RequestBudget } from './budget.js';
+export { isNoAnswer } from './contact.js';
 export {
   defaultWatcher,
   type WaitForJobOptions,
@@ -28,7 +30,13 @@ export {
   type FromDaemonOptions,
   fromDaemon,
 } from './daemon.js';
-export { JOB_FAILED, JobFailedError, UnknownStatusError, WaitTimeoutError } from './errors.js';
+export {
+  JOB_FAILED,
+  JobFailedError,
+  UnknownStatusError,
+  UnreachableError,
+  WaitTimeoutError,
+} from './errors.js';
 export type { UnknownStatusEvent, UnknownStatusPolicy } from './loop.js';
 export {
   DEFAULT_PACING,
@@ -38,6 +46,7 @@ export {
   resolvePacing,
   troubleDelay,
 } from './pacing.js';
+export { longTimer, MAX_TIMER_DELAY, scheduleAfter } from './timers.js';
 export {
   createWatcher,
   type WatchAllOptions,

@@ -14,6 +14,7 @@ import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'r
 import { type RequestBudget, Ticket } from './budget.js';
 import { UnknownStatusError } from './errors.js';
 import { nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
+import { scheduleAfter } from './timers.js';
 
 /**
  * What to do with a status jobwatch does not know (a newer server may add some):
@@ -168,7 +169,7 @@ export class JobLoop {
       }
       return;
     }
-    this.pending = this.ctx.scheduler.schedule(pollAgain, step.next, this);
+    this.pending = scheduleAfter(this.ctx.scheduler, pollAgain, step.next, this);
   };
 
   private onJob(read: JobRead): Step {
@@ -309,7 +310,7 @@ function retryAfterOf(error: JobwatchError): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-function pollAgain(this: SchedulerAction<JobLoop>, loop?: JobLoop): void {
+function pollAgain(loop?: JobLoop): void {
   loop?.poll();
 }
 

@@ -21,9 +21,9 @@ import {
   takeUntil,
   tap,
   throwError,
-  timer,
 } from 'rxjs';
 import { type BudgetOptions, RequestBudget } from './budget.js';
+import { ServerContact } from './contact.js';
 import { WaitTimeoutError } from './errors.js';
 import {
   JobLoop,
@@ -32,6 +32,7 @@ import {
   type UnknownStatusPolicy,
 } from './loop.js';
 import { jittered, type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
+import { longTimer } from './timers.js';
 
 /** Options of {@link createWatcher}. */
 export interface WatcherOptions {
@@ -70,6 +71,14 @@ export interface WatchOptions {
    * a {@link WaitTimeoutError}. Only this subscriber stops watching.
    */
   readonly maxWait?: number;
+  /**
+   * The longest this subscriber waits while the server answers nothing at all (refused
+   * connections, an unknown host, resets, timeouts), in ms, counted from its last answer
+   * (or the subscription); then its stream ends with an `UnreachableError` (`UNREACHABLE`).
+   * Answers that are errors (a 502, a job `UNAVAILABLE`) are answers and reset it.
+   * @default no limit
+   */
+  readonly maxUnreachable?: number;
 }
 
 /** Options of {@link Watcher.watchAll}. */
@@ -170,12 +179,13 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   const loops = new Map<string, JobLoop>();
   const closed$ = new Subject<void>();
   let closed = false;
+  const contact = new ServerContact(now);
   const shared: LoopShared = {
     deployment,
     // One attempt per request: every request then passes through the budget, and trouble
     // shows (stale) at once, retried by pacing's own backoff. The client still refreshes a
     // refused token (498/499) and sends the request once more: that is not a transient retry.
-    fetchJob: (jobid, signal) => client.readJob(jobid, { signal, retry: false }),
+    fetchJob: (jobid, signal) => contact.observe(client.readJob(jobid, { signal, retry: false })),
     budget,
     scheduler,
     now,
@@ -193,22 +203,33 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     new ConfigError('This watcher is closed; create a new one to watch again');
   const refuseClosed = () => throwError(closedError);
 
-  const withLimit = (jobid: string, stream: Observable<Snapshot>, maxWait: number | undefined) => {
-    if (maxWait === undefined) return stream;
-    if (!(maxWait >= 0)) {
+  const withLimit = (jobid: string, stream: Observable<Snapshot>, opts: WatchOptions) => {
+    const { maxWait, maxUnreachable } = opts;
+    if (maxWait === undefined && maxUnreachable === undefined) return stream;
+    if (maxWait !== undefined && !(maxWait >= 0)) {
       return throwError(() => new ConfigError(`maxWait must be ≥ 0 ms, got ${String(maxWait)}`));
+    }
+    if (maxUnreachable !== undefined && !(maxUnreachable >= 0)) {
+      return throwError(
+        () => new ConfigError(`maxUnreachable must be ≥ 0 ms, got ${String(maxUnreachable)}`),
+      );
     }
     return defer(() => {
       let last: Snapshot | undefined;
+      const limits: Observable<never>[] = [];
+      if (maxWait !== undefined)
+        limits.push(
+          longTimer(maxWait, scheduler).pipe(
+            mergeMap(() => throwError(() => new WaitTimeoutError({ jobid, maxWait, last }))),
+          ),
+        );
+      if (maxUnreachable !== undefined)
+        limits.push(contact.limit(jobid, maxUnreachable, scheduler));
       return stream.pipe(
         tap((s) => {
           last = s;
         }),
-        takeUntil(
-          timer(maxWait, scheduler).pipe(
-            mergeMap(() => throwError(() => new WaitTimeoutError({ jobid, maxWait, last }))),
-          ),
-        ),
+        takeUntil(merge(...limits)),
       );
     });
   };
@@ -236,7 +257,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       mine.add(subscriber);
       return () => mine.remove(subscriber);
     });
-    return withLimit(jobid, stream, opts.maxWait);
+    return withLimit(jobid, stream, opts);
   };
 
   const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
@@ -257,7 +278,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       const list = (): Observable<Listing> =>
         new Observable<Listing>((subscriber) =>
           budget
-            .run(now(), (signal) => client.listJobs({ signal, retry: false }))
+            .run(now(), (signal) => contact.observe(client.listJobs({ signal, retry: false })))
             .subscribe({
               next: (ids) => {
                 failures = 0;
@@ -278,7 +299,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
             }),
         );
       return list().pipe(
-        expand((r) => timer(r.next, scheduler).pipe(mergeMap(list))),
+        expand((r) => longTimer(r.next, scheduler).pipe(mergeMap(list))),
         takeUntil(closed$),
         mergeMap((r) => {
           if (!r.ids) return EMPTY;
@@ -290,7 +311,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
           if (skip || fresh.length === 0) return EMPTY;
           return merge(
             ...fresh.map((id) =>
-              watch(id, { maxWait: opts.maxWait }).pipe(
+              watch(id, { maxWait: opts.maxWait, maxUnreachable: opts.maxUnreachable }).pipe(
                 // A job purged between the listing and its first poll is not an error here.
                 catchError((error: unknown) =>
                   isJobwatchError(error) && error.code === ErrorCode.JOB_NOT_FOUND

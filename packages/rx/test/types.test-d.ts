@@ -54,7 +54,7 @@ describe('public types', () => {
     >();
     expectTypeOf<DaemonStreamState['error']>().toEqualTypeOf<TransportError | undefined>();
     expectTypeOf<DaemonEventValue>().toEqualTypeOf<
-      'snapshot' | 'resync' | 'ready' | 'ping' | 'end'
+      'snapshot' | 'resync' | 'ready' | 'ping' | 'end' | 'watch_failed'
     >();
     expectTypeOf<DaemonReadyData['unwatched']>().toEqualTypeOf<readonly string[]>();
   });

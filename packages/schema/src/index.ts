@@ -4,6 +4,7 @@
  * browsers. The `parse*` functions run validators generated ahead of time: they compile
  * nothing and need no `'unsafe-eval'`. Only {@link validatorFor} compiles, lazily.
  *
+ * @module @jobwatch/schema
  * @packageDocumentation
  */
 export { validatorFor } from './compile.js';

@@ -65,6 +65,11 @@ const job = tolerantParser<Job, ParseJobOptions>('job', jobValidator, {
  * (see {@link safeParseJob}, whose result lists them). An unknown status is kept, with a
  * warning. A FAILED job is a valid job.
  *
+ * @example
+ * ```ts
+ * const job = parseJob(await (await fetch(`${root}/jobs/${jobid}?f=json`, { headers })).json(), { jobid });
+ * if (jobOutcome(job.status) === 'failed') console.log(failureReason(job));
+ * ```
  * @throws {@link SchemaError} only for a body that is not the job: no object, no or an
  * unsafe `jobid`, another job's id, no string `status`.
  */

@@ -4,6 +4,7 @@
  * their async operations, backups, injected faults — for tests, benchmarks and demos.
  * Written from the API reference, never from jobwatch's client. Node only.
  *
+ * @module @jobwatch/simulator
  * @packageDocumentation
  */
 export { type ServiceKey, serviceKeyString } from './catalogue.js';

@@ -1,4 +1,4 @@
-import { createAdminClient } from '@jobwatch/client';
+import { createAdminClient, withoutCredentials } from '@jobwatch/client';
 import { createWatcher, type Watcher } from '@jobwatch/rx';
 import { type JobId, parseJobId } from '@jobwatch/schema';
 import { type ConnectionFlags, resolveConnection } from '../config.js';
@@ -11,8 +11,12 @@ export function parseJobIds(ids: readonly string[]): JobId[] {
     try {
       return parseJobId(id);
     } catch (error) {
-      const printable = JSON.stringify(id.length > 40 ? `${id.slice(0, 37)}...` : id);
-      throw usageError(`job id ${printable}: ${(error as Error).message.replace(/^jobId: /, '')}`);
+      // An id may be a URL pasted with its password: never shown.
+      const shown = withoutCredentials(id);
+      const printable = JSON.stringify(shown.length > 40 ? `${shown.slice(0, 37)}...` : shown);
+      // The schema's message quotes the id as given; only the shown form is printed.
+      const why = (error as Error).message.replace(/^jobId: /, '').replace(/, got .*$/s, '');
+      throw usageError(`job id ${printable}: ${why}`);
     }
   });
 }

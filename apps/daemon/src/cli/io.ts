@@ -3,7 +3,7 @@ import type { Output } from './render.js';
 
 /** What a command may touch: its streams, its environment, and an interrupt (SIGINT/SIGTERM). */
 export interface CliIo {
-  readonly stdout: Output & { readonly isTTY?: boolean };
+  readonly stdout: Output & { readonly isTTY?: boolean; readonly columns?: number | undefined };
   readonly stderr: Output;
   readonly env: Env;
   /** Aborted on SIGINT/SIGTERM. */

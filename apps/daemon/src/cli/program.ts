@@ -27,7 +27,7 @@ Connection (flags, then environment, then --config, then defaults):
   --token-url                      defaults to <host>/<context>/sharing/rest/generateToken
   --token-header / JOBWATCH_TOKEN_HEADER
                                    auto (default), x-esri-authorization or authorization
-Durations are written with a unit: 500ms, 90s, 30m, 1h30m, 2d (a bare number is refused).`;
+Durations are written with a unit: 500ms, 90s, 30m, 1h30m, 2d, 3w, 1y (a bare number is refused).`;
 
 function connectionOptions(cmd: Command): Command {
   return cmd
@@ -49,6 +49,16 @@ function connectionOptions(cmd: Command): Command {
 /**
  * Parses `argv` (without `node` and the script) and runs the command.
  * Resolves the exit code; never throws, never calls `process.exit`.
+ *
+ * @example
+ * ```ts
+ * // `jobwatch wait <jobid> --timeout 30m` from a script of your own, with its exit code.
+ * const code = await runCli(['wait', jobid, '--timeout', '30m'], {
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ *   env: process.env,
+ * });
+ * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: ExitCodeValue = ExitCode.OK;
@@ -65,6 +75,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .description('wait for jobs to end; the exit code tells how they ended')
       .argument('<jobid...>', 'job ids, as returned by an async operation')
       .option('--timeout <duration>', 'give up after this long (exit 4), e.g. 90s, 30m, 1h30m')
+      .option(
+        '--max-unreachable <duration>',
+        'give up when the server has answered nothing at all for this long (exit 5); a 502 is an answer',
+        '10m',
+      )
       .option('--json', 'print one JSON snapshot per line per change')
       .option(
         '--verbose',
@@ -79,7 +94,8 @@ When a job fails or is cancelled, the reason the server gave is printed (and is 
 "reason" with --json).
 
 Exit codes: 0 all COMPLETED; 1 a job FAILED, TIMED OUT or ERROR; 3 CANCELLED; 4 --timeout ran out;
-5 a job could not be watched (not found, credentials refused); 2 usage or configuration.
+5 a job could not be watched (not found, credentials refused, no answer for --max-unreachable);
+2 usage or configuration.
 When outcomes mix, the first of 2, 5, 1, 4, 3, 0 wins.
 
 Examples:

@@ -3,11 +3,14 @@
  * JSON snapshot per line with `--json`.
  */
 import { parseOperationUri, type Snapshot } from '@jobwatch/schema';
+import cliTruncate from 'cli-truncate';
 import { formatDuration } from '../duration.js';
 
 /** What a renderer writes to. */
 export interface Output {
   write(text: string): unknown;
+  /** Columns of the terminal, when it is one (read at every redraw: terminals resize). */
+  readonly columns?: number | undefined;
 }
 
 /** One job's row as the renderers see it. */
@@ -86,7 +89,16 @@ export function plainRenderer(out: Output, now: () => number = Date.now): Render
   };
 }
 
-/** A terminal: one live line per job, redrawn in place. */
+/**
+ * Cuts a line to `columns` terminal cells (wide characters count two), ending it with `…`
+ * when cut. A line that wrapped would take two rows and break the redraw in place.
+ */
+export function fitLine(line: string, columns: number | undefined): string {
+  if (!columns || columns < 1) return line;
+  return cliTruncate(line, columns, { position: 'end' });
+}
+
+/** A terminal: one live line per job, redrawn in place, each cut to the terminal's width. */
 export function liveRenderer(
   out: Output,
   jobids: readonly string[],
@@ -96,7 +108,9 @@ export function liveRenderer(
   let drawn = false;
   const draw = () => {
     let text = drawn ? `\x1b[${rows.size}A` : '';
-    for (const row of rows.values()) text += `\r\x1b[2K${describeRow(row, now())}\n`;
+    const columns = out.columns;
+    for (const row of rows.values())
+      text += `\r\x1b[2K${fitLine(describeRow(row, now()), columns)}\n`;
     drawn = true;
     out.write(text);
   };

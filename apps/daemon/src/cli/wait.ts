@@ -16,10 +16,18 @@ import {
 import { type CliIo, errorInfo } from './io.js';
 import { jsonRenderer, liveRenderer, plainRenderer, type Renderer } from './render.js';
 
+/** How long `wait` goes on while the server answers nothing at all, by default. */
+export const DEFAULT_MAX_UNREACHABLE = '10m';
+
 /** Flags of `jobwatch wait`. */
 export interface WaitFlags extends ConnectionFlags {
   /** A duration (`90s`, `30m`); past it, jobs still running give exit code 4. */
   readonly timeout?: string | undefined;
+  /**
+   * A duration: when the server has answered nothing at all for that long (refused
+   * connections, an unknown host, timeouts; a 502 is an answer), exit 5. @default "10m"
+   */
+  readonly maxUnreachable?: string | undefined;
   readonly json?: boolean | undefined;
   /** Also print, once per job and place, what was not in its documented shape. */
   readonly verbose?: boolean | undefined;
@@ -48,6 +56,8 @@ export async function runWait(
   const jobids = parseJobIds(ids);
   const maxWait =
     flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const unreachableText = flags.maxUnreachable ?? DEFAULT_MAX_UNREACHABLE;
+  const maxUnreachable = parseDuration(unreachableText, '--max-unreachable');
   const { watcher } = connect(flags, io);
   const unique = [...new Set(jobids)];
   const renderer: Renderer = flags.json
@@ -73,7 +83,7 @@ export async function runWait(
       };
       io.interrupt?.addEventListener('abort', () => resolve(), { once: true });
       for (const jobid of unique) {
-        const sub = watcher.watch(jobid, maxWait === undefined ? {} : { maxWait }).subscribe({
+        const sub = watcher.watch(jobid, { maxWait, maxUnreachable }).subscribe({
           next(snapshot) {
             if (codes.has(jobid)) return;
             renderer.update({ jobid, snapshot });
@@ -94,6 +104,10 @@ export async function runWait(
           },
           error(error: unknown) {
             const info = errorInfo(error);
+            if (info.code === 'UNREACHABLE') {
+              const last = (error as { last?: { message?: string } }).last?.message;
+              info.message = `no answer at all from the server for ${unreachableText} (--max-unreachable)${last ? `; last: ${last}` : ''}`;
+            }
             renderer.update({ jobid, error: info });
             report(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
             settle(jobid, exitCodeForError(error));

@@ -7,7 +7,14 @@
 import type { ServerResponse } from 'node:http';
 import { DaemonEvent, type DaemonReadyData } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
-import type { EventFilter, JobRecord, Store, StoredEvent } from '../store/store.js';
+import {
+  type EventFilter,
+  eventRef,
+  type JobRecord,
+  type JobRef,
+  type Store,
+  type StoredEvent,
+} from '../store/store.js';
 
 /** Options of {@link createEventHub}. */
 export interface EventHubOptions {
@@ -62,13 +69,16 @@ interface Client {
   lastSent: number;
 }
 
+/** `snapshot` for a visible change; `watch_failed` for a watch that could not go on. */
 const frame = (event: StoredEvent) =>
-  `id: ${event.id}\nevent: snapshot\ndata: ${JSON.stringify(event.snapshot)}\n\n`;
+  event.type === 'watch_failed'
+    ? `id: ${event.id}\nevent: ${DaemonEvent.WATCH_FAILED}\ndata: ${JSON.stringify(event.failure)}\n\n`
+    : `id: ${event.id}\nevent: ${DaemonEvent.SNAPSHOT}\ndata: ${JSON.stringify(event.snapshot)}\n\n`;
 
-function matches(client: Client, snapshot: Snapshot): boolean {
+function matches(client: Client, ref: JobRef): boolean {
   return (
-    (!client.deployment || client.deployment === snapshot.deployment) &&
-    (!client.jobids || client.jobids.has(snapshot.jobid))
+    (!client.deployment || client.deployment === ref.deployment) &&
+    (!client.jobids || client.jobids.has(ref.jobid))
   );
 }
 
@@ -142,7 +152,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
   };
 
   const send = (client: Client, event: StoredEvent, bytes?: Buffer) => {
-    if (event.id <= client.lastSent || !matches(client, event.snapshot)) return;
+    if (event.id <= client.lastSent || !matches(client, eventRef(event))) return;
     client.lastSent = event.id;
     write(client, bytes ?? frame(event));
   };
@@ -150,11 +160,12 @@ export function createEventHub(options: EventHubOptions): EventHub {
   const unsubscribe = store.subscribe((event) => {
     // Framed and encoded once for every client that wants it.
     let bytes: Buffer | undefined;
-    for (const group of [everyJob, byJob.get(event.snapshot.jobid)]) {
+    const ref = eventRef(event);
+    for (const group of [everyJob, byJob.get(ref.jobid)]) {
       if (!group) continue;
       for (const client of group) {
         if (client.pending) client.pending.push(event);
-        else if (matches(client, event.snapshot)) {
+        else if (matches(client, ref)) {
           bytes ??= Buffer.from(frame(event));
           send(client, event, bytes);
         }
@@ -170,24 +181,47 @@ export function createEventHub(options: EventHubOptions): EventHub {
   }, heartbeatMs);
   heartbeat.unref();
 
+  /**
+   * The current snapshot of every matching job, and each failed watch's failure, in id order.
+   * Resolves the records read.
+   */
   async function sendCurrent(client: Client, filter: EventFilter): Promise<JobRecord[]> {
     const records = await store.list(filter);
-    const current = records
-      .filter((r) => r.snapshot !== null)
-      .sort((a, b) => a.eventId - b.eventId);
-    for (const r of current) send(client, { id: r.eventId, snapshot: r.snapshot as Snapshot });
+    const current: StoredEvent[] = [];
+    for (const r of records) {
+      if (r.snapshot !== null) current.push({ id: r.eventId, snapshot: r.snapshot as Snapshot });
+      if (r.state === 'failed' && r.error && r.failureEventId !== undefined)
+        current.push({
+          id: r.failureEventId,
+          type: 'watch_failed',
+          failure: {
+            deployment: r.deployment,
+            jobid: r.jobid,
+            error: r.error,
+            snapshot: r.snapshot,
+            failedAt: r.endedAt ?? 0,
+          },
+        });
+    }
+    current.sort((a, b) => a.id - b.id);
+    for (const event of current) send(client, event);
     return records;
   }
 
   /**
    * The `ready` event: the catch-up is sent. `unwatched` names the requested jobs the stream
-   * has nothing for and nothing coming: no record, or a watch that ended before any snapshot.
+   * has nothing for and nothing coming: no record, or a watch that ended before any snapshot
+   * without a `watch_failed` to say why.
    */
   function ready(client: Client, records: readonly JobRecord[], sent: readonly StoredEvent[]) {
     const watched = new Set(
-      records.filter((r) => r.snapshot !== null || r.state === 'watching').map((r) => r.jobid),
+      records
+        .filter(
+          (r) => r.snapshot !== null || r.state === 'watching' || r.failureEventId !== undefined,
+        )
+        .map((r) => r.jobid),
     );
-    for (const event of sent) watched.add(event.snapshot.jobid);
+    for (const event of sent) watched.add(eventRef(event).jobid);
     const data: DaemonReadyData = {
       heartbeatMs,
       unwatched: [...(client.jobids ?? [])].filter((jobid) => !watched.has(jobid)),

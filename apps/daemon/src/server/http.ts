@@ -3,7 +3,10 @@
  * bearer keys, tickets, CORS, size-limited bodies, and the event stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { isLoopbackHost } from '@jobwatch/client';
 import { isJobId } from '@jobwatch/schema';
+import { hostName } from '../config.js';
 import type { Daemon } from '../daemon.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -15,6 +18,7 @@ import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
 export const ApiErrorCode = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
+  FORBIDDEN_HOST: 'FORBIDDEN_HOST',
   NOT_FOUND: 'NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   BAD_REQUEST: 'BAD_REQUEST',
@@ -36,10 +40,21 @@ class ApiError extends Error {
     readonly status: number,
     readonly code: ApiErrorCodeValue,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
+
+/** 405 with the `Allow` header listing what the route takes. */
+const notAllowed = (...methods: string[]) =>
+  new ApiError(405, 'METHOD_NOT_ALLOWED', `use ${methods.join(' or ')}`, {
+    allow: [...methods, 'OPTIONS'].join(', '),
+  });
+
+/** 401 with the `WWW-Authenticate` challenge. */
+const unauthorized = (message: string) =>
+  new ApiError(401, 'UNAUTHORIZED', message, { 'www-authenticate': 'Bearer realm="jobwatch"' });
 
 /** Options of {@link createApiServer}. */
 export interface ApiServerOptions {
@@ -51,6 +66,13 @@ export interface ApiServerOptions {
   readonly logger: Logger;
   /** Accepted bearer keys; empty means no key is asked (loopback only, checked by the caller). */
   readonly apiKeys: readonly string[];
+  /**
+   * Host names (lower case) `/api` answers to. Without keys, loopback names and
+   * {@link listenHost} are allowed too; with keys, an empty list allows any.
+   */
+  readonly allowedHosts?: readonly string[];
+  /** The address listened on, allowed as a host name without keys. */
+  readonly listenHost?: string;
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes. @default 16 KiB */
   readonly maxBodyBytes?: number;
@@ -116,8 +138,9 @@ function pageLimit(text: string | null): number | undefined {
 }
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type))
+  // The media type alone, parameters (charset) aside: `application/json-patch+json` is not JSON here.
+  const media = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (media !== 'application/json')
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit)
@@ -155,6 +178,21 @@ export function createApiServer(options: ApiServerOptions): Server {
   const { daemon, store, hub, tickets, metrics, logger } = options;
   const keyCheck = options.apiKeys.length ? createKeyCheck(options.apiKeys) : () => true;
   const limit = options.maxBodyBytes ?? 16 * 1024;
+  const allowedHosts = new Set(options.allowedHosts ?? []);
+  const listenHost = options.listenHost
+    ? hostName(isIP(options.listenHost) === 6 ? `[${options.listenHost}]` : options.listenHost)
+    : undefined;
+  /**
+   * Against DNS rebinding: a page that points its own name at 127.0.0.1 sends that name as
+   * `Host`. Without keys only loopback names and the listen address are served.
+   */
+  const hostAllowed = (host: string | undefined): boolean => {
+    if (host === undefined) return true; // HTTP/1.0 without Host: no browser sends that
+    const name = hostName(host);
+    if (allowedHosts.has(name)) return true;
+    if (options.apiKeys.length > 0) return allowedHosts.size === 0;
+    return isLoopbackHost(name) || name === listenHost;
+  };
 
   const send = (
     res: ServerResponse,
@@ -219,23 +257,21 @@ export function createApiServer(options: ApiServerOptions): Server {
     const q = url.searchParams;
 
     if (parts[0] === 'events' && parts.length === 1) {
-      if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
+      if (method !== 'GET') throw notAllowed('GET');
       const ticket = q.get('ticket');
       if (!keyCheck(req.headers.authorization) && !(ticket && tickets.verify(ticket))) {
-        throw new ApiError(
-          401,
-          'UNAUTHORIZED',
-          'send Authorization: Bearer <key>, or ?ticket= from POST /api/tickets',
-        );
+        throw unauthorized('send Authorization: Bearer <key>, or ?ticket= from POST /api/tickets');
       }
       const deployment = q.get('deployment');
       if (deployment) deploymentOf(deployment);
       const jobids = q.getAll('jobid').map(checkJobId);
-      const rawLast = req.headers['last-event-id'] ?? q.get('lastEventId') ?? undefined;
+      const header = req.headers['last-event-id'];
+      const rawLast =
+        (Array.isArray(header) ? header[0] : header) ?? q.get('lastEventId') ?? undefined;
+      // Ids are decimal: `0x10`, `1e3` or ` 5` are not ids this daemon sent.
+      if (rawLast !== undefined && rawLast !== '' && !/^\d{1,15}$/.test(rawLast))
+        throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID: expected a decimal event id');
       const lastEventId = rawLast === undefined || rawLast === '' ? undefined : Number(rawLast);
-      if (lastEventId !== undefined && (!Number.isSafeInteger(lastEventId) || lastEventId < 0)) {
-        throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID: expected a non-negative integer');
-      }
       await hub.attach(res, {
         filter: { deployment: deployment ?? undefined, jobids },
         lastEventId,
@@ -245,15 +281,15 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
 
     if (!keyCheck(req.headers.authorization))
-      throw new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <key>');
+      throw unauthorized('send Authorization: Bearer <key>');
 
     if (parts[0] === 'tickets' && parts.length === 1) {
-      if (method !== 'POST') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use POST');
+      if (method !== 'POST') throw notAllowed('POST');
       return send(res, 201, tickets.issue(), cors);
     }
 
     if (parts[0] === 'deployments' && parts.length === 1) {
-      if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
+      if (method !== 'GET') throw notAllowed('GET');
       return send(res, 200, { deployments: daemon.deployments.map((name) => ({ name })) }, cors);
     }
 
@@ -322,7 +358,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         }
         return send(res, result.created ? 201 : 200, view(result.record), cors);
       }
-      throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET or POST');
+      throw notAllowed('GET', 'POST');
     }
 
     if (method === 'GET') return send(res, 200, view(await findJob(jobidPart, deployment)), cors);
@@ -331,7 +367,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       await daemon.unwatch(record);
       return send(res, 200, view((await store.get(record)) ?? record), cors);
     }
-    throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET or DELETE');
+    throw notAllowed('GET', 'DELETE');
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -350,6 +386,14 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
     if (path !== '/api' && !path.startsWith('/api/'))
       throw new ApiError(404, 'NOT_FOUND', `no route ${path.slice(0, 100)}`);
+    if (!hostAllowed(req.headers.host))
+      throw new ApiError(
+        403,
+        'FORBIDDEN_HOST',
+        options.apiKeys.length > 0
+          ? 'this Host is not in allowedHosts'
+          : 'without apiKeys only loopback host names (localhost, 127.0.0.1, [::1]) are served; add this name to allowedHosts',
+      );
     const origin = req.headers.origin;
     const cors = corsHeaders(options.corsOrigins, origin);
     if (!cors.allowed) {
@@ -367,6 +411,8 @@ export function createApiServer(options: ApiServerOptions): Server {
   return createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
     (req, res) => {
+      // Every answer, the event stream and probes included: never let a browser guess a type.
+      res.setHeader('x-content-type-options', 'nosniff');
       handle(req, res).catch((error: unknown) => {
         if (res.headersSent) {
           res.destroy();
@@ -382,7 +428,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         const code = known ? error.code : 'INTERNAL';
         const message = known ? error.message : 'internal error';
         if (status === 413) res.setHeader('connection', 'close');
-        send(res, status, { error: { code, message } });
+        send(res, status, { error: { code, message } }, known ? error.headers : {});
       });
     },
   );

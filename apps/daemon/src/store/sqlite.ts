@@ -2,7 +2,7 @@
  * The embedded {@link Store}: one SQLite file in WAL mode (through `libsql`, which ships
  * prebuilt binaries), and in-process fan-out.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from '@jobwatch/schema';
 import Database from 'libsql';
@@ -18,6 +18,8 @@ import {
   reconcileSnapshot,
   type Store,
   type StoredEvent,
+  type WatchFailedEvent,
+  type WatchFailure,
   type WatchState,
 } from './store.js';
 
@@ -32,6 +34,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   error_code TEXT,
   error_message TEXT,
   ended_at INTEGER,
+  failed_event_id INTEGER,
   PRIMARY KEY (deployment, jobid)
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
@@ -41,7 +44,8 @@ CREATE TABLE IF NOT EXISTS events (
   at INTEGER NOT NULL,
   deployment TEXT NOT NULL,
   jobid TEXT NOT NULL,
-  snapshot TEXT NOT NULL
+  snapshot TEXT NOT NULL,
+  type TEXT NOT NULL DEFAULT 'snapshot'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -69,6 +73,11 @@ function migrate(db: Database.Database, at: number): void {
     db.exec('ALTER TABLE jobs ADD COLUMN ended_at INTEGER');
     db.prepare("UPDATE jobs SET ended_at = ? WHERE state != 'watching'").run(at);
   }
+  if (!columns.some((c) => c.name === 'failed_event_id'))
+    db.exec('ALTER TABLE jobs ADD COLUMN failed_event_id INTEGER');
+  const eventColumns = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
+  if (!eventColumns.some((c) => c.name === 'type'))
+    db.exec("ALTER TABLE events ADD COLUMN type TEXT NOT NULL DEFAULT 'snapshot'");
   db.exec('CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (ended_at)');
 }
 
@@ -82,11 +91,20 @@ interface JobRow {
   error_code: string | null;
   error_message: string | null;
   ended_at: number | null;
+  failed_event_id: number | null;
 }
 
 interface EventRow {
   id: number;
+  /** The event's data: a snapshot, or a {@link WatchFailure} for `watch_failed`. */
   snapshot: string;
+  type: string;
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return row.type === 'watch_failed'
+    ? { id: row.id, type: 'watch_failed', failure: JSON.parse(row.snapshot) as WatchFailure }
+    : { id: row.id, snapshot: JSON.parse(row.snapshot) as Snapshot };
 }
 
 interface OutboxRow {
@@ -111,6 +129,7 @@ function toRecord(row: JobRow): JobRecord {
     ...(row.error_code
       ? { error: { code: row.error_code, message: row.error_message ?? '' } }
       : {}),
+    ...(row.failed_event_id !== null ? { failureEventId: row.failed_event_id } : {}),
   };
 }
 
@@ -150,13 +169,25 @@ export interface SqliteStoreOptions {
  *
  * Writes use `synchronous = NORMAL` in WAL mode: a committed transaction survives a crash
  * of the process (`kill -9`); a power cut may lose the last moments, never corrupt the file.
+ *
+ * A directory it creates is private to the daemon's user (0700), and so is a database file
+ * it creates (0600; SQLite gives its journal files the same mode). Existing ones are left as
+ * they are.
  */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const now = options.now ?? Date.now;
   let file = ':memory:';
   if (options.dataDir !== ':memory:') {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     file = join(options.dataDir, 'jobwatch.db');
+    // 'wx' creates the file with this mode, or fails when it exists (then it is kept as is).
+    if (!existsSync(file)) {
+      try {
+        closeSync(openSync(file, 'wx', 0o600));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
   }
   const db = new Database(file);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
@@ -167,7 +198,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     getJob: db.prepare('SELECT * FROM jobs WHERE deployment = ? AND jobid = ?'),
     insertJob: db.prepare(
       "INSERT INTO jobs (deployment, jobid, state, added_at) VALUES (?, ?, 'watching', ?) " +
-        "ON CONFLICT (deployment, jobid) DO UPDATE SET state = 'watching', error_code = NULL, error_message = NULL, ended_at = NULL",
+        "ON CONFLICT (deployment, jobid) DO UPDATE SET state = 'watching', error_code = NULL, error_message = NULL, ended_at = NULL, failed_event_id = NULL",
+    ),
+    failJob: db.prepare(
+      "UPDATE jobs SET state = 'failed', error_code = ?, error_message = ?, ended_at = ?, failed_event_id = ? " +
+        'WHERE deployment = ? AND jobid = ?',
+    ),
+    insertTypedEvent: db.prepare(
+      'INSERT INTO events (at, deployment, jobid, snapshot, type) VALUES (?, ?, ?, ?, ?)',
     ),
     setState: db.prepare(
       'UPDATE jobs SET state = ?, error_code = ?, error_message = ?, ended_at = COALESCE(ended_at, ?) ' +
@@ -303,6 +341,38 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     }
   };
 
+  const failOne = db.transaction(
+    (
+      ref: JobRef,
+      error: { code: string; message: string },
+      deliveries: (failure: WatchFailure, eventId: number) => readonly NewDelivery[],
+    ): WatchFailedEvent | undefined => {
+      const row = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
+      if (row?.state !== 'watching') return undefined;
+      const at = now();
+      const failure: WatchFailure = {
+        deployment: ref.deployment,
+        jobid: ref.jobid,
+        error: { code: error.code, message: error.message },
+        snapshot: row.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null,
+        failedAt: at,
+      };
+      const id = Number(
+        q.insertTypedEvent.run(
+          at,
+          ref.deployment,
+          ref.jobid,
+          JSON.stringify(failure),
+          'watch_failed',
+        ).lastInsertRowid,
+      );
+      q.failJob.run(error.code, error.message, at, id, ref.deployment, ref.jobid);
+      for (const d of deliveries(failure, id))
+        q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
+      return { id, type: 'watch_failed', failure };
+    },
+  );
+
   const prune = db.transaction(
     ({ olderThan, maxEvents, jobsEndedBefore }: PruneOptions): PruneResult => {
       const jobs =
@@ -324,6 +394,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       const before = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
       q.insertJob.run(ref.deployment, ref.jobid, at);
       return before?.state !== 'watching';
+    },
+    async failWatch(ref, error, deliveries) {
+      guard();
+      // Snapshots already queued for this job land first: the failure comes after them.
+      while (queue.length > 0) flush();
+      const event = failOne(ref, error, deliveries) as WatchFailedEvent | undefined;
+      if (event) for (const listener of listeners) listener(event);
+      return event;
     },
     async setState(ref, state, error) {
       guard();
@@ -372,14 +450,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       if (afterId < prunedThrough || afterId > last)
         return { kind: 'resync' } satisfies ReplayResult;
       const params: unknown[] = [afterId];
-      const sql = `SELECT id, snapshot FROM events WHERE id > ?${where(filter, params)} ORDER BY id LIMIT ?`;
+      const sql = `SELECT id, snapshot, type FROM events WHERE id > ?${where(filter, params)} ORDER BY id LIMIT ?`;
       params.push(limit + 1);
       const rows = db.prepare(sql).all(...params) as EventRow[];
       if (rows.length > limit) return { kind: 'resync' };
-      return {
-        kind: 'events',
-        events: rows.map((r) => ({ id: r.id, snapshot: JSON.parse(r.snapshot) as Snapshot })),
-      };
+      return { kind: 'events', events: rows.map(toEvent) };
     },
     async lastEventId() {
       guard();

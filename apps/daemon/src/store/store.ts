@@ -37,13 +37,49 @@ export interface JobRecord extends JobRef {
   readonly eventId: number;
   /** Why watching failed (state `failed`): a stable code and a one-line message. */
   readonly error?: { readonly code: string; readonly message: string };
+  /** Id of the `watch_failed` event (state `failed`). */
+  readonly failureEventId?: number;
+}
+
+/**
+ * A watch that could not go on (credentials refused, a fixed token expired, the job purged,
+ * a body that is not the job), as the event stream and webhooks carry it.
+ */
+export interface WatchFailure {
+  readonly deployment: string;
+  readonly jobid: string;
+  /** The error's stable code (`AUTH`, `JOB_NOT_FOUND`, `SCHEMA`, …) and one-line message. */
+  readonly error: { readonly code: string; readonly message: string };
+  /** The last snapshot stored before the failure, `null` when none came. */
+  readonly snapshot: Snapshot | null;
+  /** Epoch ms of the failure. */
+  readonly failedAt: number;
 }
 
 /** One entry of the event log: a visible snapshot change, with its monotonic id. */
-export interface StoredEvent {
+export interface SnapshotEvent {
   /** Strictly increasing across the whole store (shared by all daemons using it). */
   readonly id: number;
+  readonly type?: 'snapshot';
   readonly snapshot: Snapshot;
+  readonly failure?: undefined;
+}
+
+/** One entry of the event log: a watch that failed, with its monotonic id. */
+export interface WatchFailedEvent {
+  /** Strictly increasing across the whole store, shared with snapshot events. */
+  readonly id: number;
+  readonly type: 'watch_failed';
+  readonly failure: WatchFailure;
+  readonly snapshot?: undefined;
+}
+
+/** One entry of the event log. */
+export type StoredEvent = SnapshotEvent | WatchFailedEvent;
+
+/** The job an event is about. */
+export function eventRef(event: StoredEvent): JobRef {
+  return event.type === 'watch_failed' ? event.failure : event.snapshot;
 }
 
 /** Which events a reader wants. An empty or missing list means all. */
@@ -130,7 +166,7 @@ export type ReplayResult =
  * - **Write before acknowledge.** Every method resolves only once its change is durable; the
  *   daemon answers an HTTP request or moves on only after that.
  * - **Atomic transitions.** {@link recordSnapshot} reconciles the snapshot with the last
- *   stored one ({@link reconcileSnapshot}) and, when something visible changed, stores it,
+ *   stored one (`reconcileSnapshot`) and, when something visible changed, stores it,
  *   appends the event, queues the deliveries and — for a terminal snapshot — ends the watch,
  *   in one step. A job's end is final and a poll loop that starts again after a restart
  *   cannot take back what the store knows, so a resumed or rediscovered job never
@@ -143,6 +179,16 @@ export type ReplayResult =
 export interface Store {
   /** Starts watching (or re-watching) a job. Resolves `true` when it was not being watched. */
   watch(ref: JobRef, now: number): Promise<boolean>;
+  /**
+   * Ends a watch that cannot go on, in one step: state `failed` with its error, a
+   * `watch_failed` event appended, `deliveries` (given the event) queued. Resolves the event,
+   * or `undefined` when the job is unknown or no longer watched (then nothing changes).
+   */
+  failWatch(
+    ref: JobRef,
+    error: { code: string; message: string },
+    deliveries: (failure: WatchFailure, eventId: number) => readonly NewDelivery[],
+  ): Promise<WatchFailedEvent | undefined>;
   /** Marks a watch `stopped`, `finished` or `failed`. Resolves `false` when the job is unknown. */
   setState(
     ref: JobRef,
@@ -154,7 +200,7 @@ export interface Store {
   /** The jobs known, filtered, in list order (`addedAt`, `deployment`, `jobid`). */
   list(filter?: JobFilter): Promise<JobRecord[]>;
   /**
-   * Records a snapshot when, reconciled with the stored one ({@link reconcileSnapshot}), it
+   * Records a snapshot when, reconciled with the stored one (`reconcileSnapshot`), it
    * differs visibly; appends an event, queues `deliveries` (computed from the previous
    * snapshot and the one stored) and, when it is terminal, marks the watch `finished`, atomically. Resolves the
    * new event (carrying the snapshot as stored), or `undefined` when nothing visible changed.

@@ -45,7 +45,7 @@ export const ServiceExtensionSchema = /* @__PURE__ */ Type.Object(
   {
     typeName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
     capabilities: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
-    /** The string `"true"`/`"false"` on real servers, occasionally a boolean: read it with {@link isExtensionEnabled}. */
+    /** The string `"true"`/`"false"` on real servers, occasionally a boolean: read it with {@link @jobwatch/schema!isExtensionEnabled}. */
     enabled: /* @__PURE__ */ maybe(
       /* @__PURE__ */ Type.Union([/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Boolean()]),
     ),

@@ -1,0 +1,40 @@
+/**
+ * jobwatch's elements as React components, through `@lit/react`: props that are element
+ * properties (`daemon`, `ticketProvider`, `messages`, …) are set as properties and the
+ * elements' events become `onJobChange`/`onJobEnd` — after hydration too, where React 19 on
+ * its own attaches neither to server-rendered custom elements.
+ *
+ * Safe to import on the server: `@jobwatch/widget` defines nothing on import (the browser
+ * entry imports `@jobwatch/widget/define`), and Lit's classes load in Node.
+ */
+
+import {
+  JobwatchJob as JobElement,
+  JobwatchJobs as JobsElement,
+  type SnapshotEvent,
+} from '@jobwatch/widget';
+import { createComponent, type EventName } from '@lit/react';
+import * as React from 'react';
+
+const events = {
+  /** A snapshot a person would notice arrived (`event.detail` is the snapshot). */
+  onJobChange: 'jobwatch-change' as EventName<SnapshotEvent>,
+  /** The job ended: COMPLETED, FAILED, TIMED OUT or CANCELLED. */
+  onJobEnd: 'jobwatch-end' as EventName<SnapshotEvent>,
+};
+
+/** `<jobwatch-job>`: one job, live. Choose it with the `job-id` attribute. */
+export const JobwatchJob = createComponent({
+  tagName: 'jobwatch-job',
+  elementClass: JobElement,
+  react: React,
+  events,
+});
+
+/** `<jobwatch-jobs>`: every job of a deployment, live. */
+export const JobwatchJobs = createComponent({
+  tagName: 'jobwatch-jobs',
+  elementClass: JobsElement,
+  react: React,
+  events,
+});
