@@ -344,7 +344,13 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       await get(url, call, { jobid: id }),
       url,
       'job body',
-      { context: { jobid: id }, sink, kind: 'job', jobid: id },
+      {
+        context: { jobid: id },
+        sink,
+        kind: 'job',
+        jobid: id,
+        hint: 'it is not the job asked for; check that the URL is the admin API and that no proxy answers in its place',
+      },
     );
     return { job, warnings };
   }
