@@ -47,7 +47,7 @@ function pairedOverhead(withValidation: readonly number[], without: readonly num
 
 const bench: Benchmark = {
   name: 'schema',
-  issue: 12,
+  issue: 2,
   async run({ full }) {
     // Many short, interleaved samples: on a shared machine a preempted sample then spoils
     // one pair, not the figure.
