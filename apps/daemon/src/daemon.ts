@@ -4,13 +4,14 @@
  * pacing or retry logic: that is `@jobwatch/rx`'s.
  */
 import { type AdminClient, createAdminClient } from '@jobwatch/client';
-import { createWatcher, type Watcher } from '@jobwatch/rx';
+import { createWatcher, DurationModel, type DurationModelJSON, type Watcher } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
 import type { Deployment, ServeConfig } from './config.js';
 import { DeploymentHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
+import { loadModel, modelKindJSON } from './models.js';
 import type { JobRecord, JobRef, Store } from './store/store.js';
 import { createWarningReporter } from './warnings.js';
 import {
@@ -49,6 +50,8 @@ export interface Daemon {
   watch(ref: JobRef): Promise<{ created: boolean; record: JobRecord } | { refused: WatchRefusal }>;
   /** Stops watching a job. Resolves `false` when it was not known. */
   unwatch(ref: JobRef): Promise<boolean>;
+  /** What it has learned of how long each kind of job takes (`GET /api/models`). */
+  models(): DurationModelJSON;
   /** Stops every watch, waits for pending writes and webhook attempts, closes the store. */
   close(): Promise<void>;
 }
@@ -145,6 +148,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
         onWarnings: reporter.forDeployment(d.name),
         userAgent: 'jobwatch-daemon',
       }));
+  // One model for every deployment: its kinds carry the deployment's name.
+  const model = new DurationModel();
   const watchers = new Map<string, Watcher>();
   for (const d of config.deployments) {
     const health = new DeploymentHealth({ deployment: d.name, logger, metrics, now });
@@ -152,6 +157,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       d.name,
       createWatcher(instrumentClient(makeClient(d), metrics, d.name, health), {
         deployment: d.name,
+        model,
         ...(d.budget ? { budget: d.budget } : {}),
         ...(d.pacing ? { pacing: d.pacing } : {}),
         onUnknownStatus: reporter.onUnknownStatus,
@@ -318,6 +324,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
   return {
     deployments: config.deployments.map((d) => d.name),
     async start() {
+      await loadModel(store, model, logger);
+      model.subscribe((change) => {
+        void store
+          .saveModelKind(change.key, JSON.stringify(modelKindJSON(change)), change.updatedAt)
+          .catch((error) =>
+            logger.error({ kind: change.key, err: error }, 'could not store the duration model'),
+          );
+      });
       const resumed = await store.list({ state: 'watching' });
       for (const record of resumed) {
         if (watchers.has(record.deployment)) subscribe(record);
@@ -346,6 +360,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       );
     },
     ready: () => started && !stopping,
+    models: () => model.toJSON({ summary: true }),
     async watch(ref) {
       if (stopping) return { refused: 'SHUTTING_DOWN' };
       if (!watchers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };

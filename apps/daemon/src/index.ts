@@ -35,12 +35,7 @@ export {
   type DaemonErrorCodeValue,
   isDaemonError,
 } from './errors.js';
-export {
-  DeploymentHealth,
-  type DeploymentHealthOptions,
-  TROUBLE_AFTER_ATTEMPTS,
-  TROUBLE_AFTER_MS,
-} from './health.js';
+export { DeploymentHealth, type DeploymentHealthOptions } from './health.js';
 export { createLogger, REDACT_PATHS } from './log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { type RunningServer, type StartServerOptions, startServer } from './serve.js';

@@ -1,6 +1,7 @@
 import { makeSnapshot } from '@jobwatch/schema';
 import { describe, expect, it } from 'vitest';
 import {
+  describeEta,
   describeOperation,
   describeRow,
   elapsedMs,
@@ -34,6 +35,39 @@ function sink() {
   const out: string[] = [];
   return { out, write: (s: string) => out.push(s) };
 }
+
+describe('eta on the live line', () => {
+  const eta = {
+    middle: at + 40_000,
+    low: at + 35_000,
+    high: at + 60_000,
+    basis: 23,
+    overdue: false,
+  };
+
+  it('says how long is likely left, with its spread and its basis', () => {
+    expect(describeEta(eta, at)).toBe('about 40 s left (usually 35–60 s, from 23 earlier)');
+    expect(describeRow({ jobid: 'j1', snapshot: { ...running, eta } }, at)).toBe(
+      'j1  EXECUTING     1m30s  edit Roads.MapServer  about 40 s left (usually 35–60 s, from 23 earlier)',
+    );
+    const long = { ...eta, middle: at + 720_000, low: at + 50_000, high: at + 1_500_000 };
+    expect(describeEta(long, at)).toBe('about 12 min left (usually 50 s–25 min, from 23 earlier)');
+  });
+
+  it('counts down between snapshots, and never shows a negative time', () => {
+    expect(describeEta(eta, at + 20_000)).toBe(
+      'about 20 s left (usually 15–40 s, from 23 earlier)',
+    );
+    expect(describeEta(eta, at + 50_000)).toBe('ending about now (from 23 earlier)');
+    expect(describeEta(eta, at + 61_000)).toBe('longer than usual (from 23 earlier)');
+    expect(describeEta({ ...eta, overdue: true }, at)).toBe('longer than usual (from 23 earlier)');
+  });
+
+  it('shows nothing without a basis, nor once the job has ended', () => {
+    expect(describeRow({ jobid: 'j1', snapshot: running }, at)).not.toMatch(/left|usual/);
+    expect(describeRow({ jobid: 'j1', snapshot: { ...done, eta } }, at)).not.toMatch(/left|usual/);
+  });
+});
 
 describe('wait output', () => {
   it('describes operations and elapsed time', () => {

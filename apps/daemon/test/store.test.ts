@@ -327,6 +327,21 @@ describe('reconciling a snapshot with the stored one', () => {
     expect(reconcileSnapshot(null, running)).toBe(running);
   });
 
+  it('keeps the eta of what it stores, also when it carries times over', () => {
+    const eta = {
+      middle: 90,
+      low: 80,
+      high: 120,
+      basis: 12,
+      overdue: false,
+    };
+    const running = snap(JOB, 'SUBMITTED', 20);
+    // A fresh loop after a restart: its firstSeen is later, so the times are merged.
+    const next = { ...snap(JOB, 'EXECUTING', 40), firstSeen: 1_800_000_000_000, eta };
+    expect(reconcileSnapshot(running, next)?.eta).toEqual(eta);
+    expect(reconcileSnapshot(null, next)?.eta).toEqual(eta);
+  });
+
   it('stores the reconciled snapshot and computes deliveries from it', async () => {
     const t = tempDir();
     const store = openSqliteStore({ dataDir: t.dir });

@@ -80,6 +80,16 @@ export interface Messages {
   readonly sourceRetrying: string;
   /** The daemon does not watch the element's job: `{jobid}`. */
   readonly jobNotWatched: string;
+  /** Time likely left, from earlier jobs of the kind: `{left}`. */
+  readonly etaLeft: string;
+  /** A job past the middle of its estimate, before its end. */
+  readonly etaDue: string;
+  /** A job that has run longer than 9 in 10 earlier ones of its kind. */
+  readonly etaOverdue: string;
+  /** The estimate's spread and basis: `{low}`, `{high}`, `{basis}`. */
+  readonly etaUsually: string;
+  /** An overdue estimate's basis: `{basis}`. */
+  readonly etaFrom: string;
 }
 
 /** English, the fallback for every language without a catalogue. */
@@ -137,6 +147,11 @@ export const en: Messages = {
   sourceError: 'Stopped watching: {message}',
   sourceRetrying: 'Still trying: {message}',
   jobNotWatched: 'The jobwatch daemon does not watch job {jobid} (yet).',
+  etaLeft: 'About {left} left',
+  etaDue: 'Ending about now',
+  etaOverdue: 'Taking longer than usual',
+  etaUsually: 'usually {low}–{high}, from {basis} earlier',
+  etaFrom: 'from {basis} earlier',
 };
 
 /** German. */
@@ -194,6 +209,11 @@ export const de: Messages = {
   sourceError: 'Beobachtung beendet: {message}',
   sourceRetrying: 'Neuer Versuch läuft: {message}',
   jobNotWatched: 'Der jobwatch-Dienst beobachtet Job {jobid} (noch) nicht.',
+  etaLeft: 'Noch etwa {left}',
+  etaDue: 'Endet etwa jetzt',
+  etaOverdue: 'Dauert länger als üblich',
+  etaUsually: 'meist {low}–{high}, aus {basis} früheren',
+  etaFrom: 'aus {basis} früheren',
 };
 
 /** The shipped catalogues, by primary language subtag. */

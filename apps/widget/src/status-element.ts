@@ -9,7 +9,14 @@ import {
   unfollowLang,
 } from './messages.js';
 import { icon, themeStyles } from './styles.js';
-import { asSnapshot, describeSnapshot, formatDuration, formatTime, type JobView } from './view.js';
+import {
+  asSnapshot,
+  describeSnapshot,
+  etaText,
+  formatDuration,
+  formatTime,
+  type JobView,
+} from './view.js';
 
 /** `light`, `dark`, or `auto` (follow `prefers-color-scheme`, the default). */
 export type Theme = 'light' | 'dark' | 'auto';
@@ -39,6 +46,7 @@ export type Theme = 'light' | 'dark' | 'auto';
  * @csspart status - the status icon and label
  * @csspart icon - the status icon
  * @csspart time - elapsed time or final duration
+ * @csspart eta - when a running job will likely end, with its spread and basis (only with history)
  * @csspart stale - the stale marker
  * @csspart operation - the operation and service
  * @csspart details - who started it, when it started and ended, the job id
@@ -109,6 +117,9 @@ export class JobwatchStatus extends LitElement {
         margin-inline-start: auto;
         color: var(--_muted);
         font-variant-numeric: tabular-nums;
+      }
+      .eta {
+        flex-basis: 100%;
       }
       .stale {
         display: inline-flex;
@@ -290,6 +301,7 @@ export class JobwatchStatus extends LitElement {
                 <span part="status" class="status">${icon(v.tone)}<span class="label">${v.label}</span></span>
                 ${v.stale ? html`<span part="stale" class="stale">${icon('warning')}${m.stale}</span>` : nothing}
                 ${this.#renderTime(v, m, lang)}
+                ${this.#renderEta(v, m, lang)}
               </header>
               ${this.#renderOperation(v, m)}`
         }
@@ -304,6 +316,12 @@ export class JobwatchStatus extends LitElement {
     return html`<span part="time" class="time"
       ><span class="muted">${label}</span> <time datetime=${`PT${Math.floor(v.elapsedMs / 1000)}S`}>${formatDuration(v.elapsedMs, lang)}</time></span
     >`;
+  }
+
+  #renderEta(v: JobView, m: Messages, lang: string) {
+    if (!v.eta) return nothing;
+    const { text, detail } = etaText(v.eta, m, lang);
+    return html`<span part="eta" class="eta">${text} <span class="muted">(${detail})</span></span>`;
   }
 
   #renderOperation(v: JobView, m: Messages) {

@@ -2,6 +2,7 @@
  * What a person sees of a snapshot, computed without a DOM: status label and tone, times,
  * the operation, the result and the trouble. The elements only lay this out.
  */
+import { type EtaReading, readEta } from '@jobwatch/rx';
 import {
   type JobMessage,
   type OperationInfo,
@@ -63,6 +64,11 @@ export interface JobView {
   readonly stale: boolean;
   /** The stale marker's text, when stale. */
   readonly trouble: string | null;
+  /**
+   * When a running job will likely end, from earlier jobs of its kind (`etaText` puts it in
+   * words). `null` without a basis, and once the job has ended.
+   */
+  readonly eta: EtaReading | null;
 }
 
 const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
@@ -165,11 +171,19 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
   const service = result?.service;
   const serviceName = typeof service?.serviceName === 'string' ? service.serviceName : undefined;
   const state = typeof service?.configuredState === 'string' ? service.configuredState : undefined;
-  const stages = (result?.stages ?? []).map((s) => ({
-    name: s.name ?? '',
-    state: s.state ?? '',
-    duration: typeof s.duration === 'number' ? `${s.duration} ms` : (s.duration ?? ''),
-  }));
+  // A snapshot's result is checked only as an object: read its stages with care.
+  const stages = (Array.isArray(result?.stages) ? result.stages : [])
+    .filter((s) => typeof s === 'object' && s !== null)
+    .map((s) => ({
+      name: typeof s.name === 'string' ? s.name : '',
+      state: typeof s.state === 'string' ? s.state : '',
+      duration:
+        typeof s.duration === 'number'
+          ? `${s.duration} ms`
+          : typeof s.duration === 'string'
+            ? s.duration
+            : '',
+    }));
   const failed = snapshot.outcome === 'failed' || snapshot.outcome === 'cancelled';
   // Display input is not validated in full: keep the messages that have text.
   const jobMessagesShown = Array.isArray(snapshot.messages)
@@ -182,6 +196,10 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
       })
     : null;
   return {
+    eta:
+      snapshot.eta && !snapshot.terminal && typeof snapshot.eta.high === 'number'
+        ? readEta(snapshot.eta, now)
+        : null,
     jobid: snapshot.jobid,
     status: snapshot.status ?? 'pending',
     label: statusLabel(snapshot.status, messages),
@@ -199,6 +217,31 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
     reason: failed ? (typeof snapshot.reason === 'string' ? snapshot.reason : null) : null,
     stale: snapshot.stale,
     trouble,
+  };
+}
+
+/**
+ * An {@link EtaReading} in words, in the page's language: `About 40s left` and `usually
+ * 35s–1m, from 23 earlier`; overdue, `Taking longer than usual` and `from 23 earlier`.
+ * Times over 10 s are rounded to 5 s: they are estimates.
+ */
+export function etaText(
+  eta: EtaReading,
+  messages: Messages,
+  lang: string,
+): { readonly text: string; readonly detail: string } {
+  const say = (ms: number) => formatDuration(ms < 1e4 ? ms : Math.round(ms / 5e3) * 5e3, lang);
+  return {
+    text: eta.overdue
+      ? messages.etaOverdue
+      : eta.left < 1000
+        ? messages.etaDue
+        : fill(messages.etaLeft, { left: say(eta.left) }),
+    detail: fill(eta.overdue ? messages.etaFrom : messages.etaUsually, {
+      low: say(eta.low),
+      high: say(eta.high),
+      basis: eta.basis,
+    }),
   };
 }
 

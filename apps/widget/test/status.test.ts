@@ -76,6 +76,7 @@ async function show(snapshot: Snapshot | undefined, now = START + 65_000) {
         ),
         stale: text('[part~="stale"]'),
         trouble: text('[part~="trouble"]'),
+        eta: text('[part~="eta"]'),
         card: text('[part~="card"]'),
       };
     },
@@ -250,6 +251,22 @@ describe('what a person sees', () => {
     const fresh = await show(snapshotOf('EXECUTING'));
     expect(fresh.stale).toBeNull();
     expect(fresh.staleAttr).toBe(false);
+  });
+
+  it('shows when a running job will likely end, with its spread, only with a basis', async () => {
+    const eta = {
+      middle: START + 105_000,
+      low: START + 100_000,
+      high: START + 125_000,
+      basis: 23,
+      overdue: false,
+    };
+    const seen = await show({ ...snapshotOf('EXECUTING'), eta }, START + 65_000);
+    expect(seen.eta).toBe('About 40s left (usually 35s–1m, from 23 earlier)');
+    const late = await show({ ...snapshotOf('EXECUTING'), eta }, START + 130_000);
+    expect(late.eta).toBe('Taking longer than usual (from 23 earlier)');
+    expect((await show(snapshotOf('EXECUTING'))).eta).toBeNull();
+    expect((await show({ ...snapshotOf('COMPLETED'), eta })).eta).toBeNull();
   });
 
   it('shows an unfamiliar operation by its path', async () => {

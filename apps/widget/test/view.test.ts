@@ -1,7 +1,7 @@
 /** What the elements show, computed without a DOM: labels, tones, times, messages. */
 import { describe, expect, it } from 'vitest';
 import { de, en, fill, messagesFor } from '../src/messages.js';
-import { describeSnapshot, formatDuration, statusLabel, toneOf } from '../src/view.js';
+import { describeSnapshot, etaText, formatDuration, statusLabel, toneOf } from '../src/view.js';
 import { START, snapshotOf } from './harness.js';
 
 describe('statusLabel', () => {
@@ -102,6 +102,19 @@ describe('describeSnapshot', () => {
     expect(describeSnapshot(odd, START, en).messages).toEqual([{ text: 'ok' }]);
   });
 
+  it('never breaks on a result whose content is not what a server sends', () => {
+    for (const result of [
+      { stages: 'done' },
+      { stages: [null, 5, { name: 7, state: 'completed', duration: {} }] },
+      { service: 'Roads' },
+      { service: { serviceName: 5 } },
+    ]) {
+      const view = describeSnapshot(snapshotOf('COMPLETED', { result }), START, en);
+      expect(view.resultService).toBeNull();
+      expect(view.stages.every((st) => typeof st.name === 'string')).toBe(true);
+    }
+  });
+
   it('reads a result that is a string, and stages without names', () => {
     const view = describeSnapshot(
       snapshotOf('COMPLETED', { result: { stages: [{ state: 'completed' }] } }),
@@ -153,5 +166,55 @@ describe('messages', () => {
   it('fills placeholders and leaves unknown ones', () => {
     expect(fill('{a} and {b}', { a: 1 })).toBe('1 and {b}');
     expect(fill('{toString}', {})).toBe('{toString}');
+  });
+});
+
+describe('eta', () => {
+  const eta = {
+    middle: START + 40_000,
+    low: START + 35_000,
+    high: START + 60_000,
+    basis: 23,
+    overdue: false,
+  };
+  const running = { ...snapshotOf('EXECUTING'), eta };
+
+  it('says how long is likely left, with its spread and basis, in the page language', () => {
+    const v = describeSnapshot(running, START, en).eta!;
+    expect(v).toEqual({
+      overdue: false,
+      left: 40_000,
+      low: 35_000,
+      high: 60_000,
+      basis: 23,
+    });
+    expect(etaText(v, en, 'en')).toEqual({
+      text: 'About 40s left',
+      detail: 'usually 35s–1m, from 23 earlier',
+    });
+    expect(etaText(v, de, 'de').text).toBe(`Noch etwa ${formatDuration(40_000, 'de')}`);
+  });
+
+  it('counts down, never below zero, and says overdue past its interval', () => {
+    expect(describeSnapshot(running, START + 20_000, en).eta).toMatchObject({
+      left: 20_000,
+      low: 15_000,
+    });
+    const due = describeSnapshot(running, START + 45_000, en).eta!;
+    expect(due).toMatchObject({ overdue: false, left: 0, low: 0 });
+    expect(etaText(due, en, 'en').text).toBe('Ending about now');
+    const over = describeSnapshot(running, START + 61_000, en).eta!;
+    expect(over).toMatchObject({ overdue: true, left: 0 });
+    expect(etaText(over, en, 'en')).toEqual({
+      text: 'Taking longer than usual',
+      detail: 'from 23 earlier',
+    });
+  });
+
+  it('shows nothing without a basis, once the job has ended, or for an eta it cannot read', () => {
+    expect(describeSnapshot(snapshotOf('EXECUTING'), START, en).eta).toBeNull();
+    expect(describeSnapshot({ ...snapshotOf('COMPLETED'), eta }, START, en).eta).toBeNull();
+    const broken = { ...running, eta: { ...eta, high: 'soon' } } as unknown as typeof running;
+    expect(describeSnapshot(broken, START, en).eta).toBeNull();
   });
 });

@@ -37,15 +37,45 @@ export {
   UnreachableError,
   WaitTimeoutError,
 } from './errors.js';
+export { type EtaReading, makeEta, readEta } from './eta.js';
 export type { UnknownStatusEvent, UnknownStatusPolicy } from './loop.js';
 export {
+  ADMIN_SOURCE,
+  adminJobKind,
+  DEFAULT_MODEL,
+  DurationEstimate,
+  DurationModel,
+  type DurationModelChange,
+  type DurationModelJSON,
+  type DurationModelKindJSON,
+  type DurationModelOptions,
+  type JobKind,
+  jobKindKey,
+  normalCdf,
+  normalQuantile,
+  parseJobKindKey,
+} from './model.js';
+export {
   DEFAULT_PACING,
+  denseStart,
+  type LearnedPacingOptions,
+  learnedPollDelay,
   nextPollDelay,
   type PacingOptions,
   type ResolvedPacing,
   resolvePacing,
   troubleDelay,
 } from './pacing.js';
+export {
+  DEFAULT_SKETCH_WINDOW,
+  DurationSketch,
+  type DurationSketchJSON,
+  type DurationSketchOptions,
+  SKETCH_MAX_BINS,
+  SKETCH_MAX_DURATION,
+  SKETCH_MIN_DURATION,
+  SKETCH_RELATIVE_ACCURACY,
+} from './sketch.js';
 export { longTimer, MAX_TIMER_DELAY, scheduleAfter } from './timers.js';
 export {
   createWatcher,

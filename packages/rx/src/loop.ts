@@ -3,6 +3,7 @@ import {
   canonicalStatus,
   type Job,
   JobStatus,
+  jobOutcome,
   makeSnapshot,
   type SchemaWarning,
   type Snapshot,
@@ -13,7 +14,9 @@ import {
 import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { type RequestBudget, Ticket } from './budget.js';
 import { UnknownStatusError } from './errors.js';
-import { nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
+import { makeEta } from './eta.js';
+import type { DurationEstimate, DurationModel, JobKind } from './model.js';
+import { learnedPollDelay, nextPollDelay, type ResolvedPacing, troubleDelay } from './pacing.js';
 import { scheduleAfter } from './timers.js';
 
 /**
@@ -46,6 +49,10 @@ export interface LoopShared {
   readonly maxSchemaFailures: number;
   /** How long the loop keeps going after its last subscriber left, in ms. */
   readonly grace: number;
+  /** What the watcher learns job durations into and paces by, if anything. */
+  readonly model: DurationModel | undefined;
+  /** The kind of a job, for the model. */
+  readonly kindOf: (job: Job) => JobKind | undefined;
   /** Told once when a loop has stopped for good, so the registry forgets it. */
   readonly onEnd: (loop: JobLoop) => void;
   /** Told each time a job's status becomes one jobwatch does not know. */
@@ -87,6 +94,10 @@ export class JobLoop {
   private graceTimer: Subscription | undefined;
   private started = false;
   private ended = false;
+  /** The job's kind, once a body named one. */
+  private kind: JobKind | undefined;
+  /** Whether the job was seen before it ended: only then does its duration teach the model. */
+  private sawRunning = false;
 
   constructor(
     readonly jobid: string,
@@ -201,7 +212,11 @@ export class JobLoop {
     const snapshot = this.build(now, false);
     const kind = statusKind(job.status);
     if (kind === 'unknown' && prev?.status !== job.status) this.reportUnknown(job.status);
-    if (kind === 'terminal') return { emit: snapshot, next: undefined, error: undefined };
+    if (kind === 'terminal') {
+      this.learn(job);
+      return { emit: snapshot, next: undefined, error: undefined };
+    }
+    this.sawRunning = true;
     const emit = this.emitIfVisible(snapshot);
     if (kind === 'unknown' && ctx.unknownStatus !== 'watch') {
       const error =
@@ -210,12 +225,44 @@ export class JobLoop {
           : undefined;
       return { emit: snapshot, next: undefined, error };
     }
-    const serverAge =
-      typeof job.updatedtime === 'number' && typeof job.starttime === 'number'
-        ? job.updatedtime - job.starttime
-        : 0;
-    const age = Math.max(now - this.firstSeen, serverAge);
-    return { emit, next: nextPollDelay(ctx.pacing, age, now - this.lastChanged), error: undefined };
+    const age = Math.max(now - this.firstSeen, serverAge(job));
+    const estimate = this.estimate(job);
+    const next = estimate
+      ? learnedPollDelay(ctx.pacing, estimate, age, now - this.lastChanged)
+      : nextPollDelay(ctx.pacing, age, now - this.lastChanged);
+    return { emit, next, error: undefined };
+  }
+
+  /**
+   * What the model knows of this job's kind, while the job is SUBMITTED or EXECUTING (its
+   * kind's durations say nothing about a job being cancelled or in an unknown state).
+   */
+  private estimate(job: Job): DurationEstimate | undefined {
+    const model = this.ctx.model;
+    if (!model) return undefined;
+    const status = canonicalStatus(job.status);
+    if (status !== JobStatus.SUBMITTED && status !== JobStatus.EXECUTING) return undefined;
+    this.kind ??= this.ctx.kindOf(job);
+    return this.kind ? model.estimate(this.kind) : undefined;
+  }
+
+  /**
+   * Teaches the model this job's duration, by the server's own clock: only a job that
+   * ended COMPLETED (a failure can come at any time and says nothing of how long the work
+   * takes), that was seen running (so a finished job watched again is not counted twice)
+   * and whose start and end times are set.
+   */
+  private learn(job: Job): void {
+    const model = this.ctx.model;
+    if (!model || !this.sawRunning || jobOutcome(job.status) !== 'succeeded') return;
+    this.kind ??= this.ctx.kindOf(job);
+    const { starttime, endtime } = job;
+    if (typeof starttime !== 'number' || typeof endtime !== 'number') return;
+    const duration = endtime - starttime;
+    if (!this.kind || !(starttime > 0) || !(duration >= 0) || !Number.isFinite(duration)) {
+      return;
+    }
+    model.observe(this.kind, duration);
   }
 
   private onError(thrown: unknown): Step {
@@ -281,6 +328,12 @@ export class JobLoop {
   }
 
   private build(now: number, stale: boolean): Snapshot {
+    const job = this.job;
+    const estimate = job ? this.estimate(job) : undefined;
+    const eta =
+      job && estimate
+        ? makeEta(estimate, Math.max(now - this.firstSeen, serverAge(job)), now)
+        : undefined;
     const snapshot = makeSnapshot({
       deployment: this.ctx.deployment,
       jobid: this.jobid,
@@ -291,16 +344,35 @@ export class JobLoop {
       stale,
       trouble: stale ? this.trouble : undefined,
       warnings: this.warnings,
+      eta,
     });
     this.latest = snapshot;
     return snapshot;
   }
 
   private emitIfVisible(snapshot: Snapshot): Snapshot | undefined {
-    if (!visiblyDiffers(this.emitted, snapshot)) return undefined;
+    if (!visiblyDiffers(this.emitted, snapshot) && !etaTurned(this.emitted, snapshot)) {
+      return undefined;
+    }
     this.emitted = snapshot;
     return snapshot;
   }
+}
+
+/**
+ * Whether an estimate appeared, went, or turned overdue: worth a snapshot of its own, since
+ * a reader counts down from the last one and cannot tell otherwise.
+ */
+function etaTurned(a: Snapshot | undefined, b: Snapshot): boolean {
+  return (a?.eta === undefined) !== (b.eta === undefined) || a?.eta?.overdue !== b.eta?.overdue;
+}
+
+/** How long the job has run by the server's clock; 0 when its times are missing. */
+function serverAge(job: Job): number {
+  const { starttime, updatedtime } = job;
+  return typeof starttime === 'number' && typeof updatedtime === 'number'
+    ? updatedtime - starttime
+    : 0;
 }
 
 const fatal = (error: JobwatchError): Step => ({ emit: undefined, next: undefined, error });

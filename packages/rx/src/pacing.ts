@@ -1,8 +1,42 @@
 import { ConfigError } from '@jobwatch/client';
+import { type DurationEstimate, normalCdf } from './model.js';
 /**
  * How often one job is polled. A pure function of the job's age and of the time since it
- * last changed, so it is easy to reason about, to test and to benchmark.
+ * last changed — and, once its kind has a history, of how long earlier jobs of its kind
+ * took — so it is easy to reason about, to test and to benchmark.
  */
+
+/**
+ * Pacing from history (see {@link learnedPollDelay}): used only for a job whose kind has
+ * enough earlier jobs in the watcher's duration model, while it is SUBMITTED or EXECUTING.
+ */
+export interface LearnedPacingOptions {
+  /**
+   * Within the likely end, the longest wait as a share of the job's age: a job that ends
+   * there is seen within this share of its duration (or within the floor). @default 0.05
+   */
+  readonly lagShare?: number;
+  /**
+   * Where the likely end begins: once the job, given that it is still running, has this
+   * chance of ending before the next dense poll (by its kind's history). A kind with a wide
+   * spread of durations starts later in its spread than a narrow one, which spends lag
+   * misses where they save the most polls. @default 0.01
+   */
+  readonly startChance?: number;
+  /**
+   * Where the likely end is over: the share of earlier jobs that had ended by then. Past
+   * it, pacing is by age again (today's lag promise). @default 0.995
+   */
+  readonly to?: number;
+  /**
+   * Before the likely end, the longest wait as a share of the time until it begins (0.25:
+   * four polls on the way there), so a change then — an early failure — is seen within a
+   * quarter of that time. @default 0.25
+   */
+  readonly sparseShare?: number;
+  /** Ceiling of any wait paced by history, in ms. @default 600000 */
+  readonly maxInterval?: number;
+}
 
 /**
  * Pacing of one job's polls. Every field has a default (see {@link DEFAULT_PACING}).
@@ -46,10 +80,12 @@ export interface PacingOptions {
   readonly maxTroubleInterval?: number;
   /** Source of randomness for jitter, returning [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Pacing from history, when the watcher has a duration model. */
+  readonly learned?: LearnedPacingOptions;
 }
 
 /** The pacing defaults. */
-export const DEFAULT_PACING: Readonly<Required<PacingOptions>> = Object.freeze({
+export const DEFAULT_PACING: ResolvedPacing = Object.freeze({
   minInterval: 1000,
   maxInterval: 60_000,
   ageFactor: 0.1,
@@ -58,10 +94,19 @@ export const DEFAULT_PACING: Readonly<Required<PacingOptions>> = Object.freeze({
   troubleInterval: 1000,
   maxTroubleInterval: 30_000,
   random: Math.random,
+  learned: Object.freeze({
+    lagShare: 0.05,
+    startChance: 0.011,
+    to: 0.995,
+    sparseShare: 0.5,
+    maxInterval: 600_000,
+  }),
 });
 
 /** Pacing with every default filled in. */
-export type ResolvedPacing = Readonly<Required<PacingOptions>>;
+export type ResolvedPacing = Readonly<
+  Required<Omit<PacingOptions, 'learned'>> & { learned: Readonly<Required<LearnedPacingOptions>> }
+>;
 
 const positive = (name: string, value: number, allowInfinity = false): number => {
   if (!(value > 0) || (!allowInfinity && !Number.isFinite(value))) {
@@ -75,7 +120,11 @@ const positive = (name: string, value: number, allowInfinity = false): number =>
  * @throws ConfigError (code `CONFIG`) on a value that cannot work (negative, NaN, floor above ceiling, jitter ≥ 1).
  */
 export function resolvePacing(options: PacingOptions = {}): ResolvedPacing {
-  const p = { ...DEFAULT_PACING, ...stripUndefined(options) };
+  const learned = {
+    ...DEFAULT_PACING.learned,
+    ...stripUndefined(options.learned ?? {}),
+  } as Required<LearnedPacingOptions>;
+  const p = { ...DEFAULT_PACING, ...stripUndefined(options), learned: Object.freeze(learned) };
   positive('minInterval', p.minInterval);
   positive('maxInterval', p.maxInterval);
   positive('ageFactor', p.ageFactor);
@@ -91,6 +140,17 @@ export function resolvePacing(options: PacingOptions = {}): ResolvedPacing {
     throw new ConfigError(`pacing.jitter must be in [0, 1), got ${String(p.jitter)}`);
   }
   if (typeof p.random !== 'function') throw new ConfigError('pacing.random must be a function');
+  positive('learned.lagShare', learned.lagShare);
+  positive('learned.sparseShare', learned.sparseShare);
+  positive('learned.maxInterval', learned.maxInterval);
+  if (!(learned.startChance > 0 && learned.startChance < 1)) {
+    throw new ConfigError(
+      `pacing.learned.startChance must be between 0 and 1, got ${String(learned.startChance)}`,
+    );
+  }
+  if (!(learned.to > 0.5 && learned.to < 1)) {
+    throw new ConfigError(`pacing.learned.to must be between 0.5 and 1, got ${String(learned.to)}`);
+  }
   return Object.freeze(p);
 }
 
@@ -137,3 +197,74 @@ export function troubleDelay(p: ResolvedPacing, attempts: number, retryAfterMs?:
   const wait = jittered(p, base);
   return retryAfterMs !== undefined && retryAfterMs > wait ? retryAfterMs : wait;
 }
+
+/**
+ * The wait before the next poll of a healthy job whose kind has a history, in ms: sparse
+ * while the job is surely still running, dense around its likely end, by age past it.
+ *
+ * - Before the likely end (see `learned.startChance`, and {@link denseStart}): up to
+ *   `learned.sparseShare` of the time until it begins (at least the floor), landing on it.
+ * - Within it: up to `learned.lagShare` of the age (at least the floor, at most
+ *   `learned.maxInterval`), so a job that ends there is seen within max(floor, 5 %) of its
+ *   duration.
+ * - Past it (the `learned.to` quantile): exactly {@link nextPollDelay}, so a job that runs
+ *   long is still seen within today's lag promise.
+ *
+ * Jitter shortens every wait, as everywhere. The time since the last change does not
+ * count before the end of the window: the history says when the end is due, an earlier
+ * change does not.
+ *
+ * @param estimate - the kind's history (`model.estimate(kind)`), or anything that answers quantiles.
+ * @param age - the job's age in ms.
+ * @param sinceChange - ms since what a user sees last changed (used past the window).
+ */
+export function learnedPollDelay(
+  p: ResolvedPacing,
+  estimate: Pick<DurationEstimate, 'quantile' | 'logSpread'>,
+  age: number,
+  sinceChange: number,
+): number {
+  const l = p.learned;
+  const a = Math.max(0, age);
+  const end = estimate.quantile(l.to);
+  if (!(a < end)) return nextPollDelay(p, a, sinceChange);
+  const ceiling = Math.max(p.minInterval, l.maxInterval);
+  const dense = clamp(l.lagShare * a, p.minInterval, ceiling);
+  const start = denseStart(p, estimate);
+  if (a + dense >= start) return jittered(p, dense);
+  const sparse = clamp(l.sparseShare * start, p.minInterval, ceiling);
+  return jittered(p, Math.min(sparse, start - a));
+}
+
+/**
+ * Where the dense window of a kind begins, in ms of age: the quantile of its durations at
+ * which a job still running would have `learned.startChance` of ending before the next
+ * dense poll, were its durations log-normal with the kind's spread (`logSpread`). Reading
+ * the chance from the spread rather than from the durations themselves keeps the start
+ * steady when a few earlier jobs happen to cluster; the quantile itself is the kind's own.
+ * A wide kind starts later in its spread than a narrow one: there, polls saved per lag
+ * missed are most. At the latest, the median.
+ */
+export function denseStart(
+  p: ResolvedPacing,
+  estimate: Pick<DurationEstimate, 'quantile' | 'logSpread'>,
+): number {
+  const l = p.learned;
+  // The chance of ending within one step of ln(1 + lagShare) in log time, from z on:
+  // hazard(z) × step ÷ spread. The normal hazard rises with z, so bisect.
+  const step = Math.log1p(l.lagShare);
+  const sigma = Math.max(1e-6, estimate.logSpread);
+  const chance = (z: number) => (normalPdf(z) / (1 - normalCdf(z))) * (step / sigma);
+  let lo = -5;
+  let hi = 0;
+  if (chance(hi) < l.startChance) return estimate.quantile(0.5);
+  if (chance(lo) >= l.startChance) return estimate.quantile(normalCdf(lo));
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (chance(mid) >= l.startChance) hi = mid;
+    else lo = mid;
+  }
+  return estimate.quantile(normalCdf(hi));
+}
+
+const normalPdf = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);

@@ -6,7 +6,7 @@ import {
   type StartedJob,
   toJobwatchError,
 } from '@jobwatch/client';
-import { type JobId, parseJobId, type Snapshot } from '@jobwatch/schema';
+import { type Job, type JobId, parseJobId, type Snapshot } from '@jobwatch/schema';
 import {
   asyncScheduler,
   catchError,
@@ -31,6 +31,7 @@ import {
   type UnknownStatusEvent,
   type UnknownStatusPolicy,
 } from './loop.js';
+import { adminJobKind, type DurationModel, type JobKind } from './model.js';
 import { jittered, type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
 import { longTimer } from './timers.js';
 
@@ -62,6 +63,15 @@ export interface WatcherOptions {
   readonly scheduler?: SchedulerLike;
   /** Clock for snapshot times, epoch ms. @default the scheduler's `now` */
   readonly now?: () => number;
+  /**
+   * A duration model to learn from and pace by: every job this watcher sees run and end
+   * COMPLETED adds its duration to its kind; a job whose kind has enough history is paced
+   * by it (see `learnedPollDelay`). Share one model between watchers, persist it with
+   * `model.toJSON()`. Without one, pacing is by age alone. @default none
+   */
+  readonly model?: DurationModel;
+  /** The kind of a job, for the model. @default {@link adminJobKind} of the deployment */
+  readonly jobKind?: (job: Job, deployment: string) => JobKind | undefined;
 }
 
 /** Options of one watch. */
@@ -102,6 +112,8 @@ export interface Watcher {
   readonly deployment: string;
   /** The request budget shared by all its jobs. */
   readonly budget: RequestBudget;
+  /** The duration model it learns into and paces by, if it was given one. */
+  readonly model: DurationModel | undefined;
   /**
    * One job's snapshots: the latest at once when the job is already watched, then each
    * visible change; the terminal snapshot, then completion.
@@ -161,6 +173,11 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   const grace = options.grace ?? DEFAULT_GRACE;
   const unknownStatus = options.unknownStatus ?? 'watch';
   const maxSchemaFailures = options.maxSchemaFailures ?? 3;
+  const jobKind = options.jobKind ?? ((job: Job, d: string) => adminJobKind(d, job));
+  if (typeof jobKind !== 'function') throw new ConfigError('jobKind must be a function');
+  if (options.model !== undefined && typeof options.model?.estimate !== 'function') {
+    throw new ConfigError('model must be a DurationModel');
+  }
   if (!(grace >= 0)) throw new ConfigError(`grace must be ≥ 0, got ${String(grace)}`);
   if (!(Number.isInteger(maxSchemaFailures) && maxSchemaFailures >= 1)) {
     throw new ConfigError(
@@ -193,6 +210,8 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     unknownStatus,
     maxSchemaFailures,
     grace,
+    model: options.model,
+    kindOf: (job) => jobKind(job, deployment),
     onEnd: (loop) => {
       if (loops.get(loop.jobid) === loop) loops.delete(loop.jobid);
     },
@@ -329,6 +348,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     client,
     deployment,
     budget,
+    model: options.model,
     watch,
     watchMany: (jobids, opts) => {
       const ids = [...new Set(jobids)];

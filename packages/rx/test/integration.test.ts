@@ -213,9 +213,10 @@ describe('against the simulator', () => {
     expect(finals.every((s) => s.status === 'COMPLETED')).toBe(true);
     expect(new Set(finals).size).toBe(1);
     const polled = (sim.stats().byJob[id] ?? 0) - before;
-    // The server saw exactly what one loop sent, a few polls over 300 ms of real time, not 1000×.
+    // The server saw exactly what one loop sent, a few polls over 300 ms of real time, not 1000×
+    // (on a loaded machine the first answer may already be the end: one poll is then enough).
     expect(polled).toBe(sent.get(id));
-    expect(polled).toBeGreaterThanOrEqual(2);
+    expect(polled).toBeGreaterThanOrEqual(1);
     expect(polled).toBeLessThan(30);
     expect(watcher.size).toBe(0);
     watcher.close();

@@ -6,7 +6,7 @@ import type { SafeParseResult, SchemaWarning } from './errors.js';
 import { snapshot as snapshotValidator } from './generated/snapshot.js';
 import { failureReason, jobMessages } from './messages.js';
 import type { Job } from './schemas/bodies.js';
-import type { Snapshot, SnapshotTrouble } from './schemas/snapshot.js';
+import type { Snapshot, SnapshotEta, SnapshotTrouble } from './schemas/snapshot.js';
 import {
   canonicalStatus,
   type JobOutcome,
@@ -37,6 +37,8 @@ export interface SnapshotInit {
   trouble?: SnapshotTrouble | undefined;
   /** What in the last body was not in its documented shape (from `safeParseJob`). */
   warnings?: readonly SchemaWarning[] | undefined;
+  /** When the job will likely end, when there is a basis. */
+  eta?: SnapshotEta | undefined;
 }
 
 /**
@@ -75,6 +77,7 @@ export function makeSnapshot(init: SnapshotInit): Snapshot {
     }
   }
   if (init.warnings && init.warnings.length > 0) snapshot.warnings = [...init.warnings];
+  if (init.eta) snapshot.eta = init.eta;
   return snapshot;
 }
 
@@ -95,7 +98,11 @@ export function visiblyDiffers(a: Snapshot | undefined, b: Snapshot): boolean {
 }
 
 const snapshot = parser<Snapshot>('snapshot', snapshotValidator);
-/** Validates a snapshot, for example one read from the daemon's event stream. @throws {@link SchemaError} */
+/**
+ * Validates a snapshot, for example one read from the daemon's event stream: its own fields
+ * and the job body's, with `job.result` checked as an object, a string or `null` (its content
+ * was read where the snapshot was made). @throws {@link SchemaError}
+ */
 export const parseSnapshot: (input: unknown) => Snapshot = snapshot.parse;
 /** Validates a snapshot without throwing. */
 export const safeParseSnapshot: (input: unknown) => SafeParseResult<Snapshot> = snapshot.safeParse;

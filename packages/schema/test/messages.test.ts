@@ -167,6 +167,16 @@ describe('snapshot messages, reason and warnings (additive fields)', () => {
     expect(snapshotOf(job({ status: 'QUEUED' })).status).toBe('QUEUED');
   });
 
+  it("checks the job's result as an object, a string or null, not its content again", () => {
+    const s = snapshotOf(job({ status: 'COMPLETED' }));
+    const odd = { ...s, job: { ...s.job, result: { service: 'not a service', stages: 5 } } };
+    expect(parseSnapshot(odd).job?.result).toEqual({ service: 'not a service', stages: 5 });
+    expect(() => parseSnapshot({ ...s, job: { ...s.job, result: 42 } })).toThrow(
+      /snapshot\.job\.result: expected an object or a string or null, got 42/,
+    );
+    expect(() => parseSnapshot({ ...s, job: { ...s.job, jobid: '../x' } })).toThrow(/job\.jobid/);
+  });
+
   it('a snapshot of the earlier version (none of the three fields) still parses', () => {
     const { messages: _m, reason: _r, warnings: _w, ...old } = snapshotOf(job({ messages: ['x'] }));
     expect(parseSnapshot(old).messages).toBeUndefined();

@@ -67,6 +67,23 @@ describe('makeSnapshot', () => {
     expect(base({ stale: true, trouble }).trouble).toEqual(trouble);
   });
 
+  it('adds an eta only when there is a basis, and it validates', () => {
+    expect('eta' in base()).toBe(false);
+    const eta = {
+      middle: 42_000,
+      low: 37_000,
+      high: 62_000,
+      basis: 23,
+      overdue: false,
+    };
+    const s = base({ eta });
+    expect(s.eta).toEqual(eta);
+    expect(parseSnapshot(JSON.parse(JSON.stringify(s)))).toEqual(s);
+    const bad = { ...s, eta: { ...eta, middle: 'soon' } };
+    expect(safeParseSnapshot(bad).success).toBe(false);
+    expect(() => parseSnapshot(bad)).toThrow(/snapshot\.eta\.middle: expected a number/);
+  });
+
   it('makes snapshots that validate, also after a trip through JSON', () => {
     for (const s of [
       base(),

@@ -1,5 +1,5 @@
 import { createAdminClient, withoutCredentials } from '@jobwatch/client';
-import { createWatcher, type Watcher } from '@jobwatch/rx';
+import { createWatcher, type DurationModel, type Watcher } from '@jobwatch/rx';
 import { type JobId, parseJobId } from '@jobwatch/schema';
 import { type ConnectionFlags, resolveConnection } from '../config.js';
 import { configError, usageError } from '../errors.js';
@@ -25,6 +25,7 @@ export function parseJobIds(ids: readonly string[]): JobId[] {
 export function connect(
   flags: ConnectionFlags,
   io: CliIo,
+  options: { readonly model?: DurationModel } = {},
 ): { watcher: Watcher; deployment: string } {
   const connection = resolveConnection(flags, io.env);
   let client: ReturnType<typeof createAdminClient>;
@@ -40,7 +41,10 @@ export function connect(
     throw configError((error as Error).message, error);
   }
   return {
-    watcher: createWatcher(client, { deployment: connection.deployment }),
+    watcher: createWatcher(client, {
+      deployment: connection.deployment,
+      ...(options.model ? { model: options.model } : {}),
+    }),
     deployment: connection.deployment,
   };
 }

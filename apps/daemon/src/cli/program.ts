@@ -84,6 +84,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .option(
         '--verbose',
         "also print what in the server's answers was not in its documented shape",
+      )
+      .option(
+        '--daemon <url>',
+        'read how long jobs usually take from this jobwatch daemon (JOBWATCH_DAEMON_URL; key in JOBWATCH_DAEMON_KEY)',
       ),
   )
     .addHelpText(
@@ -97,6 +101,11 @@ Exit codes: 0 all COMPLETED; 1 a job FAILED, TIMED OUT or ERROR; 3 CANCELLED; 4 
 5 a job could not be watched (not found, credentials refused, no answer for --max-unreachable);
 2 usage or configuration.
 When outcomes mix, the first of 2, 5, 1, 4, 3, 0 wins.
+
+With history of a job's kind, wait paces by it and shows how long is likely left. History
+comes from --daemon <url> (GET /api/models, with JOBWATCH_DAEMON_KEY), or from its own cache,
+$XDG_CACHE_HOME/jobwatch/models.json (else ~/.cache/jobwatch/models.json), which every wait
+adds to.
 
 Examples:
   $ export JOBWATCH_URL=https://gis.example.com/arcgis/admin JOBWATCH_TOKEN=...

@@ -2,7 +2,8 @@
  * How `wait` shows progress: a live line per job on a terminal, plain lines when piped, or one
  * JSON snapshot per line with `--json`.
  */
-import { parseOperationUri, type Snapshot } from '@jobwatch/schema';
+import { readEta } from '@jobwatch/rx';
+import { parseOperationUri, type Snapshot, type SnapshotEta } from '@jobwatch/schema';
 import cliTruncate from 'cli-truncate';
 import { formatDuration } from '../duration.js';
 
@@ -54,7 +55,50 @@ export function describeRow(row: JobRow, now: number): string {
   const op = describeOperation(s);
   if (op) parts.push(op);
   if (s?.stale) parts.push(`(stale: ${s.trouble?.code ?? 'retrying'})`);
+  if (s?.eta && !s.terminal) parts.push(describeEta(s.eta, now));
   return parts.join('  ');
+}
+
+/** One unit for a rough duration: seconds under 90 s, minutes under 90 min, else hours. */
+type Unit = 's' | 'min' | 'h';
+const unitOf = (ms: number): Unit => (ms < 90_000 ? 's' : ms < 5_400_000 ? 'min' : 'h');
+const inUnit = (ms: number, unit: Unit): string => {
+  if (unit === 's') {
+    const s = ms / 1000;
+    return String(s < 10 ? Math.round(s) : Math.round(s / 5) * 5);
+  }
+  if (unit === 'min') return String(Math.round(ms / 60_000));
+  const h = ms / 3_600_000;
+  return String(h < 10 ? Math.round(h * 10) / 10 : Math.round(h));
+};
+
+/** A rough duration for people: `40 s`, `12 min`, `2.5 h`. */
+export function roughDuration(ms: number): string {
+  const unit = unitOf(ms);
+  return `${inUnit(ms, unit)} ${unit}`;
+}
+
+/** A rough range for people, one unit when both ends share it: `35–60 s`, `50 s–2 min`. */
+export function roughRange(low: number, high: number): string {
+  const a = unitOf(low);
+  const b = unitOf(high);
+  const lo = inUnit(low, a);
+  const hi = inUnit(high, b);
+  if (a === b) return lo === hi ? `${lo} ${a}` : `${lo}–${hi} ${a}`;
+  return `${lo} ${a}–${hi} ${b}`;
+}
+
+/**
+ * What the `eta` says, for the live line: `about 40 s left (usually 35–60 s, from 23
+ * earlier)` — the time left and its 80 % interval; `longer than usual (from 23 earlier)` once
+ * the job has run past what usually suffices; never a negative time.
+ */
+export function describeEta(eta: SnapshotEta, now: number): string {
+  const r = readEta(eta, now);
+  const from = `from ${r.basis} earlier`;
+  if (r.overdue) return `longer than usual (${from})`;
+  if (r.left < 1000) return `ending about now (${from})`;
+  return `about ${roughDuration(r.left)} left (usually ${roughRange(r.low, r.high)}, ${from})`;
 }
 
 /** Receives changes and draws them. */

@@ -14,6 +14,7 @@ import {
   worstExitCode,
 } from './exit-codes.js';
 import { type CliIo, errorInfo } from './io.js';
+import { loadModelInto, RecordingModel } from './models.js';
 import { jsonRenderer, liveRenderer, plainRenderer, type Renderer } from './render.js';
 
 /** How long `wait` goes on while the server answers nothing at all, by default. */
@@ -29,6 +30,8 @@ export interface WaitFlags extends ConnectionFlags {
    */
   readonly maxUnreachable?: string | undefined;
   readonly json?: boolean | undefined;
+  /** A daemon to read the duration model from (`JOBWATCH_DAEMON_URL`); key in `JOBWATCH_DAEMON_KEY`. */
+  readonly daemon?: string | undefined;
   /** Also print, once per job and place, what was not in its documented shape. */
   readonly verbose?: boolean | undefined;
 }
@@ -58,7 +61,17 @@ export async function runWait(
     flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   const unreachableText = flags.maxUnreachable ?? DEFAULT_MAX_UNREACHABLE;
   const maxUnreachable = parseDuration(unreachableText, '--max-unreachable');
-  const { watcher } = connect(flags, io);
+  const model = new RecordingModel();
+  const { watcher, deployment } = connect(flags, io, { model });
+  const source = await loadModelInto({
+    model,
+    deployment,
+    daemonUrl: flags.daemon ?? io.env.JOBWATCH_DAEMON_URL,
+    io,
+  }).catch((error: unknown) => {
+    watcher.close();
+    throw error;
+  });
   const unique = [...new Set(jobids)];
   const renderer: Renderer = flags.json
     ? jsonRenderer(io.stdout)
@@ -124,6 +137,7 @@ export async function runWait(
     clearInterval(ticker);
     for (const sub of subs) sub.unsubscribe();
     watcher.close();
+    source.save();
   }
   renderer.done();
   for (const line of messages) io.stderr.write(line);

@@ -288,6 +288,11 @@ export function createApiServer(options: ApiServerOptions): Server {
       return send(res, 201, tickets.issue(), cors);
     }
 
+    if (parts[0] === 'models' && parts.length === 1) {
+      if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
+      return send(res, 200, daemon.models(), cors);
+    }
+
     if (parts[0] === 'deployments' && parts.length === 1) {
       if (method !== 'GET') throw notAllowed('GET');
       return send(res, 200, { deployments: daemon.deployments.map((name) => ({ name })) }, cors);

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
 CREATE TABLE IF NOT EXISTS disabled_endpoints (endpoint TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS model_kinds (key TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `;
 
 /**
@@ -245,6 +246,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     disable: db.prepare('INSERT OR IGNORE INTO disabled_endpoints (endpoint, at) VALUES (?, ?)'),
     dropEndpoint: db.prepare('DELETE FROM outbox WHERE endpoint = ?'),
     isDisabled: db.prepare('SELECT 1 AS yes FROM disabled_endpoints WHERE endpoint = ?'),
+    modelKinds: db.prepare('SELECT key, json FROM model_kinds ORDER BY updated_at'),
+    pruneModelKinds: db.prepare(
+      'DELETE FROM model_kinds WHERE key NOT IN (SELECT key FROM model_kinds ORDER BY updated_at DESC LIMIT ?)',
+    ),
+    saveModelKind: db.prepare(
+      'INSERT INTO model_kinds (key, json, updated_at) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (key) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at',
+    ),
   };
 
   const listeners = new Set<(event: StoredEvent) => void>();
@@ -504,6 +513,18 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async isEndpointDisabled(endpoint) {
       guard();
       return q.isDisabled.get(endpoint) !== undefined;
+    },
+    async loadModelKinds(keep) {
+      guard();
+      q.pruneModelKinds.run(keep);
+      return (q.modelKinds.all() as Array<{ key: string; json: string }>).map((r) => ({
+        key: r.key,
+        json: r.json,
+      }));
+    },
+    async saveModelKind(key, json, updatedAt) {
+      guard();
+      q.saveModelKind.run(key, json, updatedAt);
     },
     async close() {
       if (closed) return;

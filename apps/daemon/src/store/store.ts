@@ -232,6 +232,15 @@ export interface Store {
   disableEndpoint(endpoint: string): Promise<void>;
   /** Whether an endpoint is disabled. */
   isEndpointDisabled(endpoint: string): Promise<boolean>;
+  /**
+   * Every kind of the duration model as stored, each a `DurationModelKindJSON` of
+   * `@jobwatch/rx` as JSON text (read and checked by the caller, so one bad row loses
+   * nothing else), the one updated longest ago first. Only the `keep` updated last are kept;
+   * older ones are deleted.
+   */
+  loadModelKinds(keep: number): Promise<Array<{ readonly key: string; readonly json: string }>>;
+  /** Stores one kind of the duration model (its key and `DurationModelKindJSON` as JSON text), replacing what was there. */
+  saveModelKind(key: string, json: string, updatedAt: number): Promise<void>;
   /** Flushes and closes. */
   close(): Promise<void>;
 }
@@ -281,6 +290,7 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
           trouble: next.trouble,
           // The warnings go with the body they are about.
           warnings: keepBody ? previous.warnings : next.warnings,
+          eta: next.eta,
         })
       : next;
   return visiblyDiffers(previous, merged) ? merged : undefined;

@@ -233,11 +233,8 @@ vErrors = null;
 }
 if(data.kind !== undefined){
 let data4 = data.kind;
-const _errs15 = errors;
-let valid2 = false;
-const _errs16 = errors;
-if(typeof data4 !== "string"){
-const err19 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(!((((data4 === "terminal") || (data4 === "passing")) || (data4 === "unknown")) || (data4 === "pending"))){
+const err19 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: ["terminal","passing","unknown","pending"]}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -246,8 +243,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-if("terminal" !== data4){
-const err20 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/const",keyword:"const",params:{allowedValue: "terminal"}};
+}
+if(data.outcome !== undefined){
+let data5 = data.outcome;
+if(!((((data5 === "succeeded") || (data5 === "failed")) || (data5 === "cancelled")) || (data5 === "none"))){
+const err20 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/enum",keyword:"enum",params:{allowedValues: ["succeeded","failed","cancelled","none"]}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -256,12 +256,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-var _valid1 = _errs16 === errors;
-valid2 = valid2 || _valid1;
-if(!valid2){
-const _errs18 = errors;
-if(typeof data4 !== "string"){
-const err21 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/type",keyword:"type",params:{type: "string"}};
+}
+if(data.terminal !== undefined){
+if(typeof data.terminal !== "boolean"){
+const err21 = {instancePath:instancePath+"/terminal",schemaPath:"#/properties/terminal/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -270,8 +268,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if("passing" !== data4){
-const err22 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/const",keyword:"const",params:{allowedValue: "passing"}};
+}
+if(data.job !== undefined){
+let data7 = data.job;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err22 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -280,12 +281,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-var _valid1 = _errs18 === errors;
-valid2 = valid2 || _valid1;
-if(!valid2){
-const _errs20 = errors;
-if(typeof data4 !== "string"){
-const err23 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/type",keyword:"type",params:{type: "string"}};
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.jobid === undefined){
+const err23 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "jobid"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -294,8 +292,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-if("unknown" !== data4){
-const err24 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/const",keyword:"const",params:{allowedValue: "unknown"}};
+if(data7.status === undefined){
+const err24 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -304,12 +302,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-var _valid1 = _errs20 === errors;
-valid2 = valid2 || _valid1;
-if(!valid2){
-const _errs22 = errors;
-if(typeof data4 !== "string"){
-const err25 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/type",keyword:"type",params:{type: "string"}};
+if(data7.jobid !== undefined){
+let data8 = data7.jobid;
+if(typeof data8 === "string"){
+if(!pattern0.test(data8)){
+const err25 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,128}$"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -318,8 +315,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-if("pending" !== data4){
-const err26 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/const",keyword:"const",params:{allowedValue: "pending"}};
+}
+else {
+const err26 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -328,13 +326,10 @@ vErrors.push(err26);
 }
 errors++;
 }
-var _valid1 = _errs22 === errors;
-valid2 = valid2 || _valid1;
 }
-}
-}
-if(!valid2){
-const err27 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf",keyword:"anyOf",params:{}};
+if(data7.status !== undefined){
+if(typeof data7.status !== "string"){
+const err27 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -343,25 +338,11 @@ vErrors.push(err27);
 }
 errors++;
 }
-else {
-errors = _errs15;
-if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.outcome !== undefined){
-let data5 = data.outcome;
-const _errs25 = errors;
-let valid3 = false;
-const _errs26 = errors;
-if(typeof data5 !== "string"){
-const err28 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(data7.starttime !== undefined){
+let data10 = data7.starttime;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+const err28 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/properties/starttime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -370,8 +351,11 @@ vErrors.push(err28);
 }
 errors++;
 }
-if("succeeded" !== data5){
-const err29 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/const",keyword:"const",params:{allowedValue: "succeeded"}};
+}
+if(data7.endtime !== undefined){
+let data11 = data7.endtime;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err29 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/properties/endtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -380,12 +364,11 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid2 = _errs26 === errors;
-valid3 = valid3 || _valid2;
-if(!valid3){
-const _errs28 = errors;
-if(typeof data5 !== "string"){
-const err30 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.updatedtime !== undefined){
+let data12 = data7.updatedtime;
+if((!((typeof data12 == "number") && (isFinite(data12)))) && (data12 !== null)){
+const err30 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/properties/updatedtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -394,8 +377,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-if("failed" !== data5){
-const err31 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/const",keyword:"const",params:{allowedValue: "failed"}};
+}
+if(data7.operationURI !== undefined){
+let data13 = data7.operationURI;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err31 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/properties/operationURI/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -404,12 +390,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid2 = _errs28 === errors;
-valid3 = valid3 || _valid2;
-if(!valid3){
-const _errs30 = errors;
-if(typeof data5 !== "string"){
-const err32 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.username !== undefined){
+let data14 = data7.username;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err32 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/properties/username/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -418,8 +403,11 @@ vErrors.push(err32);
 }
 errors++;
 }
-if("cancelled" !== data5){
-const err33 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/const",keyword:"const",params:{allowedValue: "cancelled"}};
+}
+if(data7.result !== undefined){
+let data15 = data7.result;
+if(((!(data15 && typeof data15 == "object" && !Array.isArray(data15))) && (typeof data15 !== "string")) && (data15 !== null)){
+const err33 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/properties/result/type",keyword:"type",params:{type: ["object","string","null"]}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -428,12 +416,11 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid2 = _errs30 === errors;
-valid3 = valid3 || _valid2;
-if(!valid3){
-const _errs32 = errors;
-if(typeof data5 !== "string"){
-const err34 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.messages !== undefined){
+let data16 = data7.messages;
+if((!(Array.isArray(data16))) && (data16 !== null)){
+const err34 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/properties/messages/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -442,8 +429,12 @@ vErrors.push(err34);
 }
 errors++;
 }
-if("none" !== data5){
-const err35 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/const",keyword:"const",params:{allowedValue: "none"}};
+if(Array.isArray(data16)){
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+let data17 = data16[i0];
+if((!(data17 && typeof data17 == "object" && !Array.isArray(data17))) && (typeof data17 !== "string")){
+const err35 = {instancePath:instancePath+"/job/messages/" + i0,schemaPath:"#/properties/job/properties/messages/items/type",keyword:"type",params:{type: ["object","string"]}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -452,13 +443,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-var _valid2 = _errs32 === errors;
-valid3 = valid3 || _valid2;
-}
-}
-}
-if(!valid3){
-const err36 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf",keyword:"anyOf",params:{}};
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.type !== undefined){
+let data18 = data17.type;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err36 = {instancePath:instancePath+"/job/messages/" + i0+"/type",schemaPath:"#/properties/job/properties/messages/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -467,926 +456,16 @@ vErrors.push(err36);
 }
 errors++;
 }
-else {
-errors = _errs25;
-if(vErrors !== null){
-if(_errs25){
-vErrors.length = _errs25;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.terminal !== undefined){
-if(typeof data.terminal !== "boolean"){
-const err37 = {instancePath:instancePath+"/terminal",schemaPath:"#/properties/terminal/type",keyword:"type",params:{type: "boolean"}};
+if(data17.description !== undefined){
+let data19 = data17.description;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err37 = {instancePath:instancePath+"/job/messages/" + i0+"/description",schemaPath:"#/properties/job/properties/messages/items/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err37];
 }
 else {
 vErrors.push(err37);
-}
-errors++;
-}
-}
-if(data.job !== undefined){
-let data7 = data.job;
-if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
-const err38 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.jobid === undefined){
-const err39 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "jobid"}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-if(data7.status === undefined){
-const err40 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "status"}};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-if(data7.jobid !== undefined){
-let data8 = data7.jobid;
-if(typeof data8 === "string"){
-if(!pattern0.test(data8)){
-const err41 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,128}$"}};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-}
-if(data7.status !== undefined){
-if(typeof data7.status !== "string"){
-const err43 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/properties/status/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-}
-if(data7.starttime !== undefined){
-let data10 = data7.starttime;
-if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
-const err44 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/properties/starttime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-if(data7.endtime !== undefined){
-let data11 = data7.endtime;
-if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
-const err45 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/properties/endtime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-if(data7.updatedtime !== undefined){
-let data12 = data7.updatedtime;
-if((!((typeof data12 == "number") && (isFinite(data12)))) && (data12 !== null)){
-const err46 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/properties/updatedtime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-if(data7.operationURI !== undefined){
-let data13 = data7.operationURI;
-if((typeof data13 !== "string") && (data13 !== null)){
-const err47 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/properties/operationURI/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-if(data7.username !== undefined){
-let data14 = data7.username;
-if((typeof data14 !== "string") && (data14 !== null)){
-const err48 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/properties/username/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-if(data7.result !== undefined){
-let data15 = data7.result;
-if(((!(data15 && typeof data15 == "object" && !Array.isArray(data15))) && (typeof data15 !== "string")) && (data15 !== null)){
-const err49 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/properties/result/type",keyword:"type",params:{type: ["object","string","null"]}};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.service !== undefined){
-let data16 = data15.service;
-if((!(data16 && typeof data16 == "object" && !Array.isArray(data16))) && (data16 !== null)){
-const err50 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/properties/result/properties/service/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.serviceName !== undefined){
-let data17 = data16.serviceName;
-if((typeof data17 !== "string") && (data17 !== null)){
-const err51 = {instancePath:instancePath+"/job/result/service/serviceName",schemaPath:"#/properties/job/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-if(data16.type !== undefined){
-let data18 = data16.type;
-if((typeof data18 !== "string") && (data18 !== null)){
-const err52 = {instancePath:instancePath+"/job/result/service/type",schemaPath:"#/properties/job/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-}
-if(data16.description !== undefined){
-let data19 = data16.description;
-if((typeof data19 !== "string") && (data19 !== null)){
-const err53 = {instancePath:instancePath+"/job/result/service/description",schemaPath:"#/properties/job/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
-}
-if(data16.capabilities !== undefined){
-let data20 = data16.capabilities;
-if((typeof data20 !== "string") && (data20 !== null)){
-const err54 = {instancePath:instancePath+"/job/result/service/capabilities",schemaPath:"#/properties/job/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-if(data16.provider !== undefined){
-let data21 = data16.provider;
-if((typeof data21 !== "string") && (data21 !== null)){
-const err55 = {instancePath:instancePath+"/job/result/service/provider",schemaPath:"#/properties/job/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
-errors++;
-}
-}
-if(data16.id !== undefined){
-let data22 = data16.id;
-if((typeof data22 !== "string") && (data22 !== null)){
-const err56 = {instancePath:instancePath+"/job/result/service/id",schemaPath:"#/properties/job/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
-errors++;
-}
-}
-if(data16.deploymentId !== undefined){
-let data23 = data16.deploymentId;
-if((typeof data23 !== "string") && (data23 !== null)){
-const err57 = {instancePath:instancePath+"/job/result/service/deploymentId",schemaPath:"#/properties/job/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-}
-if(data16.clusterName !== undefined){
-let data24 = data16.clusterName;
-if((typeof data24 !== "string") && (data24 !== null)){
-const err58 = {instancePath:instancePath+"/job/result/service/clusterName",schemaPath:"#/properties/job/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err58];
-}
-else {
-vErrors.push(err58);
-}
-errors++;
-}
-}
-if(data16.private !== undefined){
-let data25 = data16.private;
-if((typeof data25 !== "boolean") && (data25 !== null)){
-const err59 = {instancePath:instancePath+"/job/result/service/private",schemaPath:"#/properties/job/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: ["boolean","null"]}};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-}
-if(data16.folderName !== undefined){
-let data26 = data16.folderName;
-if((typeof data26 !== "string") && (data26 !== null)){
-const err60 = {instancePath:instancePath+"/job/result/service/folderName",schemaPath:"#/properties/job/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
-errors++;
-}
-}
-if(data16.isDefault !== undefined){
-let data27 = data16.isDefault;
-if((typeof data27 !== "boolean") && (data27 !== null)){
-const err61 = {instancePath:instancePath+"/job/result/service/isDefault",schemaPath:"#/properties/job/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: ["boolean","null"]}};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-}
-if(data16.minInstancesPerNode !== undefined){
-let data28 = data16.minInstancesPerNode;
-if((!((typeof data28 == "number") && (isFinite(data28)))) && (data28 !== null)){
-const err62 = {instancePath:instancePath+"/job/result/service/minInstancesPerNode",schemaPath:"#/properties/job/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-}
-if(data16.maxInstancesPerNode !== undefined){
-let data29 = data16.maxInstancesPerNode;
-if((!((typeof data29 == "number") && (isFinite(data29)))) && (data29 !== null)){
-const err63 = {instancePath:instancePath+"/job/result/service/maxInstancesPerNode",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-}
-if(data16.instancesPerContainer !== undefined){
-let data30 = data16.instancesPerContainer;
-if((!((typeof data30 == "number") && (isFinite(data30)))) && (data30 !== null)){
-const err64 = {instancePath:instancePath+"/job/result/service/instancesPerContainer",schemaPath:"#/properties/job/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-}
-if(data16.maxWaitTime !== undefined){
-let data31 = data16.maxWaitTime;
-if((!((typeof data31 == "number") && (isFinite(data31)))) && (data31 !== null)){
-const err65 = {instancePath:instancePath+"/job/result/service/maxWaitTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-if(data16.maxStartupTime !== undefined){
-let data32 = data16.maxStartupTime;
-if((!((typeof data32 == "number") && (isFinite(data32)))) && (data32 !== null)){
-const err66 = {instancePath:instancePath+"/job/result/service/maxStartupTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-if(data16.maxIdleTime !== undefined){
-let data33 = data16.maxIdleTime;
-if((!((typeof data33 == "number") && (isFinite(data33)))) && (data33 !== null)){
-const err67 = {instancePath:instancePath+"/job/result/service/maxIdleTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-if(data16.maxUsageTime !== undefined){
-let data34 = data16.maxUsageTime;
-if((!((typeof data34 == "number") && (isFinite(data34)))) && (data34 !== null)){
-const err68 = {instancePath:instancePath+"/job/result/service/maxUsageTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-if(data16.recycleInterval !== undefined){
-let data35 = data16.recycleInterval;
-if((!((typeof data35 == "number") && (isFinite(data35)))) && (data35 !== null)){
-const err69 = {instancePath:instancePath+"/job/result/service/recycleInterval",schemaPath:"#/properties/job/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-if(data16.recycleStartTime !== undefined){
-let data36 = data16.recycleStartTime;
-if((typeof data36 !== "string") && (data36 !== null)){
-const err70 = {instancePath:instancePath+"/job/result/service/recycleStartTime",schemaPath:"#/properties/job/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-if(data16.keepAliveInterval !== undefined){
-let data37 = data16.keepAliveInterval;
-if((!((typeof data37 == "number") && (isFinite(data37)))) && (data37 !== null)){
-const err71 = {instancePath:instancePath+"/job/result/service/keepAliveInterval",schemaPath:"#/properties/job/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-}
-if(data16.loadBalancing !== undefined){
-let data38 = data16.loadBalancing;
-if((typeof data38 !== "string") && (data38 !== null)){
-const err72 = {instancePath:instancePath+"/job/result/service/loadBalancing",schemaPath:"#/properties/job/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-if(data16.isolationLevel !== undefined){
-let data39 = data16.isolationLevel;
-if((typeof data39 !== "string") && (data39 !== null)){
-const err73 = {instancePath:instancePath+"/job/result/service/isolationLevel",schemaPath:"#/properties/job/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-}
-if(data16.configuredState !== undefined){
-let data40 = data16.configuredState;
-if((typeof data40 !== "string") && (data40 !== null)){
-const err74 = {instancePath:instancePath+"/job/result/service/configuredState",schemaPath:"#/properties/job/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-if(data16.frameworkProperties !== undefined){
-let data41 = data16.frameworkProperties;
-if((!(data41 && typeof data41 == "object" && !Array.isArray(data41))) && (data41 !== null)){
-const err75 = {instancePath:instancePath+"/job/result/service/frameworkProperties",schemaPath:"#/properties/job/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-}
-if(data16.maxUploadFileSize !== undefined){
-let data42 = data16.maxUploadFileSize;
-if((!((typeof data42 == "number") && (isFinite(data42)))) && (data42 !== null)){
-const err76 = {instancePath:instancePath+"/job/result/service/maxUploadFileSize",schemaPath:"#/properties/job/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-if(data16.allowedUploadFileTypes !== undefined){
-let data43 = data16.allowedUploadFileTypes;
-if((typeof data43 !== "string") && (data43 !== null)){
-const err77 = {instancePath:instancePath+"/job/result/service/allowedUploadFileTypes",schemaPath:"#/properties/job/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-if(data16.properties !== undefined){
-let data44 = data16.properties;
-if((!(data44 && typeof data44 == "object" && !Array.isArray(data44))) && (data44 !== null)){
-const err78 = {instancePath:instancePath+"/job/result/service/properties",schemaPath:"#/properties/job/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-for(const key0 in data44){
-let data45 = data44[key0];
-if((((typeof data45 !== "string") && (!((typeof data45 == "number") && (isFinite(data45))))) && (typeof data45 !== "boolean")) && (data45 !== null)){
-const err79 = {instancePath:instancePath+"/job/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/job/properties/result/properties/service/properties/properties/additionalProperties/type",keyword:"type",params:{type: ["string","number","boolean","null"]}};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-}
-}
-if(data16.jsonProperties !== undefined){
-let data46 = data16.jsonProperties;
-if((!(data46 && typeof data46 == "object" && !Array.isArray(data46))) && (data46 !== null)){
-const err80 = {instancePath:instancePath+"/job/result/service/jsonProperties",schemaPath:"#/properties/job/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-}
-if(data16.extensions !== undefined){
-let data47 = data16.extensions;
-if((!(Array.isArray(data47))) && (data47 !== null)){
-const err81 = {instancePath:instancePath+"/job/result/service/extensions",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: ["array","null"]}};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-if(Array.isArray(data47)){
-const len0 = data47.length;
-for(let i0=0; i0<len0; i0++){
-let data48 = data47[i0];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.typeName !== undefined){
-let data49 = data48.typeName;
-if((typeof data49 !== "string") && (data49 !== null)){
-const err82 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-if(data48.capabilities !== undefined){
-let data50 = data48.capabilities;
-if((typeof data50 !== "string") && (data50 !== null)){
-const err83 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-}
-if(data48.enabled !== undefined){
-let data51 = data48.enabled;
-if(((typeof data51 !== "string") && (typeof data51 !== "boolean")) && (data51 !== null)){
-const err84 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/enabled/type",keyword:"type",params:{type: ["string","boolean","null"]}};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-}
-if(data48.maxUploadFileSize !== undefined){
-let data52 = data48.maxUploadFileSize;
-if((!((typeof data52 == "number") && (isFinite(data52)))) && (data52 !== null)){
-const err85 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-if(data48.allowedUploadFileTypes !== undefined){
-let data53 = data48.allowedUploadFileTypes;
-if((typeof data53 !== "string") && (data53 !== null)){
-const err86 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-if(data48.properties !== undefined){
-let data54 = data48.properties;
-if((!(data54 && typeof data54 == "object" && !Array.isArray(data54))) && (data54 !== null)){
-const err87 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-}
-}
-else {
-const err88 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-}
-}
-}
-if(data16.datasets !== undefined){
-let data55 = data16.datasets;
-if((!(Array.isArray(data55))) && (data55 !== null)){
-const err89 = {instancePath:instancePath+"/job/result/service/datasets",schemaPath:"#/properties/job/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: ["array","null"]}};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-}
-if(data16.portalProperties !== undefined){
-let data56 = data16.portalProperties;
-if((!(data56 && typeof data56 == "object" && !Array.isArray(data56))) && (data56 !== null)){
-const err90 = {instancePath:instancePath+"/job/result/service/portalProperties",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: ["object","null"]}};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.isHosted !== undefined){
-let data57 = data56.isHosted;
-if((typeof data57 !== "boolean") && (data57 !== null)){
-const err91 = {instancePath:instancePath+"/job/result/service/portalProperties/isHosted",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: ["boolean","null"]}};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-}
-if(data56.portalItems !== undefined){
-let data58 = data56.portalItems;
-if((!(Array.isArray(data58))) && (data58 !== null)){
-const err92 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: ["array","null"]}};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-if(Array.isArray(data58)){
-const len1 = data58.length;
-for(let i1=0; i1<len1; i1++){
-let data59 = data58[i1];
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.itemID !== undefined){
-let data60 = data59.itemID;
-if((typeof data60 !== "string") && (data60 !== null)){
-const err93 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-}
-if(data59.type !== undefined){
-let data61 = data59.type;
-if((typeof data61 !== "string") && (data61 !== null)){
-const err94 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-}
-}
-else {
-const err95 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err95];
-}
-else {
-vErrors.push(err95);
-}
-errors++;
-}
-}
-}
-}
-}
-}
-}
-}
-if(data15.stages !== undefined){
-let data62 = data15.stages;
-if((!(Array.isArray(data62))) && (data62 !== null)){
-const err96 = {instancePath:instancePath+"/job/result/stages",schemaPath:"#/properties/job/properties/result/properties/stages/type",keyword:"type",params:{type: ["array","null"]}};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-if(Array.isArray(data62)){
-const len2 = data62.length;
-for(let i2=0; i2<len2; i2++){
-let data63 = data62[i2];
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.name !== undefined){
-let data64 = data63.name;
-if((typeof data64 !== "string") && (data64 !== null)){
-const err97 = {instancePath:instancePath+"/job/result/stages/" + i2+"/name",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err97];
-}
-else {
-vErrors.push(err97);
-}
-errors++;
-}
-}
-if(data63.state !== undefined){
-let data65 = data63.state;
-if((typeof data65 !== "string") && (data65 !== null)){
-const err98 = {instancePath:instancePath+"/job/result/stages/" + i2+"/state",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err98];
-}
-else {
-vErrors.push(err98);
-}
-errors++;
-}
-}
-if(data63.duration !== undefined){
-let data66 = data63.duration;
-if(((typeof data66 !== "string") && (!((typeof data66 == "number") && (isFinite(data66))))) && (data66 !== null)){
-const err99 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/duration/type",keyword:"type",params:{type: ["string","number","null"]}};
-if(vErrors === null){
-vErrors = [err99];
-}
-else {
-vErrors.push(err99);
-}
-errors++;
-}
-}
-if(data63.lastUpdated !== undefined){
-let data67 = data63.lastUpdated;
-if((!((typeof data67 == "number") && (isFinite(data67)))) && (data67 !== null)){
-const err100 = {instancePath:instancePath+"/job/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/job/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: ["number","null"]}};
-if(vErrors === null){
-vErrors = [err100];
-}
-else {
-vErrors.push(err100);
-}
-errors++;
-}
-}
-}
-else {
-const err101 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err101];
-}
-else {
-vErrors.push(err101);
-}
-errors++;
-}
-}
-}
-}
-}
-}
-if(data7.messages !== undefined){
-let data68 = data7.messages;
-if((!(Array.isArray(data68))) && (data68 !== null)){
-const err102 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/properties/messages/type",keyword:"type",params:{type: ["array","null"]}};
-if(vErrors === null){
-vErrors = [err102];
-}
-else {
-vErrors.push(err102);
-}
-errors++;
-}
-if(Array.isArray(data68)){
-const len3 = data68.length;
-for(let i3=0; i3<len3; i3++){
-let data69 = data68[i3];
-if((!(data69 && typeof data69 == "object" && !Array.isArray(data69))) && (typeof data69 !== "string")){
-const err103 = {instancePath:instancePath+"/job/messages/" + i3,schemaPath:"#/properties/job/properties/messages/items/type",keyword:"type",params:{type: ["object","string"]}};
-if(vErrors === null){
-vErrors = [err103];
-}
-else {
-vErrors.push(err103);
-}
-errors++;
-}
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.type !== undefined){
-let data70 = data69.type;
-if((typeof data70 !== "string") && (data70 !== null)){
-const err104 = {instancePath:instancePath+"/job/messages/" + i3+"/type",schemaPath:"#/properties/job/properties/messages/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-}
-if(data69.description !== undefined){
-let data71 = data69.description;
-if((typeof data71 !== "string") && (data71 !== null)){
-const err105 = {instancePath:instancePath+"/job/messages/" + i3+"/description",schemaPath:"#/properties/job/properties/messages/items/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
 }
 errors++;
 }
@@ -1398,65 +477,65 @@ errors++;
 }
 }
 if(data.firstSeen !== undefined){
-let data72 = data.firstSeen;
-if(!((typeof data72 == "number") && (isFinite(data72)))){
-const err106 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
+let data20 = data.firstSeen;
+if(!((typeof data20 == "number") && (isFinite(data20)))){
+const err38 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
-vErrors = [err106];
+vErrors = [err38];
 }
 else {
-vErrors.push(err106);
+vErrors.push(err38);
 }
 errors++;
 }
 }
 if(data.lastPolled !== undefined){
-let data73 = data.lastPolled;
-const _errs178 = errors;
-let valid21 = false;
-const _errs179 = errors;
-if(!((typeof data73 == "number") && (isFinite(data73)))){
-const err107 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
+let data21 = data.lastPolled;
+const _errs50 = errors;
+let valid6 = false;
+const _errs51 = errors;
+if(!((typeof data21 == "number") && (isFinite(data21)))){
+const err39 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
-vErrors = [err107];
+vErrors = [err39];
 }
 else {
-vErrors.push(err107);
+vErrors.push(err39);
 }
 errors++;
 }
-var _valid3 = _errs179 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs181 = errors;
-if(data73 !== null){
-const err108 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
+var _valid1 = _errs51 === errors;
+valid6 = valid6 || _valid1;
+if(!valid6){
+const _errs53 = errors;
+if(data21 !== null){
+const err40 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
-vErrors = [err108];
+vErrors = [err40];
 }
 else {
-vErrors.push(err108);
+vErrors.push(err40);
 }
 errors++;
 }
-var _valid3 = _errs181 === errors;
-valid21 = valid21 || _valid3;
+var _valid1 = _errs53 === errors;
+valid6 = valid6 || _valid1;
 }
-if(!valid21){
-const err109 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
+if(!valid6){
+const err41 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
-vErrors = [err109];
+vErrors = [err41];
 }
 else {
-vErrors.push(err109);
+vErrors.push(err41);
 }
 errors++;
 }
 else {
-errors = _errs178;
+errors = _errs50;
 if(vErrors !== null){
-if(_errs178){
-vErrors.length = _errs178;
+if(_errs50){
+vErrors.length = _errs50;
 }
 else {
 vErrors = null;
@@ -1465,404 +544,447 @@ vErrors = null;
 }
 }
 if(data.lastChanged !== undefined){
-let data74 = data.lastChanged;
-if(!((typeof data74 == "number") && (isFinite(data74)))){
-const err110 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
+let data22 = data.lastChanged;
+if(!((typeof data22 == "number") && (isFinite(data22)))){
+const err42 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
-vErrors = [err110];
+vErrors = [err42];
 }
 else {
-vErrors.push(err110);
+vErrors.push(err42);
 }
 errors++;
 }
 }
 if(data.stale !== undefined){
 if(typeof data.stale !== "boolean"){
-const err111 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
+const err43 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
-vErrors = [err111];
+vErrors = [err43];
 }
 else {
-vErrors.push(err111);
+vErrors.push(err43);
 }
 errors++;
 }
 }
 if(data.trouble !== undefined){
-let data76 = data.trouble;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.code === undefined){
-const err112 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
+let data24 = data.trouble;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.code === undefined){
+const err44 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
 if(vErrors === null){
-vErrors = [err112];
+vErrors = [err44];
 }
 else {
-vErrors.push(err112);
+vErrors.push(err44);
 }
 errors++;
 }
-if(data76.message === undefined){
-const err113 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
+if(data24.message === undefined){
+const err45 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
 if(vErrors === null){
-vErrors = [err113];
+vErrors = [err45];
 }
 else {
-vErrors.push(err113);
+vErrors.push(err45);
 }
 errors++;
 }
-if(data76.since === undefined){
-const err114 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
+if(data24.since === undefined){
+const err46 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
 if(vErrors === null){
-vErrors = [err114];
+vErrors = [err46];
 }
 else {
-vErrors.push(err114);
+vErrors.push(err46);
 }
 errors++;
 }
-if(data76.attempts === undefined){
-const err115 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
+if(data24.attempts === undefined){
+const err47 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
 if(vErrors === null){
-vErrors = [err115];
+vErrors = [err47];
 }
 else {
-vErrors.push(err115);
+vErrors.push(err47);
 }
 errors++;
 }
-if(data76.code !== undefined){
-if(typeof data76.code !== "string"){
-const err116 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
+if(data24.code !== undefined){
+if(typeof data24.code !== "string"){
+const err48 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err116];
+vErrors = [err48];
 }
 else {
-vErrors.push(err116);
-}
-errors++;
-}
-}
-if(data76.message !== undefined){
-if(typeof data76.message !== "string"){
-const err117 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err117];
-}
-else {
-vErrors.push(err117);
+vErrors.push(err48);
 }
 errors++;
 }
 }
-if(data76.since !== undefined){
-let data79 = data76.since;
-if(!((typeof data79 == "number") && (isFinite(data79)))){
-const err118 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
+if(data24.message !== undefined){
+if(typeof data24.message !== "string"){
+const err49 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err118];
+vErrors = [err49];
 }
 else {
-vErrors.push(err118);
+vErrors.push(err49);
 }
 errors++;
 }
 }
-if(data76.attempts !== undefined){
-let data80 = data76.attempts;
-if(!((typeof data80 == "number") && (isFinite(data80)))){
-const err119 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
+if(data24.since !== undefined){
+let data27 = data24.since;
+if(!((typeof data27 == "number") && (isFinite(data27)))){
+const err50 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
-vErrors = [err119];
+vErrors = [err50];
 }
 else {
-vErrors.push(err119);
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data24.attempts !== undefined){
+let data28 = data24.attempts;
+if(!((typeof data28 == "number") && (isFinite(data28)))){
+const err51 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
 }
 errors++;
 }
 }
 }
 else {
-const err120 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
+const err52 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
-vErrors = [err120];
+vErrors = [err52];
 }
 else {
-vErrors.push(err120);
+vErrors.push(err52);
 }
 errors++;
 }
 }
 if(data.messages !== undefined){
-let data81 = data.messages;
-if(Array.isArray(data81)){
-const len4 = data81.length;
-for(let i4=0; i4<len4; i4++){
-let data82 = data81[i4];
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-if(data82.text === undefined){
-const err121 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: "text"}};
+let data29 = data.messages;
+if(Array.isArray(data29)){
+const len1 = data29.length;
+for(let i1=0; i1<len1; i1++){
+let data30 = data29[i1];
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.text === undefined){
+const err53 = {instancePath:instancePath+"/messages/" + i1,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: "text"}};
 if(vErrors === null){
-vErrors = [err121];
+vErrors = [err53];
 }
 else {
-vErrors.push(err121);
+vErrors.push(err53);
 }
 errors++;
 }
-if(data82.text !== undefined){
-if(typeof data82.text !== "string"){
-const err122 = {instancePath:instancePath+"/messages/" + i4+"/text",schemaPath:"#/properties/messages/items/properties/text/type",keyword:"type",params:{type: "string"}};
+if(data30.text !== undefined){
+if(typeof data30.text !== "string"){
+const err54 = {instancePath:instancePath+"/messages/" + i1+"/text",schemaPath:"#/properties/messages/items/properties/text/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err122];
+vErrors = [err54];
 }
 else {
-vErrors.push(err122);
+vErrors.push(err54);
 }
 errors++;
 }
 }
-if(data82.severity !== undefined){
-let data84 = data82.severity;
-const _errs206 = errors;
-let valid26 = false;
-const _errs207 = errors;
-if(typeof data84 !== "string"){
-const err123 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(data30.severity !== undefined){
+let data32 = data30.severity;
+if(!(((data32 === "error") || (data32 === "warning")) || (data32 === "info"))){
+const err55 = {instancePath:instancePath+"/messages/" + i1+"/severity",schemaPath:"#/properties/messages/items/properties/severity/enum",keyword:"enum",params:{allowedValues: ["error","warning","info"]}};
 if(vErrors === null){
-vErrors = [err123];
+vErrors = [err55];
 }
 else {
-vErrors.push(err123);
-}
-errors++;
-}
-if("error" !== data84){
-const err124 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/0/const",keyword:"const",params:{allowedValue: "error"}};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-var _valid4 = _errs207 === errors;
-valid26 = valid26 || _valid4;
-if(!valid26){
-const _errs209 = errors;
-if(typeof data84 !== "string"){
-const err125 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/1/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-if("warning" !== data84){
-const err126 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/1/const",keyword:"const",params:{allowedValue: "warning"}};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-var _valid4 = _errs209 === errors;
-valid26 = valid26 || _valid4;
-if(!valid26){
-const _errs211 = errors;
-if(typeof data84 !== "string"){
-const err127 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/2/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-if("info" !== data84){
-const err128 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf/2/const",keyword:"const",params:{allowedValue: "info"}};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-var _valid4 = _errs211 === errors;
-valid26 = valid26 || _valid4;
-}
-}
-if(!valid26){
-const err129 = {instancePath:instancePath+"/messages/" + i4+"/severity",schemaPath:"#/properties/messages/items/properties/severity/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-else {
-errors = _errs206;
-if(vErrors !== null){
-if(_errs206){
-vErrors.length = _errs206;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
+vErrors.push(err55);
 }
 errors++;
 }
 }
 }
 else {
-const err131 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"}};
+const err56 = {instancePath:instancePath+"/messages/" + i1,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
-vErrors = [err131];
+vErrors = [err56];
 }
 else {
-vErrors.push(err131);
+vErrors.push(err56);
+}
+errors++;
+}
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
 }
 errors++;
 }
 }
 if(data.reason !== undefined){
 if(typeof data.reason !== "string"){
-const err132 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}};
+const err58 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err132];
+vErrors = [err58];
 }
 else {
-vErrors.push(err132);
+vErrors.push(err58);
 }
 errors++;
 }
 }
 if(data.warnings !== undefined){
-let data86 = data.warnings;
-if(Array.isArray(data86)){
-const len5 = data86.length;
-for(let i5=0; i5<len5; i5++){
-let data87 = data86[i5];
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-if(data87.pointer === undefined){
-const err133 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "pointer"}};
+let data34 = data.warnings;
+if(Array.isArray(data34)){
+const len2 = data34.length;
+for(let i2=0; i2<len2; i2++){
+let data35 = data34[i2];
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.pointer === undefined){
+const err59 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "pointer"}};
 if(vErrors === null){
-vErrors = [err133];
+vErrors = [err59];
 }
 else {
-vErrors.push(err133);
+vErrors.push(err59);
 }
 errors++;
 }
-if(data87.expected === undefined){
-const err134 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "expected"}};
+if(data35.expected === undefined){
+const err60 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "expected"}};
 if(vErrors === null){
-vErrors = [err134];
+vErrors = [err60];
 }
 else {
-vErrors.push(err134);
+vErrors.push(err60);
 }
 errors++;
 }
-if(data87.found === undefined){
-const err135 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "found"}};
+if(data35.found === undefined){
+const err61 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "found"}};
 if(vErrors === null){
-vErrors = [err135];
+vErrors = [err61];
 }
 else {
-vErrors.push(err135);
+vErrors.push(err61);
 }
 errors++;
 }
-if(data87.pointer !== undefined){
-if(typeof data87.pointer !== "string"){
-const err136 = {instancePath:instancePath+"/warnings/" + i5+"/pointer",schemaPath:"#/properties/warnings/items/properties/pointer/type",keyword:"type",params:{type: "string"}};
+if(data35.pointer !== undefined){
+if(typeof data35.pointer !== "string"){
+const err62 = {instancePath:instancePath+"/warnings/" + i2+"/pointer",schemaPath:"#/properties/warnings/items/properties/pointer/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err136];
+vErrors = [err62];
 }
 else {
-vErrors.push(err136);
-}
-errors++;
-}
-}
-if(data87.expected !== undefined){
-if(typeof data87.expected !== "string"){
-const err137 = {instancePath:instancePath+"/warnings/" + i5+"/expected",schemaPath:"#/properties/warnings/items/properties/expected/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
+vErrors.push(err62);
 }
 errors++;
 }
 }
-if(data87.found !== undefined){
-if(typeof data87.found !== "string"){
-const err138 = {instancePath:instancePath+"/warnings/" + i5+"/found",schemaPath:"#/properties/warnings/items/properties/found/type",keyword:"type",params:{type: "string"}};
+if(data35.expected !== undefined){
+if(typeof data35.expected !== "string"){
+const err63 = {instancePath:instancePath+"/warnings/" + i2+"/expected",schemaPath:"#/properties/warnings/items/properties/expected/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err138];
+vErrors = [err63];
 }
 else {
-vErrors.push(err138);
+vErrors.push(err63);
 }
 errors++;
 }
 }
-}
-else {
-const err139 = {instancePath:instancePath+"/warnings/" + i5,schemaPath:"#/properties/warnings/items/type",keyword:"type",params:{type: "object"}};
+if(data35.found !== undefined){
+if(typeof data35.found !== "string"){
+const err64 = {instancePath:instancePath+"/warnings/" + i2+"/found",schemaPath:"#/properties/warnings/items/properties/found/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err139];
+vErrors = [err64];
 }
 else {
-vErrors.push(err139);
+vErrors.push(err64);
 }
 errors++;
 }
 }
 }
 else {
-const err140 = {instancePath:instancePath+"/warnings",schemaPath:"#/properties/warnings/type",keyword:"type",params:{type: "array"}};
+const err65 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
-vErrors = [err140];
+vErrors = [err65];
 }
 else {
-vErrors.push(err140);
+vErrors.push(err65);
 }
 errors++;
 }
 }
 }
 else {
-const err141 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err66 = {instancePath:instancePath+"/warnings",schemaPath:"#/properties/warnings/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
-vErrors = [err141];
+vErrors = [err66];
 }
 else {
-vErrors.push(err141);
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(data.eta !== undefined){
+let data39 = data.eta;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.middle === undefined){
+const err67 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "middle"}};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(data39.low === undefined){
+const err68 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "low"}};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+if(data39.high === undefined){
+const err69 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "high"}};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+if(data39.basis === undefined){
+const err70 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "basis"}};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if(data39.overdue === undefined){
+const err71 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "overdue"}};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(data39.middle !== undefined){
+let data40 = data39.middle;
+if(!((typeof data40 == "number") && (isFinite(data40)))){
+const err72 = {instancePath:instancePath+"/eta/middle",schemaPath:"#/properties/eta/properties/middle/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+if(data39.low !== undefined){
+let data41 = data39.low;
+if(!((typeof data41 == "number") && (isFinite(data41)))){
+const err73 = {instancePath:instancePath+"/eta/low",schemaPath:"#/properties/eta/properties/low/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data39.high !== undefined){
+let data42 = data39.high;
+if(!((typeof data42 == "number") && (isFinite(data42)))){
+const err74 = {instancePath:instancePath+"/eta/high",schemaPath:"#/properties/eta/properties/high/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data39.basis !== undefined){
+let data43 = data39.basis;
+if(!((typeof data43 == "number") && (isFinite(data43)))){
+const err75 = {instancePath:instancePath+"/eta/basis",schemaPath:"#/properties/eta/properties/basis/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data39.overdue !== undefined){
+if(typeof data39.overdue !== "boolean"){
+const err76 = {instancePath:instancePath+"/eta/overdue",schemaPath:"#/properties/eta/properties/overdue/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
 }
 errors++;
 }
@@ -1876,22 +998,12 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/deployment": "a string",
   "#/properties/jobid": "a string",
   "#/properties/status": "a string or null",
-  "#/properties/kind": "\"terminal\" or \"passing\" or \"unknown\" or \"pending\"",
-  "#/properties/kind/anyOf/0": "\"terminal\"",
-  "#/properties/kind/anyOf/1": "\"passing\"",
-  "#/properties/kind/anyOf/2": "\"unknown\"",
-  "#/properties/kind/anyOf/3": "\"pending\"",
-  "#/properties/outcome": "\"succeeded\" or \"failed\" or \"cancelled\" or \"none\"",
-  "#/properties/outcome/anyOf/0": "\"succeeded\"",
-  "#/properties/outcome/anyOf/1": "\"failed\"",
-  "#/properties/outcome/anyOf/2": "\"cancelled\"",
-  "#/properties/outcome/anyOf/3": "\"none\"",
+  "#/properties/kind": "one of \"terminal\", \"passing\", \"unknown\", \"pending\"",
+  "#/properties/outcome": "one of \"succeeded\", \"failed\", \"cancelled\", \"none\"",
   "#/properties/terminal": "a boolean",
   "#/properties/job": "an object or null",
   "#/properties/job/properties/jobid": "a string matching ^[A-Za-z0-9_-]{1,128}$",
   "#/properties/job/properties/status": "a string",
-  "#/properties/job/properties/result/properties/service/properties/properties": "an object or null",
-  "#/properties/job/properties/result/properties/service/properties/datasets/items": "a valid value",
   "#/properties/firstSeen": "a number",
   "#/properties/lastPolled": "a number or null",
   "#/properties/lastChanged": "a number",
@@ -1901,11 +1013,13 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/trouble/properties/since": "a number",
   "#/properties/trouble/properties/attempts": "a number",
   "#/properties/messages/items/properties/text": "a string",
-  "#/properties/messages/items/properties/severity": "\"error\" or \"warning\" or \"info\"",
-  "#/properties/messages/items/properties/severity/anyOf/0": "\"error\"",
-  "#/properties/messages/items/properties/severity/anyOf/1": "\"warning\"",
-  "#/properties/messages/items/properties/severity/anyOf/2": "\"info\"",
+  "#/properties/messages/items/properties/severity": "one of \"error\", \"warning\", \"info\"",
   "#/properties/warnings/items/properties/pointer": "a string",
   "#/properties/warnings/items/properties/expected": "a string",
-  "#/properties/warnings/items/properties/found": "a string"
+  "#/properties/warnings/items/properties/found": "a string",
+  "#/properties/eta/properties/middle": "a number",
+  "#/properties/eta/properties/low": "a number",
+  "#/properties/eta/properties/high": "a number",
+  "#/properties/eta/properties/basis": "a number",
+  "#/properties/eta/properties/overdue": "a boolean"
 } };

@@ -29,17 +29,10 @@ export const JobMessageSchema = /* @__PURE__ */ Type.Object(
   {
     text: /* @__PURE__ */ Type.String({ description: 'The message, as one line.' }),
     severity: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Union(
-        [
-          /* @__PURE__ */ Type.Literal('error'),
-          /* @__PURE__ */ Type.Literal('warning'),
-          /* @__PURE__ */ Type.Literal('info'),
-        ],
-        {
-          description:
-            "From a message object's `type` (`esriJobMessageTypeError` → `error`); absent for a plain string.",
-        },
-      ),
+      /* @__PURE__ */ Type.Enum(['error', 'warning', 'info'], {
+        description:
+          "From a message object's `type` (`esriJobMessageTypeError` → `error`); absent for a plain string.",
+      }),
     ),
   },
   { additionalProperties: true },
@@ -60,11 +53,59 @@ export const SchemaWarningSchema = /* @__PURE__ */ Type.Object(
 );
 
 /**
+ * When the job will likely end, from how long earlier jobs of its kind took: only on a
+ * snapshot of a running job whose kind has enough history (no basis, no `eta`). Times are
+ * epoch ms on the watcher's clock, like `lastPolled`; a reader counts down to them.
+ */
+export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
+  {
+    middle: /* @__PURE__ */ Type.Number({
+      description: 'Epoch ms of the most likely end (the median, given how long it has run).',
+    }),
+    low: /* @__PURE__ */ Type.Number({ description: 'Epoch ms: start of the 80% interval.' }),
+    high: /* @__PURE__ */ Type.Number({ description: 'Epoch ms: end of the 80% interval.' }),
+    basis: /* @__PURE__ */ Type.Number({ description: 'Earlier jobs of its kind it rests on.' }),
+    overdue: /* @__PURE__ */ Type.Boolean({
+      description: 'It has run longer than 9 in 10 earlier jobs of its kind.',
+    }),
+  },
+  { additionalProperties: true },
+);
+/** When a job will likely end. */
+export type SnapshotEta = Static<typeof SnapshotEtaSchema>;
+
+/**
+ * The job body in a snapshot: the job schema, with `result` checked only as an object, a
+ * string or `null`. The body was read by the tolerant parser where the snapshot was made;
+ * its result's content (the service JSON, backup stages) is not checked again by every
+ * reader of a snapshot — which keeps the snapshot's validator, carried by every page that
+ * shows jobs, less than half the size.
+ */
+function snapshotJob() {
+  const { properties, ...rest } = JobSchema;
+  return Type.Unsafe<Static<typeof JobSchema>>({
+    ...rest,
+    properties: {
+      ...properties,
+      result: objectOr<ReturnType<typeof Type.Object>, string | null>(
+        Type.Object({}, { additionalProperties: true }),
+        ['string', 'null'],
+        {
+          description:
+            "The job's result: an object (`service`, `stages`, …; its content as read where the snapshot was made), a string, or `null`.",
+        },
+      ),
+    },
+  });
+}
+
+/**
  * What jobwatch knows about one job at one moment: what every stream emits, every
  * daemon event carries and every widget shows.
  *
  * `status` and `job` are `null` only before the first body was read (for example when
- * the first poll met a network error: `stale` is then true).
+ * the first poll met a network error: `stale` is then true). `job.result`'s content is
+ * checked where the snapshot is made, not again by every reader of it (`parseSnapshot`).
  */
 export const SnapshotSchema = /* @__PURE__ */ Type.Object(
   {
@@ -77,30 +118,20 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       description:
         'A known status in its canonical spelling (`COMPLETED` for `completed`), any other verbatim; `null` before the first body. `job.status` keeps what the server sent.',
     }),
-    kind: /* @__PURE__ */ Type.Union(
-      [
-        /* @__PURE__ */ Type.Literal('terminal'),
-        /* @__PURE__ */ Type.Literal('passing'),
-        /* @__PURE__ */ Type.Literal('unknown'),
-        /* @__PURE__ */ Type.Literal('pending'),
-      ],
-      { description: '`terminal`, `passing` or `unknown`; `pending` before the first body.' },
-    ),
-    outcome: /* @__PURE__ */ Type.Union(
-      [
-        /* @__PURE__ */ Type.Literal('succeeded'),
-        /* @__PURE__ */ Type.Literal('failed'),
-        /* @__PURE__ */ Type.Literal('cancelled'),
-        /* @__PURE__ */ Type.Literal('none'),
-      ],
-      { description: 'How the job ended, `none` until it has.' },
-    ),
+    kind: /* @__PURE__ */ Type.Enum(['terminal', 'passing', 'unknown', 'pending'], {
+      description: '`terminal`, `passing` or `unknown`; `pending` before the first body.',
+    }),
+    outcome: /* @__PURE__ */ Type.Enum(['succeeded', 'failed', 'cancelled', 'none'], {
+      description: 'How the job ended, `none` until it has.',
+    }),
     terminal: /* @__PURE__ */ Type.Boolean({
       description: 'Whether the job has ended: no further snapshot will follow.',
     }),
-    job: /* @__PURE__ */ objectOr<typeof JobSchema, null>(JobSchema, ['null'], {
-      description: 'The last job body read (`null` before the first).',
-    }),
+    job: /* @__PURE__ */ objectOr<ReturnType<typeof snapshotJob>, null>(
+      /* @__PURE__ */ snapshotJob(),
+      ['null'],
+      { description: 'The last job body read (`null` before the first).' },
+    ),
     firstSeen: /* @__PURE__ */ Type.Number({
       description: 'Epoch ms when jobwatch first watched this job.',
     }),
@@ -134,6 +165,7 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
           'What in the last body was not in its documented shape (kept or read as described); absent when nothing was.',
       }),
     ),
+    eta: /* @__PURE__ */ Type.Optional(SnapshotEtaSchema),
   },
   { additionalProperties: true },
 );
