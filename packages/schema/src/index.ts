@@ -10,6 +10,7 @@
 export { validatorFor } from './compile.js';
 export * from './errors.js';
 export * from './jobid.js';
+export * from './messages.js';
 export * from './operation.js';
 export * from './parse.js';
 export * from './schemas/bodies.js';
