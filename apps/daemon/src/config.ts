@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
-import { type AuthProvider, withoutCredentials } from '@jobwatch/client';
+import { type AuthProvider, type TokenHeader, withoutCredentials } from '@jobwatch/client';
 import { describeSchema, describeValue, validatorFor } from '@jobwatch/schema';
 import Type, { type Static } from 'typebox';
 import { parse as parseYaml } from 'yaml';
@@ -14,6 +14,9 @@ import { type DurationBounds, parseDuration } from './duration.js';
 import { configError, DaemonError } from './errors.js';
 
 const Duration = Type.String({ minLength: 1, description: 'a duration such as 90s, 30m, 1h30m' });
+
+/** The values of `tokenHeader`, `--token-header` and `JOBWATCH_TOKEN_HEADER`. */
+export const TOKEN_HEADERS = ['auto', 'x-esri-authorization', 'authorization'] as const;
 const NonEmpty = Type.String({ minLength: 1 });
 
 /** One ArcGIS Enterprise deployment in the configuration file. */
@@ -64,6 +67,11 @@ export const DeploymentConfigSchema = Type.Object(
     ),
     /** Allow tokens over plain http to a host that is not loopback. @default false */
     allowInsecureHttp: Type.Optional(Type.Boolean()),
+    /**
+     * The header that carries the token: `auto` tries `X-Esri-Authorization`, then on a 499
+     * `Authorization`, and keeps the one that works. @default "auto"
+     */
+    tokenHeader: Type.Optional(Type.Enum(TOKEN_HEADERS)),
   },
   { additionalProperties: false },
 );
@@ -173,6 +181,8 @@ export interface Deployment {
   readonly budget?: { readonly concurrency?: number; readonly rate?: number };
   readonly pacing?: { readonly minInterval?: number; readonly maxInterval?: number };
   readonly allowInsecureHttp: boolean;
+  /** The header that carries the token. */
+  readonly tokenHeader: TokenHeader;
 }
 
 /** A webhook endpoint, resolved. */
@@ -442,7 +452,17 @@ function resolveDeployment(
     ...(d.budget ? { budget: d.budget } : {}),
     ...(d.pacing ? { pacing: resolvePacing(d.pacing, at) } : {}),
     allowInsecureHttp: d.allowInsecureHttp ?? false,
+    tokenHeader: d.tokenHeader ?? 'auto',
   };
+}
+
+/** A token header from a flag or the environment, checked and named when wrong. */
+export function tokenHeaderOf(value: string | undefined, name: string): TokenHeader | undefined {
+  if (value === undefined || value === '') return undefined;
+  if ((TOKEN_HEADERS as readonly string[]).includes(value)) return value as TokenHeader;
+  throw configError(
+    `${name}: expected ${TOKEN_HEADERS.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`,
+  );
 }
 
 /** Pacing bounds, checked in order: the floor may not be above the ceiling (defaults 1s, 60s). */
@@ -589,6 +609,7 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
       ),
       discover: env.JOBWATCH_DISCOVER === '1' || env.JOBWATCH_DISCOVER === 'true',
       allowInsecureHttp: false,
+      tokenHeader: tokenHeaderOf(env.JOBWATCH_TOKEN_HEADER, 'JOBWATCH_TOKEN_HEADER') ?? 'auto',
     });
   }
   const listenText = flags.listen ?? env.JOBWATCH_LISTEN ?? file.listen ?? '127.0.0.1:8787';
@@ -677,6 +698,8 @@ export interface ConnectionFlags {
   readonly username?: string | undefined;
   readonly passwordFile?: string | undefined;
   readonly tokenUrl?: string | undefined;
+  /** `auto`, `x-esri-authorization` or `authorization`. */
+  readonly tokenHeader?: string | undefined;
   readonly config?: string | undefined;
   readonly deployment?: string | undefined;
 }
@@ -687,6 +710,7 @@ export interface Connection {
   readonly url: string;
   readonly auth: AuthProvider;
   readonly allowInsecureHttp: boolean;
+  readonly tokenHeader: TokenHeader;
 }
 
 /**
@@ -753,11 +777,17 @@ export function resolveConnection(flags: ConnectionFlags, env: Env): Connection 
   } else {
     auth = toAuth({}, 'flags');
   }
+  const tokenHeader =
+    tokenHeaderOf(flags.tokenHeader, '--token-header') ??
+    tokenHeaderOf(env.JOBWATCH_TOKEN_HEADER, 'JOBWATCH_TOKEN_HEADER') ??
+    fromFile?.tokenHeader ??
+    'auto';
   return {
     deployment: fromFile?.name ?? flags.deployment ?? 'default',
     url,
     auth,
     allowInsecureHttp: fromFile?.allowInsecureHttp ?? false,
+    tokenHeader,
   };
 }
 

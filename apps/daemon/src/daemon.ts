@@ -13,6 +13,7 @@ import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
 import { loadModel, modelKindJSON } from './models.js';
 import type { JobRecord, JobRef, Store } from './store/store.js';
+import { createWarningReporter } from './warnings.js';
 import {
   deliveriesFor,
   deliveriesForFailure,
@@ -72,7 +73,7 @@ const codeOf = (error: unknown): string => {
 };
 
 /**
- * Wraps `getJob`/`getJobByUrl` to count polls and time them, and tells `health` (when given)
+ * Wraps `getJob`/`getJobByUrl`/`readJob` to count polls and time them, and tells `health` (when given)
  * the outcome of those and of `listJobs`; everything else passes through.
  */
 export function instrumentClient(
@@ -115,6 +116,7 @@ export function instrumentClient(
   const getJob = observed(timed(client.getJob.bind(client)));
   const getJobByUrl = observed(timed(client.getJobByUrl.bind(client)));
   const listJobs = observed(client.listJobs.bind(client));
+  const readJob = observed(timed(client.readJob.bind(client)));
   // The target is a blank object: the client itself may be frozen, and a proxy over a frozen
   // object may not answer with anything but its own properties.
   return new Proxy({} as AdminClient, {
@@ -122,6 +124,7 @@ export function instrumentClient(
       if (prop === 'getJob') return getJob;
       if (prop === 'getJobByUrl') return getJobByUrl;
       if (prop === 'listJobs') return listJobs;
+      if (prop === 'readJob') return readJob;
       const value = Reflect.get(client, prop, client);
       return typeof value === 'function' ? value.bind(client) : value;
     },
@@ -133,6 +136,7 @@ export function instrumentClient(
 export function createDaemon(options: DaemonOptions): Daemon {
   const { config, store, logger, metrics } = options;
   const now = options.now ?? Date.now;
+  const reporter = createWarningReporter({ logger, metrics });
   const makeClient =
     options.createClient ??
     ((d: Deployment) =>
@@ -140,6 +144,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
         url: d.url,
         auth: d.auth,
         allowInsecureHttp: d.allowInsecureHttp,
+        tokenHeader: d.tokenHeader,
+        onWarnings: reporter.forDeployment(d.name),
         userAgent: 'jobwatch-daemon',
       }));
   // One model for every deployment: its kinds carry the deployment's name.
@@ -154,6 +160,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         model,
         ...(d.budget ? { budget: d.budget } : {}),
         ...(d.pacing ? { pacing: d.pacing } : {}),
+        onUnknownStatus: reporter.onUnknownStatus,
       }),
     );
   }

@@ -2,7 +2,7 @@
  * Prometheus metrics of the daemon (prom-client, its own registry). No job id is ever a label:
  * labels are deployment names, statuses, outcomes and results, all small sets.
  */
-import { isKnownJobStatus } from '@jobwatch/schema';
+import { canonicalStatus } from '@jobwatch/schema';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every metric the daemon exports. */
@@ -29,16 +29,26 @@ export interface Metrics {
    * failing for a while with no good answer in between) until it answers again.
    */
   readonly deploymentUp: Gauge<'deployment'>;
+  /**
+   * Values in server bodies that were not in their documented shape, by deployment and JSON
+   * pointer (list indices collapsed to `*`), one per body read.
+   */
+  readonly schemaWarnings: Counter<'deployment' | 'pointer'>;
+  /** Jobs whose status became one jobwatch does not know, by deployment. */
+  readonly unknownStatuses: Counter<'deployment'>;
   /** Watched jobs by deployment and status, read from {@link setWatchedSource} at scrape time. */
   readonly watchedJobs: Gauge<'deployment' | 'status'>;
   /** Sets the function that counts watched jobs when `/metrics` is read. */
   setWatchedSource(source: () => Iterable<{ deployment: string; status: string | null }>): void;
 }
 
-/** A label value for a status: known statuses verbatim, `PENDING` before the first body, `UNKNOWN` otherwise. */
+/**
+ * A label value for a status: known statuses in their canonical spelling (`COMPLETED` for
+ * `completed`), `PENDING` before the first body, `UNKNOWN` otherwise.
+ */
 export function statusLabel(status: string | null): string {
   if (status === null) return 'PENDING';
-  return isKnownJobStatus(status) ? status : 'UNKNOWN';
+  return canonicalStatus(status) ?? 'UNKNOWN';
 }
 
 /** Creates the registry with Node's default metrics (`nodejs_eventloop_lag_p99_seconds` among them). */
@@ -115,6 +125,18 @@ export function createMetrics(): Metrics {
     deploymentUp: new Gauge({
       name: 'jobwatch_deployment_up',
       help: "1 while the deployment's server answers, 0 while its trouble lasts.",
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    schemaWarnings: new Counter({
+      name: 'jobwatch_schema_warnings_total',
+      help: 'Values in server bodies not in their documented shape, by JSON pointer (list indices as *).',
+      labelNames: ['deployment', 'pointer'] as const,
+      registers: [registry],
+    }),
+    unknownStatuses: new Counter({
+      name: 'jobwatch_unknown_statuses_total',
+      help: 'Jobs whose status became one jobwatch does not know.',
       labelNames: ['deployment'] as const,
       registers: [registry],
     }),

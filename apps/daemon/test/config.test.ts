@@ -169,9 +169,53 @@ describe('configuration file', () => {
         auth: { type: 'credentials', username: 'admin', password: 'pw' },
         discover: false,
         allowInsecureHttp: false,
+        tokenHeader: 'auto',
       },
     ]);
     expect(config).toMatchObject({ port: 7000, dataDir: '/var/lib/jw', apiKeys: [KEY, `${KEY}x`] });
+  });
+
+  it('reads the token header from the file, JOBWATCH_TOKEN_HEADER and --token-header, in that order of weight', () => {
+    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't' };
+    expect(resolveServeConfig({}, env).deployments[0]?.tokenHeader).toBe('auto');
+    expect(
+      resolveServeConfig({}, { ...env, JOBWATCH_TOKEN_HEADER: 'authorization' }).deployments[0]
+        ?.tokenHeader,
+    ).toBe('authorization');
+    const t = tempDir();
+    try {
+      const file = t.file(
+        'c.yaml',
+        'deployments:\n  - { name: a, url: https://h/arcgis/admin, token: t, tokenHeader: x-esri-authorization }\n',
+      );
+      expect(resolveServeConfig({ config: file }, {}).deployments[0]?.tokenHeader).toBe(
+        'x-esri-authorization',
+      );
+      expect(resolveConnection({ config: file }, {}).tokenHeader).toBe('x-esri-authorization');
+      expect(
+        resolveConnection({ config: file }, { JOBWATCH_TOKEN_HEADER: 'authorization' }).tokenHeader,
+      ).toBe('authorization');
+      expect(
+        resolveConnection(
+          { config: file, tokenHeader: 'auto' },
+          { JOBWATCH_TOKEN_HEADER: 'authorization' },
+        ).tokenHeader,
+      ).toBe('auto');
+      const bad = t.file(
+        'd.yaml',
+        'deployments:\n  - { name: a, url: https://h/arcgis/admin, token: t, tokenHeader: cookie }\n',
+      );
+      expect(configMessage(() => resolveServeConfig({ config: bad }, {}))).toMatch(
+        /deployments\[0\]\.tokenHeader/,
+      );
+    } finally {
+      t.cleanup();
+    }
+    expect(
+      configMessage(() => resolveServeConfig({}, { ...env, JOBWATCH_TOKEN_HEADER: 'query' })),
+    ).toBe(
+      'JOBWATCH_TOKEN_HEADER: expected auto, x-esri-authorization, authorization, got "query"',
+    );
   });
 
   it('reads how long ended jobs are kept and how many stream clients are let in, with defaults', () => {

@@ -14,6 +14,7 @@ export interface Messages {
   readonly COMPLETED: string;
   readonly UNAVAILABLE: string;
   readonly 'TIMED OUT': string;
+  readonly ERROR: string;
   /** A status jobwatch does not know: `{status}` is the server's value, verbatim. */
   readonly statusUnknown: string;
   /** Before the first job body was read. */
@@ -38,6 +39,8 @@ export interface Messages {
   /** One backup stage: `{name}`, `{state}`, `{duration}`. */
   readonly stage: string;
   readonly failureMessages: string;
+  /** The label before why a job failed or was cancelled, in the server's words. */
+  readonly reason: string;
   /** The stale marker's label. */
   readonly stale: string;
   /** What the stale marker says: `{message}`, `{attempts}`. */
@@ -99,6 +102,7 @@ export const en: Messages = {
   COMPLETED: 'Completed',
   UNAVAILABLE: 'Status unavailable',
   'TIMED OUT': 'Timed out',
+  ERROR: 'Error',
   statusUnknown: 'Unknown status: {status}',
   statusPending: 'Waiting for first status',
   noJob: 'No job to show',
@@ -118,6 +122,7 @@ export const en: Messages = {
   stages: 'Stages',
   stage: '{name}: {state} {duration}',
   failureMessages: 'Messages',
+  reason: 'Why',
   stale: 'Out of date',
   staleDetail: 'Retrying: {message} ({attempts} attempts)',
   announceStatus: 'Job {job}: {status}',
@@ -159,6 +164,7 @@ export const de: Messages = {
   COMPLETED: 'Abgeschlossen',
   UNAVAILABLE: 'Status nicht verfügbar',
   'TIMED OUT': 'Zeitüberschreitung',
+  ERROR: 'Fehler',
   statusUnknown: 'Unbekannter Status: {status}',
   statusPending: 'Warte auf ersten Status',
   noJob: 'Kein Job',
@@ -178,6 +184,7 @@ export const de: Messages = {
   stages: 'Phasen',
   stage: '{name}: {state} {duration}',
   failureMessages: 'Meldungen',
+  reason: 'Grund',
   stale: 'Veraltet',
   staleDetail: 'Neuer Versuch: {message} ({attempts} Versuche)',
   announceStatus: 'Job {job}: {status}',

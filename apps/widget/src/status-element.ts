@@ -51,7 +51,8 @@ export type Theme = 'light' | 'dark' | 'auto';
  * @csspart operation - the operation and service
  * @csspart details - who started it, when it started and ended, the job id
  * @csspart result - the result summary
- * @csspart messages - a failed job's messages
+ * @csspart reason - why a failed or cancelled job ended, in the server's words
+ * @csspart messages - the job's messages
  * @csspart trouble - what the source is retrying
  * @cssprop --jobwatch-bg - background
  * @cssprop --jobwatch-fg - text colour
@@ -158,8 +159,16 @@ export class JobwatchStatus extends LitElement {
         color: var(--_muted);
         font-weight: 600;
       }
-      .messages li {
+      .messages li.error,
+      .tone-failure .messages li.plain,
+      .tone-failure .reason {
         color: var(--_failure);
+      }
+      .messages li.warning {
+        color: var(--_warning);
+      }
+      .reason {
+        margin: 0;
       }
       .trouble {
         margin: 0;
@@ -337,7 +346,7 @@ export class JobwatchStatus extends LitElement {
   }
 
   #renderDetails(v: JobView, m: Messages, lang: string) {
-    return html`<dl part="details">
+    return html`${v.reason ? html`<p part="reason" class="reason"><strong>${m.reason}</strong> ${v.reason}</p>` : nothing}<dl part="details">
         ${v.username ? html`<dt>${m.startedBy}</dt><dd>${v.username}</dd>` : nothing}
         ${v.startedAt ? html`<dt>${m.started}</dt><dd><time datetime=${new Date(v.startedAt).toISOString()}>${formatTime(v.startedAt, lang)}</time></dd>` : nothing}
         ${v.endedAt ? html`<dt>${m.ended}</dt><dd><time datetime=${new Date(v.endedAt).toISOString()}>${formatTime(v.endedAt, lang)}</time></dd>` : nothing}
@@ -363,7 +372,7 @@ export class JobwatchStatus extends LitElement {
           ? html`<section part="messages" class="messages">
               <h3>${m.failureMessages}</h3>
               <ul>
-                ${v.messages.map((text) => html`<li>${text}</li>`)}
+                ${v.messages.map((msg) => html`<li class=${msg.severity ?? 'plain'}>${msg.text}</li>`)}
               </ul>
             </section>`
           : nothing

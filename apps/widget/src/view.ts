@@ -3,7 +3,13 @@
  * the operation, the result and the trouble. The elements only lay this out.
  */
 import { type EtaReading, readEta } from '@jobwatch/rx';
-import { type OperationInfo, parseOperationUri, type Snapshot } from '@jobwatch/schema';
+import {
+  type JobMessage,
+  type OperationInfo,
+  parseOperationUri,
+  resultObject,
+  type Snapshot,
+} from '@jobwatch/schema';
 import { fill, type Messages } from './messages.js';
 
 /**
@@ -51,8 +57,10 @@ export interface JobView {
   /** The edited or started service's name and configured state, from `result.service`. */
   readonly resultService: { readonly name: string; readonly state: string } | null;
   readonly stages: readonly StageView[];
-  /** Messages of a job that did not succeed. */
-  readonly messages: readonly string[];
+  /** The job's messages, normalised (`{text, severity?}`), whatever shape the server sent. */
+  readonly messages: readonly JobMessage[];
+  /** Why a job that failed or was cancelled ended, in one line; `null` when the server said nothing. */
+  readonly reason: string | null;
   readonly stale: boolean;
   /** The stale marker's text, when stale. */
   readonly trouble: string | null;
@@ -159,15 +167,28 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
   const operation = job ? parseOperationUri(job.operationURI) : null;
   const opKey = operation ? OPERATION_KEYS[operation.operation] : undefined;
   const operationLabel = opKey ? messages[opKey] : (operation?.operation ?? '');
-  const service = job?.result?.service;
+  const result = job ? resultObject(job) : undefined;
+  const service = result?.service;
   const serviceName = typeof service?.serviceName === 'string' ? service.serviceName : undefined;
   const state = typeof service?.configuredState === 'string' ? service.configuredState : undefined;
-  const stages = (job?.result?.stages ?? []).map((s) => ({
-    name: s.name,
-    state: s.state,
-    duration: typeof s.duration === 'number' ? `${s.duration} ms` : (s.duration ?? ''),
-  }));
+  // A snapshot's result is checked only as an object: read its stages with care.
+  const stages = (Array.isArray(result?.stages) ? result.stages : [])
+    .filter((s) => typeof s === 'object' && s !== null)
+    .map((s) => ({
+      name: typeof s.name === 'string' ? s.name : '',
+      state: typeof s.state === 'string' ? s.state : '',
+      duration:
+        typeof s.duration === 'number'
+          ? `${s.duration} ms`
+          : typeof s.duration === 'string'
+            ? s.duration
+            : '',
+    }));
   const failed = snapshot.outcome === 'failed' || snapshot.outcome === 'cancelled';
+  // Display input is not validated in full: keep the messages that have text.
+  const jobMessagesShown = Array.isArray(snapshot.messages)
+    ? snapshot.messages.filter((m) => typeof m?.text === 'string')
+    : [];
   const trouble = snapshot.stale
     ? fill(messages.staleDetail, {
         message: snapshot.trouble?.message ?? '',
@@ -192,7 +213,8 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
     endedAt,
     resultService: serviceName ? { name: serviceName, state: state ?? '' } : null,
     stages,
-    messages: failed || (job?.messages?.length ?? 0) > 0 ? (job?.messages ?? []) : [],
+    messages: jobMessagesShown,
+    reason: failed ? (typeof snapshot.reason === 'string' ? snapshot.reason : null) : null,
     stale: snapshot.stale,
     trouble,
   };

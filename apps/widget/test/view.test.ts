@@ -15,6 +15,7 @@ describe('statusLabel', () => {
       'COMPLETED',
       'UNAVAILABLE',
       'TIMED OUT',
+      'ERROR',
     ]) {
       expect(statusLabel(status, en)).not.toMatch(/Unknown/);
       expect(statusLabel(status, de)).not.toBe(statusLabel(status, en));
@@ -64,11 +65,64 @@ describe('describeSnapshot', () => {
     });
   });
 
-  it('shows messages of failed and cancelled jobs only when there are any', () => {
-    expect(
-      describeSnapshot(snapshotOf('FAILED', { messages: ['boom'] }), START, en).messages,
-    ).toEqual(['boom']);
+  it('shows the messages, normalised, whatever shape the server sent', () => {
+    const mixed = describeSnapshot(
+      snapshotOf('FAILED', {
+        messages: ['Stopping.', { type: 'esriJobMessageTypeError', description: 'Port in use.' }],
+      }),
+      START,
+      en,
+    );
+    expect(mixed.messages).toEqual([
+      { text: 'Stopping.' },
+      { text: 'Port in use.', severity: 'error' },
+    ]);
     expect(describeSnapshot(snapshotOf('FAILED'), START, en).messages).toEqual([]);
+  });
+
+  it('gives the reason of a failed or cancelled job, and none of one that succeeded', () => {
+    expect(describeSnapshot(snapshotOf('FAILED', { result: 'Disk full.' }), START, en).reason).toBe(
+      'Disk full.',
+    );
+    expect(
+      describeSnapshot(snapshotOf('CANCELLED', { messages: ['Stopped by admin.'] }), START, en)
+        .reason,
+    ).toBe('Stopped by admin.');
+    expect(
+      describeSnapshot(snapshotOf('COMPLETED', { messages: ['Done.'] }), START, en).reason,
+    ).toBeNull();
+    expect(describeSnapshot(snapshotOf('FAILED'), START, en).reason).toBeNull();
+  });
+
+  it('skips message items without text, from a source that sends anything', () => {
+    const odd = {
+      ...snapshotOf('FAILED'),
+      messages: [{ text: 'ok' }, { nope: 1 }, null],
+    } as never;
+    expect(describeSnapshot(odd, START, en).messages).toEqual([{ text: 'ok' }]);
+  });
+
+  it('never breaks on a result whose content is not what a server sends', () => {
+    for (const result of [
+      { stages: 'done' },
+      { stages: [null, 5, { name: 7, state: 'completed', duration: {} }] },
+      { service: 'Roads' },
+      { service: { serviceName: 5 } },
+    ]) {
+      const view = describeSnapshot(snapshotOf('COMPLETED', { result }), START, en);
+      expect(view.resultService).toBeNull();
+      expect(view.stages.every((st) => typeof st.name === 'string')).toBe(true);
+    }
+  });
+
+  it('reads a result that is a string, and stages without names', () => {
+    const view = describeSnapshot(
+      snapshotOf('COMPLETED', { result: { stages: [{ state: 'completed' }] } }),
+      START,
+      en,
+    );
+    expect(view.stages).toEqual([{ name: '', state: 'completed', duration: '' }]);
+    expect(describeSnapshot(snapshotOf('FAILED', { result: 'x' }), START, en).stages).toEqual([]);
   });
 
   it('tolerates a result of unexpected shape', () => {

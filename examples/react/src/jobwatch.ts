@@ -19,7 +19,7 @@ import * as React from 'react';
 const events = {
   /** A snapshot a person would notice arrived (`event.detail` is the snapshot). */
   onJobChange: 'jobwatch-change' as EventName<SnapshotEvent>,
-  /** The job ended: COMPLETED, FAILED, TIMED OUT or CANCELLED. */
+  /** The job ended: COMPLETED, FAILED, TIMED OUT, ERROR or CANCELLED (the snapshot says why in `reason`). */
   onJobEnd: 'jobwatch-end' as EventName<SnapshotEvent>,
 };
 

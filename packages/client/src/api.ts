@@ -2,7 +2,15 @@
  * The public shape of `@jobwatch/client`. This file fixes the contract that `@jobwatch/rx`,
  * the daemon and the widget build against; `client.ts` implements it.
  */
-import type { Job, JobHandle, JobId, Service, ServiceList, SiteInfo } from '@jobwatch/schema';
+import type {
+  Job,
+  JobHandle,
+  JobId,
+  SchemaWarning,
+  Service,
+  ServiceList,
+  SiteInfo,
+} from '@jobwatch/schema';
 
 /** Per-call options: every call takes an AbortSignal and may override the per-request timeout. */
 export interface CallOptions {
@@ -17,8 +25,37 @@ export interface CallOptions {
   readonly retry?: RetryOptions | false;
 }
 
-/** Where the token travels on GET requests. POSTs always carry it as the `token` form field. */
+/**
+ * The header that carries the token on GET requests (POSTs carry it as the `token` form
+ * field). `auto` starts with `X-Esri-Authorization` and, when a request that carried a token
+ * is answered "token required" (499), sends it once more with the other header and keeps the
+ * one that worked for the rest of the client's life (one client per deployment).
+ */
+export type TokenHeader = 'auto' | 'x-esri-authorization' | 'authorization';
+
+/**
+ * @deprecated Use {@link TokenHeader} (`tokenHeader`). A token never travels in a URL, so
+ * `'query'` is refused.
+ */
 export type TokenTransport = 'x-esri-authorization' | 'authorization' | 'query';
+
+/** A body read with warnings: what {@link AdminClientOptions.onWarnings} is told. */
+export interface WarningsEvent {
+  /** Which body: `job`, `jobs`, `jobHandle`, `service`, `services` or `site`. */
+  readonly kind: string;
+  /** The URL asked, without its query string. */
+  readonly url: string;
+  /** The job, for a job body. */
+  readonly jobid?: JobId;
+  /** What was not in its documented shape, each `{pointer, expected, found}`. */
+  readonly warnings: readonly SchemaWarning[];
+}
+
+/** A job read with what was not in its documented shape (see {@link AdminClient.readJob}). */
+export interface JobRead {
+  readonly job: Job;
+  readonly warnings: readonly SchemaWarning[];
+}
 
 /** How the client gets a token. */
 export type AuthProvider =
@@ -71,8 +108,20 @@ export interface AdminClientOptions {
   readonly timeout?: number;
   /** `false` turns retries off. */
   readonly retry?: RetryOptions | false;
-  /** @default 'x-esri-authorization' */
+  /**
+   * Which header carries the token on GET requests. Behind web-tier authentication
+   * `Authorization` belongs to the web server and ArcGIS reads `X-Esri-Authorization`;
+   * elsewhere some deployments read only `Authorization`. A token never travels in a URL.
+   * @default 'auto'
+   */
+  readonly tokenHeader?: TokenHeader;
+  /** @deprecated Use `tokenHeader`; `'query'` is refused (a token never travels in a URL). */
   readonly tokenTransport?: TokenTransport;
+  /**
+   * Told of every body read with warnings (values not in their documented shape, an unknown
+   * status): for logs and metrics. Whatever it throws is ignored.
+   */
+  readonly onWarnings?: (event: WarningsEvent) => void;
   /** Allow tokens and passwords over plain `http:` to hosts other than loopback. @default false */
   readonly allowInsecureHttp?: boolean;
   /** Sent as `User-Agent` where the platform allows it. */
@@ -81,10 +130,13 @@ export interface AdminClientOptions {
   readonly now?: () => number;
 }
 
-/** A service named by folder (optional), name and type. `"Folder/Name.MapServer"` is accepted too. */
+/**
+ * A service named by folder (optional; `null`, `""` and `"/"` mean the root folder), name and
+ * type. `"Folder/Name.MapServer"` is accepted too.
+ */
 export type ServiceRef =
   | string
-  | { readonly folder?: string; readonly name: string; readonly type: string };
+  | { readonly folder?: string | null; readonly name: string; readonly type: string };
 
 /** Form fields of a generic operation; `f` and `token` are set by the client and refused here. */
 export type OperationParams = Readonly<Record<string, string | number | boolean>>;
@@ -116,12 +168,20 @@ export type SyncCallOptions = CallOptions & { readonly async?: false };
 export interface AdminClient {
   /** The normalized admin root, without a trailing slash. */
   readonly url: string;
+  /** The header that carries the token now (with `tokenHeader: 'auto'`, the one that worked last). */
+  readonly tokenHeader: Exclude<TokenHeader, 'auto'>;
   /**
    * `GET <root>/jobs/<jobid>`: the job, validated. The id is checked before any URL is built
    * (`InvalidJobIdError`); a body about another job is a `ValidationError`; a job the server
    * does not know is a `JobNotFoundError`. A `FAILED` job is a value, not an error.
    */
   getJob(jobid: string, options?: CallOptions): Promise<Job>;
+  /**
+   * {@link AdminClient.getJob}, with the warnings of the read: each value that was not in its
+   * documented shape (kept, read as a number, or taken out of its typed place), and an
+   * unknown status. A body is refused only when it is not the job asked for or has no status.
+   */
+  readJob(jobid: string, options?: CallOptions): Promise<JobRead>;
   /**
    * GETs a handle's `jobsUrl`, only when it is `<root>/jobs/<jobid>` on the admin URL's own
    * origin: any other URL is a `ConfigError`, with no request made.

@@ -1,19 +1,18 @@
 import {
-  describeValue,
-  isJobId,
-  isSchemaError,
+  type Job,
   type JobId,
   jobIdFromHandle,
-  parseAdminSuccess,
-  parseJob,
-  parseJobHandle,
-  parseJobList,
-  parseService,
-  parseServiceList,
-  parseSiteInfo,
-  type SchemaIssue,
+  type ParseJobOptions,
+  type SafeParseResult,
+  type SchemaWarning,
   type Service,
+  safeParseAdminSuccess,
+  safeParseJob,
+  safeParseJobHandle,
+  safeParseJobList,
   safeParseService,
+  safeParseServiceList,
+  safeParseSiteInfo,
 } from '@jobwatch/schema';
 import ky from 'ky';
 import type {
@@ -23,7 +22,8 @@ import type {
   OperationParams,
   ServiceRef,
   StartedJob,
-  TokenTransport,
+  TokenHeader,
+  WarningsEvent,
 } from './api.js';
 import {
   credentialsTokenSource,
@@ -43,12 +43,13 @@ import {
 } from './errors.js';
 import {
   exchange,
+  type HeaderName,
   type HttpContext,
   headerCache,
   REFRESHABLE_CODES,
   type RequestSpec,
 } from './http.js';
-import { displayUrl, redact } from './redact.js';
+import { displayUrl } from './redact.js';
 import { overridePolicy, resolveRetry, withRetries } from './retry.js';
 import {
   type AdminRoot,
@@ -68,7 +69,13 @@ import {
 /** The per-request timeout when none is given. */
 export const DEFAULT_TIMEOUT = 30_000;
 const MAX_TIMEOUT = 2_147_483_647;
-const TRANSPORTS: readonly TokenTransport[] = ['x-esri-authorization', 'authorization', 'query'];
+const TOKEN_HEADERS: readonly TokenHeader[] = ['auto', 'x-esri-authorization', 'authorization'];
+const HEADER_NAMES: Readonly<Record<HeaderName, string>> = {
+  'x-esri-authorization': 'X-Esri-Authorization',
+  authorization: 'Authorization',
+};
+const otherHeader = (header: HeaderName): HeaderName =>
+  header === 'authorization' ? 'x-esri-authorization' : 'authorization';
 const RESERVED_PARAMS = new Set(['f', 'token']);
 
 function checkTimeout(value: unknown, what: string): number {
@@ -78,48 +85,65 @@ function checkTimeout(value: unknown, what: string): number {
   return value;
 }
 
+/** Reports a read's warnings; a listener that throws never costs the read. */
+type WarningSink = (
+  kind: string,
+  url: string,
+  warnings: readonly SchemaWarning[],
+  jobid?: JobId,
+) => void;
+
 /**
- * Runs a schema parser over a body the server sent. Any `SchemaError` (an unsafe job id in
- * a handle included: it is the server's answer that is wrong) becomes a
- * {@link ValidationError} that names the URL.
+ * Runs a schema reader over a body the server sent. A `SchemaError` (the body is not what it
+ * claims to be, an unsafe job id in a handle included: it is the server's answer that is
+ * wrong) becomes a {@link ValidationError} that names the URL; warnings go to `sink`.
  */
-function validated<T>(
-  parse: (body: unknown) => T,
+function validated<T, C = undefined>(
+  read: (body: unknown, context?: C) => SafeParseResult<T>,
   body: unknown,
   url: string,
   what: string,
-  hint = 'the server may be newer than this client',
-): T {
+  options: {
+    readonly hint?: string;
+    readonly context?: C;
+    readonly sink?: WarningSink;
+    readonly kind?: string;
+    readonly jobid?: JobId;
+  } = {},
+): { data: T; warnings: readonly SchemaWarning[] } {
+  let result: SafeParseResult<T>;
   try {
-    return parse(body);
+    result = read(body, options.context);
   } catch (error) {
-    if (!isSchemaError(error)) throw toJobwatchError(error);
-    const where = displayUrl(url);
-    throw new ValidationError(`Unexpected ${what} from ${where}: ${error.message}; ${hint}`, {
-      issues: error.issues,
-      url: where,
-      cause: error,
-    });
+    throw toJobwatchError(error);
   }
-}
-
-function invalid(where: string, what: string, issue: SchemaIssue): ValidationError {
-  return new ValidationError(
-    `Unexpected ${what} from ${where}: ${issue.path}: expected ${issue.expected}, got ${issue.found}; the server may be misbehaving`,
-    { issues: [issue], url: where },
-  );
+  const where = displayUrl(url);
+  if (!result.success) {
+    const hint = options.hint ?? 'the server may be newer than this client';
+    throw new ValidationError(
+      `Unexpected ${what} from ${where}: ${result.error.message}; ${hint}`,
+      {
+        issues: result.error.issues,
+        url: where,
+        cause: result.error,
+      },
+    );
+  }
+  if (result.warnings.length > 0 && options.sink && options.kind) {
+    options.sink(options.kind, where, result.warnings, options.jobid);
+  }
+  return { data: result.data, warnings: result.warnings };
 }
 
 /** The handle of an async operation, as a {@link StartedJob}. */
-function started(body: unknown, where: string): StartedJob {
-  const handle = validated(
-    parseJobHandle,
-    body,
-    where,
-    'job handle',
-    'check that this operation runs as a job (async=true)',
-  );
-  return { jobid: jobIdFromHandle(handle), jobsUrl: handle.jobsUrl, handle };
+function started(body: unknown, where: string, sink: WarningSink): StartedJob {
+  const { data: handle } = validated(safeParseJobHandle, body, where, 'job handle', {
+    hint: 'check that this operation runs as a job (async=true)',
+    sink,
+    kind: 'jobHandle',
+  });
+  const jobsUrl = typeof handle.jobsUrl === 'string' ? handle.jobsUrl : undefined;
+  return { jobid: jobIdFromHandle(handle), jobsUrl, handle };
 }
 
 function formParams(params: OperationParams | undefined, what: string): Record<string, string> {
@@ -167,10 +191,23 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   const root = parseAdminRoot(options.url);
   const now = options.now ?? Date.now;
   const timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT, 'timeout');
-  const tokenTransport = options.tokenTransport ?? 'x-esri-authorization';
-  if (!TRANSPORTS.includes(tokenTransport)) {
-    throw new ConfigError(`tokenTransport must be one of ${TRANSPORTS.join(', ')}`);
+  const tokenHeader = resolveTokenHeader(options);
+  /** The header GETs carry the token in now; with `auto`, the one that worked last. */
+  let header: HeaderName = tokenHeader === 'auto' ? 'x-esri-authorization' : tokenHeader;
+  const onWarnings = options.onWarnings;
+  if (onWarnings !== undefined && typeof onWarnings !== 'function') {
+    throw new ConfigError('onWarnings must be a function');
   }
+  const sink: WarningSink = (kind, url, warnings, jobid) => {
+    if (!onWarnings) return;
+    const event: WarningsEvent =
+      jobid === undefined ? { kind, url, warnings } : { kind, url, warnings, jobid };
+    try {
+      onWarnings(event);
+    } catch {
+      // A listener's failure never costs a read.
+    }
+  };
   let policy: ReturnType<typeof resolveRetry>;
   try {
     policy = resolveRetry(options.retry, now);
@@ -204,8 +241,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   const ctx: HttpContext = {
     ky: http,
     fetch: fetchFn,
-    headersFor: headerCache(headers, tokenTransport),
-    tokenTransport,
+    headersFor: headerCache(headers),
     secrets: () => tokens.secrets(),
   };
   tokens = makeTokenSource(options, root, {
@@ -222,7 +258,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     now,
   });
 
-  /** One call: token, retries by the rule above, one refresh on 498/499. */
+  /**
+   * One call: token, retries by the rule above; on 499 with `tokenHeader: 'auto'` the other
+   * header once; one refresh on 498/499.
+   */
   async function request(spec: RequestSpec, call: CallOptions | undefined): Promise<unknown> {
     const signal = call?.signal;
     let callPolicy = policy;
@@ -235,38 +274,57 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
         throw new ConfigError(`${(error as Error).message}: fix the retry options of this call`);
       }
     }
-    const settings = {
-      signal,
-      timeout:
-        call?.timeout === undefined ? timeout : checkTimeout(call.timeout, 'options.timeout'),
-    };
+    const timeoutMs =
+      call?.timeout === undefined ? timeout : checkTimeout(call.timeout, 'options.timeout');
     const idempotent = spec.method === 'GET';
     const mayRetry = (e: JobwatchError) =>
       idempotent || (e instanceof TransportError && e.reason === TransportReason.CONNECT);
-    const send = (token: string | undefined) =>
-      withRetries(() => exchange(ctx, spec, token, settings), {
+    const send = (token: string | undefined, via: HeaderName) =>
+      withRetries(() => exchange(ctx, spec, token, { signal, timeout: timeoutMs, header: via }), {
         policy: callPolicy,
         signal,
         mayRetry,
       });
-    const refusal = (e: unknown) =>
+    const refusal = (e: unknown): e is AuthError =>
       e instanceof AuthError && e.arcgisCode !== undefined && REFRESHABLE_CODES.has(e.arcgisCode);
     try {
-      const token = await tokens.get(signal);
-      try {
-        return await send(token);
-      } catch (error) {
-        if (token === undefined || !tokens.canRefresh || !refusal(error)) throw error;
-        const fresh = await tokens.refresh(token, signal);
+      let token = await tokens.get(signal);
+      let via = header;
+      let switched = false;
+      let refreshed = false;
+      for (;;) {
         try {
-          return await send(fresh);
-        } catch (again) {
-          if (!refusal(again)) throw again;
-          const e = again as AuthError;
-          throw new AuthError(
-            `Token refused (${e.arcgisCode}) by ${e.url ?? root.url} even after a refresh: check the account and its privileges`,
-            { url: e.url, arcgisCode: e.arcgisCode },
-          );
+          const body = await send(token, via);
+          // Remember the header that worked, for every later request to this deployment.
+          if (switched) header = via;
+          return body;
+        } catch (error) {
+          if (token === undefined || !refusal(error)) throw error;
+          // 499: the server saw no token, though one was sent. Behind a web tier that keeps
+          // `Authorization` for itself, or on a server that reads only `Authorization`, the
+          // other header is the one it reads: try it once.
+          if (tokenHeader === 'auto' && idempotent && error.arcgisCode === 499 && !switched) {
+            switched = true;
+            via = otherHeader(via);
+            continue;
+          }
+          if (!refreshed && tokens.canRefresh) {
+            refreshed = true;
+            token = await tokens.refresh(token, signal);
+            // The fresh token goes in the deployment's header; both were tried already.
+            via = header;
+            continue;
+          }
+          if (!refreshed && !switched) throw error;
+          const tried =
+            switched && idempotent
+              ? ` in ${HEADER_NAMES['x-esri-authorization']} and in ${HEADER_NAMES.authorization}`
+              : '';
+          const what =
+            error.arcgisCode === 499
+              ? `Token required (499) by ${error.url ?? root.url}: the server saw no token${tried}${refreshed ? ', even a fresh one' : ''}; check that a proxy or web tier passes the header through, or set tokenHeader`
+              : `Token refused (${error.arcgisCode}) by ${error.url ?? root.url} even after a refresh: check the account and its privileges`;
+          throw new AuthError(what, { url: error.url, arcgisCode: error.arcgisCode });
         }
       }
     } catch (error) {
@@ -281,16 +339,20 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
   async function fetchJob(id: JobId, call: CallOptions | undefined) {
     const url = jobUrl(root, id);
-    const job = validated(parseJob, await get(url, call, { jobid: id }), url, 'job body');
-    if (job.jobid !== id) {
-      throw invalid(displayUrl(url), 'job body', {
-        pointer: '/jobid',
-        path: 'job.jobid',
-        expected: JSON.stringify(id),
-        found: describeValue(job.jobid),
-      });
-    }
-    return job;
+    const { data: job, warnings } = validated<Job, ParseJobOptions>(
+      safeParseJob,
+      await get(url, call, { jobid: id }),
+      url,
+      'job body',
+      {
+        context: { jobid: id },
+        sink,
+        kind: 'job',
+        jobid: id,
+        hint: 'it is not the job asked for; check that the URL is the admin API and that no proxy answers in its place',
+      },
+    );
+    return { job, warnings };
   }
 
   /** Runs a service operation (start, stop, edit): async → handle, sync → `{status: "success"}`. */
@@ -310,49 +372,53 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
   function finish(url: string, body: unknown, isAsync: boolean): StartedJob | undefined {
     const where = displayUrl(url);
-    if (isAsync) return started(body, where);
-    validated(parseAdminSuccess, body, where, 'answer');
+    if (isAsync) return started(body, where, sink);
+    validated(safeParseAdminSuccess, body, where, 'answer');
     return undefined;
   }
 
   const client: AdminClient = {
     url: root.url,
+    get tokenHeader() {
+      return header;
+    },
     async getJob(jobid, call) {
+      return (await fetchJob(jobId(jobid), call)).job;
+    },
+    readJob(jobid, call) {
       return fetchJob(jobId(jobid), call);
     },
     async getJobByUrl(jobsUrl, call) {
-      return fetchJob(jobIdFromJobsUrl(root, jobsUrl), call);
+      return (await fetchJob(jobIdFromJobsUrl(root, jobsUrl), call)).job;
     },
     async listJobs(call) {
       const url = `${root.url}/jobs`;
-      const where = displayUrl(url);
-      const list = validated(parseJobList, await get(url, call), where, 'jobs list');
-      return list.jobs.map((id, i) => {
-        if (isJobId(id)) return id;
-        throw invalid(where, 'jobs list', {
-          pointer: `/jobs/${i}`,
-          path: `jobs.jobs[${i}]`,
-          expected: 'a job id of letters, digits, "-" and "_" only',
-          found: describeValue(redact(id)),
-        });
-      });
+      // Entries that are not safe job ids are left out by the reader, with a warning.
+      return validated(safeParseJobList, await get(url, call), url, 'jobs list', {
+        sink,
+        kind: 'jobs',
+      }).data.jobs as JobId[];
     },
     async getSiteInfo(call) {
-      return validated(parseSiteInfo, await get(root.url, call), root.url, 'site info');
+      return validated(safeParseSiteInfo, await get(root.url, call), root.url, 'site info', {
+        sink,
+        kind: 'site',
+      }).data;
     },
     async listServices(call) {
       const folder = call?.folder;
       const url = `${root.url}/services${folder ? `/${segment(folder, 'folder')}` : ''}`;
-      return validated(
-        parseServiceList,
-        await get(url, pick(call)),
-        displayUrl(url),
-        'services list',
-      );
+      return validated(safeParseServiceList, await get(url, pick(call)), url, 'services list', {
+        sink,
+        kind: 'services',
+      }).data;
     },
     async getService(ref, call) {
       const url = serviceUrl(root, serviceParts(ref));
-      return validated(parseService, await get(url, call), displayUrl(url), 'service');
+      return validated(safeParseService, await get(url, call), url, 'service', {
+        sink,
+        kind: 'service',
+      }).data;
     },
     startService: ((ref: ServiceRef, call?: CallOptions & { readonly async?: boolean }) =>
       serviceOperation(ref, 'start', {}, call)) as AdminClient['startService'],
@@ -363,13 +429,19 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       json: Service,
       call?: CallOptions & { readonly async?: boolean },
     ) => {
+      // What is sent is checked strictly: a server may refuse what a reader would tolerate.
       const checked = safeParseService(json);
-      if (!checked.success) {
+      const problem = !checked.success
+        ? checked.error.issues[0]
+        : (checked.warnings[0] ??
+          (['serviceName', 'type'] as const)
+            .filter((k) => typeof checked.data[k] !== 'string')
+            .map((k) => ({ pointer: `/${k}`, expected: 'a string', found: 'missing' }))[0]);
+      if (problem) {
+        const path = `service${problem.pointer.replace(/\//g, '.')}`;
         throw new ValidationError(
-          `The service JSON to send is invalid: ${checked.error.message}; fix it before editing`,
-          {
-            issues: checked.error.issues,
-          },
+          `The service JSON to send is invalid: ${path}: expected ${problem.expected}, got ${problem.found}; fix it before editing`,
+          { issues: [{ ...problem, path }] },
         );
       }
       return serviceOperation(ref, 'edit', { service: JSON.stringify(json) }, call);
@@ -393,12 +465,12 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       const store = segment(call.store, 'backup store');
       const params = formParams(call.params, 'createBackup');
       const url = `${root.url}/system/disasterrecovery/stores/${store}/backups/create`;
-      return started(await post(url, params, pick(call)), displayUrl(url));
+      return started(await post(url, params, pick(call)), displayUrl(url), sink);
     },
     operation: (async (path: string, params?: OperationParams, call?: CallOptions) => {
       const url = operationUrl(root, path);
       const body = await post(url, formParams(params, 'operation'), call);
-      return params?.async === true ? started(body, displayUrl(url)) : body;
+      return params?.async === true ? started(body, displayUrl(url), sink) : body;
     }) as AdminClient['operation'],
   };
   return Object.freeze(client);
@@ -485,4 +557,27 @@ function makeTokenSource(
         `Unknown auth.type ${JSON.stringify(String((auth as { type?: unknown }).type))}: use token, credentials, provider or none`,
       );
   }
+}
+
+/** The `tokenHeader` option, or the deprecated `tokenTransport` read as one. */
+function resolveTokenHeader(options: AdminClientOptions): TokenHeader {
+  const legacy = options.tokenTransport;
+  if (legacy !== undefined && options.tokenHeader === undefined) {
+    if (legacy === 'query') {
+      throw new ConfigError(
+        "tokenTransport 'query' is refused: a token never travels in a URL (it would land in proxy and server logs); use tokenHeader",
+      );
+    }
+    if (legacy !== 'x-esri-authorization' && legacy !== 'authorization') {
+      throw new ConfigError(
+        `tokenTransport must be x-esri-authorization or authorization; prefer tokenHeader`,
+      );
+    }
+    return legacy;
+  }
+  const value = options.tokenHeader ?? 'auto';
+  if (!TOKEN_HEADERS.includes(value)) {
+    throw new ConfigError(`tokenHeader must be one of ${TOKEN_HEADERS.join(', ')}`);
+  }
+  return value;
 }

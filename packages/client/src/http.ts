@@ -12,7 +12,7 @@
  */
 import { type JobId, readErrorBody } from '@jobwatch/schema';
 import type { KyInstance } from 'ky';
-import type { TokenTransport } from './api.js';
+import type { TokenHeader } from './api.js';
 import {
   AbortedError,
   ArcGISError,
@@ -42,11 +42,16 @@ export interface RequestSpec {
   readonly jobid?: JobId;
 }
 
+/** The header a GET carries its token in. */
+export type HeaderName = Exclude<TokenHeader, 'auto'>;
+
 /** Per-call settings. */
 export interface CallSettings {
   readonly signal?: AbortSignal | undefined;
   /** Milliseconds for the whole exchange, headers and body. */
   readonly timeout: number;
+  /** The header a GET carries the token in. @default 'x-esri-authorization' */
+  readonly header?: HeaderName;
 }
 
 /** What the exchange needs from the client. */
@@ -58,9 +63,11 @@ export interface HttpContext {
    * that one poll builds one `Request` (ky builds three, and their abort signals, per call).
    */
   readonly fetch: typeof globalThis.fetch;
-  /** The headers of a GET for a token (see {@link headerCache}). */
-  readonly headersFor: (token: string | undefined) => Readonly<Record<string, string>>;
-  readonly tokenTransport: TokenTransport;
+  /** The headers of a GET for a token in a header (see {@link headerCache}). */
+  readonly headersFor: (
+    token: string | undefined,
+    header: HeaderName,
+  ) => Readonly<Record<string, string>>;
   /** Every secret the client holds now (tokens, password), to cut out of excerpts. */
   readonly secrets: () => Iterable<string>;
 }
@@ -89,33 +96,29 @@ export function parseRetryAfter(
 }
 
 /**
- * The headers of GET requests for the current token: built once per token and reused, so a
- * poll allocates no header object of its own.
+ * The headers of GET requests for the current token, in either header: built once per
+ * (token, header) and reused, so a poll allocates no header object of its own.
  */
 export function headerCache(
   base: Readonly<Record<string, string>>,
-  tokenTransport: TokenTransport,
-): (token: string | undefined) => Readonly<Record<string, string>> {
-  const name = tokenTransport === 'authorization' ? 'authorization' : 'x-esri-authorization';
-  let lastToken: string | undefined;
-  let last: Readonly<Record<string, string>> = Object.freeze({ ...base });
-  return (token) => {
-    if (token === lastToken || tokenTransport === 'query') return last;
-    lastToken = token;
-    last = Object.freeze(
-      token === undefined ? { ...base } : { ...base, [name]: `Bearer ${token}` },
-    );
-    return last;
+): (token: string | undefined, header: HeaderName) => Readonly<Record<string, string>> {
+  const none: Readonly<Record<string, string>> = Object.freeze({ ...base });
+  const last = new Map<HeaderName, { token: string; headers: Readonly<Record<string, string>> }>();
+  return (token, header) => {
+    if (token === undefined) return none;
+    const hit = last.get(header);
+    if (hit?.token === token) return hit.headers;
+    const headers = Object.freeze({ ...base, [header]: `Bearer ${token}` });
+    last.set(header, { token, headers });
+    return headers;
   };
 }
 
-/** The query string of a GET: `f=json`, the spec's parameters and, for `'query'`, the token. */
-function getQuery(ctx: HttpContext, spec: RequestSpec, token: string | undefined): string {
-  const inQuery = token !== undefined && ctx.tokenTransport === 'query';
-  if (spec.params === undefined && !inQuery) return 'f=json';
+/** The query string of a GET: `f=json` and the spec's parameters. Never a token. */
+function getQuery(spec: RequestSpec): string {
+  if (spec.params === undefined) return 'f=json';
   const query = new URLSearchParams({ f: 'json' });
-  for (const [k, v] of Object.entries(spec.params ?? {})) query.set(k, v);
-  if (inQuery) query.set('token', token);
+  for (const [k, v] of Object.entries(spec.params)) query.set(k, v);
   return query.toString();
 }
 
@@ -154,8 +157,8 @@ export async function exchange(
   let text: string;
   try {
     if (spec.method === 'GET') {
-      response = await ctx.fetch(`${spec.url}?${getQuery(ctx, spec, token)}`, {
-        headers: ctx.headersFor(token),
+      response = await ctx.fetch(`${spec.url}?${getQuery(spec)}`, {
+        headers: ctx.headersFor(token, settings.header ?? 'x-esri-authorization'),
         signal: attempt.signal,
       });
     } else {
@@ -241,16 +244,16 @@ export interface Answer {
 }
 
 /**
- * Whether a parsed body may be an ArcGIS error body, by the two formats' own markers: an
- * `error` member (format A) or `status` `"error"`/`"failed"` (format B). A job, service or
- * list body has neither, so the success path skips `readErrorBody`, whose failed validation
- * would build a `SchemaError` (with its stack) for every healthy answer.
+ * Whether a parsed body may be an ArcGIS error body, by the markers arcgis-rest-js reads: an
+ * `error` member, a top-level `code`, or a `status` other than an upper-case job status. A
+ * healthy job, service or list body has none of them, so the success path skips
+ * `readErrorBody` altogether.
  */
 function mayBeErrorBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
-  if (Object.hasOwn(body, 'error')) return true;
+  if (Object.hasOwn(body, 'error') || Object.hasOwn(body, 'code')) return true;
   const status = (body as { status?: unknown }).status;
-  return status === 'error' || status === 'failed';
+  return typeof status === 'string' && status !== 'success' && /[a-z]/.test(status);
 }
 
 const UNPARSED: unique symbol = Symbol('unparsed');

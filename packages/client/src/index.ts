@@ -13,12 +13,15 @@ export type {
   AsyncCallOptions,
   AuthProvider,
   CallOptions,
+  JobRead,
   OperationParams,
   RetryOptions,
   ServiceRef,
   StartedJob,
   SyncCallOptions,
+  TokenHeader,
   TokenTransport,
+  WarningsEvent,
 } from './api.js';
 export { refreshMargin } from './auth.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';

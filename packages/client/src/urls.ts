@@ -148,7 +148,7 @@ export function serviceParts(ref: ServiceRef): ServiceParts {
     }
     parts = { folder, name: rest.slice(0, dot), type: rest.slice(dot + 1) };
   } else if (typeof ref === 'object' && ref !== null) {
-    parts = ref;
+    parts = { ...ref, folder: ref.folder ?? undefined };
   } else {
     throw new ConfigError('Invalid service: give "Name.MapServer" or { name, type, folder? }');
   }

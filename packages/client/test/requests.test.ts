@@ -8,6 +8,7 @@ import {
   RateLimitedError,
   TransportError,
   ValidationError,
+  type WarningsEvent,
 } from '../src/index.js';
 import { fakeFetch, JOB_ID, jobBody, json, ROOT } from './fake.js';
 
@@ -40,21 +41,24 @@ describe('reads', () => {
   });
 
   it('sends the token as Authorization: Bearer when asked', async () => {
-    const { c, seen } = client(() => json(jobBody()), { tokenTransport: 'authorization' });
+    const { c, seen } = client(() => json(jobBody()), { tokenHeader: 'authorization' });
     await c.getJob(JOB_ID);
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(seen[0]?.headers['x-esri-authorization']).toBeUndefined();
   });
 
-  it('puts the token in the query only when asked, and still keeps it out of errors', async () => {
-    const { c, seen } = client(() => new Response('<html>oops</html>', { status: 502 }), {
-      tokenTransport: 'query',
-    });
-    const error = await c.getJob(JOB_ID).catch((e: unknown) => e);
-    expect(seen[0]?.params.token).toBe(TOKEN);
-    expect(error).toBeInstanceOf(TransportError);
-    expect(JSON.stringify(error)).not.toContain(TOKEN);
-    expect((error as Error).message).not.toContain(TOKEN);
+  it('never puts a token in a URL: the query transport is refused, naming why', () => {
+    expect(() => client(() => json(jobBody()), { tokenTransport: 'query' })).toThrow(
+      /never travels in a URL/,
+    );
+    expect(() => client(() => json(jobBody()), { tokenHeader: 'query' })).toThrow(ConfigError);
+  });
+
+  it('still reads the deprecated tokenTransport header names', async () => {
+    const { c, seen } = client(() => json(jobBody()), { tokenTransport: 'authorization' });
+    await c.getJob(JOB_ID);
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(c.tokenHeader).toBe('authorization');
   });
 
   it('sends each new token from a provider in the header of the next GET', async () => {
@@ -89,11 +93,32 @@ describe('reads', () => {
     expect(seen[0]?.url).toBe(`${ROOT}/jobs?f=json`);
   });
 
-  it('refuses a jobs list with an unsafe id as a ValidationError naming it', async () => {
-    const { c } = client(() => json({ jobs: [JOB_ID, '../services'] }));
+  it('leaves an unsafe id out of the jobs list, and tells onWarnings', async () => {
+    const events: WarningsEvent[] = [];
+    const { c } = client(() => json({ jobs: [JOB_ID, '../services'] }), {
+      onWarnings: (e: WarningsEvent) => events.push(e),
+    });
+    await expect(c.listJobs()).resolves.toEqual([JOB_ID]);
+    expect(events).toEqual([
+      {
+        kind: 'jobs',
+        url: `${ROOT}/jobs`,
+        warnings: [
+          {
+            pointer: '/jobs/1',
+            expected: 'a string matching ^[A-Za-z0-9_-]{1,128}$',
+            found: '"../services"',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses a jobs list that is not a list, naming it', async () => {
+    const { c } = client(() => json({ jobs: JOB_ID }));
     const error = await c.listJobs().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).issues[0]?.pointer).toBe('/jobs/1');
+    expect((error as ValidationError).issues[0]?.pointer).toBe('/jobs');
   });
 
   it('reads site info, services and one service', async () => {
@@ -135,13 +160,39 @@ describe('reads', () => {
     expect((error as Error).message).toContain(JOB_ID);
   });
 
-  it('refuses a job body that does not match the schema, keeping every issue', async () => {
+  it('refuses a job body without a status string, naming only what decides', async () => {
     const { c } = client(() => json({ ...jobBody(), status: 42, starttime: 'soon' }));
     const error = (await c.getJob(JOB_ID).catch((e: unknown) => e)) as ValidationError;
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.code).toBe('SCHEMA');
-    expect(error.issues.map((i) => i.pointer).sort()).toEqual(['/starttime', '/status']);
+    expect(error.issues.map((i) => i.pointer)).toEqual(['/status']);
     expect(error.message).toContain(`${ROOT}/jobs/${JOB_ID}`);
+  });
+
+  it('reads a job whose other fields came in other shapes, with the warnings', async () => {
+    const events: WarningsEvent[] = [];
+    const { c } = client(
+      () => json({ ...jobBody(), starttime: '1700000000000', username: null, operationURI: 5 }),
+      { onWarnings: (e: WarningsEvent) => events.push(e) },
+    );
+    const { job, warnings } = await c.readJob(JOB_ID);
+    expect(job.starttime).toBe(1700000000000);
+    expect(job.username).toBeNull();
+    expect(job.operationURI).toBeUndefined();
+    expect(warnings.map((w) => w.pointer)).toEqual(['/starttime', '/operationURI']);
+    expect(events).toEqual([
+      { kind: 'job', url: `${ROOT}/jobs/${JOB_ID}`, jobid: JOB_ID, warnings },
+    ]);
+    await expect(c.getJob(JOB_ID)).resolves.toMatchObject({ starttime: 1700000000000 });
+  });
+
+  it('a listener that throws never costs the read', async () => {
+    const { c } = client(() => json({ ...jobBody(), starttime: '1' }), {
+      onWarnings: () => {
+        throw new Error('boom');
+      },
+    });
+    await expect(c.getJob(JOB_ID)).resolves.toMatchObject({ starttime: 1 });
   });
 
   it('keeps unknown statuses and unknown fields', async () => {

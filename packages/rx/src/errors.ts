@@ -108,10 +108,10 @@ export class JobFailedError extends JobwatchError {
   /** The final snapshot. */
   readonly snapshot: Snapshot;
   constructor(snapshot: Snapshot) {
-    const messages = snapshot.job?.messages?.join(' ').trim();
+    const reason = snapshot.reason;
     super(
       JOB_FAILED,
-      `Job ${snapshot.jobid} ended ${snapshot.status ?? 'unknown'}${messages ? `: ${messages.slice(0, 300)}` : ''}`,
+      `Job ${snapshot.jobid} ended ${snapshot.status ?? 'unknown'}${reason ? `: ${reason.slice(0, 300)}` : ''}`,
     );
     this.outcome = snapshot.outcome === 'cancelled' ? 'cancelled' : 'failed';
     this.snapshot = snapshot;

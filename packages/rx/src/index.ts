@@ -38,7 +38,7 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export { type EtaReading, makeEta, readEta } from './eta.js';
-export type { UnknownStatusPolicy } from './loop.js';
+export type { UnknownStatusEvent, UnknownStatusPolicy } from './loop.js';
 export {
   ADMIN_SOURCE,
   adminJobKind,

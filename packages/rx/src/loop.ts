@@ -1,9 +1,11 @@
-import { ErrorCode, type JobwatchError, toJobwatchError } from '@jobwatch/client';
+import { ErrorCode, type JobRead, type JobwatchError, toJobwatchError } from '@jobwatch/client';
 import {
+  canonicalStatus,
   type Job,
   JobStatus,
   jobOutcome,
   makeSnapshot,
+  type SchemaWarning,
   type Snapshot,
   type SnapshotTrouble,
   statusKind,
@@ -25,10 +27,20 @@ import { scheduleAfter } from './timers.js';
  */
 export type UnknownStatusPolicy = 'watch' | 'error' | 'complete';
 
+/** What {@link WatcherOptions.onUnknownStatus} is told: a job reached a status jobwatch does not know. */
+export interface UnknownStatusEvent {
+  readonly deployment: string;
+  readonly jobid: string;
+  /** The status as the server sent it. */
+  readonly status: string;
+  /** What the watch does about it: the watcher's {@link UnknownStatusPolicy}. */
+  readonly policy: UnknownStatusPolicy;
+}
+
 /** What every poll loop of one watcher shares; built by the watcher. @internal */
 export interface LoopShared {
   readonly deployment: string;
-  readonly fetchJob: (jobid: string, signal: AbortSignal) => PromiseLike<Job>;
+  readonly fetchJob: (jobid: string, signal: AbortSignal) => PromiseLike<JobRead>;
   readonly budget: RequestBudget;
   readonly scheduler: SchedulerLike;
   readonly now: () => number;
@@ -43,6 +55,8 @@ export interface LoopShared {
   readonly kindOf: (job: Job) => JobKind | undefined;
   /** Told once when a loop has stopped for good, so the registry forgets it. */
   readonly onEnd: (loop: JobLoop) => void;
+  /** Told each time a job's status becomes one jobwatch does not know. */
+  readonly onUnknownStatus: ((event: UnknownStatusEvent) => void) | undefined;
 }
 
 /** The outcome of one poll: what to emit, when to poll next (none: done), or why to stop. */
@@ -67,6 +81,8 @@ export class JobLoop {
   /** The last snapshot built, emitted or not. */
   latest: Snapshot | undefined;
   private job: Job | null = null;
+  /** The warnings of the body in {@link JobLoop.job}. */
+  private warnings: readonly SchemaWarning[] = [];
   private emitted: Snapshot | undefined;
   private firstSeen = 0;
   private lastChanged = 0;
@@ -149,7 +165,7 @@ export class JobLoop {
   private readonly settle = (ok: boolean, value: unknown): void => {
     this.pending = undefined;
     if (this.ended) return;
-    const step = ok ? this.onJob(value as Job) : this.onError(value);
+    const step = ok ? this.onJob(value as JobRead) : this.onError(value);
     if (step.emit) {
       const observers = this.observers.length === 1 ? this.observers : this.observers.slice();
       for (const o of observers) o.next(step.emit);
@@ -167,17 +183,18 @@ export class JobLoop {
     this.pending = scheduleAfter(this.ctx.scheduler, pollAgain, step.next, this);
   };
 
-  private onJob(job: Job): Step {
+  private onJob(read: JobRead): Step {
     const ctx = this.ctx;
     const now = ctx.now();
+    const { job } = read;
     this.schemaFailures = 0;
-    if (job.status === JobStatus.UNAVAILABLE) {
+    if (canonicalStatus(job.status) === JobStatus.UNAVAILABLE) {
       // "The status cannot be had right now": keep the last known body, mark it stale.
       return this.troubled(now, {
         code: 'UNAVAILABLE',
         message: 'The server reports the job status as UNAVAILABLE for now',
         retryAfterMs: undefined,
-        fallback: job,
+        fallback: read,
       });
     }
     const prev = this.job;
@@ -190,9 +207,11 @@ export class JobLoop {
       this.lastChanged = now;
     }
     this.job = job;
+    this.warnings = read.warnings;
     this.trouble = undefined;
     const snapshot = this.build(now, false);
     const kind = statusKind(job.status);
+    if (kind === 'unknown' && prev?.status !== job.status) this.reportUnknown(job.status);
     if (kind === 'terminal') {
       this.learn(job);
       return { emit: snapshot, next: undefined, error: undefined };
@@ -206,7 +225,7 @@ export class JobLoop {
           : undefined;
       return { emit: snapshot, next: undefined, error };
     }
-    const age = Math.max(now - this.firstSeen, job.updatedtime - job.starttime);
+    const age = Math.max(now - this.firstSeen, serverAge(job));
     const estimate = this.estimate(job);
     const next = estimate
       ? learnedPollDelay(ctx.pacing, estimate, age, now - this.lastChanged)
@@ -221,7 +240,7 @@ export class JobLoop {
   private estimate(job: Job): DurationEstimate | undefined {
     const model = this.ctx.model;
     if (!model) return undefined;
-    const status = job.status.toUpperCase();
+    const status = canonicalStatus(job.status);
     if (status !== JobStatus.SUBMITTED && status !== JobStatus.EXECUTING) return undefined;
     this.kind ??= this.ctx.kindOf(job);
     return this.kind ? model.estimate(this.kind) : undefined;
@@ -237,8 +256,10 @@ export class JobLoop {
     const model = this.ctx.model;
     if (!model || !this.sawRunning || jobOutcome(job.status) !== 'succeeded') return;
     this.kind ??= this.ctx.kindOf(job);
-    const duration = job.endtime - job.starttime;
-    if (!this.kind || !(job.starttime > 0) || !(duration >= 0) || !Number.isFinite(duration)) {
+    const { starttime, endtime } = job;
+    if (typeof starttime !== 'number' || typeof endtime !== 'number') return;
+    const duration = endtime - starttime;
+    if (!this.kind || !(starttime > 0) || !(duration >= 0) || !Number.isFinite(duration)) {
       return;
     }
     model.observe(this.kind, duration);
@@ -261,9 +282,30 @@ export class JobLoop {
     });
   }
 
+  /** Tells the watcher's listener of an unknown status; a listener that throws changes nothing. */
+  private reportUnknown(status: string): void {
+    const listener = this.ctx.onUnknownStatus;
+    if (!listener) return;
+    try {
+      listener({
+        deployment: this.ctx.deployment,
+        jobid: this.jobid,
+        status,
+        policy: this.ctx.unknownStatus,
+      });
+    } catch {
+      // Reporting never costs a watch.
+    }
+  }
+
   private troubled(
     now: number,
-    t: { code: string; message: string; retryAfterMs: number | undefined; fallback: Job | null },
+    t: {
+      code: string;
+      message: string;
+      retryAfterMs: number | undefined;
+      fallback: JobRead | null;
+    },
   ): Step {
     const attempts = (this.trouble?.attempts ?? 0) + 1;
     this.trouble = {
@@ -273,7 +315,8 @@ export class JobLoop {
       attempts,
     };
     if (!this.job && t.fallback) {
-      this.job = t.fallback;
+      this.job = t.fallback.job;
+      this.warnings = t.fallback.warnings;
       this.lastChanged = now;
     }
     const snapshot = this.build(now, true);
@@ -289,7 +332,7 @@ export class JobLoop {
     const estimate = job ? this.estimate(job) : undefined;
     const eta =
       job && estimate
-        ? makeEta(estimate, Math.max(now - this.firstSeen, job.updatedtime - job.starttime), now)
+        ? makeEta(estimate, Math.max(now - this.firstSeen, serverAge(job)), now)
         : undefined;
     const snapshot = makeSnapshot({
       deployment: this.ctx.deployment,
@@ -300,6 +343,7 @@ export class JobLoop {
       lastChanged: this.lastChanged,
       stale,
       trouble: stale ? this.trouble : undefined,
+      warnings: this.warnings,
       eta,
     });
     this.latest = snapshot;
@@ -321,6 +365,14 @@ export class JobLoop {
  */
 function etaTurned(a: Snapshot | undefined, b: Snapshot): boolean {
   return (a?.eta === undefined) !== (b.eta === undefined) || a?.eta?.overdue !== b.eta?.overdue;
+}
+
+/** How long the job has run by the server's clock; 0 when its times are missing. */
+function serverAge(job: Job): number {
+  const { starttime, updatedtime } = job;
+  return typeof starttime === 'number' && typeof updatedtime === 'number'
+    ? updatedtime - starttime
+    : 0;
 }
 
 const fatal = (error: JobwatchError): Step => ({ emit: undefined, next: undefined, error });

@@ -25,7 +25,12 @@ import {
 import { type BudgetOptions, RequestBudget } from './budget.js';
 import { ServerContact } from './contact.js';
 import { WaitTimeoutError } from './errors.js';
-import { JobLoop, type LoopShared, type UnknownStatusPolicy } from './loop.js';
+import {
+  JobLoop,
+  type LoopShared,
+  type UnknownStatusEvent,
+  type UnknownStatusPolicy,
+} from './loop.js';
 import { adminJobKind, type DurationModel, type JobKind } from './model.js';
 import { jittered, type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
 import { longTimer } from './timers.js';
@@ -44,6 +49,12 @@ export interface WatcherOptions {
   readonly budget?: BudgetOptions | RequestBudget;
   /** What to do with a status jobwatch does not know. @default 'watch' */
   readonly unknownStatus?: UnknownStatusPolicy;
+  /**
+   * Told each time a job's status becomes one jobwatch does not know (once per change, not
+   * per poll), whatever the policy: for a log line or a metric. The snapshot says it too
+   * (`kind: 'unknown'`, a warning at `/status`). Whatever it throws is ignored.
+   */
+  readonly onUnknownStatus?: (event: UnknownStatusEvent) => void;
   /** Invalid bodies in a row after which a job's stream ends with the `SCHEMA` error. @default 3 */
   readonly maxSchemaFailures?: number;
   /** How long a loop keeps going after its last subscriber left, in ms. @default 2000 */
@@ -173,6 +184,9 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       `maxSchemaFailures must be an integer ≥ 1, got ${String(maxSchemaFailures)}`,
     );
   }
+  if (options.onUnknownStatus !== undefined && typeof options.onUnknownStatus !== 'function') {
+    throw new ConfigError('onUnknownStatus must be a function');
+  }
   if (!['watch', 'error', 'complete'].includes(unknownStatus)) {
     throw new ConfigError(
       `unknownStatus must be 'watch', 'error' or 'complete', got ${String(unknownStatus)}`,
@@ -188,7 +202,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     // One attempt per request: every request then passes through the budget, and trouble
     // shows (stale) at once, retried by pacing's own backoff. The client still refreshes a
     // refused token (498/499) and sends the request once more: that is not a transient retry.
-    fetchJob: (jobid, signal) => contact.observe(client.getJob(jobid, { signal, retry: false })),
+    fetchJob: (jobid, signal) => contact.observe(client.readJob(jobid, { signal, retry: false })),
     budget,
     scheduler,
     now,
@@ -201,6 +215,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     onEnd: (loop) => {
       if (loops.get(loop.jobid) === loop) loops.delete(loop.jobid);
     },
+    onUnknownStatus: options.onUnknownStatus,
   };
 
   const closedError = () =>

@@ -3,12 +3,20 @@
  * latency, through a thenable that settles synchronously inside the scheduler's flush, so
  * the whole watcher runs in virtual time.
  */
-import type { AdminClient } from '@jobwatch/client';
+import type { AdminClient, JobRead } from '@jobwatch/client';
 import type { Job, JobId } from '@jobwatch/schema';
 import type { SchedulerLike } from 'rxjs';
 
-/** What the fake server answers for one job at a given virtual time. */
-export type Script = (time: number, call: number) => Job | Error;
+/**
+ * What the fake server answers for one job at a given virtual time: a body, a body with the
+ * warnings of its reading, or an error.
+ */
+export type Script = (time: number, call: number) => Job | JobRead | Error;
+
+const asRead = (value: Job | JobRead): JobRead =>
+  'job' in value && typeof value.job === 'object'
+    ? (value as JobRead)
+    : { job: value as Job, warnings: [] };
 
 export interface Call {
   readonly jobid: string;
@@ -120,31 +128,8 @@ export class FakeServer {
 
   readonly client = {
     url: 'http://fake/arcgis/admin',
-    getJob: (jobid: string, options?: CallLike) => {
-      this.options.push(options);
-      return this.answer<Job>(options, () => {
-        const call: Call = { jobid, start: this.scheduler.now(), end: undefined, aborted: false };
-        const n = this.calls.push(call);
-        const running = (this.inFlight.get(jobid) ?? 0) + 1;
-        this.inFlight.set(jobid, running);
-        this.maxInFlightPerJob = Math.max(this.maxInFlightPerJob, running);
-        let ended = false;
-        return {
-          produce: () => {
-            const script = this.scripts.get(jobid);
-            if (!script) return new Error(`no script for ${jobid}`);
-            return script(this.scheduler.now(), n);
-          },
-          end: () => {
-            if (ended) return;
-            ended = true;
-            call.end = this.scheduler.now();
-            call.aborted = options?.signal?.aborted ?? false;
-            this.inFlight.set(jobid, (this.inFlight.get(jobid) ?? 1) - 1);
-          },
-        };
-      });
-    },
+    getJob: (jobid: string, options?: CallLike) => this.read(jobid, options, (r) => r.job),
+    readJob: (jobid: string, options?: CallLike) => this.read(jobid, options, (r) => r),
     listJobs: (options?: CallLike) => {
       this.options.push(options);
       return this.answer<JobId[]>(options, () => {
@@ -157,4 +142,31 @@ export class FakeServer {
       });
     },
   } as unknown as AdminClient;
+
+  private read<T>(jobid: string, options: CallLike | undefined, pick: (r: JobRead) => T) {
+    this.options.push(options);
+    return this.answer<T>(options, () => {
+      const call: Call = { jobid, start: this.scheduler.now(), end: undefined, aborted: false };
+      const n = this.calls.push(call);
+      const running = (this.inFlight.get(jobid) ?? 0) + 1;
+      this.inFlight.set(jobid, running);
+      this.maxInFlightPerJob = Math.max(this.maxInFlightPerJob, running);
+      let ended = false;
+      return {
+        produce: () => {
+          const script = this.scripts.get(jobid);
+          if (!script) return new Error(`no script for ${jobid}`);
+          const value = script(this.scheduler.now(), n);
+          return value instanceof Error ? value : pick(asRead(value));
+        },
+        end: () => {
+          if (ended) return;
+          ended = true;
+          call.end = this.scheduler.now();
+          call.aborted = options?.signal?.aborted ?? false;
+          this.inFlight.set(jobid, (this.inFlight.get(jobid) ?? 1) - 1);
+        },
+      };
+    });
+  }
 }

@@ -3,7 +3,7 @@
  * every kind, many subscribers, and the request counts the simulator keeps.
  */
 import { type AdminClient, createAdminClient } from '@jobwatch/client';
-import type { Snapshot } from '@jobwatch/schema';
+import { failureReason, jobOutcome, parseJob, type Snapshot } from '@jobwatch/schema';
 import { FAULT_KINDS, JOB_ENDS, type Simulator, startSimulator } from '@jobwatch/simulator';
 import {
   asyncScheduler,
@@ -255,8 +255,8 @@ describe('against the simulator', () => {
     if (!service) throw new Error('the simulator lists no service');
     const started = await client.stopService(
       {
-        name: service.serviceName,
-        type: service.type,
+        name: service.serviceName!,
+        type: service.type!,
         ...(service.folderName ? { folder: service.folderName } : {}),
       },
       { async: true },
@@ -279,5 +279,30 @@ describe('against the simulator', () => {
     sub.unsubscribe();
     watcher.close();
     expect(seen.has(id)).toBe(true);
+  });
+});
+
+describe('quirks on: bodies as real servers send them', () => {
+  it('watches every outcome with every quirk to its end, with the reason its body gives', async () => {
+    const watcher = createWatcher(client, { ...fast, deployment: 'quirky' });
+    const ids = JOB_ENDS.map((outcome) =>
+      sim.createJob({ outcome, durationMs: 400, quirks: true }),
+    );
+    const finals = await Promise.all(
+      ids.map((id) => lastValueFrom(watcher.watch(id).pipe(toArray())).then((all) => all.at(-1))),
+    );
+    for (const [i, final] of finals.entries()) {
+      const body = parseJob(sim.job(ids[i] as string));
+      expect(final).toMatchObject({
+        jobid: ids[i],
+        terminal: true,
+        outcome: jobOutcome(body.status),
+      });
+      expect(final?.reason).toBe(failureReason(body));
+      if (final?.outcome === 'failed' || final?.outcome === 'cancelled') {
+        expect(final.reason).toBeTruthy();
+      }
+    }
+    watcher.close();
   });
 });

@@ -598,10 +598,11 @@ describe('sharing', () => {
       const polls: number[] = [];
       const client = {
         url: 'http://fake/arcgis/admin',
-        getJob: () => {
+        readJob: () => {
           polls.push(scheduler.now());
+          const job = usual(scheduler.now(), 0);
           // biome-ignore lint/suspicious/noThenProperty: an answer that is there at once
-          return { then: (ok: (j: unknown) => void) => ok(usual(scheduler.now(), 0)) };
+          return { then: (ok: (j: unknown) => void) => ok({ job, warnings: [] }) };
         },
       } as unknown as AdminClient;
       const watcher = createWatcher(client, { scheduler, pacing: { jitter: 0 }, grace: 0 });

@@ -22,6 +22,7 @@ import {
 import { ServiceListSchema, ServiceSchema } from '../src/schemas/service.js';
 import { SnapshotSchema } from '../src/schemas/snapshot.js';
 import { describeSchema } from '../src/validate.js';
+import { repairCode } from './repairers.js';
 
 /** The command that rewrites the module, for messages. */
 export const GEN_VALIDATORS_COMMAND = 'pnpm --filter @jobwatch/schema gen:validators';
@@ -43,6 +44,19 @@ export const PRECOMPILED_OPTIONS = {
   // ajv's own messages are never shown: the table says what was expected.
   messages: false,
 } as const;
+
+/**
+ * The validators whose parser is tolerant (`tolerant.ts`): each gets a repairer too, code
+ * generated beside the validator that repairs a body in one pass (`repairers.ts`).
+ */
+export const TOLERANT: ReadonlySet<PrecompiledName> = new Set([
+  'job',
+  'jobList',
+  'jobHandle',
+  'siteInfo',
+  'service',
+  'serviceList',
+]);
 
 /** Every schema that gets a precompiled validator, under the name it is exported as. */
 export const PRECOMPILED_SCHEMAS = {
@@ -98,7 +112,7 @@ export function expectedTable(schema: TSchema): Record<string, string> {
     const s = node as Record<string, unknown>;
     const described = describeSchema(s);
     const onlyType =
-      typeof s.type === 'string' &&
+      (typeof s.type === 'string' || Array.isArray(s.type)) &&
       described === describeSchema({ type: s.type }) &&
       Object.keys(s).every((k) => QUIET.has(k) || (k === 'additionalProperties' && s[k] === true));
     if (required || !onlyType) table[path] = described;
@@ -139,6 +153,31 @@ function endOfJson(text: string, start: number): number {
     }
   }
   throw new Error('unterminated JSON value in generated code');
+}
+
+/**
+ * Replaces ajv's references into a schema constant (`schema11.properties.starttime.type`,
+ * which it writes for a `type` list such as `["number", "null"]`) by the JSON of the value
+ * they reach, so that the constant itself can go.
+ */
+function inlineSchemaReferences(code: string): string {
+  const constants = new Map<string, unknown>();
+  for (const match of code.matchAll(/const (schema\d+) = /g)) {
+    const start = (match.index ?? 0) + match[0].length;
+    constants.set(match[1] as string, JSON.parse(code.slice(start, endOfJson(code, start))));
+  }
+  return code.replace(
+    /\b(schema\d+)((?:\.[A-Za-z_$][\w$]*|\[\d+\])+)/g,
+    (whole, name: string, path: string) => {
+      if (!constants.has(name)) return whole;
+      let value: unknown = constants.get(name);
+      for (const [, key, index] of path.matchAll(/\.([A-Za-z_$][\w$]*)|\[(\d+)\]/g)) {
+        value = (value as Record<string, unknown>)[(key ?? index) as string];
+      }
+      if (value === undefined) throw new Error(`generated code reads ${whole}, which is missing`);
+      return JSON.stringify(value);
+    },
+  );
 }
 
 /** Drops `const schemaN = {...};` declarations that nothing references (ajv emits them). */
@@ -214,17 +253,20 @@ function validatorModule(name: PrecompiledName): string {
   code = code.replace(/export default validate\d+;/, '');
   code = code.replace(/^"use strict";/, '');
   code = code.replace(/require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, 'ucs2length');
-  code = dropUnusedSchemaConstants(code);
+  code = dropUnusedSchemaConstants(inlineSchemaReferences(code));
   for (const forbidden of ['require(', 'export ', 'import ', 'new Function', 'eval(']) {
     if (code.includes(forbidden)) {
       throw new Error(`generated code contains "${forbidden}": teach the generator about it`);
     }
   }
   const table = JSON.stringify(expectedTable(schema), null, 2);
+  const repairer = TOLERANT.has(name) ? repairCode(schema) : undefined;
   const usesLength = /\bucs2length\b/.test(code);
-  return `${header(name)}\n${usesLength ? `${UCS2LENGTH}\n` : ''}${code.trim()}
+  const repairPart = repairer ? `\n\n${repairer.code}` : '';
+  const repairField = repairer ? `, repair: ${repairer.entry}` : '';
+  return `${header(name)}\n${usesLength ? `${UCS2LENGTH}\n` : ''}${code.trim()}${repairPart}
 
 /** Precompiled validator of \`${name}\`. */
-export const ${name}: Precompiled = { validate: ${exported}, expected: ${table} };
+export const ${name}: Precompiled = { validate: ${exported}, expected: ${table}${repairField} };
 `;
 }

@@ -12,6 +12,22 @@ export interface SchemaIssue {
   readonly found: string;
 }
 
+/**
+ * Something in a body that was not in its documented shape, but did not decide what
+ * watching needs (the job asked for and its status). Parsing went on: a numeric string where
+ * a number is documented was read as the number, a single value where a list is documented
+ * as a list of one; anything else was taken out of its typed place (so a typed field never
+ * holds a value of another type) and is described here.
+ */
+export interface SchemaWarning {
+  /** JSON pointer to the value in the body as it came (`/result/service/properties/x`). */
+  readonly pointer: string;
+  /** What the schema documents there, in words (`a number`, `a string or null`). */
+  readonly expected: string;
+  /** What was there, as a short excerpt (`"1635285646933"`, `{"code":5}`, `42`). */
+  readonly found: string;
+}
+
 /** Stable machine codes of {@link SchemaError}. */
 export type SchemaErrorCode = 'SCHEMA_INVALID' | 'INVALID_JOB_ID';
 
@@ -61,7 +77,11 @@ export function isSchemaError(value: unknown): value is SchemaError {
   );
 }
 
-/** The result of a `safeParse*` function: the typed value, or the error that a `parse*` would throw. */
+/**
+ * The result of a `safeParse*` function: the typed value with the warnings met on the way
+ * (an empty list for a body in its documented shape), or the error that a `parse*` would
+ * throw.
+ */
 export type SafeParseResult<T> =
-  | { readonly success: true; readonly data: T }
+  | { readonly success: true; readonly data: T; readonly warnings: readonly SchemaWarning[] }
   | { readonly success: false; readonly error: SchemaError };

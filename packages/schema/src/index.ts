@@ -11,6 +11,7 @@ export { CodedError, isCodedError } from './coded-error.js';
 export { validatorFor } from './compile.js';
 export * from './errors.js';
 export * from './jobid.js';
+export * from './messages.js';
 export * from './operation.js';
 export * from './parse.js';
 export {

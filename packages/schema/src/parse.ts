@@ -17,6 +17,8 @@ import { serviceList as serviceListValidator } from './generated/serviceList.js'
 import { siteInfo as siteInfoValidator } from './generated/siteInfo.js';
 import { tokenResponse as tokenResponseValidator } from './generated/tokenResponse.js';
 import { type JobId, parseJobId } from './jobid.js';
+import { normaliseMessages } from './messages.js';
+import { type OperationInfo, parseOperationUri } from './operation.js';
 import type {
   AdminErrorBody,
   AdminSuccess,
@@ -28,47 +30,123 @@ import type {
   TokenResponse,
 } from './schemas/bodies.js';
 import type { Service, ServiceList } from './schemas/service.js';
-import { describeValue, parser, pointerToPath } from './validate.js';
+import { isKnownJobStatus, KNOWN_JOB_STATUSES } from './status.js';
+import { excerpt, issueAt, tolerantParser } from './tolerant.js';
+import { describeValue, NO_WARNINGS, parser, pointerToPath } from './validate.js';
 
-const job = parser<Job>('job', jobValidator);
+/** Options of {@link parseJob}. */
+export interface ParseJobOptions {
+  /**
+   * The job id asked for: a body about another job is refused (a proxy that mixed up
+   * answers, or a server that redirected), whatever else it holds.
+   */
+  readonly jobid?: string;
+}
+
+const UNKNOWN_STATUS = `a known status (${KNOWN_JOB_STATUSES.join(', ')}; compared without regard to case)`;
+
+const job = tolerantParser<Job, ParseJobOptions>('job', jobValidator, {
+  exact: (pointer) => pointer === '/jobid' || pointer === '/status',
+  check(data, _warnings, options) {
+    const asked = (options as ParseJobOptions | undefined)?.jobid;
+    if (asked !== undefined && data.jobid !== asked) {
+      throw new SchemaError('job', [issueAt('job', '/jobid', JSON.stringify(asked), data.jobid)]);
+    }
+    return isKnownJobStatus(data.status)
+      ? undefined
+      : { pointer: '/status', expected: UNKNOWN_STATUS, found: excerpt(data.status) };
+  },
+});
 /**
- * Validates a job body (already parsed from JSON). A FAILED job is a valid job.
+ * Reads a job body (already parsed from JSON): exact about what watching needs, tolerant
+ * about the rest. The body must be an object with a safe `jobid` (equal to `options.jobid`
+ * when given) and a string `status`; every other field is typed when it has its documented
+ * shape, may be missing or `null`, and otherwise is repaired or taken out with a warning
+ * (see {@link safeParseJob}, whose result lists them). An unknown status is kept, with a
+ * warning. A FAILED job is a valid job.
  *
  * @example
  * ```ts
- * const job = parseJob(await (await fetch(`${root}/jobs/${jobid}?f=json`, { headers })).json());
- * if (jobOutcome(job.status) === 'failed') console.log(job.messages);
+ * const job = parseJob(await (await fetch(`${root}/jobs/${jobid}?f=json`, { headers })).json(), { jobid });
+ * if (jobOutcome(job.status) === 'failed') console.log(failureReason(job));
  * ```
- * @throws {@link SchemaError} naming the first problem, e.g. `job.status: expected a string, got 42`.
+ * @throws {@link SchemaError} only for a body that is not the job: no object, no or an
+ * unsafe `jobid`, another job's id, no string `status`.
  */
-export const parseJob = job.parse;
-/** Validates a job body without throwing. */
-export const safeParseJob = job.safeParse;
+export const parseJob: (input: unknown, options?: ParseJobOptions) => Job = job.parse;
+/**
+ * {@link parseJob} without throwing: `{ success: true, data, warnings }`, each warning
+ * `{pointer, expected, found}` for a value that was not in its documented shape.
+ */
+export const safeParseJob: (input: unknown, options?: ParseJobOptions) => SafeParseResult<Job> =
+  job.safeParse;
 
-const jobList = parser<JobList>('jobs', jobListValidator);
-/** Validates the jobs collection. @throws {@link SchemaError} */
-export const parseJobList = jobList.parse;
-/** Validates the jobs collection without throwing. */
-export const safeParseJobList = jobList.safeParse;
+const jobList = tolerantParser<JobList>('jobs', jobListValidator, {
+  exact: (pointer) => pointer === '/jobs',
+});
+/**
+ * Reads the jobs collection: `jobs` must be a list; an entry that is not a safe job id is
+ * left out, with a warning. @throws {@link SchemaError}
+ */
+export const parseJobList: (input: unknown) => JobList = jobList.parse;
+/** Reads the jobs collection without throwing. */
+export const safeParseJobList: (input: unknown) => SafeParseResult<JobList> = jobList.safeParse;
 
-const handle = parser<JobHandle>('jobHandle', jobHandleValidator);
-/** Validates a job handle and checks that it names a job. @throws {@link SchemaError} */
-export function parseJobHandle(input: unknown): JobHandle {
-  const body = handle.parse(input);
-  jobIdFromHandle(body);
-  return body;
-}
-/** Validates a job handle, and checks that it names a job, without throwing. */
-export function safeParseJobHandle(input: unknown): SafeParseResult<JobHandle> {
-  const result = handle.safeParse(input);
-  if (!result.success) return result;
+const ID_FIELDS = ['/jobid', '/jobID', '/jobsUrl'];
+const handle = tolerantParser<JobHandle>('jobHandle', jobHandleValidator, {
+  exact: () => false,
+  check(data, warnings) {
+    try {
+      jobIdFromHandle(data);
+    } catch (error) {
+      // No id left: when one came in another shape, that is the problem to name.
+      const named = ID_FIELDS.some((p) => typeof data[p.slice(1) as keyof JobHandle] === 'string');
+      const dropped = warnings.find((w) => ID_FIELDS.includes(w.pointer));
+      if (!named && dropped) {
+        throw new SchemaError('jobHandle', [
+          { ...dropped, path: pointerToPath('jobHandle', dropped.pointer) },
+        ]);
+      }
+      throw error;
+    }
+    return undefined;
+  },
+});
+/**
+ * Reads a job handle and checks that it names a safe job id (in `jobid`, `jobID` or
+ * `jobsUrl`); other fields are tolerated. @throws {@link SchemaError}
+ */
+export const parseJobHandle: (input: unknown) => JobHandle = handle.parse;
+/** Reads a job handle, and checks that it names a job, without throwing. */
+export const safeParseJobHandle: (input: unknown) => SafeParseResult<JobHandle> = handle.safeParse;
+
+/**
+ * {@link parseJobId} without throwing: `{ success: true, data, warnings: [] }` or
+ * `{ success: false, error }` (code `INVALID_JOB_ID`).
+ */
+export function safeParseJobId(input: unknown): SafeParseResult<JobId> {
   try {
-    jobIdFromHandle(result.data);
-    return result;
+    return { success: true, data: parseJobId(input), warnings: NO_WARNINGS };
   } catch (error) {
     if (error instanceof SchemaError) return { success: false, error };
     throw error;
   }
+}
+
+/**
+ * {@link parseOperationUri} for a value of any type: a string (or `null`/`undefined`) is
+ * read, as `parseOperationUri` reads it; anything else is an error.
+ */
+export function safeParseOperationUri(input: unknown): SafeParseResult<OperationInfo> {
+  if (input === undefined || input === null || typeof input === 'string') {
+    return { success: true, data: parseOperationUri(input), warnings: NO_WARNINGS };
+  }
+  return {
+    success: false,
+    error: new SchemaError('operationURI', [
+      issueAt('operationURI', '', 'a string, null or nothing', input),
+    ]),
+  };
 }
 
 const adminSuccess = parser<AdminSuccess>('adminSuccess', adminSuccessValidator);
@@ -85,11 +163,11 @@ export const parseTokenResponse = token.parse;
 /** Validates a `generateToken` answer without throwing. */
 export const safeParseTokenResponse = token.safeParse;
 
-const site = parser<SiteInfo>('site', siteInfoValidator);
-/** Validates the admin root's site info. @throws {@link SchemaError} */
-export const parseSiteInfo = site.parse;
-/** Validates the admin root's site info without throwing. */
-export const safeParseSiteInfo = site.safeParse;
+const site = tolerantParser<SiteInfo>('site', siteInfoValidator, { exact: () => false });
+/** Reads the admin root's site info (any object; fields tolerated). @throws {@link SchemaError} */
+export const parseSiteInfo: (input: unknown) => SiteInfo = site.parse;
+/** Reads the admin root's site info without throwing. */
+export const safeParseSiteInfo: (input: unknown) => SafeParseResult<SiteInfo> = site.safeParse;
 
 const restError = parser<RestErrorBody>('error', restErrorBodyValidator);
 /** Validates error format A. @throws {@link SchemaError} */
@@ -108,20 +186,30 @@ export function tokenExpiresAt(response: Pick<TokenResponse, 'expires'>): number
   return typeof response.expires === 'number' ? response.expires : Number(response.expires);
 }
 
-/** An error body, whichever of the two formats it came in. */
+/** An error body, whichever shape it came in. */
 export interface ArcGISErrorInfo {
   /** The code the server gave (`498`, `499`, `404`, `500`…), when it gave one. */
   readonly code: number | undefined;
-  /** One line: the message of format A, or the messages of format B joined. */
+  /**
+   * One line: the message of format A, the messages of format B joined, the text of a
+   * `statusMessage`; when the server gave no text at all, what it did give (`the server gave
+   * no message (status "failed")`).
+   */
   readonly message: string;
-  /** Format B's `messages`, or format A's message. */
+  /** Every message the body holds, one line each. */
   readonly messages: readonly string[];
   /** Format A's `details`. */
   readonly details: readonly string[];
   /** Portal errors' `messageCode`. */
   readonly messageCode: string | undefined;
-  /** Which format it came in. */
-  readonly format: 'rest' | 'admin';
+  /**
+   * Which shape it came in: `rest` (an `error` member), `admin` (`status` `error`, `failed`
+   * or `failure`, with `messages` or a `statusMessage`), `code` (only a top-level `code` of
+   * 400 or more).
+   */
+  readonly format: 'rest' | 'admin' | 'code';
+  /** Whether the server gave any text (else {@link ArcGISErrorInfo.message} says what it gave). */
+  readonly said: boolean;
 }
 
 const toCode = (code: unknown): number | undefined => {
@@ -129,44 +217,110 @@ const toCode = (code: unknown): number | undefined => {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 };
 
+const lineOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value.replace(/\s+/g, ' ').trim() || undefined : undefined;
+
+/** Strings, or messages of any shape, as lines of text. */
+function linesOf(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return normaliseMessages(value).map((m) => m.text);
+}
+
 /**
- * Reads an error body in either format, or `undefined` if `body` is not one. ArcGIS sends
- * errors with HTTP 200, so a client checks every JSON body with this before anything else.
+ * A `statusMessage`: plain text, or JSON text with `message` (and `code`) as arcgis-rest-js
+ * reads it.
+ */
+function readStatusMessage(value: unknown): { message?: string; code?: number } {
+  const text = lineOf(value);
+  if (text === undefined) return {};
+  if (/^[{[]/.test(text)) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        const p = parsed as Record<string, unknown>;
+        const message = lineOf(p.message) ?? lineOf(p.description) ?? linesOf(p.messages).join(' ');
+        const code = toCode(p.code);
+        return {
+          ...(message ? { message } : {}),
+          ...(code === undefined ? {} : { code }),
+        };
+      }
+    } catch {
+      // Not JSON after all: the text is the message.
+    }
+  }
+  return { message: text };
+}
+
+const ERROR_STATUSES = new Set(['error', 'failed', 'failure']);
+
+/**
+ * Reads an error body, or `undefined` if `body` is not one. ArcGIS sends errors with HTTP
+ * 200, so a client checks every JSON body with this before anything else. The shapes are
+ * those arcgis-rest-js treats as errors:
+ *
+ * - an `error` member (format A), with or without a `code`, an object or a bare string;
+ * - `status` `"error"`, `"failed"` or `"failure"` (any case; format B), with `messages`, a
+ *   `message`, or a `statusMessage` that is plain text or JSON text;
+ * - a top-level `code` of 400 or more.
+ *
+ * A body with a string `jobid` is a job (whose status may well read `failed`), never an error.
  */
 export function readErrorBody(body: unknown): ArcGISErrorInfo | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const a = restError.safeParse(body);
-  if (a.success) {
-    const e = a.data.error;
-    const details = Array.isArray(e.details)
-      ? e.details
-      : typeof e.details === 'string'
-        ? [e.details]
-        : [];
-    const message = e.message?.trim() || details[0] || 'Unknown error';
-    return {
-      code: toCode(e.code),
-      message,
-      messages: [message],
-      details,
-      messageCode: e.messageCode,
-      format: 'rest',
-    };
+  const b = body as Record<string, unknown>;
+  if (typeof b.jobid === 'string') return undefined;
+  const topCode = toCode(b.code);
+  const status = typeof b.status === 'string' ? b.status.toLowerCase() : undefined;
+  const error = b.error;
+
+  let format: ArcGISErrorInfo['format'];
+  let code = topCode;
+  let messages: string[] = [];
+  let details: string[] = [];
+  let messageCode: string | undefined;
+  let withoutText: string;
+  if (error !== undefined && error !== null && error !== false && error !== '') {
+    format = 'rest';
+    if (typeof error === 'object' && !Array.isArray(error)) {
+      const e = error as Record<string, unknown>;
+      code = toCode(e.code) ?? topCode;
+      details = linesOf(e.details);
+      const message = lineOf(e.message) ?? lineOf(e.description);
+      messages = message ? [message] : [];
+      messageCode = lineOf(e.messageCode);
+    } else {
+      messages = linesOf(error);
+    }
+    withoutText = `the server reported an error${code === undefined ? '' : ` (code ${code})`} and gave no message`;
+  } else if (status !== undefined && ERROR_STATUSES.has(status)) {
+    format = 'admin';
+    const fromStatus = readStatusMessage(b.statusMessage);
+    code = topCode ?? fromStatus.code;
+    messages = [
+      ...linesOf(b.messages),
+      ...(fromStatus.message ? [fromStatus.message] : []),
+      ...linesOf(b.message),
+    ];
+    withoutText = `the server answered status ${JSON.stringify(b.status)} and gave no message`;
+  } else if (topCode !== undefined && topCode >= 400) {
+    format = 'code';
+    messages = [...linesOf(b.message), ...linesOf(b.messages)];
+    details = linesOf(b.details);
+    withoutText = `the server answered code ${topCode} and gave no message`;
+  } else {
+    return undefined;
   }
-  const b = adminError.safeParse(body);
-  if (b.success) {
-    const messages = b.data.messages ?? [];
-    const message = messages.join(' ').trim() || `Operation ${b.data.status}`;
-    return {
-      code: toCode(b.data.code),
-      message,
-      messages,
-      details: [],
-      messageCode: undefined,
-      format: 'admin',
-    };
-  }
-  return undefined;
+  const message = messages.join(' ').trim() || details[0] || withoutText;
+  return {
+    code,
+    message,
+    messages: messages.length ? messages : [message],
+    details,
+    messageCode,
+    format,
+    said: messages.length > 0 || details.length > 0,
+  };
 }
 
 /**
@@ -183,9 +337,9 @@ export function readErrorBody(body: unknown): ArcGISErrorInfo | undefined {
  * ```
  */
 export function jobIdFromHandle(h: JobHandle): JobId {
-  if (h.jobid !== undefined) return jobIdAt('/jobid', h.jobid);
-  if (h.jobID !== undefined) return jobIdAt('/jobID', h.jobID);
-  if (h.jobsUrl !== undefined) {
+  if (typeof h.jobid === 'string') return jobIdAt('/jobid', h.jobid);
+  if (typeof h.jobID === 'string') return jobIdAt('/jobID', h.jobID);
+  if (typeof h.jobsUrl === 'string') {
     // Only the path is read (and ever shown): a query string is none of our business.
     const path = h.jobsUrl.split(/[?#]/, 1)[0] ?? '';
     const segments = path.replace(/\/+$/, '').split('/');
@@ -227,14 +381,20 @@ function jobIdAt(pointer: string, value: string): JobId {
   }
 }
 
-const service = parser<Service>('service', serviceValidator);
-/** Validates service JSON. @throws {@link SchemaError} */
-export const parseService = service.parse;
-/** Validates service JSON without throwing. */
-export const safeParseService = service.safeParse;
+const service = tolerantParser<Service>('service', serviceValidator, { exact: () => false });
+/**
+ * Reads service JSON: any object; every field typed when it has its documented shape,
+ * tolerated (with a warning) when not. @throws {@link SchemaError} for a body that is not an object.
+ */
+export const parseService: (input: unknown) => Service = service.parse;
+/** Reads service JSON without throwing. */
+export const safeParseService: (input: unknown) => SafeParseResult<Service> = service.safeParse;
 
-const serviceList = parser<ServiceList>('services', serviceListValidator);
-/** Validates a services list. @throws {@link SchemaError} */
-export const parseServiceList = serviceList.parse;
-/** Validates a services list without throwing. */
-export const safeParseServiceList = serviceList.safeParse;
+const serviceList = tolerantParser<ServiceList>('services', serviceListValidator, {
+  exact: (pointer) => pointer === '/services',
+});
+/** Reads a services list: `services` must be a list; entries are tolerated. @throws {@link SchemaError} */
+export const parseServiceList: (input: unknown) => ServiceList = serviceList.parse;
+/** Reads a services list without throwing. */
+export const safeParseServiceList: (input: unknown) => SafeParseResult<ServiceList> =
+  serviceList.safeParse;

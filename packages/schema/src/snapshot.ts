@@ -2,11 +2,13 @@
  * Building, comparing and parsing snapshots, so that every producer derives `status`, `kind`,
  * `outcome` and `terminal` the same way.
  */
-import type { SafeParseResult } from './errors.js';
+import type { SafeParseResult, SchemaWarning } from './errors.js';
 import { snapshot as snapshotValidator } from './generated/snapshot.js';
+import { failureReason, jobMessages } from './messages.js';
 import type { Job } from './schemas/bodies.js';
 import type { Snapshot, SnapshotEta, SnapshotTrouble } from './schemas/snapshot.js';
 import {
+  canonicalStatus,
   type JobOutcome,
   type JobStatusKind,
   type JobStatusValue,
@@ -33,16 +35,20 @@ export interface SnapshotInit {
   stale?: boolean;
   /** Why it is stale, when it is. */
   trouble?: SnapshotTrouble | undefined;
+  /** What in the last body was not in its documented shape (from `safeParseJob`). */
+  warnings?: readonly SchemaWarning[] | undefined;
   /** When the job will likely end, when there is a basis. */
   eta?: SnapshotEta | undefined;
 }
 
 /**
- * Builds a snapshot, deriving `status`, `kind`, `outcome` and `terminal` from the job so
- * that every producer agrees on them.
+ * Builds a snapshot, deriving `status` (a known one in its canonical spelling), `kind`,
+ * `outcome`, `terminal`, `messages` and `reason` from the job so that every producer agrees
+ * on them. `messages`, `reason` and `warnings` are set only when there is something to say.
  */
 export function makeSnapshot(init: SnapshotInit): Snapshot {
-  const status: JobStatusValue | null = init.job ? init.job.status : null;
+  const job = init.job;
+  const status: JobStatusValue | null = job ? (canonicalStatus(job.status) ?? job.status) : null;
   const kind: JobStatusKind | 'pending' = status === null ? 'pending' : statusKind(status);
   const outcome: JobOutcome = status === null ? 'none' : jobOutcome(status);
   const snapshot: Snapshot = {
@@ -60,6 +66,17 @@ export function makeSnapshot(init: SnapshotInit): Snapshot {
     stale: init.stale ?? false,
   };
   if (init.trouble) snapshot.trouble = init.trouble;
+  if (job) {
+    if (job.messages != null) {
+      const messages = jobMessages(job);
+      if (messages.length > 0) snapshot.messages = messages;
+    }
+    if (outcome === 'failed' || outcome === 'cancelled') {
+      const reason = failureReason(job);
+      if (reason !== undefined) snapshot.reason = reason;
+    }
+  }
+  if (init.warnings && init.warnings.length > 0) snapshot.warnings = [...init.warnings];
   if (init.eta) snapshot.eta = init.eta;
   return snapshot;
 }
@@ -81,7 +98,11 @@ export function visiblyDiffers(a: Snapshot | undefined, b: Snapshot): boolean {
 }
 
 const snapshot = parser<Snapshot>('snapshot', snapshotValidator);
-/** Validates a snapshot, for example one read from the daemon's event stream. @throws {@link SchemaError} */
+/**
+ * Validates a snapshot, for example one read from the daemon's event stream: its own fields
+ * and the job body's, with `job.result` checked as an object, a string or `null` (its content
+ * was read where the snapshot was made). @throws {@link SchemaError}
+ */
 export const parseSnapshot: (input: unknown) => Snapshot = snapshot.parse;
 /** Validates a snapshot without throwing. */
 export const safeParseSnapshot: (input: unknown) => SafeParseResult<Snapshot> = snapshot.safeParse;

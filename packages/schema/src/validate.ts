@@ -4,7 +4,13 @@
  * Content Security Policy without `'unsafe-eval'`; ajv's compiler lives in `compile.ts`.
  */
 import type { ErrorObject } from 'ajv';
-import { type SafeParseResult, SchemaError, type SchemaIssue } from './errors.js';
+import {
+  type SafeParseResult,
+  SchemaError,
+  type SchemaIssue,
+  type SchemaWarning,
+} from './errors.js';
+import type { Repairs } from './tolerant.js';
 
 /**
  * A validator generated ahead of time by ajv's standalone code (`src/generated/<name>.ts`,
@@ -20,6 +26,11 @@ export interface Precompiled {
    * by itself (see {@link expectedOf}).
    */
   readonly expected: Readonly<Record<string, string>>;
+  /**
+   * For a tolerant parser: the generated code that repairs a body in one pass (see
+   * `tolerant.ts`); returns the body itself when nothing changed.
+   */
+  readonly repair?: (value: unknown, pointer: string, repairs: Repairs) => unknown;
 }
 
 /** Options of {@link parser}. */
@@ -32,12 +43,15 @@ export interface ParserOptions {
 }
 
 /** A `parse`/`safeParse` pair, as {@link parser} makes. */
-export interface Parser<T> {
+export interface Parser<T, C = undefined> {
   /** Returns `input` typed as `T`, or throws a {@link SchemaError}. */
-  readonly parse: (input: unknown) => T;
-  /** Returns `{ success: true, data }` or `{ success: false, error }`; never throws. */
-  readonly safeParse: (input: unknown) => SafeParseResult<T>;
+  readonly parse: (input: unknown, context?: C) => T;
+  /** Returns `{ success: true, data, warnings }` or `{ success: false, error }`; never throws. */
+  readonly safeParse: (input: unknown, context?: C) => SafeParseResult<T>;
 }
+
+/** The warnings of a body in its documented shape: none, one shared frozen list. */
+export const NO_WARNINGS: readonly SchemaWarning[] = Object.freeze([]);
 
 /**
  * A `parse*`/`safeParse*` pair for one precompiled validator, under the name `kind` used in
@@ -51,7 +65,7 @@ export function parser<T>(
   const secret = new Set(options.secret ?? []);
   const { validate } = compiled;
   const safeParse = (input: unknown): SafeParseResult<T> => {
-    if (validate(input)) return { success: true, data: input as T };
+    if (validate(input)) return { success: true, data: input as T, warnings: NO_WARNINGS };
     const issues = toIssues(kind, input, validate.errors ?? [], compiled.expected, secret);
     return { success: false, error: new SchemaError(kind, issues) };
   };
@@ -94,6 +108,9 @@ function valueAt(root: unknown, pointer: string): unknown {
 /** The `schemaPath` of the schema holding an error's keyword: `#/properties/a/type` → `#/properties/a`. */
 const parentOf = (schemaPath: string) => schemaPath.slice(0, schemaPath.lastIndexOf('/'));
 
+/** Characters `JSON.stringify` escapes in a string. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** A short, safe description of a value for an error message. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
@@ -102,7 +119,8 @@ export function describeValue(value: unknown): string {
   switch (typeof value) {
     case 'string': {
       const text = value.length > 40 ? `${value.slice(0, 37)}...` : value;
-      return JSON.stringify(text);
+      // What JSON.stringify gives, without its cost for the usual text that needs no escape.
+      return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
     }
     case 'number':
     case 'boolean':
@@ -134,8 +152,10 @@ export function expectedOf(e: ErrorObject, expectedAt: Readonly<Record<string, s
   const listed = expectedAt[parentOf(e.schemaPath)];
   if (listed !== undefined) return listed;
   if (e.keyword !== 'type') return UNDESCRIBED;
-  const { type } = e.params as { type: string };
-  return TYPE_WORDS[type] ?? type;
+  const { type } = e.params as { type: string | readonly string[] };
+  // A list of types (`["number", "null"]`) is worded as describeSchema words it.
+  if (Array.isArray(type)) return type.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
+  return TYPE_WORDS[type as string] ?? (type as string);
 }
 
 /** The table key of a missing property's schema: `#/properties/result/properties/<name>`. Internal. */
@@ -170,6 +190,8 @@ export function describeSchema(schema: unknown): string {
   return UNDESCRIBED;
 }
 
+const NO_SECRETS: ReadonlySet<string> = new Set();
+
 /** Names a secret value's type without showing it: `a string (not shown)`. */
 function describeHidden(value: unknown): string {
   if (value === undefined) return 'missing';
@@ -178,12 +200,13 @@ function describeHidden(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} (not shown)`;
 }
 
-function toIssues(
+/** ajv's errors as {@link SchemaIssue}s, worded from the precompiled table. Internal. */
+export function toIssues(
   kind: string,
   input: unknown,
   errors: readonly ErrorObject[],
   expectedAt: Readonly<Record<string, string>>,
-  secret: ReadonlySet<string>,
+  secret: ReadonlySet<string> = NO_SECRETS,
 ): SchemaIssue[] {
   // anyOf errors summarise their branches: keep the summary, drop the branch noise.
   const unions = errors.filter((e) => e.keyword === 'anyOf');

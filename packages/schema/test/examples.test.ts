@@ -15,6 +15,7 @@ import {
   parseService,
   parseTokenResponse,
   readErrorBody,
+  resultObject,
   ServiceProvider,
   ServiceType,
   tokenExpiresAt,
@@ -93,7 +94,7 @@ describe("the seed's completed edit job", () => {
   });
 
   it('carries a typed service with its description properties', () => {
-    const service = job.result?.service;
+    const service = resultObject(job)?.service;
     expect(service).toBeDefined();
     if (!service) return;
     expect(service.serviceName).toBe('FireWeatherWatch');
@@ -112,7 +113,7 @@ describe("the seed's completed edit job", () => {
   });
 
   it('carries the framework properties', () => {
-    const s = job.result!.service!;
+    const s = resultObject(job)!.service!;
     expect(s.minInstancesPerNode).toBe(1);
     expect(s.maxInstancesPerNode).toBe(2);
     expect(s.instancesPerContainer).toBe(1);
@@ -132,7 +133,7 @@ describe("the seed's completed edit job", () => {
   });
 
   it('carries the type properties as strings', () => {
-    const props = job.result!.service!.properties!;
+    const props = resultObject(job)!.service!.properties!;
     expect(Object.keys(props)).toHaveLength(17);
     for (const value of Object.values(props)) expect(typeof value).toBe('string');
     expect(props.maxRecordCount).toBe('1000');
@@ -142,7 +143,7 @@ describe("the seed's completed edit job", () => {
   });
 
   it('carries the extensions, with enabled read as a boolean', () => {
-    const extensions = job.result!.service!.extensions!;
+    const extensions = resultObject(job)!.service!.extensions!;
     expect(extensions.map((e) => e.typeName)).toEqual(['WMSServer', 'KmlServer', 'FeatureServer']);
     expect(extensions.map(isExtensionEnabled)).toEqual([true, true, false]);
     const [wms, kml, feature] = extensions;
@@ -158,7 +159,7 @@ describe("the seed's completed edit job", () => {
   });
 
   it('carries datasets and portal properties', () => {
-    const s = job.result!.service!;
+    const s = resultObject(job)!.service!;
     expect(s.datasets).toEqual([]);
     expect(s.portalProperties?.isHosted).toBe(false);
     expect(s.portalProperties?.portalItems).toEqual([

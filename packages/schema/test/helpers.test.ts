@@ -11,6 +11,7 @@ describe('readErrorBody', () => {
       details: [],
       messageCode: undefined,
       format: 'rest',
+      said: true,
     });
     expect(readErrorBody(fixture('error-token-required'))?.code).toBe(499);
   });
@@ -27,6 +28,7 @@ describe('readErrorBody', () => {
       details: [],
       messageCode: undefined,
       format: 'admin',
+      said: true,
     });
   });
 
@@ -49,17 +51,59 @@ describe('readErrorBody', () => {
       details: ['Broken.'],
     });
     expect(readErrorBody({ error: { code: 400, details: null } })).toMatchObject({
-      message: 'Unknown error',
+      message: 'the server reported an error (code 400) and gave no message',
       details: [],
+      said: false,
     });
   });
 
-  it('reads format B with status failed and no messages', () => {
+  it('reads an error member without a code, or that is a bare string', () => {
+    expect(readErrorBody({ error: { message: 'Not allowed.' } })).toMatchObject({
+      code: undefined,
+      message: 'Not allowed.',
+      format: 'rest',
+    });
+    expect(readErrorBody({ error: 'Invalid token.' })).toMatchObject({
+      code: undefined,
+      message: 'Invalid token.',
+      format: 'rest',
+    });
+  });
+
+  it('reads a top-level code of 400 or more as an error', () => {
+    expect(readErrorBody({ code: 500, message: 'Internal error.' })).toMatchObject({
+      code: 500,
+      message: 'Internal error.',
+      format: 'code',
+    });
+    expect(readErrorBody({ code: '403' })).toMatchObject({
+      code: 403,
+      message: 'the server answered code 403 and gave no message',
+      format: 'code',
+    });
+    expect(readErrorBody({ code: 200, message: 'ok' })).toBeUndefined();
+  });
+
+  it('reads status failed with a statusMessage in plain text or JSON text', () => {
+    expect(readErrorBody({ status: 'failed', statusMessage: 'Item is locked.' })).toMatchObject({
+      message: 'Item is locked.',
+      format: 'admin',
+    });
+    expect(
+      readErrorBody({
+        status: 'failed',
+        statusMessage: '{"code":400,"message":"Publishing failed: no layers."}',
+      }),
+    ).toMatchObject({ code: 400, message: 'Publishing failed: no layers.' });
+    expect(readErrorBody({ status: 'failure', message: 'Nope.' })?.message).toBe('Nope.');
+  });
+
+  it('says what the server gave when it gave no text, never "Operation failed"', () => {
     expect(readErrorBody({ status: 'failed' })).toMatchObject({
       code: undefined,
-      message: 'Operation failed',
-      messages: [],
+      message: 'the server answered status "failed" and gave no message',
       format: 'admin',
+      said: false,
     });
     expect(readErrorBody({ status: 'error', messages: ['a', 'b'], code: '404' })).toMatchObject({
       code: 404,
@@ -75,9 +119,10 @@ describe('readErrorBody', () => {
     ['the success body', { status: 'success' }],
     ['a completed job', completedJob()],
     ['a FAILED job (a value, not an error)', { ...completedJob(), status: 'FAILED' }],
+    ['a job whose status reads failed', { ...completedJob(), status: 'failed' }],
+    ['a job with an error member', { ...completedJob(), status: 'FAILED', error: { code: 500 } }],
     ['a job handle', fixture('handle-stop-async')],
-    ['an error that is a string', { error: 'Invalid token.' }],
-    ['an error without a code', { error: { message: 'x' } }],
+    ['an error member that is empty', { error: '' }],
     ['an empty object', {}],
   ])('returns undefined for %s', (_name, body) => {
     expect(readErrorBody(body)).toBeUndefined();

@@ -49,8 +49,19 @@ describe('committed JSON Schema files', () => {
 /** Bodies each file must accept, and one it must refuse. */
 const samples: Record<JsonSchemaKind, { valid: unknown[]; invalid: unknown }> = {
   job: {
-    valid: [fixture('job-completed-edit'), fixture('job-executing')],
-    invalid: { ...completedJob(), status: 42 },
+    valid: [
+      fixture('job-completed-edit'),
+      fixture('job-executing'),
+      { jobid: 'j1', status: 'SUBMITTED' },
+      {
+        jobid: 'j1',
+        status: 'FAILED',
+        username: null,
+        result: 'Service failed to start.',
+        messages: ['a', { type: 'esriJobMessageTypeError', description: 'b' }],
+      },
+    ],
+    invalid: { ...completedJob(), jobid: '../services' },
   },
   'job-list': { valid: [fixture('jobs-list')], invalid: { jobs: [1] } },
   'job-handle': {
@@ -71,8 +82,12 @@ const samples: Record<JsonSchemaKind, { valid: unknown[]; invalid: unknown }> = 
     invalid: { token: 't', expires: 'tomorrow' },
   },
   service: {
-    valid: [completedJob().result.service, { serviceName: 'S', type: 'NewServer' }],
-    invalid: { ...completedJob().result.service, properties: { maxRecordCount: 1000 } },
+    valid: [
+      completedJob().result.service,
+      { serviceName: 'S', type: 'NewServer' },
+      { serviceName: 'S', properties: { maxRecordCount: 1000, isCached: true } },
+    ],
+    invalid: { ...completedJob().result.service, properties: { maxRecordCount: { n: 1 } } },
   },
   'service-list': {
     valid: [
@@ -82,7 +97,7 @@ const samples: Record<JsonSchemaKind, { valid: unknown[]; invalid: unknown }> = 
         services: [{ serviceName: 'S', type: 'MapServer' }],
       },
     ],
-    invalid: { services: [{ type: 'MapServer' }] },
+    invalid: { services: [{ type: 5 }] },
   },
   'site-info': {
     valid: [{ currentVersion: '11.3', resources: ['services', 'jobs'] }, {}],
@@ -118,7 +133,7 @@ const samples: Record<JsonSchemaKind, { valid: unknown[]; invalid: unknown }> = 
         lastUpdated: 1635285646933,
       },
     ],
-    invalid: { name: 'Validation' },
+    invalid: { name: 5 },
   },
 };
 

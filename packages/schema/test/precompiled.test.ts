@@ -21,6 +21,7 @@ import { serviceList } from '../src/generated/serviceList.js';
 import { siteInfo } from '../src/generated/siteInfo.js';
 import { snapshot } from '../src/generated/snapshot.js';
 import { tokenResponse } from '../src/generated/tokenResponse.js';
+import { RepairRun, tolerantParser } from '../src/tolerant.js';
 import { expectedOf, type Precompiled, requiredPath } from '../src/validate.js';
 import { completedJob, fixture } from './fixtures.js';
 
@@ -38,24 +39,43 @@ const snapshotBody = () =>
     lastChanged: 2,
   });
 
-/** Every parse function on a good body, a wrong value deep inside, and a non-object. */
+/**
+ * Every parse function on a good body, a body with values in other shapes (tolerated, with
+ * warnings, where the parser is tolerant), a body it refuses, and a non-object.
+ */
 function parseEverything(): void {
   const service = () => completedJob().result.service;
-  const calls: [(input: unknown) => unknown, unknown, unknown][] = [
-    [pkg.parseJob, completedJob(), { ...completedJob(), status: 42 }],
-    [pkg.parseJobList, fixture('jobs-list'), { jobs: [1] }],
-    [pkg.parseJobHandle, fixture('handle-stop-async'), { jobID: 7 }],
-    [pkg.parseAdminSuccess, fixture('admin-success'), { status: 'error' }],
-    [pkg.parseTokenResponse, fixture('token'), { token: '', expires: 'soon' }],
-    [pkg.parseSiteInfo, { currentVersion: '11.3' }, { resources: 'jobs' }],
-    [pkg.parseRestErrorBody, fixture('error-invalid-token'), { error: 'e' }],
-    [pkg.parseAdminErrorBody, fixture('admin-error-token-not-found'), { status: 'success' }],
-    [pkg.parseService, service(), { ...service(), properties: { maxRecordCount: 1 } }],
-    [pkg.parseServiceList, { services: [{ serviceName: 'S', type: 'MapServer' }] }, {}],
-    [pkg.parseSnapshot, snapshotBody(), { ...snapshotBody(), job: { status: 'X' } }],
+  const calls: [(input: unknown) => unknown, unknown, unknown, unknown][] = [
+    [
+      pkg.parseJob,
+      completedJob(),
+      { ...completedJob(), starttime: '1', messages: 'm' },
+      { ...completedJob(), status: 42 },
+    ],
+    [pkg.parseJobList, fixture('jobs-list'), { jobs: ['j1', 1] }, { jobs: 'j1' }],
+    [pkg.parseJobHandle, fixture('handle-stop-async'), { jobid: 'j1', jobsUrl: 5 }, { jobID: 7 }],
+    [pkg.parseAdminSuccess, fixture('admin-success'), undefined, { status: 'error' }],
+    [pkg.parseTokenResponse, fixture('token'), undefined, { token: '', expires: 'soon' }],
+    [pkg.parseSiteInfo, { currentVersion: '11.3' }, { resources: 'jobs' }, ['x']],
+    [pkg.parseRestErrorBody, fixture('error-invalid-token'), undefined, { error: 'e' }],
+    [
+      pkg.parseAdminErrorBody,
+      fixture('admin-error-token-not-found'),
+      undefined,
+      { status: 'success' },
+    ],
+    [pkg.parseService, service(), { ...service(), maxIdleTime: '5' }, [service()]],
+    [
+      pkg.parseServiceList,
+      { services: [{ serviceName: 'S', type: 'MapServer' }] },
+      { services: [{ serviceName: 5 }] },
+      {},
+    ],
+    [pkg.parseSnapshot, snapshotBody(), undefined, { ...snapshotBody(), job: { status: 'X' } }],
   ];
-  for (const [parse, good, bad] of calls) {
+  for (const [parse, good, tolerated, bad] of calls) {
     expect(() => parse(good)).not.toThrow();
+    if (tolerated !== undefined) expect(() => parse(tolerated)).not.toThrow();
     expect(() => parse(bad)).toThrow(pkg.SchemaError);
     expect(() => parse(42)).toThrow(pkg.SchemaError);
   }
@@ -245,4 +265,77 @@ describe('what a bundle that only parses pulls in', () => {
       expect(offending).toEqual([]);
     },
   );
+});
+
+describe('the generated repairers of the tolerant parsers', () => {
+  const tolerant: Record<string, Precompiled> = {
+    job,
+    jobList,
+    jobHandle,
+    siteInfo,
+    service,
+    serviceList,
+  };
+  const exactOf: Record<string, (pointer: string) => boolean> = {
+    job: (p) => p === '/jobid' || p === '/status',
+    jobList: (p) => p === '/jobs',
+    serviceList: (p) => p === '/services',
+  };
+
+  it('exist for exactly the tolerant parsers', () => {
+    for (const [name, compiled] of Object.entries(precompiled)) {
+      expect(typeof compiled.repair === 'function', name).toBe(name in tolerant);
+    }
+  });
+
+  it.each(Object.keys(tolerant))(
+    '%s: a body the repairer does not refuse passes the validator, and the input is unchanged',
+    (name) => {
+      const compiled = tolerant[name] as Precompiled;
+      const exact = exactOf[name] ?? (() => false);
+      fc.assert(
+        fc.property(fc.nat(), fc.oneof(fc.jsonValue(), fc.constant(undefined)), (at, value) => {
+          const body = replaceSomewhere(bodies[name as PrecompiledName](), at, value);
+          const before = structuredClone(body);
+          const run = new RepairRun(exact);
+          const repaired = compiled.repair?.(body, '', run);
+          expect(body).toEqual(before);
+          if (run.fatal) return;
+          expect(compiled.validate(repaired), JSON.stringify(compiled.validate.errors)).toBe(true);
+          // Nothing changed means nothing was copied and nothing was said.
+          if (compiled.validate(body)) {
+            expect(repaired).toBe(body);
+            expect(run.warnings).toEqual([]);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    },
+  );
+
+  it('the repair from the errors, used when a repairer falls short, reads bodies the same way', () => {
+    const fromErrors = tolerantParser<unknown>(
+      'job',
+      { validate: job.validate, expected: job.expected },
+      { exact: (p) => p === '/jobid' || p === '/status' },
+    );
+    fc.assert(
+      fc.property(fc.nat(), fc.jsonValue(), (at, value) => {
+        const body = replaceSomewhere(completedJob(), at, value);
+        const a = pkg.safeParseJob(body);
+        const b = fromErrors.safeParse(body);
+        expect(b.success).toBe(a.success);
+        if (!a.success || !b.success) return;
+        expect(JSON.parse(JSON.stringify(b.data))).toEqual(JSON.parse(JSON.stringify(a.data)));
+        // (The unknown-status warning is the job parser's own check, not a repair.)
+        expect(b.warnings.map((w) => w.pointer).sort()).toEqual(
+          a.warnings
+            .map((w) => w.pointer)
+            .filter((p) => p !== '/status')
+            .sort(),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

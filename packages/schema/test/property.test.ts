@@ -98,6 +98,12 @@ describe('property: bad input never breaks a parser', () => {
     expect(safeParsers.length).toBeGreaterThanOrEqual(10);
   });
 
+  it('every parse* has a safeParse* twin, as the README promises', () => {
+    const safe = new Set(safeParsers.map(([n]) => n));
+    const all = exported.filter(([n, f]) => /^parse[A-Z]/.test(n) && typeof f === 'function');
+    for (const [name] of all) expect(safe.has(`safeP${name.slice(1)}`), name).toBe(true);
+  });
+
   it('parse* throws nothing but a SchemaError on any JSON value', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
@@ -179,6 +185,94 @@ describe('property: bad input never breaks a parser', () => {
         const handle = api.safeParseJobHandle(value);
         if (handle.success) expect(api.isJobId(api.jobIdFromHandle(handle.data))).toBe(true);
       }),
+    );
+  });
+});
+
+/** Field names of the job, its result and its service: where tolerance is put to work. */
+const JOB_FIELDS = [
+  'starttime',
+  'endtime',
+  'updatedtime',
+  'operationURI',
+  'username',
+  'result',
+  'messages',
+] as const;
+
+/** Any value at all that a JSON body can hold, weighted towards the shapes servers vary. */
+const anyJson = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string(),
+  fc.integer().map(String),
+  fc.constantFrom(null, true, 'true', '', [], {}),
+  fc.array(fc.oneof(fc.string(), fc.record({ type: fc.jsonValue(), description: fc.jsonValue() }))),
+);
+
+/** A job body with a valid jobid and status, and anything at all everywhere else. */
+const tolerableJob = fc
+  .tuple(
+    fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/),
+    fc.oneof(
+      fc.constantFrom(...api.KNOWN_JOB_STATUSES, 'completed', 'Error', 'QUEUED'),
+      fc.string(),
+    ),
+    fc.constantFrom(...validBodies),
+    fc.array(mutation, { maxLength: 6 }),
+    fc.dictionary(fc.constantFrom(...JOB_FIELDS), anyJson),
+    fc.dictionary(fc.string(), anyJson, { maxKeys: 3 }),
+  )
+  .map(([jobid, status, base, mutations, fields, extra]) => {
+    const mutated = mutate(base, mutations);
+    const body =
+      typeof mutated === 'object' && mutated !== null && !Array.isArray(mutated) ? mutated : {};
+    return { ...body, ...extra, ...fields, jobid, status };
+  });
+
+describe('property: a body with a valid jobid and status is always read', () => {
+  it('parseJob never throws, whatever else the body holds', () => {
+    fc.assert(
+      fc.property(tolerableJob, (body) => {
+        const result = api.safeParseJob(body);
+        expect(result.success, result.success ? '' : result.error.message).toBe(true);
+        if (!result.success) return;
+        const job = api.parseJob(body, { jobid: body.jobid });
+        expect(job.jobid).toBe(body.jobid);
+        expect(job.status).toBe(body.status);
+        // What comes out is in its documented shape, and a snapshot can carry it.
+        const snapshot = api.makeSnapshot({
+          deployment: 'd',
+          jobid: body.jobid,
+          job: result.data,
+          firstSeen: 1,
+          lastPolled: 1,
+          lastChanged: 1,
+          warnings: result.warnings,
+        });
+        expect(api.safeParseSnapshot(JSON.parse(JSON.stringify(snapshot))).success).toBe(true);
+        for (const w of result.warnings) {
+          expect(w.pointer.startsWith('/')).toBe(true);
+          expect(w.found).not.toMatch(/[\n\r]/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the job list, handles, services and site info never throw on an object of their kind', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), anyJson),
+        fc.array(anyJson),
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+        (fields, list, jobid) => {
+          expect(api.safeParseJobList({ ...fields, jobs: list }).success).toBe(true);
+          expect(api.safeParseServiceList({ ...fields, services: list }).success).toBe(true);
+          expect(api.safeParseJobHandle({ ...fields, jobid }).success).toBe(true);
+          expect(api.safeParseService(fields).success).toBe(true);
+          expect(api.safeParseSiteInfo(fields).success).toBe(true);
+        },
+      ),
     );
   });
 });

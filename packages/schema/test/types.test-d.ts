@@ -3,24 +3,30 @@ import {
   type Job,
   type JobHandle,
   type JobId,
+  type JobMessage,
+  type JobMessageInput,
   type JobOutcome,
   type JobResult,
   type JobStatusKind,
   type JobStatusValue,
   type KnownJobStatus,
+  type ParseJobOptions,
   parseJob,
   parseJobId,
   parseService,
+  resultObject,
   type SafeParseResult,
   type SchemaErrorCode,
+  type SchemaWarning,
   type Service,
   type ServiceExtension,
   type Snapshot,
   safeParseJob,
+  safeParseJobId,
   type TokenResponse,
 } from '../src/index.js';
 
-// The status union: exactly the eight known values, plus any string kept verbatim.
+// The status union: exactly the nine known values, plus any string kept verbatim.
 expectTypeOf<KnownJobStatus>().toEqualTypeOf<
   | 'SUBMITTED'
   | 'EXECUTING'
@@ -30,6 +36,7 @@ expectTypeOf<KnownJobStatus>().toEqualTypeOf<
   | 'COMPLETED'
   | 'UNAVAILABLE'
   | 'TIMED OUT'
+  | 'ERROR'
 >();
 expectTypeOf<Job['status']>().toEqualTypeOf<JobStatusValue>();
 expectTypeOf<KnownJobStatus>().toExtend<JobStatusValue>();
@@ -50,6 +57,7 @@ export function label(status: KnownJobStatus): string {
       return 'done';
     case 'FAILED':
     case 'TIMED OUT':
+    case 'ERROR':
       return 'failed';
     case 'CANCELLED':
       return 'cancelled';
@@ -60,26 +68,46 @@ export function label(status: KnownJobStatus): string {
   }
 }
 
-// Required and optional job fields.
+// Exact about jobid and status; every other field may be missing or null.
 expectTypeOf<Job['jobid']>().toEqualTypeOf<string>();
-expectTypeOf<Job['starttime']>().toEqualTypeOf<number>();
-expectTypeOf<Job['endtime']>().toEqualTypeOf<number>();
-expectTypeOf<{ result?: JobResult }>().toExtend<Pick<Job, 'result'>>();
-expectTypeOf<{ messages?: string[] }>().toExtend<Pick<Job, 'messages'>>();
-expectTypeOf<Job['result']>().toEqualTypeOf<JobResult | undefined>();
-expectTypeOf<Job['messages']>().toEqualTypeOf<string[] | undefined>();
+expectTypeOf<Job['starttime']>().toEqualTypeOf<number | null | undefined>();
+expectTypeOf<Job['endtime']>().toEqualTypeOf<number | null | undefined>();
+expectTypeOf<Job['username']>().toEqualTypeOf<string | null | undefined>();
+expectTypeOf<Job['result']>().toEqualTypeOf<JobResult | string | null | undefined>();
+expectTypeOf<Job['messages']>().toEqualTypeOf<JobMessageInput[] | null | undefined>();
+expectTypeOf<'Service failed to start.'>().toExtend<JobMessageInput>();
+expectTypeOf<{ type: 'esriJobMessageTypeError'; description: 'x' }>().toExtend<JobMessageInput>();
+expectTypeOf<{ type: null }>().toExtend<JobMessageInput>();
+expectTypeOf<42>().not.toExtend<JobMessageInput>();
+expectTypeOf(resultObject).returns.toEqualTypeOf<JobResult | undefined>();
 // `{}` lacks the required fields, so it is no Job; it does satisfy the optional ones.
 expectTypeOf<{}>().not.toExtend<Pick<Job, 'status'>>();
-expectTypeOf<{}>().toExtend<Pick<Job, 'result' | 'messages'>>();
+expectTypeOf<{}>().toExtend<Pick<Job, 'result' | 'messages' | 'starttime'>>();
 expectTypeOf<NonNullable<JobResult['service']>>().toEqualTypeOf<Service>();
 
-// Service fields keep their ArcGIS types.
-expectTypeOf<Service['properties']>().toEqualTypeOf<Record<string, string> | undefined>();
-expectTypeOf<ServiceExtension['enabled']>().toEqualTypeOf<string | boolean | undefined>();
+// Service fields keep their ArcGIS types; type properties may be numbers or booleans too.
+expectTypeOf<Service['properties']>().toEqualTypeOf<
+  Record<string, string | number | boolean | null> | null | undefined
+>();
+expectTypeOf<ServiceExtension['enabled']>().toEqualTypeOf<string | boolean | null | undefined>();
 expectTypeOf<'MapServer'>().toExtend<Service['type']>();
 expectTypeOf<'KnowledgeGraphServer'>().toExtend<Service['type']>();
 expectTypeOf<TokenResponse['expires']>().toEqualTypeOf<number | string>();
-expectTypeOf<JobHandle['jobID']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<JobHandle['jobID']>().toEqualTypeOf<string | null | undefined>();
+
+// Parse results carry warnings; snapshots carry messages, a reason and warnings, all optional.
+expectTypeOf<SchemaWarning>().toEqualTypeOf<{
+  readonly pointer: string;
+  readonly expected: string;
+  readonly found: string;
+}>();
+expectTypeOf<Extract<SafeParseResult<Job>, { success: true }>['warnings']>().toEqualTypeOf<
+  readonly SchemaWarning[]
+>();
+expectTypeOf<Snapshot['reason']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<NonNullable<Snapshot['messages']>[number]>().toEqualTypeOf<JobMessage>();
+expectTypeOf<JobMessage['severity']>().toEqualTypeOf<'error' | 'warning' | 'info' | undefined>();
+expectTypeOf(safeParseJobId).returns.toEqualTypeOf<SafeParseResult<JobId>>();
 
 // JobId is a brand: a plain string is not one, but a JobId is a string.
 expectTypeOf<string>().not.toExtend<JobId>();
@@ -90,6 +118,7 @@ export const unchecked: JobId = 'j1';
 
 // Parsers return the static types.
 expectTypeOf(parseJob).parameter(0).toEqualTypeOf<unknown>();
+expectTypeOf(parseJob).parameter(1).toEqualTypeOf<ParseJobOptions | undefined>();
 expectTypeOf(parseJob).returns.toEqualTypeOf<Job>();
 expectTypeOf(parseService).returns.toEqualTypeOf<Service>();
 expectTypeOf(safeParseJob).returns.toEqualTypeOf<SafeParseResult<Job>>();

@@ -298,7 +298,17 @@ function parseEdit(raw: string | null, key: ServiceKey): Service | string {
   }
   const parsed = safeParseService(value);
   if (!parsed.success) return `'service' is not a valid service: ${parsed.error.message}`;
+  // A server checks what it is sent strictly: every field in its documented shape, and a name
+  // and a type.
   const service = parsed.data;
+  const missing = (['serviceName', 'type'] as const).find((k) => typeof service[k] !== 'string');
+  const problem =
+    parsed.warnings[0] ??
+    (missing ? { pointer: `/${missing}`, expected: 'a string', found: 'missing' } : undefined);
+  if (problem) {
+    const path = `service${problem.pointer.replace(/\//g, '.')}`;
+    return `'service' is not a valid service: ${path}: expected ${problem.expected}, got ${problem.found}`;
+  }
   if (service.serviceName !== key.name || service.type !== key.type) {
     return `The service name and type cannot be changed by an edit (expected ${key.name}.${key.type}).`;
   }

@@ -327,7 +327,11 @@ export class Site {
     const services = this.catalogue.all();
     const s = services[Math.floor(serviceDraw * services.length)];
     const target = s
-      ? serviceKeyString({ folder: s.folderName ?? '', name: s.serviceName, type: s.type })
+      ? serviceKeyString({
+          folder: s.folderName ?? '',
+          name: s.serviceName ?? '',
+          type: s.type ?? '',
+        })
       : 'SampleWorldCities.MapServer';
     return this.#operation(`${this.adminPath}/services/${target}/${kind}`);
   }

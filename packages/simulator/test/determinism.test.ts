@@ -66,7 +66,7 @@ describe('the workload generator', () => {
     expect(ids.length).toBeGreaterThan(80);
     expect(ids.length).toBeLessThan(160);
     const bodies = ids.map((id) => parseJob(sim.job(id)));
-    const starts = bodies.map((j) => j.starttime);
+    const starts = bodies.map((j) => j.starttime as number);
     expect([...starts].sort((x, y) => x - y)).toEqual(starts);
     expect(starts.every((t) => t > 1_700_000_000_000 && t <= sim.now())).toBe(true);
   });
@@ -97,8 +97,8 @@ describe('the workload generator', () => {
     expect(share('TIMED OUT')).toBeCloseTo(0.05, 1);
     expect(share('COMPLETED')).toBeCloseTo(0.65, 1);
     for (const j of jobs) {
-      expect(j.endtime - j.starttime).toBeGreaterThanOrEqual(500);
-      expect(j.endtime - j.starttime).toBeLessThanOrEqual(20_000);
+      expect((j.endtime as number) - (j.starttime as number)).toBeGreaterThanOrEqual(500);
+      expect((j.endtime as number) - (j.starttime as number)).toBeLessThanOrEqual(20_000);
     }
     const ops = new Set(jobs.map((j) => parseOperationUri(j.operationURI).operation));
     expect([...ops].sort()).toEqual(['create', 'edit', 'start', 'stop']);

@@ -1,4 +1,4 @@
-import { isTerminalStatus, parseJob } from '@jobwatch/schema';
+import { isTerminalStatus, parseJob, resultObject } from '@jobwatch/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobEnd, type Simulator, SimulatorError, startSimulator } from '../src/index.js';
 import { control, getJson } from './helpers.js';
@@ -29,7 +29,11 @@ async function walk(
     const job = await read(id);
     const last = seen.at(-1);
     if (!last || last.status !== job.status || last.updatedtime !== job.updatedtime)
-      seen.push({ status: job.status, updatedtime: job.updatedtime, endtime: job.endtime });
+      seen.push({
+        status: job.status,
+        updatedtime: job.updatedtime as number,
+        endtime: job.endtime as number,
+      });
     if (isTerminalStatus(job.status)) return seen;
     sim.advance(step);
   }
@@ -138,8 +142,8 @@ describe('job lifecycles on a manual clock', () => {
     sim.advance(10);
     const a = await read(given);
     expect(a.operationURI).toBe('/arcgis/admin/services/Folder/Thing.MapServer/edit');
-    expect(a.result?.service?.serviceName).toBe('Thing');
-    expect(a.result?.service?.folderName).toBe('Folder');
+    expect(resultObject(a)?.service?.serviceName).toBe('Thing');
+    expect(resultObject(a)?.service?.folderName).toBe('Folder');
     expect((await read(chosen)).operationURI).toMatch(/^\/arcgis\/admin\/services\/.+\/edit$/);
   });
 

@@ -1,4 +1,4 @@
-import { parseJob } from '@jobwatch/schema';
+import { parseJob, resultObject } from '@jobwatch/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
 import { getJson, postForm, raw } from './helpers.js';
@@ -45,7 +45,7 @@ describe('service operations', () => {
     expect(after.maxInstancesPerNode).toBe(4);
     expect(after.properties.maxRecordCount).toBe('5000');
     expect(after.id).toBe(before.id);
-    expect(done.result?.service).toEqual(after);
+    expect(resultObject(done)?.service).toEqual(after);
   });
 
   it('a synchronous edit changes the catalogue at once', async () => {
@@ -233,7 +233,7 @@ describe('service operations', () => {
     });
     sim.advance(10_000);
     const body = await job(id);
-    const stages = body.result?.stages ?? [];
+    const stages = resultObject(body)?.stages ?? [];
     expect(stages.map((s) => s.state)).toEqual(['completed', 'completed', 'failed']);
     // Its message names the backup once, as a person would write it.
     expect(body.messages?.[0]).toBe('The backup failed.');

@@ -1,8 +1,11 @@
-import { isTerminalStatus, parseJob } from '@jobwatch/schema';
+import { isTerminalStatus, type Job, parseJob } from '@jobwatch/schema';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_ENDS, type Simulator, startSimulator } from '../src/index.js';
 import { raw } from './helpers.js';
+
+/** A simulator's job body: its times are always there. */
+type Timed = Job & { starttime: number; updatedtime: number; endtime: number };
 
 let sim: Simulator;
 let token: string;
@@ -24,12 +27,12 @@ describe('properties', () => {
         (outcome, durationMs, unavailableBlips, steps) => {
           const start = sim.now();
           const id = sim.createJob({ outcome, durationMs, unavailableBlips });
-          let last = parseJob(sim.job(id));
+          let last = parseJob(sim.job(id)) as Timed;
           expect(last.starttime).toBe(start);
           expect(last.status).toBe(durationMs === 0 ? outcome : 'SUBMITTED');
           for (const step of [...steps, durationMs]) {
             sim.advance(step);
-            const job = parseJob(sim.job(id));
+            const job = parseJob(sim.job(id)) as Timed;
             expect(job.updatedtime).toBeGreaterThanOrEqual(last.updatedtime);
             expect(job.updatedtime).toBeLessThanOrEqual(sim.now());
             if (job.status !== last.status)

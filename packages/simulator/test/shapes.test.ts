@@ -11,6 +11,7 @@ import {
   parseSiteInfo,
   parseTokenResponse,
   readErrorBody,
+  resultObject,
 } from '@jobwatch/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.js';
@@ -69,7 +70,7 @@ describe('every body has the documented shape, key by key', () => {
     });
     expect(body.status).toBe('COMPLETED');
     expect(shapeDiff(body, fixture('job-completed-edit'))).toEqual([]);
-    expect(parseJob(body).result?.service?.description).toBe(
+    expect(resultObject(parseJob(body))?.service?.description).toBe(
       'Updating description using the edit operation, run asynchronously',
     );
     expect(parseService(body.result.service).serviceName).toBe('SampleWorldCities');
@@ -163,7 +164,7 @@ describe('every body has the documented shape, key by key', () => {
     sim.advance(5000);
     const job = parseJob(await getJson(`${sim.adminUrl}/jobs/${handle.jobid}`, { token }));
     expect(job.status).toBe('COMPLETED');
-    const stages = job.result?.stages ?? [];
+    const stages = resultObject(job)?.stages ?? [];
     expect(stages.length).toBe(5);
     expect(
       shapeDiff(stages[0], {

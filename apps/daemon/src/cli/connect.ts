@@ -34,6 +34,7 @@ export function connect(
       url: connection.url,
       auth: connection.auth,
       allowInsecureHttp: connection.allowInsecureHttp,
+      tokenHeader: connection.tokenHeader,
       userAgent: 'jobwatch-cli',
     });
   } catch (error) {

@@ -25,6 +25,8 @@ Connection (flags, then environment, then --config, then defaults):
   --token / JOBWATCH_TOKEN         an ArcGIS token, or
   --username / JOBWATCH_USERNAME   with --password-file or JOBWATCH_PASSWORD
   --token-url                      defaults to <host>/<context>/sharing/rest/generateToken
+  --token-header / JOBWATCH_TOKEN_HEADER
+                                   auto (default), x-esri-authorization or authorization
 Durations are written with a unit: 500ms, 90s, 30m, 1h30m, 2d, 3w, 1y (a bare number is refused).`;
 
 function connectionOptions(cmd: Command): Command {
@@ -34,6 +36,12 @@ function connectionOptions(cmd: Command): Command {
     .option('--username <name>', 'username for a generated token')
     .option('--password-file <path>', 'file holding the password')
     .option('--token-url <url>', 'generateToken URL, when not derived from --url')
+    .addOption(
+      new Option(
+        '--token-header <header>',
+        'header that carries the token (auto: X-Esri-Authorization, else Authorization on a 499)',
+      ).choices(['auto', 'x-esri-authorization', 'authorization']),
+    )
     .option('--config <file>', 'JSON or YAML config file to take the deployment from')
     .option('--deployment <name>', 'which deployment of --config');
 }
@@ -74,6 +82,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       )
       .option('--json', 'print one JSON snapshot per line per change')
       .option(
+        '--verbose',
+        "also print what in the server's answers was not in its documented shape",
+      )
+      .option(
         '--daemon <url>',
         'read how long jobs usually take from this jobwatch daemon (JOBWATCH_DAEMON_URL; key in JOBWATCH_DAEMON_KEY)',
       ),
@@ -82,7 +94,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'after',
       `${AUTH_HELP}
 
-Exit codes: 0 all COMPLETED; 1 a job FAILED or TIMED OUT; 3 CANCELLED; 4 --timeout ran out;
+When a job fails or is cancelled, the reason the server gave is printed (and is the snapshot's
+"reason" with --json).
+
+Exit codes: 0 all COMPLETED; 1 a job FAILED, TIMED OUT or ERROR; 3 CANCELLED; 4 --timeout ran out;
 5 a job could not be watched (not found, credentials refused, no answer for --max-unreachable);
 2 usage or configuration.
 When outcomes mix, the first of 2, 5, 1, 4, 3, 0 wins.

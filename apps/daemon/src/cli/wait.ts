@@ -1,6 +1,7 @@
 /**
  * `jobwatch wait <jobid...>`: waits for jobs and exits with the worst outcome.
  */
+import type { SchemaWarning, Snapshot } from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
 import type { ConnectionFlags } from '../config.js';
 import { parseDuration } from '../duration.js';
@@ -31,6 +32,19 @@ export interface WaitFlags extends ConnectionFlags {
   readonly json?: boolean | undefined;
   /** A daemon to read the duration model from (`JOBWATCH_DAEMON_URL`); key in `JOBWATCH_DAEMON_KEY`. */
   readonly daemon?: string | undefined;
+  /** Also print, once per job and place, what was not in its documented shape. */
+  readonly verbose?: boolean | undefined;
+}
+
+/** The line that says why a job that did not succeed ended. */
+export function reasonLine(snapshot: Snapshot): string {
+  const said = snapshot.reason ?? 'the server gave no reason';
+  return `jobwatch: ${snapshot.jobid} ${snapshot.status}: ${said}\n`;
+}
+
+/** The line that tells of a value not in its documented shape. */
+export function warningLine(jobid: string, w: SchemaWarning): string {
+  return `jobwatch: ${jobid}: warning: ${w.pointer}: expected ${w.expected}, got ${w.found}\n`;
 }
 
 /**
@@ -70,6 +84,8 @@ export async function runWait(
   const messages: string[] = [];
   const report = (line: string) => (live ? messages.push(line) : io.stderr.write(line));
   const subs: Subscription[] = [];
+  /** (job, pointer) pairs already told of, with --verbose. */
+  const told = new Set<string>();
   const ticker = live ? setInterval(() => renderer.tick(), 1000) : undefined;
   try {
     await new Promise<void>((resolve) => {
@@ -84,8 +100,20 @@ export async function runWait(
           next(snapshot) {
             if (codes.has(jobid)) return;
             renderer.update({ jobid, snapshot });
-            if (snapshot.terminal && snapshot.status !== null)
+            if (flags.verbose) {
+              for (const w of snapshot.warnings ?? []) {
+                const key = `${jobid}\u0000${w.pointer}`;
+                if (told.has(key)) continue;
+                told.add(key);
+                report(warningLine(jobid, w));
+              }
+            }
+            if (snapshot.terminal && snapshot.status !== null) {
+              if (snapshot.outcome === 'failed' || snapshot.outcome === 'cancelled') {
+                report(reasonLine(snapshot));
+              }
               settle(jobid, exitCodeForStatus(snapshot.status));
+            }
           },
           error(error: unknown) {
             const info = errorInfo(error);

@@ -7,7 +7,13 @@
  * a Redis implementation can replace it without touching the rest: the contract below is
  * written so that several daemons may share one store.
  */
-import { JobStatus, makeSnapshot, type Snapshot, visiblyDiffers } from '@jobwatch/schema';
+import {
+  canonicalStatus,
+  JobStatus,
+  makeSnapshot,
+  type Snapshot,
+  visiblyDiffers,
+} from '@jobwatch/schema';
 
 /** Names a job across deployments. */
 export interface JobRef {
@@ -261,7 +267,7 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
   const keepBody =
     known !== null &&
     next.stale &&
-    (next.job === null || next.job.status === JobStatus.UNAVAILABLE);
+    (next.job === null || canonicalStatus(next.job.status) === JobStatus.UNAVAILABLE);
   const job = keepBody ? known : next.job;
   const unchanged =
     known !== null &&
@@ -282,6 +288,8 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
           lastChanged,
           stale: next.stale,
           trouble: next.trouble,
+          // The warnings go with the body they are about.
+          warnings: keepBody ? previous.warnings : next.warnings,
           eta: next.eta,
         })
       : next;

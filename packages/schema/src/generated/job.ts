@@ -4,7 +4,7 @@
 // @ts-nocheck: ajv's generated code is plain JavaScript; the export is typed below.
 import type { Precompiled } from '../validate.js';
 
-const pattern0 = new RegExp("^.*$", "u");
+const pattern0 = new RegExp("^[A-Za-z0-9_-]{1,128}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -30,8 +30,11 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.starttime === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "starttime"}};
+if(data.jobid !== undefined){
+let data0 = data.jobid;
+if(typeof data0 === "string"){
+if(!pattern0.test(data0)){
+const err2 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,128}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -40,8 +43,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.endtime === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "endtime"}};
+}
+else {
+const err3 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -50,8 +54,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.updatedtime === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "updatedtime"}};
+}
+if(data.status !== undefined){
+if(typeof data.status !== "string"){
+const err4 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -60,8 +66,11 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.operationURI === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "operationURI"}};
+}
+if(data.starttime !== undefined){
+let data2 = data.starttime;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err5 = {instancePath:instancePath+"/starttime",schemaPath:"#/properties/starttime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -70,8 +79,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.username === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "username"}};
+}
+if(data.endtime !== undefined){
+let data3 = data.endtime;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/endtime",schemaPath:"#/properties/endtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -80,9 +92,11 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.jobid !== undefined){
-if(typeof data.jobid !== "string"){
-const err7 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"}};
+}
+if(data.updatedtime !== undefined){
+let data4 = data.updatedtime;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err7 = {instancePath:instancePath+"/updatedtime",schemaPath:"#/properties/updatedtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -92,9 +106,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.status !== undefined){
-if(typeof data.status !== "string"){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+if(data.operationURI !== undefined){
+let data5 = data.operationURI;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err8 = {instancePath:instancePath+"/operationURI",schemaPath:"#/properties/operationURI/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -104,10 +119,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.starttime !== undefined){
-let data2 = data.starttime;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err9 = {instancePath:instancePath+"/starttime",schemaPath:"#/properties/starttime/type",keyword:"type",params:{type: "number"}};
+if(data.username !== undefined){
+let data6 = data.username;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -117,10 +132,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.endtime !== undefined){
-let data3 = data.endtime;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/endtime",schemaPath:"#/properties/endtime/type",keyword:"type",params:{type: "number"}};
+if(data.result !== undefined){
+let data7 = data.result;
+if(((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (typeof data7 !== "string")) && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: ["object","string","null"]}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -129,11 +144,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data.updatedtime !== undefined){
-let data4 = data.updatedtime;
-if(!((typeof data4 == "number") && (isFinite(data4)))){
-const err11 = {instancePath:instancePath+"/updatedtime",schemaPath:"#/properties/updatedtime/type",keyword:"type",params:{type: "number"}};
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.service !== undefined){
+let data8 = data7.service;
+if((!(data8 && typeof data8 == "object" && !Array.isArray(data8))) && (data8 !== null)){
+const err11 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -142,10 +157,11 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data.operationURI !== undefined){
-if(typeof data.operationURI !== "string"){
-const err12 = {instancePath:instancePath+"/operationURI",schemaPath:"#/properties/operationURI/type",keyword:"type",params:{type: "string"}};
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.serviceName !== undefined){
+let data9 = data8.serviceName;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err12 = {instancePath:instancePath+"/result/service/serviceName",schemaPath:"#/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -155,9 +171,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.username !== undefined){
-if(typeof data.username !== "string"){
-const err13 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"}};
+if(data8.type !== undefined){
+let data10 = data8.type;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err13 = {instancePath:instancePath+"/result/service/type",schemaPath:"#/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -167,14 +184,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.result !== undefined){
-let data7 = data.result;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.service !== undefined){
-let data8 = data7.service;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.serviceName === undefined){
-const err14 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"}};
+if(data8.description !== undefined){
+let data11 = data8.description;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err14 = {instancePath:instancePath+"/result/service/description",schemaPath:"#/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -183,8 +196,11 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data8.type === undefined){
-const err15 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data8.capabilities !== undefined){
+let data12 = data8.capabilities;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err15 = {instancePath:instancePath+"/result/service/capabilities",schemaPath:"#/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -193,9 +209,11 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data8.serviceName !== undefined){
-if(typeof data8.serviceName !== "string"){
-const err16 = {instancePath:instancePath+"/result/service/serviceName",schemaPath:"#/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"}};
+}
+if(data8.provider !== undefined){
+let data13 = data8.provider;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err16 = {instancePath:instancePath+"/result/service/provider",schemaPath:"#/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -205,9 +223,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data8.type !== undefined){
-if(typeof data8.type !== "string"){
-const err17 = {instancePath:instancePath+"/result/service/type",schemaPath:"#/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"}};
+if(data8.id !== undefined){
+let data14 = data8.id;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err17 = {instancePath:instancePath+"/result/service/id",schemaPath:"#/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -217,9 +236,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data8.description !== undefined){
-if(typeof data8.description !== "string"){
-const err18 = {instancePath:instancePath+"/result/service/description",schemaPath:"#/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"}};
+if(data8.deploymentId !== undefined){
+let data15 = data8.deploymentId;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err18 = {instancePath:instancePath+"/result/service/deploymentId",schemaPath:"#/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -229,9 +249,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data8.capabilities !== undefined){
-if(typeof data8.capabilities !== "string"){
-const err19 = {instancePath:instancePath+"/result/service/capabilities",schemaPath:"#/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+if(data8.clusterName !== undefined){
+let data16 = data8.clusterName;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err19 = {instancePath:instancePath+"/result/service/clusterName",schemaPath:"#/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -241,9 +262,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data8.provider !== undefined){
-if(typeof data8.provider !== "string"){
-const err20 = {instancePath:instancePath+"/result/service/provider",schemaPath:"#/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"}};
+if(data8.private !== undefined){
+let data17 = data8.private;
+if((typeof data17 !== "boolean") && (data17 !== null)){
+const err20 = {instancePath:instancePath+"/result/service/private",schemaPath:"#/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -253,9 +275,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data8.id !== undefined){
-if(typeof data8.id !== "string"){
-const err21 = {instancePath:instancePath+"/result/service/id",schemaPath:"#/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"}};
+if(data8.folderName !== undefined){
+let data18 = data8.folderName;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err21 = {instancePath:instancePath+"/result/service/folderName",schemaPath:"#/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -265,9 +288,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data8.deploymentId !== undefined){
-if(typeof data8.deploymentId !== "string"){
-const err22 = {instancePath:instancePath+"/result/service/deploymentId",schemaPath:"#/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
+if(data8.isDefault !== undefined){
+let data19 = data8.isDefault;
+if((typeof data19 !== "boolean") && (data19 !== null)){
+const err22 = {instancePath:instancePath+"/result/service/isDefault",schemaPath:"#/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -277,9 +301,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data8.clusterName !== undefined){
-if(typeof data8.clusterName !== "string"){
-const err23 = {instancePath:instancePath+"/result/service/clusterName",schemaPath:"#/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"}};
+if(data8.minInstancesPerNode !== undefined){
+let data20 = data8.minInstancesPerNode;
+if((!((typeof data20 == "number") && (isFinite(data20)))) && (data20 !== null)){
+const err23 = {instancePath:instancePath+"/result/service/minInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -289,9 +314,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data8.private !== undefined){
-if(typeof data8.private !== "boolean"){
-const err24 = {instancePath:instancePath+"/result/service/private",schemaPath:"#/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"}};
+if(data8.maxInstancesPerNode !== undefined){
+let data21 = data8.maxInstancesPerNode;
+if((!((typeof data21 == "number") && (isFinite(data21)))) && (data21 !== null)){
+const err24 = {instancePath:instancePath+"/result/service/maxInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -301,9 +327,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data8.folderName !== undefined){
-if(typeof data8.folderName !== "string"){
-const err25 = {instancePath:instancePath+"/result/service/folderName",schemaPath:"#/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"}};
+if(data8.instancesPerContainer !== undefined){
+let data22 = data8.instancesPerContainer;
+if((!((typeof data22 == "number") && (isFinite(data22)))) && (data22 !== null)){
+const err25 = {instancePath:instancePath+"/result/service/instancesPerContainer",schemaPath:"#/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -313,9 +340,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data8.isDefault !== undefined){
-if(typeof data8.isDefault !== "boolean"){
-const err26 = {instancePath:instancePath+"/result/service/isDefault",schemaPath:"#/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
+if(data8.maxWaitTime !== undefined){
+let data23 = data8.maxWaitTime;
+if((!((typeof data23 == "number") && (isFinite(data23)))) && (data23 !== null)){
+const err26 = {instancePath:instancePath+"/result/service/maxWaitTime",schemaPath:"#/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -325,10 +353,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data8.minInstancesPerNode !== undefined){
-let data20 = data8.minInstancesPerNode;
-if(!((typeof data20 == "number") && (isFinite(data20)))){
-const err27 = {instancePath:instancePath+"/result/service/minInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+if(data8.maxStartupTime !== undefined){
+let data24 = data8.maxStartupTime;
+if((!((typeof data24 == "number") && (isFinite(data24)))) && (data24 !== null)){
+const err27 = {instancePath:instancePath+"/result/service/maxStartupTime",schemaPath:"#/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -338,10 +366,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data8.maxInstancesPerNode !== undefined){
-let data21 = data8.maxInstancesPerNode;
-if(!((typeof data21 == "number") && (isFinite(data21)))){
-const err28 = {instancePath:instancePath+"/result/service/maxInstancesPerNode",schemaPath:"#/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+if(data8.maxIdleTime !== undefined){
+let data25 = data8.maxIdleTime;
+if((!((typeof data25 == "number") && (isFinite(data25)))) && (data25 !== null)){
+const err28 = {instancePath:instancePath+"/result/service/maxIdleTime",schemaPath:"#/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -351,10 +379,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data8.instancesPerContainer !== undefined){
-let data22 = data8.instancesPerContainer;
-if(!((typeof data22 == "number") && (isFinite(data22)))){
-const err29 = {instancePath:instancePath+"/result/service/instancesPerContainer",schemaPath:"#/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
+if(data8.maxUsageTime !== undefined){
+let data26 = data8.maxUsageTime;
+if((!((typeof data26 == "number") && (isFinite(data26)))) && (data26 !== null)){
+const err29 = {instancePath:instancePath+"/result/service/maxUsageTime",schemaPath:"#/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -364,10 +392,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data8.maxWaitTime !== undefined){
-let data23 = data8.maxWaitTime;
-if(!((typeof data23 == "number") && (isFinite(data23)))){
-const err30 = {instancePath:instancePath+"/result/service/maxWaitTime",schemaPath:"#/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
+if(data8.recycleInterval !== undefined){
+let data27 = data8.recycleInterval;
+if((!((typeof data27 == "number") && (isFinite(data27)))) && (data27 !== null)){
+const err30 = {instancePath:instancePath+"/result/service/recycleInterval",schemaPath:"#/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -377,10 +405,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data8.maxStartupTime !== undefined){
-let data24 = data8.maxStartupTime;
-if(!((typeof data24 == "number") && (isFinite(data24)))){
-const err31 = {instancePath:instancePath+"/result/service/maxStartupTime",schemaPath:"#/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
+if(data8.recycleStartTime !== undefined){
+let data28 = data8.recycleStartTime;
+if((typeof data28 !== "string") && (data28 !== null)){
+const err31 = {instancePath:instancePath+"/result/service/recycleStartTime",schemaPath:"#/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -390,10 +418,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data8.maxIdleTime !== undefined){
-let data25 = data8.maxIdleTime;
-if(!((typeof data25 == "number") && (isFinite(data25)))){
-const err32 = {instancePath:instancePath+"/result/service/maxIdleTime",schemaPath:"#/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
+if(data8.keepAliveInterval !== undefined){
+let data29 = data8.keepAliveInterval;
+if((!((typeof data29 == "number") && (isFinite(data29)))) && (data29 !== null)){
+const err32 = {instancePath:instancePath+"/result/service/keepAliveInterval",schemaPath:"#/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -403,10 +431,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data8.maxUsageTime !== undefined){
-let data26 = data8.maxUsageTime;
-if(!((typeof data26 == "number") && (isFinite(data26)))){
-const err33 = {instancePath:instancePath+"/result/service/maxUsageTime",schemaPath:"#/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
+if(data8.loadBalancing !== undefined){
+let data30 = data8.loadBalancing;
+if((typeof data30 !== "string") && (data30 !== null)){
+const err33 = {instancePath:instancePath+"/result/service/loadBalancing",schemaPath:"#/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -416,10 +444,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data8.recycleInterval !== undefined){
-let data27 = data8.recycleInterval;
-if(!((typeof data27 == "number") && (isFinite(data27)))){
-const err34 = {instancePath:instancePath+"/result/service/recycleInterval",schemaPath:"#/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
+if(data8.isolationLevel !== undefined){
+let data31 = data8.isolationLevel;
+if((typeof data31 !== "string") && (data31 !== null)){
+const err34 = {instancePath:instancePath+"/result/service/isolationLevel",schemaPath:"#/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -429,9 +457,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data8.recycleStartTime !== undefined){
-if(typeof data8.recycleStartTime !== "string"){
-const err35 = {instancePath:instancePath+"/result/service/recycleStartTime",schemaPath:"#/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
+if(data8.configuredState !== undefined){
+let data32 = data8.configuredState;
+if((typeof data32 !== "string") && (data32 !== null)){
+const err35 = {instancePath:instancePath+"/result/service/configuredState",schemaPath:"#/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -441,10 +470,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data8.keepAliveInterval !== undefined){
-let data29 = data8.keepAliveInterval;
-if(!((typeof data29 == "number") && (isFinite(data29)))){
-const err36 = {instancePath:instancePath+"/result/service/keepAliveInterval",schemaPath:"#/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
+if(data8.frameworkProperties !== undefined){
+let data33 = data8.frameworkProperties;
+if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
+const err36 = {instancePath:instancePath+"/result/service/frameworkProperties",schemaPath:"#/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -454,9 +483,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data8.loadBalancing !== undefined){
-if(typeof data8.loadBalancing !== "string"){
-const err37 = {instancePath:instancePath+"/result/service/loadBalancing",schemaPath:"#/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
+if(data8.maxUploadFileSize !== undefined){
+let data34 = data8.maxUploadFileSize;
+if((!((typeof data34 == "number") && (isFinite(data34)))) && (data34 !== null)){
+const err37 = {instancePath:instancePath+"/result/service/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -466,9 +496,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data8.isolationLevel !== undefined){
-if(typeof data8.isolationLevel !== "string"){
-const err38 = {instancePath:instancePath+"/result/service/isolationLevel",schemaPath:"#/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
+if(data8.allowedUploadFileTypes !== undefined){
+let data35 = data8.allowedUploadFileTypes;
+if((typeof data35 !== "string") && (data35 !== null)){
+const err38 = {instancePath:instancePath+"/result/service/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -478,9 +509,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data8.configuredState !== undefined){
-if(typeof data8.configuredState !== "string"){
-const err39 = {instancePath:instancePath+"/result/service/configuredState",schemaPath:"#/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"}};
+if(data8.properties !== undefined){
+let data36 = data8.properties;
+if((!(data36 && typeof data36 == "object" && !Array.isArray(data36))) && (data36 !== null)){
+const err39 = {instancePath:instancePath+"/result/service/properties",schemaPath:"#/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -489,11 +521,11 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data8.frameworkProperties !== undefined){
-let data33 = data8.frameworkProperties;
-if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
-const err40 = {instancePath:instancePath+"/result/service/frameworkProperties",schemaPath:"#/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key0 in data36){
+let data37 = data36[key0];
+if((((typeof data37 !== "string") && (!((typeof data37 == "number") && (isFinite(data37))))) && (typeof data37 !== "boolean")) && (data37 !== null)){
+const err40 = {instancePath:instancePath+"/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/result/properties/service/properties/properties/additionalProperties/type",keyword:"type",params:{type: ["string","number","boolean","null"]}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -503,10 +535,12 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data8.maxUploadFileSize !== undefined){
-let data34 = data8.maxUploadFileSize;
-if(!((typeof data34 == "number") && (isFinite(data34)))){
-const err41 = {instancePath:instancePath+"/result/service/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
+}
+}
+if(data8.jsonProperties !== undefined){
+let data38 = data8.jsonProperties;
+if((!(data38 && typeof data38 == "object" && !Array.isArray(data38))) && (data38 !== null)){
+const err41 = {instancePath:instancePath+"/result/service/jsonProperties",schemaPath:"#/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -516,9 +550,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data8.allowedUploadFileTypes !== undefined){
-if(typeof data8.allowedUploadFileTypes !== "string"){
-const err42 = {instancePath:instancePath+"/result/service/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
+if(data8.extensions !== undefined){
+let data39 = data8.extensions;
+if((!(Array.isArray(data39))) && (data39 !== null)){
+const err42 = {instancePath:instancePath+"/result/service/extensions",schemaPath:"#/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -527,14 +562,15 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data8.properties !== undefined){
-let data36 = data8.properties;
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-for(const key0 in data36){
-if(pattern0.test(key0)){
-if(typeof data36[key0] !== "string"){
-const err43 = {instancePath:instancePath+"/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
+if(Array.isArray(data39)){
+const len0 = data39.length;
+for(let i0=0; i0<len0; i0++){
+let data40 = data39[i0];
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data40.typeName !== undefined){
+let data41 = data40.typeName;
+if((typeof data41 !== "string") && (data41 !== null)){
+const err43 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -544,10 +580,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-}
-}
-else {
-const err44 = {instancePath:instancePath+"/result/service/properties",schemaPath:"#/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"}};
+if(data40.capabilities !== undefined){
+let data42 = data40.capabilities;
+if((typeof data42 !== "string") && (data42 !== null)){
+const err44 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -557,10 +593,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data8.jsonProperties !== undefined){
-let data38 = data8.jsonProperties;
-if(!(data38 && typeof data38 == "object" && !Array.isArray(data38))){
-const err45 = {instancePath:instancePath+"/result/service/jsonProperties",schemaPath:"#/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
+if(data40.enabled !== undefined){
+let data43 = data40.enabled;
+if(((typeof data43 !== "string") && (typeof data43 !== "boolean")) && (data43 !== null)){
+const err45 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/type",keyword:"type",params:{type: ["string","boolean","null"]}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -570,15 +606,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data8.extensions !== undefined){
-let data39 = data8.extensions;
-if(Array.isArray(data39)){
-const len0 = data39.length;
-for(let i0=0; i0<len0; i0++){
-let data40 = data39[i0];
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.typeName === undefined){
-const err46 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
+if(data40.maxUploadFileSize !== undefined){
+let data44 = data40.maxUploadFileSize;
+if((!((typeof data44 == "number") && (isFinite(data44)))) && (data44 !== null)){
+const err46 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -587,9 +618,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data40.typeName !== undefined){
-if(typeof data40.typeName !== "string"){
-const err47 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
+}
+if(data40.allowedUploadFileTypes !== undefined){
+let data45 = data40.allowedUploadFileTypes;
+if((typeof data45 !== "string") && (data45 !== null)){
+const err47 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -599,9 +632,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data40.capabilities !== undefined){
-if(typeof data40.capabilities !== "string"){
-const err48 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+if(data40.properties !== undefined){
+let data46 = data40.properties;
+if((!(data46 && typeof data46 == "object" && !Array.isArray(data46))) && (data46 !== null)){
+const err48 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -611,13 +645,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data40.enabled !== undefined){
-let data43 = data40.enabled;
-const _errs92 = errors;
-let valid7 = false;
-const _errs93 = errors;
-if(typeof data43 !== "string"){
-const err49 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err49 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -626,12 +656,13 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid0 = _errs93 === errors;
-valid7 = valid7 || _valid0;
-if(!valid7){
-const _errs95 = errors;
-if(typeof data43 !== "boolean"){
-const err50 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
+}
+}
+}
+if(data8.datasets !== undefined){
+let data47 = data8.datasets;
+if((!(Array.isArray(data47))) && (data47 !== null)){
+const err50 = {instancePath:instancePath+"/result/service/datasets",schemaPath:"#/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -640,11 +671,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-var _valid0 = _errs95 === errors;
-valid7 = valid7 || _valid0;
 }
-if(!valid7){
-const err51 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
+if(data8.portalProperties !== undefined){
+let data48 = data8.portalProperties;
+if((!(data48 && typeof data48 == "object" && !Array.isArray(data48))) && (data48 !== null)){
+const err51 = {instancePath:instancePath+"/result/service/portalProperties",schemaPath:"#/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -653,22 +684,11 @@ vErrors.push(err51);
 }
 errors++;
 }
-else {
-errors = _errs92;
-if(vErrors !== null){
-if(_errs92){
-vErrors.length = _errs92;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data40.maxUploadFileSize !== undefined){
-let data44 = data40.maxUploadFileSize;
-if(!((typeof data44 == "number") && (isFinite(data44)))){
-const err52 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.isHosted !== undefined){
+let data49 = data48.isHosted;
+if((typeof data49 !== "boolean") && (data49 !== null)){
+const err52 = {instancePath:instancePath+"/result/service/portalProperties/isHosted",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -678,9 +698,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data40.allowedUploadFileTypes !== undefined){
-if(typeof data40.allowedUploadFileTypes !== "string"){
-const err53 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
+if(data48.portalItems !== undefined){
+let data50 = data48.portalItems;
+if((!(Array.isArray(data50))) && (data50 !== null)){
+const err53 = {instancePath:instancePath+"/result/service/portalProperties/portalItems",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -689,11 +710,15 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data40.properties !== undefined){
-let data46 = data40.properties;
-if(!(data46 && typeof data46 == "object" && !Array.isArray(data46))){
-const err54 = {instancePath:instancePath+"/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
+if(Array.isArray(data50)){
+const len1 = data50.length;
+for(let i1=0; i1<len1; i1++){
+let data51 = data50[i1];
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.itemID !== undefined){
+let data52 = data51.itemID;
+if((typeof data52 !== "string") && (data52 !== null)){
+const err54 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -703,9 +728,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/result/service/extensions/" + i0,schemaPath:"#/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
+if(data51.type !== undefined){
+let data53 = data51.type;
+if((typeof data53 !== "string") && (data53 !== null)){
+const err55 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -717,7 +743,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/result/service/extensions",schemaPath:"#/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"}};
+const err56 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -727,9 +753,16 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data8.datasets !== undefined){
-if(!(Array.isArray(data8.datasets))){
-const err57 = {instancePath:instancePath+"/result/service/datasets",schemaPath:"#/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"}};
+}
+}
+}
+}
+}
+}
+if(data7.stages !== undefined){
+let data54 = data7.stages;
+if((!(Array.isArray(data54))) && (data54 !== null)){
+const err57 = {instancePath:instancePath+"/result/stages",schemaPath:"#/properties/result/properties/stages/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -738,13 +771,15 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data8.portalProperties !== undefined){
-let data48 = data8.portalProperties;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.isHosted !== undefined){
-if(typeof data48.isHosted !== "boolean"){
-const err58 = {instancePath:instancePath+"/result/service/portalProperties/isHosted",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
+if(Array.isArray(data54)){
+const len2 = data54.length;
+for(let i2=0; i2<len2; i2++){
+let data55 = data54[i2];
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.name !== undefined){
+let data56 = data55.name;
+if((typeof data56 !== "string") && (data56 !== null)){
+const err58 = {instancePath:instancePath+"/result/stages/" + i2+"/name",schemaPath:"#/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -754,15 +789,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data48.portalItems !== undefined){
-let data50 = data48.portalItems;
-if(Array.isArray(data50)){
-const len1 = data50.length;
-for(let i1=0; i1<len1; i1++){
-let data51 = data50[i1];
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.itemID === undefined){
-const err59 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
+if(data55.state !== undefined){
+let data57 = data55.state;
+if((typeof data57 !== "string") && (data57 !== null)){
+const err59 = {instancePath:instancePath+"/result/stages/" + i2+"/state",schemaPath:"#/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -771,8 +801,11 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data51.type === undefined){
-const err60 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data55.duration !== undefined){
+let data58 = data55.duration;
+if(((typeof data58 !== "string") && (!((typeof data58 == "number") && (isFinite(data58))))) && (data58 !== null)){
+const err60 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/type",keyword:"type",params:{type: ["string","number","null"]}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -781,9 +814,11 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data51.itemID !== undefined){
-if(typeof data51.itemID !== "string"){
-const err61 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
+}
+if(data55.lastUpdated !== undefined){
+let data59 = data55.lastUpdated;
+if((!((typeof data59 == "number") && (isFinite(data59)))) && (data59 !== null)){
+const err61 = {instancePath:instancePath+"/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -793,9 +828,9 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data51.type !== undefined){
-if(typeof data51.type !== "string"){
-const err62 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err62 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -806,8 +841,13 @@ errors++;
 }
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
+}
+}
+}
+if(data.messages !== undefined){
+let data60 = data.messages;
+if((!(Array.isArray(data60))) && (data60 !== null)){
+const err63 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -816,10 +856,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-else {
-const err64 = {instancePath:instancePath+"/result/service/portalProperties/portalItems",schemaPath:"#/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
+if(Array.isArray(data60)){
+const len3 = data60.length;
+for(let i3=0; i3<len3; i3++){
+let data61 = data60[i3];
+if((!(data61 && typeof data61 == "object" && !Array.isArray(data61))) && (typeof data61 !== "string")){
+const err64 = {instancePath:instancePath+"/messages/" + i3,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: ["object","string"]}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -828,10 +870,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-}
-else {
-const err65 = {instancePath:instancePath+"/result/service/portalProperties",schemaPath:"#/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+if(data61.type !== undefined){
+let data62 = data61.type;
+if((typeof data62 !== "string") && (data62 !== null)){
+const err65 = {instancePath:instancePath+"/messages/" + i3+"/type",schemaPath:"#/properties/messages/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -841,9 +884,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/result/service",schemaPath:"#/properties/result/properties/service/type",keyword:"type",params:{type: "object"}};
+if(data61.description !== undefined){
+let data63 = data61.description;
+if((typeof data63 !== "string") && (data63 !== null)){
+const err66 = {instancePath:instancePath+"/messages/" + i3+"/description",schemaPath:"#/properties/messages/items/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -853,15 +897,13 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data7.stages !== undefined){
-let data54 = data7.stages;
-if(Array.isArray(data54)){
-const len2 = data54.length;
-for(let i2=0; i2<len2; i2++){
-let data55 = data54[i2];
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.name === undefined){
-const err67 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"}};
+}
+}
+}
+}
+}
+else {
+const err67 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -870,206 +912,461 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data55.state === undefined){
-const err68 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"}};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-if(data55.name !== undefined){
-if(typeof data55.name !== "string"){
-const err69 = {instancePath:instancePath+"/result/stages/" + i2+"/name",schemaPath:"#/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-if(data55.state !== undefined){
-if(typeof data55.state !== "string"){
-const err70 = {instancePath:instancePath+"/result/stages/" + i2+"/state",schemaPath:"#/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-if(data55.duration !== undefined){
-let data58 = data55.duration;
-const _errs129 = errors;
-let valid15 = false;
-const _errs130 = errors;
-if(typeof data58 !== "string"){
-const err71 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-var _valid1 = _errs130 === errors;
-valid15 = valid15 || _valid1;
-if(!valid15){
-const _errs132 = errors;
-if(!((typeof data58 == "number") && (isFinite(data58)))){
-const err72 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-var _valid1 = _errs132 === errors;
-valid15 = valid15 || _valid1;
-}
-if(!valid15){
-const err73 = {instancePath:instancePath+"/result/stages/" + i2+"/duration",schemaPath:"#/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-else {
-errors = _errs129;
-if(vErrors !== null){
-if(_errs129){
-vErrors.length = _errs129;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.lastUpdated !== undefined){
-let data59 = data55.lastUpdated;
-if(!((typeof data59 == "number") && (isFinite(data59)))){
-const err74 = {instancePath:instancePath+"/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-}
-else {
-const err75 = {instancePath:instancePath+"/result/stages/" + i2,schemaPath:"#/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-}
-}
-else {
-const err76 = {instancePath:instancePath+"/result/stages",schemaPath:"#/properties/result/properties/stages/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-if(data.messages !== undefined){
-let data60 = data.messages;
-if(Array.isArray(data60)){
-const len3 = data60.length;
-for(let i3=0; i3<len3; i3++){
-if(typeof data60[i3] !== "string"){
-const err78 = {instancePath:instancePath+"/messages/" + i3,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-}
-else {
-const err80 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
+const repairTypes0 = ["object"];
+const repairWords1 = "an object";
+const repairWords2 = "a string matching ^[A-Za-z0-9_-]{1,128}$";
+const repairWords3 = "a string";
+const repairPattern4 = new RegExp("^[A-Za-z0-9_-]{1,128}$", "u");
+const repairTypes5 = ["string"];
+const repairTypes6 = ["number","null"];
+const repairWords7 = "a number or null";
+const repairTypes8 = ["string","null"];
+const repairWords9 = "a string or null";
+const repairTypes10 = ["object","string","null"];
+const repairWords11 = "an object or a string or null";
+const repairTypes12 = ["object","null"];
+const repairWords13 = "an object or null";
+const repairTypes14 = ["boolean","null"];
+const repairWords15 = "a boolean or null";
+const repairTypes16 = ["string","number","boolean","null"];
+const repairWords17 = "a string or a number or a boolean or null";
+function repair3(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || v === null)) {
+    v = w.fix(v, repairTypes12, repairWords13, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    const keys = Object.keys(v);
+    for (let n = 0; n < keys.length; n++) {
+      const k = keys[n];
+      const x = v[k];
+      if (x === undefined) continue;
+      const y = !(typeof x === "string" || (typeof x === "number" && isFinite(x)) || typeof x === "boolean" || x === null) ? w.fix(x, repairTypes16, repairWords17, at + "/" + w.escape(k)) : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; if (y === w.HOLE) delete c[k]; else w.set(c, k, y); }
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+const repairTypes18 = ["array","null"];
+const repairWords19 = "an array or null";
+const repairTypes20 = ["string","boolean","null"];
+const repairWords21 = "a string or a boolean or null";
+function repair5(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["typeName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/typeName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["typeName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["capabilities"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/capabilities") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["capabilities"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["enabled"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || typeof x === "boolean" || x === null) ? w.fix(x, repairTypes20, repairWords21, at + "/enabled") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["enabled"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxUploadFileSize"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxUploadFileSize") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxUploadFileSize"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["allowedUploadFileTypes"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/allowedUploadFileTypes") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["allowedUploadFileTypes"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["properties"]; if (x !== undefined) {
+      const y = !((typeof x === "object" && x !== null && !Array.isArray(x)) || x === null) ? w.fix(x, repairTypes12, repairWords13, at + "/properties") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["properties"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair4(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes18, repairWords19, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair5(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair6(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes18, repairWords19, at);
+    if (!Array.isArray(v)) return v;
+  }
+  return v;
+}
+function repair9(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["itemID"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/itemID") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["itemID"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["type"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/type") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["type"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair8(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes18, repairWords19, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair9(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair7(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || v === null)) {
+    v = w.fix(v, repairTypes12, repairWords13, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["isHosted"]; if (x !== undefined) {
+      const y = !(typeof x === "boolean" || x === null) ? w.fix(x, repairTypes14, repairWords15, at + "/isHosted") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["isHosted"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["portalItems"]; if (x !== undefined) {
+      const y = repair8(x, at + "/portalItems", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["portalItems"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair2(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || v === null)) {
+    v = w.fix(v, repairTypes12, repairWords13, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["serviceName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/serviceName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["serviceName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["type"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/type") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["type"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["description"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/description") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["description"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["capabilities"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/capabilities") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["capabilities"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["provider"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/provider") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["provider"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["id"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/id") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["id"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["deploymentId"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/deploymentId") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["deploymentId"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["clusterName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/clusterName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["clusterName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["private"]; if (x !== undefined) {
+      const y = !(typeof x === "boolean" || x === null) ? w.fix(x, repairTypes14, repairWords15, at + "/private") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["private"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["folderName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/folderName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["folderName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["isDefault"]; if (x !== undefined) {
+      const y = !(typeof x === "boolean" || x === null) ? w.fix(x, repairTypes14, repairWords15, at + "/isDefault") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["isDefault"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["minInstancesPerNode"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/minInstancesPerNode") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["minInstancesPerNode"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxInstancesPerNode"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxInstancesPerNode") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxInstancesPerNode"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["instancesPerContainer"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/instancesPerContainer") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["instancesPerContainer"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxWaitTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxWaitTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxWaitTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxStartupTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxStartupTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxStartupTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxIdleTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxIdleTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxIdleTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxUsageTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxUsageTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxUsageTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["recycleInterval"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/recycleInterval") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["recycleInterval"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["recycleStartTime"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/recycleStartTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["recycleStartTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["keepAliveInterval"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/keepAliveInterval") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["keepAliveInterval"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["loadBalancing"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/loadBalancing") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["loadBalancing"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["isolationLevel"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/isolationLevel") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["isolationLevel"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["configuredState"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/configuredState") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["configuredState"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["frameworkProperties"]; if (x !== undefined) {
+      const y = !((typeof x === "object" && x !== null && !Array.isArray(x)) || x === null) ? w.fix(x, repairTypes12, repairWords13, at + "/frameworkProperties") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["frameworkProperties"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxUploadFileSize"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxUploadFileSize") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxUploadFileSize"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["allowedUploadFileTypes"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/allowedUploadFileTypes") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["allowedUploadFileTypes"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["properties"]; if (x !== undefined) {
+      const y = repair3(x, at + "/properties", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["properties"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["jsonProperties"]; if (x !== undefined) {
+      const y = !((typeof x === "object" && x !== null && !Array.isArray(x)) || x === null) ? w.fix(x, repairTypes12, repairWords13, at + "/jsonProperties") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jsonProperties"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["extensions"]; if (x !== undefined) {
+      const y = repair4(x, at + "/extensions", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["extensions"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["datasets"]; if (x !== undefined) {
+      const y = repair6(x, at + "/datasets", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["datasets"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["portalProperties"]; if (x !== undefined) {
+      const y = repair7(x, at + "/portalProperties", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["portalProperties"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+const repairTypes22 = ["string","number","null"];
+const repairWords23 = "a string or a number or null";
+function repair11(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["name"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/name") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["name"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["state"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/state") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["state"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["duration"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || (typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes22, repairWords23, at + "/duration") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["duration"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["lastUpdated"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/lastUpdated") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["lastUpdated"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair10(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes18, repairWords19, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair11(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair1(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || typeof v === "string" || v === null)) {
+    v = w.fix(v, repairTypes10, repairWords11, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["service"]; if (x !== undefined) {
+      const y = repair2(x, at + "/service", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["service"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["stages"]; if (x !== undefined) {
+      const y = repair10(x, at + "/stages", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["stages"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+const repairTypes24 = ["object","string"];
+const repairWords25 = "an object or a string";
+function repair13(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || typeof v === "string")) {
+    v = w.fix(v, repairTypes24, repairWords25, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["type"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/type") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["type"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["description"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/description") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["description"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair12(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes18, repairWords19, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair13(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair0(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    if (v["jobid"] === undefined) return w.missing(at + "/jobid", repairWords2);
+    if (v["status"] === undefined) return w.missing(at + "/status", repairWords3);
+    let c;
+    { const x = v["jobid"]; if (x !== undefined) {
+      const y = !(typeof x === "string") || (typeof x === "string" && !repairPattern4.test(x)) ? w.fix(x, repairTypes5, repairWords2, at + "/jobid") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jobid"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["status"]; if (x !== undefined) {
+      const y = !(typeof x === "string") ? w.fix(x, repairTypes5, repairWords3, at + "/status") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["status"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["starttime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/starttime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["starttime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["endtime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/endtime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["endtime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["updatedtime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/updatedtime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["updatedtime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["operationURI"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/operationURI") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["operationURI"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["username"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/username") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["username"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["result"]; if (x !== undefined) {
+      const y = repair1(x, at + "/result", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["result"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["messages"]; if (x !== undefined) {
+      const y = repair12(x, at + "/messages", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["messages"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+
 /** Precompiled validator of `job`. */
 export const job: Precompiled = { validate: validate10, expected: {
-  "#/properties/jobid": "a string",
+  "#/properties/jobid": "a string matching ^[A-Za-z0-9_-]{1,128}$",
   "#/properties/status": "a string",
-  "#/properties/starttime": "a number",
-  "#/properties/endtime": "a number",
-  "#/properties/updatedtime": "a number",
-  "#/properties/operationURI": "a string",
-  "#/properties/username": "a string",
-  "#/properties/result/properties/service/properties/serviceName": "a string",
-  "#/properties/result/properties/service/properties/type": "a string",
-  "#/properties/result/properties/service/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/result/properties/service/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/result/properties/service/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/result/properties/service/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/result/properties/service/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/result/properties/service/properties/datasets/items": "a valid value",
-  "#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
-  "#/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type": "a string",
-  "#/properties/result/properties/stages/items/properties/name": "a string",
-  "#/properties/result/properties/stages/items/properties/state": "a string",
-  "#/properties/result/properties/stages/items/properties/duration": "a string or a number"
-} };
+  "#/properties/result/properties/service/properties/properties": "an object or null",
+  "#/properties/result/properties/service/properties/datasets/items": "a valid value"
+}, repair: repair0 };

@@ -9,8 +9,9 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jobsUrl !== undefined){
-if(typeof data.jobsUrl !== "string"){
-const err0 = {instancePath:instancePath+"/jobsUrl",schemaPath:"#/properties/jobsUrl/type",keyword:"type",params:{type: "string"}};
+let data0 = data.jobsUrl;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jobsUrl",schemaPath:"#/properties/jobsUrl/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -21,8 +22,9 @@ errors++;
 }
 }
 if(data.jobid !== undefined){
-if(typeof data.jobid !== "string"){
-const err1 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: "string"}};
+let data1 = data.jobid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/jobid",schemaPath:"#/properties/jobid/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -33,8 +35,9 @@ errors++;
 }
 }
 if(data.jobID !== undefined){
-if(typeof data.jobID !== "string"){
-const err2 = {instancePath:instancePath+"/jobID",schemaPath:"#/properties/jobID/type",keyword:"type",params:{type: "string"}};
+let data2 = data.jobID;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/jobID",schemaPath:"#/properties/jobID/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -45,8 +48,9 @@ errors++;
 }
 }
 if(data.jobStatus !== undefined){
-if(typeof data.jobStatus !== "string"){
-const err3 = {instancePath:instancePath+"/jobStatus",schemaPath:"#/properties/jobStatus/type",keyword:"type",params:{type: "string"}};
+let data3 = data.jobStatus;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/jobStatus",schemaPath:"#/properties/jobStatus/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -71,5 +75,37 @@ validate10.errors = vErrors;
 return errors === 0;
 }
 
+const repairTypes0 = ["object"];
+const repairWords1 = "an object";
+const repairTypes2 = ["string","null"];
+const repairWords3 = "a string or null";
+function repair0(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["jobsUrl"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/jobsUrl") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jobsUrl"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["jobid"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/jobid") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jobid"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["jobID"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/jobID") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jobID"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["jobStatus"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/jobStatus") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jobStatus"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+
 /** Precompiled validator of `jobHandle`. */
-export const jobHandle: Precompiled = { validate: validate10, expected: {} };
+export const jobHandle: Precompiled = { validate: validate10, expected: {}, repair: repair0 };

@@ -4,6 +4,8 @@
 // @ts-nocheck: ajv's generated code is plain JavaScript; the export is typed below.
 import type { Precompiled } from '../validate.js';
 
+const pattern0 = new RegExp("^[A-Za-z0-9_-]{1,128}$", "u");
+
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
@@ -23,8 +25,10 @@ let data0 = data.jobs;
 if(Array.isArray(data0)){
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
-if(typeof data0[i0] !== "string"){
-const err1 = {instancePath:instancePath+"/jobs/" + i0,schemaPath:"#/properties/jobs/items/type",keyword:"type",params:{type: "string"}};
+let data1 = data0[i0];
+if(typeof data1 === "string"){
+if(!pattern0.test(data1)){
+const err1 = {instancePath:instancePath+"/jobs/" + i0,schemaPath:"#/properties/jobs/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,128}$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -34,9 +38,8 @@ vErrors.push(err1);
 errors++;
 }
 }
-}
 else {
-const err2 = {instancePath:instancePath+"/jobs",schemaPath:"#/properties/jobs/type",keyword:"type",params:{type: "array"}};
+const err2 = {instancePath:instancePath+"/jobs/" + i0,schemaPath:"#/properties/jobs/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -48,7 +51,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err3 = {instancePath:instancePath+"/jobs",schemaPath:"#/properties/jobs/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -57,11 +60,65 @@ vErrors.push(err3);
 }
 errors++;
 }
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
+const repairTypes0 = ["object"];
+const repairWords1 = "an object";
+const repairWords2 = "an array";
+const repairTypes3 = ["array"];
+const repairPattern4 = new RegExp("^[A-Za-z0-9_-]{1,128}$", "u");
+const repairTypes5 = ["string"];
+const repairWords6 = "a string matching ^[A-Za-z0-9_-]{1,128}$";
+function repair1(v, at, w) {
+  if (!(Array.isArray(v))) {
+    v = w.fix(v, repairTypes3, repairWords2, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = !(typeof x === "string") || (typeof x === "string" && !repairPattern4.test(x)) ? w.fix(x, repairTypes5, repairWords6, at + "/" + i) : x;
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair0(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    if (v["jobs"] === undefined) return w.missing(at + "/jobs", repairWords2);
+    let c;
+    { const x = v["jobs"]; if (x !== undefined) {
+      const y = repair1(x, at + "/jobs", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jobs"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+
 /** Precompiled validator of `jobList`. */
 export const jobList: Precompiled = { validate: validate10, expected: {
-  "#/properties/jobs": "an array"
-} };
+  "#/properties/jobs": "an array",
+  "#/properties/jobs/items": "a string matching ^[A-Za-z0-9_-]{1,128}$"
+}, repair: repair0 };

@@ -21,8 +21,13 @@ errors++;
 if(data.error !== undefined){
 let data0 = data.error;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-if(data0.code === undefined){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "code"}};
+if(data0.code !== undefined){
+let data1 = data0.code;
+const _errs6 = errors;
+let valid2 = false;
+const _errs7 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+const err1 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/0/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -31,13 +36,12 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data0.code !== undefined){
-let data1 = data0.code;
-const _errs6 = errors;
-let valid2 = false;
-const _errs7 = errors;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err2 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/0/type",keyword:"type",params:{type: "number"}};
+var _valid0 = _errs7 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const _errs9 = errors;
+if(typeof data1 !== "string"){
+const err2 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -46,30 +50,16 @@ vErrors.push(err2);
 }
 errors++;
 }
-var _valid0 = _errs7 === errors;
+var _valid0 = _errs9 === errors;
 valid2 = valid2 || _valid0;
+}
 if(!valid2){
-const _errs9 = errors;
-if(typeof data1 !== "string"){
-const err3 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf/1/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs9 === errors;
-valid2 = valid2 || _valid0;
-}
-if(!valid2){
-const err4 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
 }
 errors++;
 }
@@ -87,12 +77,12 @@ vErrors = null;
 }
 if(data0.message !== undefined){
 if(typeof data0.message !== "string"){
-const err5 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err5];
+vErrors = [err4];
 }
 else {
-vErrors.push(err5);
+vErrors.push(err4);
 }
 errors++;
 }
@@ -106,7 +96,19 @@ if(Array.isArray(data3)){
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 if(typeof data3[i0] !== "string"){
-const err6 = {instancePath:instancePath+"/error/details/" + i0,schemaPath:"#/properties/error/properties/details/anyOf/0/items/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/error/details/" + i0,schemaPath:"#/properties/error/properties/details/anyOf/0/items/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/0/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -115,10 +117,12 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/0/type",keyword:"type",params:{type: "array"}};
+var _valid1 = _errs15 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs19 = errors;
+if(data3 !== null){
+const err7 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -127,12 +131,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-var _valid1 = _errs15 === errors;
+var _valid1 = _errs19 === errors;
 valid3 = valid3 || _valid1;
 if(!valid3){
-const _errs19 = errors;
-if(data3 !== null){
-const err8 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/1/type",keyword:"type",params:{type: "null"}};
+const _errs21 = errors;
+if(typeof data3 !== "string"){
+const err8 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/2/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -141,31 +145,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid1 = _errs19 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs21 = errors;
-if(typeof data3 !== "string"){
-const err9 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf/2/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
 var _valid1 = _errs21 === errors;
 valid3 = valid3 || _valid1;
 }
 }
 if(!valid3){
-const err10 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf",keyword:"anyOf",params:{}};
+const err9 = {instancePath:instancePath+"/error/details",schemaPath:"#/properties/error/properties/details/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err9];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err9);
 }
 errors++;
 }
@@ -183,7 +173,19 @@ vErrors = null;
 }
 if(data0.messageCode !== undefined){
 if(typeof data0.messageCode !== "string"){
-const err11 = {instancePath:instancePath+"/error/messageCode",schemaPath:"#/properties/error/properties/messageCode/type",keyword:"type",params:{type: "string"}};
+const err10 = {instancePath:instancePath+"/error/messageCode",schemaPath:"#/properties/error/properties/messageCode/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -195,24 +197,12 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"}};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
-}
-errors++;
-}
-}
-}
-else {
-const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
 }
 errors++;
 }

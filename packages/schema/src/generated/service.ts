@@ -4,14 +4,14 @@
 // @ts-nocheck: ajv's generated code is plain JavaScript; the export is typed below.
 import type { Precompiled } from '../validate.js';
 
-const pattern0 = new RegExp("^.*$", "u");
-
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.serviceName === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "serviceName"}};
+if(data.serviceName !== undefined){
+let data0 = data.serviceName;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/serviceName",schemaPath:"#/properties/serviceName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -20,8 +20,11 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.type === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data.type !== undefined){
+let data1 = data.type;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -30,9 +33,11 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.serviceName !== undefined){
-if(typeof data.serviceName !== "string"){
-const err2 = {instancePath:instancePath+"/serviceName",schemaPath:"#/properties/serviceName/type",keyword:"type",params:{type: "string"}};
+}
+if(data.description !== undefined){
+let data2 = data.description;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -42,9 +47,10 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.type !== undefined){
-if(typeof data.type !== "string"){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"}};
+if(data.capabilities !== undefined){
+let data3 = data.capabilities;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -54,9 +60,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.description !== undefined){
-if(typeof data.description !== "string"){
-const err4 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"}};
+if(data.provider !== undefined){
+let data4 = data.provider;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -66,9 +73,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.capabilities !== undefined){
-if(typeof data.capabilities !== "string"){
-const err5 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+if(data.id !== undefined){
+let data5 = data.id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -78,9 +86,10 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.provider !== undefined){
-if(typeof data.provider !== "string"){
-const err6 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"}};
+if(data.deploymentId !== undefined){
+let data6 = data.deploymentId;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/deploymentId",schemaPath:"#/properties/deploymentId/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -90,9 +99,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}};
+if(data.clusterName !== undefined){
+let data7 = data.clusterName;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err7 = {instancePath:instancePath+"/clusterName",schemaPath:"#/properties/clusterName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -102,9 +112,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.deploymentId !== undefined){
-if(typeof data.deploymentId !== "string"){
-const err8 = {instancePath:instancePath+"/deploymentId",schemaPath:"#/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
+if(data.private !== undefined){
+let data8 = data.private;
+if((typeof data8 !== "boolean") && (data8 !== null)){
+const err8 = {instancePath:instancePath+"/private",schemaPath:"#/properties/private/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -114,9 +125,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.clusterName !== undefined){
-if(typeof data.clusterName !== "string"){
-const err9 = {instancePath:instancePath+"/clusterName",schemaPath:"#/properties/clusterName/type",keyword:"type",params:{type: "string"}};
+if(data.folderName !== undefined){
+let data9 = data.folderName;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err9 = {instancePath:instancePath+"/folderName",schemaPath:"#/properties/folderName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -126,9 +138,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.private !== undefined){
-if(typeof data.private !== "boolean"){
-const err10 = {instancePath:instancePath+"/private",schemaPath:"#/properties/private/type",keyword:"type",params:{type: "boolean"}};
+if(data.isDefault !== undefined){
+let data10 = data.isDefault;
+if((typeof data10 !== "boolean") && (data10 !== null)){
+const err10 = {instancePath:instancePath+"/isDefault",schemaPath:"#/properties/isDefault/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -138,9 +151,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.folderName !== undefined){
-if(typeof data.folderName !== "string"){
-const err11 = {instancePath:instancePath+"/folderName",schemaPath:"#/properties/folderName/type",keyword:"type",params:{type: "string"}};
+if(data.minInstancesPerNode !== undefined){
+let data11 = data.minInstancesPerNode;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err11 = {instancePath:instancePath+"/minInstancesPerNode",schemaPath:"#/properties/minInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -150,9 +164,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.isDefault !== undefined){
-if(typeof data.isDefault !== "boolean"){
-const err12 = {instancePath:instancePath+"/isDefault",schemaPath:"#/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
+if(data.maxInstancesPerNode !== undefined){
+let data12 = data.maxInstancesPerNode;
+if((!((typeof data12 == "number") && (isFinite(data12)))) && (data12 !== null)){
+const err12 = {instancePath:instancePath+"/maxInstancesPerNode",schemaPath:"#/properties/maxInstancesPerNode/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -162,10 +177,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.minInstancesPerNode !== undefined){
-let data11 = data.minInstancesPerNode;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-const err13 = {instancePath:instancePath+"/minInstancesPerNode",schemaPath:"#/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+if(data.instancesPerContainer !== undefined){
+let data13 = data.instancesPerContainer;
+if((!((typeof data13 == "number") && (isFinite(data13)))) && (data13 !== null)){
+const err13 = {instancePath:instancePath+"/instancesPerContainer",schemaPath:"#/properties/instancesPerContainer/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -175,10 +190,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.maxInstancesPerNode !== undefined){
-let data12 = data.maxInstancesPerNode;
-if(!((typeof data12 == "number") && (isFinite(data12)))){
-const err14 = {instancePath:instancePath+"/maxInstancesPerNode",schemaPath:"#/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+if(data.maxWaitTime !== undefined){
+let data14 = data.maxWaitTime;
+if((!((typeof data14 == "number") && (isFinite(data14)))) && (data14 !== null)){
+const err14 = {instancePath:instancePath+"/maxWaitTime",schemaPath:"#/properties/maxWaitTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -188,10 +203,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data.instancesPerContainer !== undefined){
-let data13 = data.instancesPerContainer;
-if(!((typeof data13 == "number") && (isFinite(data13)))){
-const err15 = {instancePath:instancePath+"/instancesPerContainer",schemaPath:"#/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
+if(data.maxStartupTime !== undefined){
+let data15 = data.maxStartupTime;
+if((!((typeof data15 == "number") && (isFinite(data15)))) && (data15 !== null)){
+const err15 = {instancePath:instancePath+"/maxStartupTime",schemaPath:"#/properties/maxStartupTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -201,10 +216,10 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.maxWaitTime !== undefined){
-let data14 = data.maxWaitTime;
-if(!((typeof data14 == "number") && (isFinite(data14)))){
-const err16 = {instancePath:instancePath+"/maxWaitTime",schemaPath:"#/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
+if(data.maxIdleTime !== undefined){
+let data16 = data.maxIdleTime;
+if((!((typeof data16 == "number") && (isFinite(data16)))) && (data16 !== null)){
+const err16 = {instancePath:instancePath+"/maxIdleTime",schemaPath:"#/properties/maxIdleTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -214,10 +229,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.maxStartupTime !== undefined){
-let data15 = data.maxStartupTime;
-if(!((typeof data15 == "number") && (isFinite(data15)))){
-const err17 = {instancePath:instancePath+"/maxStartupTime",schemaPath:"#/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
+if(data.maxUsageTime !== undefined){
+let data17 = data.maxUsageTime;
+if((!((typeof data17 == "number") && (isFinite(data17)))) && (data17 !== null)){
+const err17 = {instancePath:instancePath+"/maxUsageTime",schemaPath:"#/properties/maxUsageTime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -227,10 +242,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.maxIdleTime !== undefined){
-let data16 = data.maxIdleTime;
-if(!((typeof data16 == "number") && (isFinite(data16)))){
-const err18 = {instancePath:instancePath+"/maxIdleTime",schemaPath:"#/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
+if(data.recycleInterval !== undefined){
+let data18 = data.recycleInterval;
+if((!((typeof data18 == "number") && (isFinite(data18)))) && (data18 !== null)){
+const err18 = {instancePath:instancePath+"/recycleInterval",schemaPath:"#/properties/recycleInterval/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -240,10 +255,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.maxUsageTime !== undefined){
-let data17 = data.maxUsageTime;
-if(!((typeof data17 == "number") && (isFinite(data17)))){
-const err19 = {instancePath:instancePath+"/maxUsageTime",schemaPath:"#/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
+if(data.recycleStartTime !== undefined){
+let data19 = data.recycleStartTime;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err19 = {instancePath:instancePath+"/recycleStartTime",schemaPath:"#/properties/recycleStartTime/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -253,10 +268,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.recycleInterval !== undefined){
-let data18 = data.recycleInterval;
-if(!((typeof data18 == "number") && (isFinite(data18)))){
-const err20 = {instancePath:instancePath+"/recycleInterval",schemaPath:"#/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
+if(data.keepAliveInterval !== undefined){
+let data20 = data.keepAliveInterval;
+if((!((typeof data20 == "number") && (isFinite(data20)))) && (data20 !== null)){
+const err20 = {instancePath:instancePath+"/keepAliveInterval",schemaPath:"#/properties/keepAliveInterval/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -266,9 +281,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.recycleStartTime !== undefined){
-if(typeof data.recycleStartTime !== "string"){
-const err21 = {instancePath:instancePath+"/recycleStartTime",schemaPath:"#/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
+if(data.loadBalancing !== undefined){
+let data21 = data.loadBalancing;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err21 = {instancePath:instancePath+"/loadBalancing",schemaPath:"#/properties/loadBalancing/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -278,10 +294,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.keepAliveInterval !== undefined){
-let data20 = data.keepAliveInterval;
-if(!((typeof data20 == "number") && (isFinite(data20)))){
-const err22 = {instancePath:instancePath+"/keepAliveInterval",schemaPath:"#/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
+if(data.isolationLevel !== undefined){
+let data22 = data.isolationLevel;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err22 = {instancePath:instancePath+"/isolationLevel",schemaPath:"#/properties/isolationLevel/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -291,9 +307,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.loadBalancing !== undefined){
-if(typeof data.loadBalancing !== "string"){
-const err23 = {instancePath:instancePath+"/loadBalancing",schemaPath:"#/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
+if(data.configuredState !== undefined){
+let data23 = data.configuredState;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err23 = {instancePath:instancePath+"/configuredState",schemaPath:"#/properties/configuredState/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -303,9 +320,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.isolationLevel !== undefined){
-if(typeof data.isolationLevel !== "string"){
-const err24 = {instancePath:instancePath+"/isolationLevel",schemaPath:"#/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
+if(data.frameworkProperties !== undefined){
+let data24 = data.frameworkProperties;
+if((!(data24 && typeof data24 == "object" && !Array.isArray(data24))) && (data24 !== null)){
+const err24 = {instancePath:instancePath+"/frameworkProperties",schemaPath:"#/properties/frameworkProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -315,9 +333,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data.configuredState !== undefined){
-if(typeof data.configuredState !== "string"){
-const err25 = {instancePath:instancePath+"/configuredState",schemaPath:"#/properties/configuredState/type",keyword:"type",params:{type: "string"}};
+if(data.maxUploadFileSize !== undefined){
+let data25 = data.maxUploadFileSize;
+if((!((typeof data25 == "number") && (isFinite(data25)))) && (data25 !== null)){
+const err25 = {instancePath:instancePath+"/maxUploadFileSize",schemaPath:"#/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -327,10 +346,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.frameworkProperties !== undefined){
-let data24 = data.frameworkProperties;
-if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
-const err26 = {instancePath:instancePath+"/frameworkProperties",schemaPath:"#/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
+if(data.allowedUploadFileTypes !== undefined){
+let data26 = data.allowedUploadFileTypes;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err26 = {instancePath:instancePath+"/allowedUploadFileTypes",schemaPath:"#/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -340,10 +359,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data.maxUploadFileSize !== undefined){
-let data25 = data.maxUploadFileSize;
-if(!((typeof data25 == "number") && (isFinite(data25)))){
-const err27 = {instancePath:instancePath+"/maxUploadFileSize",schemaPath:"#/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
+if(data.properties !== undefined){
+let data27 = data.properties;
+if((!(data27 && typeof data27 == "object" && !Array.isArray(data27))) && (data27 !== null)){
+const err27 = {instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -352,10 +371,11 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-if(data.allowedUploadFileTypes !== undefined){
-if(typeof data.allowedUploadFileTypes !== "string"){
-const err28 = {instancePath:instancePath+"/allowedUploadFileTypes",schemaPath:"#/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key0 in data27){
+let data28 = data27[key0];
+if((((typeof data28 !== "string") && (!((typeof data28 == "number") && (isFinite(data28))))) && (typeof data28 !== "boolean")) && (data28 !== null)){
+const err28 = {instancePath:instancePath+"/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/properties/additionalProperties/type",keyword:"type",params:{type: ["string","number","boolean","null"]}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -365,13 +385,12 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.properties !== undefined){
-let data27 = data.properties;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-for(const key0 in data27){
-if(pattern0.test(key0)){
-if(typeof data27[key0] !== "string"){
-const err29 = {instancePath:instancePath+"/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
+}
+}
+if(data.jsonProperties !== undefined){
+let data29 = data.jsonProperties;
+if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
+const err29 = {instancePath:instancePath+"/jsonProperties",schemaPath:"#/properties/jsonProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -381,10 +400,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: "object"}};
+if(data.extensions !== undefined){
+let data30 = data.extensions;
+if((!(Array.isArray(data30))) && (data30 !== null)){
+const err30 = {instancePath:instancePath+"/extensions",schemaPath:"#/properties/extensions/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -393,11 +412,15 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.jsonProperties !== undefined){
-let data29 = data.jsonProperties;
-if(!(data29 && typeof data29 == "object" && !Array.isArray(data29))){
-const err31 = {instancePath:instancePath+"/jsonProperties",schemaPath:"#/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
+if(Array.isArray(data30)){
+const len0 = data30.length;
+for(let i0=0; i0<len0; i0++){
+let data31 = data30[i0];
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+if(data31.typeName !== undefined){
+let data32 = data31.typeName;
+if((typeof data32 !== "string") && (data32 !== null)){
+const err31 = {instancePath:instancePath+"/extensions/" + i0+"/typeName",schemaPath:"#/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -407,15 +430,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.extensions !== undefined){
-let data30 = data.extensions;
-if(Array.isArray(data30)){
-const len0 = data30.length;
-for(let i0=0; i0<len0; i0++){
-let data31 = data30[i0];
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-if(data31.typeName === undefined){
-const err32 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
+if(data31.capabilities !== undefined){
+let data33 = data31.capabilities;
+if((typeof data33 !== "string") && (data33 !== null)){
+const err32 = {instancePath:instancePath+"/extensions/" + i0+"/capabilities",schemaPath:"#/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -424,9 +442,11 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data31.typeName !== undefined){
-if(typeof data31.typeName !== "string"){
-const err33 = {instancePath:instancePath+"/extensions/" + i0+"/typeName",schemaPath:"#/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
+}
+if(data31.enabled !== undefined){
+let data34 = data31.enabled;
+if(((typeof data34 !== "string") && (typeof data34 !== "boolean")) && (data34 !== null)){
+const err33 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/type",keyword:"type",params:{type: ["string","boolean","null"]}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -436,9 +456,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data31.capabilities !== undefined){
-if(typeof data31.capabilities !== "string"){
-const err34 = {instancePath:instancePath+"/extensions/" + i0+"/capabilities",schemaPath:"#/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+if(data31.maxUploadFileSize !== undefined){
+let data35 = data31.maxUploadFileSize;
+if((!((typeof data35 == "number") && (isFinite(data35)))) && (data35 !== null)){
+const err34 = {instancePath:instancePath+"/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -448,13 +469,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data31.enabled !== undefined){
-let data34 = data31.enabled;
-const _errs72 = errors;
-let valid5 = false;
-const _errs73 = errors;
-if(typeof data34 !== "string"){
-const err35 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(data31.allowedUploadFileTypes !== undefined){
+let data36 = data31.allowedUploadFileTypes;
+if((typeof data36 !== "string") && (data36 !== null)){
+const err35 = {instancePath:instancePath+"/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -463,12 +481,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-var _valid0 = _errs73 === errors;
-valid5 = valid5 || _valid0;
-if(!valid5){
-const _errs75 = errors;
-if(typeof data34 !== "boolean"){
-const err36 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
+}
+if(data31.properties !== undefined){
+let data37 = data31.properties;
+if((!(data37 && typeof data37 == "object" && !Array.isArray(data37))) && (data37 !== null)){
+const err36 = {instancePath:instancePath+"/extensions/" + i0+"/properties",schemaPath:"#/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -477,11 +494,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-var _valid0 = _errs75 === errors;
-valid5 = valid5 || _valid0;
 }
-if(!valid5){
-const err37 = {instancePath:instancePath+"/extensions/" + i0+"/enabled",schemaPath:"#/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
+}
+else {
+const err37 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -490,22 +506,13 @@ vErrors.push(err37);
 }
 errors++;
 }
-else {
-errors = _errs72;
-if(vErrors !== null){
-if(_errs72){
-vErrors.length = _errs72;
-}
-else {
-vErrors = null;
 }
 }
 }
-}
-if(data31.maxUploadFileSize !== undefined){
-let data35 = data31.maxUploadFileSize;
-if(!((typeof data35 == "number") && (isFinite(data35)))){
-const err38 = {instancePath:instancePath+"/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
+if(data.datasets !== undefined){
+let data38 = data.datasets;
+if((!(Array.isArray(data38))) && (data38 !== null)){
+const err38 = {instancePath:instancePath+"/datasets",schemaPath:"#/properties/datasets/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -515,9 +522,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data31.allowedUploadFileTypes !== undefined){
-if(typeof data31.allowedUploadFileTypes !== "string"){
-const err39 = {instancePath:instancePath+"/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
+if(data.portalProperties !== undefined){
+let data39 = data.portalProperties;
+if((!(data39 && typeof data39 == "object" && !Array.isArray(data39))) && (data39 !== null)){
+const err39 = {instancePath:instancePath+"/portalProperties",schemaPath:"#/properties/portalProperties/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -526,11 +534,11 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data31.properties !== undefined){
-let data37 = data31.properties;
-if(!(data37 && typeof data37 == "object" && !Array.isArray(data37))){
-const err40 = {instancePath:instancePath+"/extensions/" + i0+"/properties",schemaPath:"#/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.isHosted !== undefined){
+let data40 = data39.isHosted;
+if((typeof data40 !== "boolean") && (data40 !== null)){
+const err40 = {instancePath:instancePath+"/portalProperties/isHosted",schemaPath:"#/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: ["boolean","null"]}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -540,9 +548,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
-else {
-const err41 = {instancePath:instancePath+"/extensions/" + i0,schemaPath:"#/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
+if(data39.portalItems !== undefined){
+let data41 = data39.portalItems;
+if((!(Array.isArray(data41))) && (data41 !== null)){
+const err41 = {instancePath:instancePath+"/portalProperties/portalItems",schemaPath:"#/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -551,10 +560,15 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/extensions",schemaPath:"#/properties/extensions/type",keyword:"type",params:{type: "array"}};
+if(Array.isArray(data41)){
+const len1 = data41.length;
+for(let i1=0; i1<len1; i1++){
+let data42 = data41[i1];
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.itemID !== undefined){
+let data43 = data42.itemID;
+if((typeof data43 !== "string") && (data43 !== null)){
+const err42 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -564,9 +578,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data.datasets !== undefined){
-if(!(Array.isArray(data.datasets))){
-const err43 = {instancePath:instancePath+"/datasets",schemaPath:"#/properties/datasets/type",keyword:"type",params:{type: "array"}};
+if(data42.type !== undefined){
+let data44 = data42.type;
+if((typeof data44 !== "string") && (data44 !== null)){
+const err43 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -576,12 +591,9 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.portalProperties !== undefined){
-let data39 = data.portalProperties;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.isHosted !== undefined){
-if(typeof data39.isHosted !== "boolean"){
-const err44 = {instancePath:instancePath+"/portalProperties/isHosted",schemaPath:"#/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
+}
+else {
+const err44 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -591,15 +603,13 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data39.portalItems !== undefined){
-let data41 = data39.portalItems;
-if(Array.isArray(data41)){
-const len1 = data41.length;
-for(let i1=0; i1<len1; i1++){
-let data42 = data41[i1];
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(data42.itemID === undefined){
-const err45 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
+}
+}
+}
+}
+}
+else {
+const err45 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -608,101 +618,301 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data42.type === undefined){
-const err46 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-if(data42.itemID !== undefined){
-if(typeof data42.itemID !== "string"){
-const err47 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-if(data42.type !== undefined){
-if(typeof data42.type !== "string"){
-const err48 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/portalProperties/portalItems/" + i1,schemaPath:"#/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/portalProperties/portalItems",schemaPath:"#/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-}
-else {
-const err51 = {instancePath:instancePath+"/portalProperties",schemaPath:"#/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-}
-else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
+const repairTypes0 = ["object"];
+const repairWords1 = "an object";
+const repairTypes2 = ["string","null"];
+const repairWords3 = "a string or null";
+const repairTypes4 = ["boolean","null"];
+const repairWords5 = "a boolean or null";
+const repairTypes6 = ["number","null"];
+const repairWords7 = "a number or null";
+const repairTypes8 = ["object","null"];
+const repairWords9 = "an object or null";
+const repairTypes10 = ["string","number","boolean","null"];
+const repairWords11 = "a string or a number or a boolean or null";
+function repair1(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || v === null)) {
+    v = w.fix(v, repairTypes8, repairWords9, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    const keys = Object.keys(v);
+    for (let n = 0; n < keys.length; n++) {
+      const k = keys[n];
+      const x = v[k];
+      if (x === undefined) continue;
+      const y = !(typeof x === "string" || (typeof x === "number" && isFinite(x)) || typeof x === "boolean" || x === null) ? w.fix(x, repairTypes10, repairWords11, at + "/" + w.escape(k)) : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; if (y === w.HOLE) delete c[k]; else w.set(c, k, y); }
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+const repairTypes12 = ["array","null"];
+const repairWords13 = "an array or null";
+const repairTypes14 = ["string","boolean","null"];
+const repairWords15 = "a string or a boolean or null";
+function repair3(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["typeName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/typeName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["typeName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["capabilities"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/capabilities") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["capabilities"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["enabled"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || typeof x === "boolean" || x === null) ? w.fix(x, repairTypes14, repairWords15, at + "/enabled") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["enabled"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxUploadFileSize"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxUploadFileSize") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxUploadFileSize"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["allowedUploadFileTypes"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/allowedUploadFileTypes") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["allowedUploadFileTypes"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["properties"]; if (x !== undefined) {
+      const y = !((typeof x === "object" && x !== null && !Array.isArray(x)) || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/properties") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["properties"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair2(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes12, repairWords13, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair3(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair4(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes12, repairWords13, at);
+    if (!Array.isArray(v)) return v;
+  }
+  return v;
+}
+function repair7(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["itemID"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/itemID") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["itemID"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["type"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/type") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["type"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair6(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes12, repairWords13, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair7(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair5(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)) || v === null)) {
+    v = w.fix(v, repairTypes8, repairWords9, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["isHosted"]; if (x !== undefined) {
+      const y = !(typeof x === "boolean" || x === null) ? w.fix(x, repairTypes4, repairWords5, at + "/isHosted") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["isHosted"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["portalItems"]; if (x !== undefined) {
+      const y = repair6(x, at + "/portalItems", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["portalItems"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair0(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["serviceName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/serviceName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["serviceName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["type"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/type") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["type"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["description"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/description") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["description"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["capabilities"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/capabilities") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["capabilities"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["provider"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/provider") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["provider"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["id"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/id") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["id"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["deploymentId"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/deploymentId") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["deploymentId"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["clusterName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/clusterName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["clusterName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["private"]; if (x !== undefined) {
+      const y = !(typeof x === "boolean" || x === null) ? w.fix(x, repairTypes4, repairWords5, at + "/private") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["private"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["folderName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/folderName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["folderName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["isDefault"]; if (x !== undefined) {
+      const y = !(typeof x === "boolean" || x === null) ? w.fix(x, repairTypes4, repairWords5, at + "/isDefault") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["isDefault"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["minInstancesPerNode"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/minInstancesPerNode") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["minInstancesPerNode"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxInstancesPerNode"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxInstancesPerNode") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxInstancesPerNode"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["instancesPerContainer"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/instancesPerContainer") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["instancesPerContainer"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxWaitTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxWaitTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxWaitTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxStartupTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxStartupTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxStartupTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxIdleTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxIdleTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxIdleTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxUsageTime"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxUsageTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxUsageTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["recycleInterval"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/recycleInterval") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["recycleInterval"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["recycleStartTime"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/recycleStartTime") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["recycleStartTime"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["keepAliveInterval"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/keepAliveInterval") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["keepAliveInterval"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["loadBalancing"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/loadBalancing") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["loadBalancing"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["isolationLevel"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/isolationLevel") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["isolationLevel"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["configuredState"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/configuredState") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["configuredState"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["frameworkProperties"]; if (x !== undefined) {
+      const y = !((typeof x === "object" && x !== null && !Array.isArray(x)) || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/frameworkProperties") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["frameworkProperties"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["maxUploadFileSize"]; if (x !== undefined) {
+      const y = !((typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes6, repairWords7, at + "/maxUploadFileSize") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["maxUploadFileSize"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["allowedUploadFileTypes"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/allowedUploadFileTypes") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["allowedUploadFileTypes"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["properties"]; if (x !== undefined) {
+      const y = repair1(x, at + "/properties", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["properties"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["jsonProperties"]; if (x !== undefined) {
+      const y = !((typeof x === "object" && x !== null && !Array.isArray(x)) || x === null) ? w.fix(x, repairTypes8, repairWords9, at + "/jsonProperties") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["jsonProperties"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["extensions"]; if (x !== undefined) {
+      const y = repair2(x, at + "/extensions", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["extensions"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["datasets"]; if (x !== undefined) {
+      const y = repair4(x, at + "/datasets", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["datasets"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["portalProperties"]; if (x !== undefined) {
+      const y = repair5(x, at + "/portalProperties", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["portalProperties"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+
 /** Precompiled validator of `service`. */
 export const service: Precompiled = { validate: validate10, expected: {
-  "#/properties/serviceName": "a string",
-  "#/properties/type": "a string",
-  "#/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/datasets/items": "a valid value",
-  "#/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
-  "#/properties/portalProperties/properties/portalItems/items/properties/type": "a string"
-} };
+  "#/properties/properties": "an object or null",
+  "#/properties/datasets/items": "a valid value"
+}, repair: repair0 };

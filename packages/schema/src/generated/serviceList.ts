@@ -19,8 +19,9 @@ vErrors.push(err0);
 errors++;
 }
 if(data.folderName !== undefined){
-if(typeof data.folderName !== "string"){
-const err1 = {instancePath:instancePath+"/folderName",schemaPath:"#/properties/folderName/type",keyword:"type",params:{type: "string"}};
+let data0 = data.folderName;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err1 = {instancePath:instancePath+"/folderName",schemaPath:"#/properties/folderName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -32,11 +33,8 @@ errors++;
 }
 if(data.folders !== undefined){
 let data1 = data.folders;
-if(Array.isArray(data1)){
-const len0 = data1.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data1[i0] !== "string"){
-const err2 = {instancePath:instancePath+"/folders/" + i0,schemaPath:"#/properties/folders/items/type",keyword:"type",params:{type: "string"}};
+if((!(Array.isArray(data1))) && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/folders",schemaPath:"#/properties/folders/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -45,10 +43,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-}
-else {
-const err3 = {instancePath:instancePath+"/folders",schemaPath:"#/properties/folders/type",keyword:"type",params:{type: "array"}};
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data1[i0] !== "string"){
+const err3 = {instancePath:instancePath+"/folders/" + i0,schemaPath:"#/properties/folders/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -58,6 +57,8 @@ vErrors.push(err3);
 errors++;
 }
 }
+}
+}
 if(data.services !== undefined){
 let data3 = data.services;
 if(Array.isArray(data3)){
@@ -65,8 +66,10 @@ const len1 = data3.length;
 for(let i1=0; i1<len1; i1++){
 let data4 = data3[i1];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.serviceName === undefined){
-const err4 = {instancePath:instancePath+"/services/" + i1,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "serviceName"}};
+if(data4.serviceName !== undefined){
+let data5 = data4.serviceName;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err4 = {instancePath:instancePath+"/services/" + i1+"/serviceName",schemaPath:"#/properties/services/items/properties/serviceName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -75,8 +78,11 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data4.type === undefined){
-const err5 = {instancePath:instancePath+"/services/" + i1,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data4.type !== undefined){
+let data6 = data4.type;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err5 = {instancePath:instancePath+"/services/" + i1+"/type",schemaPath:"#/properties/services/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -85,9 +91,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data4.serviceName !== undefined){
-if(typeof data4.serviceName !== "string"){
-const err6 = {instancePath:instancePath+"/services/" + i1+"/serviceName",schemaPath:"#/properties/services/items/properties/serviceName/type",keyword:"type",params:{type: "string"}};
+}
+if(data4.folderName !== undefined){
+let data7 = data4.folderName;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err6 = {instancePath:instancePath+"/services/" + i1+"/folderName",schemaPath:"#/properties/services/items/properties/folderName/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -97,9 +105,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data4.type !== undefined){
-if(typeof data4.type !== "string"){
-const err7 = {instancePath:instancePath+"/services/" + i1+"/type",schemaPath:"#/properties/services/items/properties/type/type",keyword:"type",params:{type: "string"}};
+if(data4.description !== undefined){
+let data8 = data4.description;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err7 = {instancePath:instancePath+"/services/" + i1+"/description",schemaPath:"#/properties/services/items/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -109,9 +118,9 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data4.folderName !== undefined){
-if(typeof data4.folderName !== "string"){
-const err8 = {instancePath:instancePath+"/services/" + i1+"/folderName",schemaPath:"#/properties/services/items/properties/folderName/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err8 = {instancePath:instancePath+"/services/" + i1,schemaPath:"#/properties/services/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -121,9 +130,9 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data4.description !== undefined){
-if(typeof data4.description !== "string"){
-const err9 = {instancePath:instancePath+"/services/" + i1+"/description",schemaPath:"#/properties/services/items/properties/description/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err9 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -135,7 +144,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/services/" + i1,schemaPath:"#/properties/services/items/type",keyword:"type",params:{type: "object"}};
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -144,37 +153,107 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
+const repairTypes0 = ["object"];
+const repairWords1 = "an object";
+const repairWords2 = "an array";
+const repairTypes3 = ["string","null"];
+const repairWords4 = "a string or null";
+const repairTypes5 = ["array","null"];
+const repairWords6 = "an array or null";
+const repairTypes7 = ["string"];
+const repairWords8 = "a string";
+function repair1(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes5, repairWords6, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = !(typeof x === "string") ? w.fix(x, repairTypes7, repairWords8, at + "/" + i) : x;
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+const repairTypes9 = ["array"];
+function repair3(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["serviceName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes3, repairWords4, at + "/serviceName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["serviceName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["type"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes3, repairWords4, at + "/type") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["type"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["folderName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes3, repairWords4, at + "/folderName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["folderName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["description"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes3, repairWords4, at + "/description") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["description"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair2(v, at, w) {
+  if (!(Array.isArray(v))) {
+    v = w.fix(v, repairTypes9, repairWords2, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = repair3(x, at + "/" + i, w);
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair0(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    if (v["services"] === undefined) return w.missing(at + "/services", repairWords2);
+    let c;
+    { const x = v["folderName"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes3, repairWords4, at + "/folderName") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["folderName"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["folders"]; if (x !== undefined) {
+      const y = repair1(x, at + "/folders", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["folders"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["services"]; if (x !== undefined) {
+      const y = repair2(x, at + "/services", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["services"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+
 /** Precompiled validator of `serviceList`. */
 export const serviceList: Precompiled = { validate: validate10, expected: {
-  "#/properties/services": "an array",
-  "#/properties/services/items/properties/serviceName": "a string",
-  "#/properties/services/items/properties/type": "a string"
-} };
+  "#/properties/services": "an array"
+}, repair: repair0 };

@@ -10,11 +10,8 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.currentVersion !== undefined){
 let data0 = data.currentVersion;
-const _errs3 = errors;
-let valid1 = false;
-const _errs4 = errors;
-if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/currentVersion",schemaPath:"#/properties/currentVersion/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(((typeof data0 !== "string") && (!((typeof data0 == "number") && (isFinite(data0))))) && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/currentVersion",schemaPath:"#/properties/currentVersion/type",keyword:"type",params:{type: ["string","number","null"]}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -23,12 +20,11 @@ vErrors.push(err0);
 }
 errors++;
 }
-var _valid0 = _errs4 === errors;
-valid1 = valid1 || _valid0;
-if(!valid1){
-const _errs6 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/currentVersion",schemaPath:"#/properties/currentVersion/anyOf/1/type",keyword:"type",params:{type: "number"}};
+}
+if(data.fullVersion !== undefined){
+let data1 = data.fullVersion;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/fullVersion",schemaPath:"#/properties/fullVersion/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -37,11 +33,11 @@ vErrors.push(err1);
 }
 errors++;
 }
-var _valid0 = _errs6 === errors;
-valid1 = valid1 || _valid0;
 }
-if(!valid1){
-const err2 = {instancePath:instancePath+"/currentVersion",schemaPath:"#/properties/currentVersion/anyOf",keyword:"anyOf",params:{}};
+if(data.resources !== undefined){
+let data2 = data.resources;
+if((!(Array.isArray(data2))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -50,21 +46,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-else {
-errors = _errs3;
-if(vErrors !== null){
-if(_errs3){
-vErrors.length = _errs3;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.fullVersion !== undefined){
-if(typeof data.fullVersion !== "string"){
-const err3 = {instancePath:instancePath+"/fullVersion",schemaPath:"#/properties/fullVersion/type",keyword:"type",params:{type: "string"}};
+if(Array.isArray(data2)){
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data2[i0] !== "string"){
+const err3 = {instancePath:instancePath+"/resources/" + i0,schemaPath:"#/properties/resources/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -74,13 +60,11 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.resources !== undefined){
-let data2 = data.resources;
-if(Array.isArray(data2)){
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data2[i0] !== "string"){
-const err4 = {instancePath:instancePath+"/resources/" + i0,schemaPath:"#/properties/resources/items/type",keyword:"type",params:{type: "string"}};
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -89,35 +73,60 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
+const repairTypes0 = ["object"];
+const repairWords1 = "an object";
+const repairTypes2 = ["string","number","null"];
+const repairWords3 = "a string or a number or null";
+const repairTypes4 = ["string","null"];
+const repairWords5 = "a string or null";
+const repairTypes6 = ["array","null"];
+const repairWords7 = "an array or null";
+const repairTypes8 = ["string"];
+const repairWords9 = "a string";
+function repair1(v, at, w) {
+  if (!(Array.isArray(v) || v === null)) {
+    v = w.fix(v, repairTypes6, repairWords7, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (Array.isArray(v)) {
+    let c;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = !(typeof x === "string") ? w.fix(x, repairTypes8, repairWords9, at + "/" + i) : x;
+      if (c === undefined && y !== x) c = v.slice(0, i);
+      if (c !== undefined && y !== w.HOLE) c.push(y);
+    }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+function repair0(v, at, w) {
+  if (!((typeof v === "object" && v !== null && !Array.isArray(v)))) {
+    v = w.fix(v, repairTypes0, repairWords1, at);
+    if (!Array.isArray(v)) return v;
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    let c;
+    { const x = v["currentVersion"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || (typeof x === "number" && isFinite(x)) || x === null) ? w.fix(x, repairTypes2, repairWords3, at + "/currentVersion") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["currentVersion"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["fullVersion"]; if (x !== undefined) {
+      const y = !(typeof x === "string" || x === null) ? w.fix(x, repairTypes4, repairWords5, at + "/fullVersion") : x;
+      if (y !== x) { if (c === undefined) c = { ...v }; c["fullVersion"] = y === w.HOLE ? undefined : y; }
+    } }
+    { const x = v["resources"]; if (x !== undefined) {
+      const y = repair1(x, at + "/resources", w);
+      if (y !== x) { if (c === undefined) c = { ...v }; c["resources"] = y === w.HOLE ? undefined : y; }
+    } }
+    return c === undefined ? v : c;
+  }
+  return v;
+}
+
 /** Precompiled validator of `siteInfo`. */
-export const siteInfo: Precompiled = { validate: validate10, expected: {
-  "#/properties/currentVersion": "a string or a number"
-} };
+export const siteInfo: Precompiled = { validate: validate10, expected: {}, repair: repair0 };

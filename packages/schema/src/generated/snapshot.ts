@@ -4,7 +4,7 @@
 // @ts-nocheck: ajv's generated code is plain JavaScript; the export is typed below.
 import type { Precompiled } from '../validate.js';
 
-const pattern0 = new RegExp("^.*$", "u");
+const pattern0 = new RegExp("^[A-Za-z0-9_-]{1,128}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -233,11 +233,8 @@ vErrors = null;
 }
 if(data.kind !== undefined){
 let data4 = data.kind;
-const _errs15 = errors;
-let valid2 = false;
-const _errs16 = errors;
-if(typeof data4 !== "string"){
-const err19 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(!((((data4 === "terminal") || (data4 === "passing")) || (data4 === "unknown")) || (data4 === "pending"))){
+const err19 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: ["terminal","passing","unknown","pending"]}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -246,8 +243,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-if("terminal" !== data4){
-const err20 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/0/const",keyword:"const",params:{allowedValue: "terminal"}};
+}
+if(data.outcome !== undefined){
+let data5 = data.outcome;
+if(!((((data5 === "succeeded") || (data5 === "failed")) || (data5 === "cancelled")) || (data5 === "none"))){
+const err20 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/enum",keyword:"enum",params:{allowedValues: ["succeeded","failed","cancelled","none"]}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -256,12 +256,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-var _valid1 = _errs16 === errors;
-valid2 = valid2 || _valid1;
-if(!valid2){
-const _errs18 = errors;
-if(typeof data4 !== "string"){
-const err21 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/type",keyword:"type",params:{type: "string"}};
+}
+if(data.terminal !== undefined){
+if(typeof data.terminal !== "boolean"){
+const err21 = {instancePath:instancePath+"/terminal",schemaPath:"#/properties/terminal/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -270,8 +268,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if("passing" !== data4){
-const err22 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/1/const",keyword:"const",params:{allowedValue: "passing"}};
+}
+if(data.job !== undefined){
+let data7 = data.job;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err22 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/type",keyword:"type",params:{type: ["object","null"]}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -280,12 +281,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-var _valid1 = _errs18 === errors;
-valid2 = valid2 || _valid1;
-if(!valid2){
-const _errs20 = errors;
-if(typeof data4 !== "string"){
-const err23 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/type",keyword:"type",params:{type: "string"}};
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.jobid === undefined){
+const err23 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "jobid"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -294,8 +292,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-if("unknown" !== data4){
-const err24 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/2/const",keyword:"const",params:{allowedValue: "unknown"}};
+if(data7.status === undefined){
+const err24 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -304,12 +302,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-var _valid1 = _errs20 === errors;
-valid2 = valid2 || _valid1;
-if(!valid2){
-const _errs22 = errors;
-if(typeof data4 !== "string"){
-const err25 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/type",keyword:"type",params:{type: "string"}};
+if(data7.jobid !== undefined){
+let data8 = data7.jobid;
+if(typeof data8 === "string"){
+if(!pattern0.test(data8)){
+const err25 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,128}$"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -318,8 +315,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-if("pending" !== data4){
-const err26 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf/3/const",keyword:"const",params:{allowedValue: "pending"}};
+}
+else {
+const err26 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/properties/jobid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -328,13 +326,10 @@ vErrors.push(err26);
 }
 errors++;
 }
-var _valid1 = _errs22 === errors;
-valid2 = valid2 || _valid1;
 }
-}
-}
-if(!valid2){
-const err27 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/anyOf",keyword:"anyOf",params:{}};
+if(data7.status !== undefined){
+if(typeof data7.status !== "string"){
+const err27 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -343,25 +338,11 @@ vErrors.push(err27);
 }
 errors++;
 }
-else {
-errors = _errs15;
-if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.outcome !== undefined){
-let data5 = data.outcome;
-const _errs25 = errors;
-let valid3 = false;
-const _errs26 = errors;
-if(typeof data5 !== "string"){
-const err28 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(data7.starttime !== undefined){
+let data10 = data7.starttime;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+const err28 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/properties/starttime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -370,8 +351,11 @@ vErrors.push(err28);
 }
 errors++;
 }
-if("succeeded" !== data5){
-const err29 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/0/const",keyword:"const",params:{allowedValue: "succeeded"}};
+}
+if(data7.endtime !== undefined){
+let data11 = data7.endtime;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err29 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/properties/endtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -380,12 +364,11 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid2 = _errs26 === errors;
-valid3 = valid3 || _valid2;
-if(!valid3){
-const _errs28 = errors;
-if(typeof data5 !== "string"){
-const err30 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.updatedtime !== undefined){
+let data12 = data7.updatedtime;
+if((!((typeof data12 == "number") && (isFinite(data12)))) && (data12 !== null)){
+const err30 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/properties/updatedtime/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -394,8 +377,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-if("failed" !== data5){
-const err31 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/1/const",keyword:"const",params:{allowedValue: "failed"}};
+}
+if(data7.operationURI !== undefined){
+let data13 = data7.operationURI;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err31 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/properties/operationURI/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -404,12 +390,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid2 = _errs28 === errors;
-valid3 = valid3 || _valid2;
-if(!valid3){
-const _errs30 = errors;
-if(typeof data5 !== "string"){
-const err32 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.username !== undefined){
+let data14 = data7.username;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err32 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/properties/username/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -418,8 +403,11 @@ vErrors.push(err32);
 }
 errors++;
 }
-if("cancelled" !== data5){
-const err33 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/2/const",keyword:"const",params:{allowedValue: "cancelled"}};
+}
+if(data7.result !== undefined){
+let data15 = data7.result;
+if(((!(data15 && typeof data15 == "object" && !Array.isArray(data15))) && (typeof data15 !== "string")) && (data15 !== null)){
+const err33 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/properties/result/type",keyword:"type",params:{type: ["object","string","null"]}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -428,12 +416,11 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid2 = _errs30 === errors;
-valid3 = valid3 || _valid2;
-if(!valid3){
-const _errs32 = errors;
-if(typeof data5 !== "string"){
-const err34 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/type",keyword:"type",params:{type: "string"}};
+}
+if(data7.messages !== undefined){
+let data16 = data7.messages;
+if((!(Array.isArray(data16))) && (data16 !== null)){
+const err34 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/properties/messages/type",keyword:"type",params:{type: ["array","null"]}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -442,8 +429,12 @@ vErrors.push(err34);
 }
 errors++;
 }
-if("none" !== data5){
-const err35 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf/3/const",keyword:"const",params:{allowedValue: "none"}};
+if(Array.isArray(data16)){
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+let data17 = data16[i0];
+if((!(data17 && typeof data17 == "object" && !Array.isArray(data17))) && (typeof data17 !== "string")){
+const err35 = {instancePath:instancePath+"/job/messages/" + i0,schemaPath:"#/properties/job/properties/messages/items/type",keyword:"type",params:{type: ["object","string"]}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -452,13 +443,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-var _valid2 = _errs32 === errors;
-valid3 = valid3 || _valid2;
-}
-}
-}
-if(!valid3){
-const err36 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/anyOf",keyword:"anyOf",params:{}};
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.type !== undefined){
+let data18 = data17.type;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err36 = {instancePath:instancePath+"/job/messages/" + i0+"/type",schemaPath:"#/properties/job/properties/messages/items/properties/type/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -467,21 +456,11 @@ vErrors.push(err36);
 }
 errors++;
 }
-else {
-errors = _errs25;
-if(vErrors !== null){
-if(_errs25){
-vErrors.length = _errs25;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.terminal !== undefined){
-if(typeof data.terminal !== "boolean"){
-const err37 = {instancePath:instancePath+"/terminal",schemaPath:"#/properties/terminal/type",keyword:"type",params:{type: "boolean"}};
+if(data17.description !== undefined){
+let data19 = data17.description;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err37 = {instancePath:instancePath+"/job/messages/" + i0+"/description",schemaPath:"#/properties/job/properties/messages/items/properties/description/type",keyword:"type",params:{type: ["string","null"]}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -491,14 +470,16 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.job !== undefined){
-let data7 = data.job;
-const _errs37 = errors;
-let valid4 = false;
-const _errs38 = errors;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.jobid === undefined){
-const err38 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "jobid"}};
+}
+}
+}
+}
+}
+}
+if(data.firstSeen !== undefined){
+let data20 = data.firstSeen;
+if(!((typeof data20 == "number") && (isFinite(data20)))){
+const err38 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -507,8 +488,14 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data7.status === undefined){
-const err39 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "status"}};
+}
+if(data.lastPolled !== undefined){
+let data21 = data.lastPolled;
+const _errs50 = errors;
+let valid6 = false;
+const _errs51 = errors;
+if(!((typeof data21 == "number") && (isFinite(data21)))){
+const err39 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -517,8 +504,12 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(data7.starttime === undefined){
-const err40 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "starttime"}};
+var _valid1 = _errs51 === errors;
+valid6 = valid6 || _valid1;
+if(!valid6){
+const _errs53 = errors;
+if(data21 !== null){
+const err40 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -527,8 +518,11 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data7.endtime === undefined){
-const err41 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "endtime"}};
+var _valid1 = _errs53 === errors;
+valid6 = valid6 || _valid1;
+}
+if(!valid6){
+const err41 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -537,8 +531,22 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(data7.updatedtime === undefined){
-const err42 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "updatedtime"}};
+else {
+errors = _errs50;
+if(vErrors !== null){
+if(_errs50){
+vErrors.length = _errs50;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.lastChanged !== undefined){
+let data22 = data.lastChanged;
+if(!((typeof data22 == "number") && (isFinite(data22)))){
+const err42 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -547,8 +555,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data7.operationURI === undefined){
-const err43 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "operationURI"}};
+}
+if(data.stale !== undefined){
+if(typeof data.stale !== "boolean"){
+const err43 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -557,8 +567,12 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data7.username === undefined){
-const err44 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/required",keyword:"required",params:{missingProperty: "username"}};
+}
+if(data.trouble !== undefined){
+let data24 = data.trouble;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.code === undefined){
+const err44 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -567,9 +581,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data7.jobid !== undefined){
-if(typeof data7.jobid !== "string"){
-const err45 = {instancePath:instancePath+"/job/jobid",schemaPath:"#/properties/job/anyOf/0/properties/jobid/type",keyword:"type",params:{type: "string"}};
+if(data24.message === undefined){
+const err45 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -578,10 +591,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data7.status !== undefined){
-if(typeof data7.status !== "string"){
-const err46 = {instancePath:instancePath+"/job/status",schemaPath:"#/properties/job/anyOf/0/properties/status/type",keyword:"type",params:{type: "string"}};
+if(data24.since === undefined){
+const err46 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -590,11 +601,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-if(data7.starttime !== undefined){
-let data10 = data7.starttime;
-if(!((typeof data10 == "number") && (isFinite(data10)))){
-const err47 = {instancePath:instancePath+"/job/starttime",schemaPath:"#/properties/job/anyOf/0/properties/starttime/type",keyword:"type",params:{type: "number"}};
+if(data24.attempts === undefined){
+const err47 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -603,11 +611,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data7.endtime !== undefined){
-let data11 = data7.endtime;
-if(!((typeof data11 == "number") && (isFinite(data11)))){
-const err48 = {instancePath:instancePath+"/job/endtime",schemaPath:"#/properties/job/anyOf/0/properties/endtime/type",keyword:"type",params:{type: "number"}};
+if(data24.code !== undefined){
+if(typeof data24.code !== "string"){
+const err48 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -617,10 +623,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data7.updatedtime !== undefined){
-let data12 = data7.updatedtime;
-if(!((typeof data12 == "number") && (isFinite(data12)))){
-const err49 = {instancePath:instancePath+"/job/updatedtime",schemaPath:"#/properties/job/anyOf/0/properties/updatedtime/type",keyword:"type",params:{type: "number"}};
+if(data24.message !== undefined){
+if(typeof data24.message !== "string"){
+const err49 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -630,9 +635,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data7.operationURI !== undefined){
-if(typeof data7.operationURI !== "string"){
-const err50 = {instancePath:instancePath+"/job/operationURI",schemaPath:"#/properties/job/anyOf/0/properties/operationURI/type",keyword:"type",params:{type: "string"}};
+if(data24.since !== undefined){
+let data27 = data24.since;
+if(!((typeof data27 == "number") && (isFinite(data27)))){
+const err50 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -642,9 +648,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data7.username !== undefined){
-if(typeof data7.username !== "string"){
-const err51 = {instancePath:instancePath+"/job/username",schemaPath:"#/properties/job/anyOf/0/properties/username/type",keyword:"type",params:{type: "string"}};
+if(data24.attempts !== undefined){
+let data28 = data24.attempts;
+if(!((typeof data28 == "number") && (isFinite(data28)))){
+const err51 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -654,14 +661,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data7.result !== undefined){
-let data15 = data7.result;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.service !== undefined){
-let data16 = data15.service;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.serviceName === undefined){
-const err52 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "serviceName"}};
+}
+else {
+const err52 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -670,8 +672,16 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data16.type === undefined){
-const err53 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/required",keyword:"required",params:{missingProperty: "type"}};
+}
+if(data.messages !== undefined){
+let data29 = data.messages;
+if(Array.isArray(data29)){
+const len1 = data29.length;
+for(let i1=0; i1<len1; i1++){
+let data30 = data29[i1];
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.text === undefined){
+const err53 = {instancePath:instancePath+"/messages/" + i1,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: "text"}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -680,9 +690,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data16.serviceName !== undefined){
-if(typeof data16.serviceName !== "string"){
-const err54 = {instancePath:instancePath+"/job/result/service/serviceName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName/type",keyword:"type",params:{type: "string"}};
+if(data30.text !== undefined){
+if(typeof data30.text !== "string"){
+const err54 = {instancePath:instancePath+"/messages/" + i1+"/text",schemaPath:"#/properties/messages/items/properties/text/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -692,9 +702,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data16.type !== undefined){
-if(typeof data16.type !== "string"){
-const err55 = {instancePath:instancePath+"/job/result/service/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/type/type",keyword:"type",params:{type: "string"}};
+if(data30.severity !== undefined){
+let data32 = data30.severity;
+if(!(((data32 === "error") || (data32 === "warning")) || (data32 === "info"))){
+const err55 = {instancePath:instancePath+"/messages/" + i1+"/severity",schemaPath:"#/properties/messages/items/properties/severity/enum",keyword:"enum",params:{allowedValues: ["error","warning","info"]}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -704,9 +715,9 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data16.description !== undefined){
-if(typeof data16.description !== "string"){
-const err56 = {instancePath:instancePath+"/job/result/service/description",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/description/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err56 = {instancePath:instancePath+"/messages/" + i1,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -716,9 +727,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data16.capabilities !== undefined){
-if(typeof data16.capabilities !== "string"){
-const err57 = {instancePath:instancePath+"/job/result/service/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/capabilities/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err57 = {instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -728,9 +739,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data16.provider !== undefined){
-if(typeof data16.provider !== "string"){
-const err58 = {instancePath:instancePath+"/job/result/service/provider",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/provider/type",keyword:"type",params:{type: "string"}};
+if(data.reason !== undefined){
+if(typeof data.reason !== "string"){
+const err58 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -740,9 +751,15 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data16.id !== undefined){
-if(typeof data16.id !== "string"){
-const err59 = {instancePath:instancePath+"/job/result/service/id",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/id/type",keyword:"type",params:{type: "string"}};
+if(data.warnings !== undefined){
+let data34 = data.warnings;
+if(Array.isArray(data34)){
+const len2 = data34.length;
+for(let i2=0; i2<len2; i2++){
+let data35 = data34[i2];
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.pointer === undefined){
+const err59 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "pointer"}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -751,10 +768,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data16.deploymentId !== undefined){
-if(typeof data16.deploymentId !== "string"){
-const err60 = {instancePath:instancePath+"/job/result/service/deploymentId",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/deploymentId/type",keyword:"type",params:{type: "string"}};
+if(data35.expected === undefined){
+const err60 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "expected"}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -763,10 +778,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-if(data16.clusterName !== undefined){
-if(typeof data16.clusterName !== "string"){
-const err61 = {instancePath:instancePath+"/job/result/service/clusterName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/clusterName/type",keyword:"type",params:{type: "string"}};
+if(data35.found === undefined){
+const err61 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/required",keyword:"required",params:{missingProperty: "found"}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -775,10 +788,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data16.private !== undefined){
-if(typeof data16.private !== "boolean"){
-const err62 = {instancePath:instancePath+"/job/result/service/private",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/private/type",keyword:"type",params:{type: "boolean"}};
+if(data35.pointer !== undefined){
+if(typeof data35.pointer !== "string"){
+const err62 = {instancePath:instancePath+"/warnings/" + i2+"/pointer",schemaPath:"#/properties/warnings/items/properties/pointer/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -788,9 +800,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data16.folderName !== undefined){
-if(typeof data16.folderName !== "string"){
-const err63 = {instancePath:instancePath+"/job/result/service/folderName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/folderName/type",keyword:"type",params:{type: "string"}};
+if(data35.expected !== undefined){
+if(typeof data35.expected !== "string"){
+const err63 = {instancePath:instancePath+"/warnings/" + i2+"/expected",schemaPath:"#/properties/warnings/items/properties/expected/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -800,9 +812,9 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data16.isDefault !== undefined){
-if(typeof data16.isDefault !== "boolean"){
-const err64 = {instancePath:instancePath+"/job/result/service/isDefault",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isDefault/type",keyword:"type",params:{type: "boolean"}};
+if(data35.found !== undefined){
+if(typeof data35.found !== "string"){
+const err64 = {instancePath:instancePath+"/warnings/" + i2+"/found",schemaPath:"#/properties/warnings/items/properties/found/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -812,10 +824,9 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data16.minInstancesPerNode !== undefined){
-let data28 = data16.minInstancesPerNode;
-if(!((typeof data28 == "number") && (isFinite(data28)))){
-const err65 = {instancePath:instancePath+"/job/result/service/minInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/minInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+}
+else {
+const err65 = {instancePath:instancePath+"/warnings/" + i2,schemaPath:"#/properties/warnings/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -825,10 +836,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data16.maxInstancesPerNode !== undefined){
-let data29 = data16.maxInstancesPerNode;
-if(!((typeof data29 == "number") && (isFinite(data29)))){
-const err66 = {instancePath:instancePath+"/job/result/service/maxInstancesPerNode",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxInstancesPerNode/type",keyword:"type",params:{type: "number"}};
+}
+else {
+const err66 = {instancePath:instancePath+"/warnings",schemaPath:"#/properties/warnings/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -838,10 +848,11 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data16.instancesPerContainer !== undefined){
-let data30 = data16.instancesPerContainer;
-if(!((typeof data30 == "number") && (isFinite(data30)))){
-const err67 = {instancePath:instancePath+"/job/result/service/instancesPerContainer",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/instancesPerContainer/type",keyword:"type",params:{type: "number"}};
+if(data.eta !== undefined){
+let data39 = data.eta;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.middle === undefined){
+const err67 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "middle"}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -850,11 +861,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-if(data16.maxWaitTime !== undefined){
-let data31 = data16.maxWaitTime;
-if(!((typeof data31 == "number") && (isFinite(data31)))){
-const err68 = {instancePath:instancePath+"/job/result/service/maxWaitTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxWaitTime/type",keyword:"type",params:{type: "number"}};
+if(data39.low === undefined){
+const err68 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "low"}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -863,11 +871,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data16.maxStartupTime !== undefined){
-let data32 = data16.maxStartupTime;
-if(!((typeof data32 == "number") && (isFinite(data32)))){
-const err69 = {instancePath:instancePath+"/job/result/service/maxStartupTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxStartupTime/type",keyword:"type",params:{type: "number"}};
+if(data39.high === undefined){
+const err69 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "high"}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -876,11 +881,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-if(data16.maxIdleTime !== undefined){
-let data33 = data16.maxIdleTime;
-if(!((typeof data33 == "number") && (isFinite(data33)))){
-const err70 = {instancePath:instancePath+"/job/result/service/maxIdleTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxIdleTime/type",keyword:"type",params:{type: "number"}};
+if(data39.basis === undefined){
+const err70 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "basis"}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -889,11 +891,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data16.maxUsageTime !== undefined){
-let data34 = data16.maxUsageTime;
-if(!((typeof data34 == "number") && (isFinite(data34)))){
-const err71 = {instancePath:instancePath+"/job/result/service/maxUsageTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUsageTime/type",keyword:"type",params:{type: "number"}};
+if(data39.overdue === undefined){
+const err71 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "overdue"}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -902,11 +901,10 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data16.recycleInterval !== undefined){
-let data35 = data16.recycleInterval;
-if(!((typeof data35 == "number") && (isFinite(data35)))){
-const err72 = {instancePath:instancePath+"/job/result/service/recycleInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleInterval/type",keyword:"type",params:{type: "number"}};
+if(data39.middle !== undefined){
+let data40 = data39.middle;
+if(!((typeof data40 == "number") && (isFinite(data40)))){
+const err72 = {instancePath:instancePath+"/eta/middle",schemaPath:"#/properties/eta/properties/middle/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -916,9 +914,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data16.recycleStartTime !== undefined){
-if(typeof data16.recycleStartTime !== "string"){
-const err73 = {instancePath:instancePath+"/job/result/service/recycleStartTime",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/recycleStartTime/type",keyword:"type",params:{type: "string"}};
+if(data39.low !== undefined){
+let data41 = data39.low;
+if(!((typeof data41 == "number") && (isFinite(data41)))){
+const err73 = {instancePath:instancePath+"/eta/low",schemaPath:"#/properties/eta/properties/low/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -928,10 +927,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data16.keepAliveInterval !== undefined){
-let data37 = data16.keepAliveInterval;
-if(!((typeof data37 == "number") && (isFinite(data37)))){
-const err74 = {instancePath:instancePath+"/job/result/service/keepAliveInterval",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/keepAliveInterval/type",keyword:"type",params:{type: "number"}};
+if(data39.high !== undefined){
+let data42 = data39.high;
+if(!((typeof data42 == "number") && (isFinite(data42)))){
+const err74 = {instancePath:instancePath+"/eta/high",schemaPath:"#/properties/eta/properties/high/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -941,9 +940,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data16.loadBalancing !== undefined){
-if(typeof data16.loadBalancing !== "string"){
-const err75 = {instancePath:instancePath+"/job/result/service/loadBalancing",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/loadBalancing/type",keyword:"type",params:{type: "string"}};
+if(data39.basis !== undefined){
+let data43 = data39.basis;
+if(!((typeof data43 == "number") && (isFinite(data43)))){
+const err75 = {instancePath:instancePath+"/eta/basis",schemaPath:"#/properties/eta/properties/basis/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -953,9 +953,9 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data16.isolationLevel !== undefined){
-if(typeof data16.isolationLevel !== "string"){
-const err76 = {instancePath:instancePath+"/job/result/service/isolationLevel",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/isolationLevel/type",keyword:"type",params:{type: "string"}};
+if(data39.overdue !== undefined){
+if(typeof data39.overdue !== "boolean"){
+const err76 = {instancePath:instancePath+"/eta/overdue",schemaPath:"#/properties/eta/properties/overdue/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -965,9 +965,9 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data16.configuredState !== undefined){
-if(typeof data16.configuredState !== "string"){
-const err77 = {instancePath:instancePath+"/job/result/service/configuredState",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/configuredState/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err77 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -977,935 +977,14 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data16.frameworkProperties !== undefined){
-let data41 = data16.frameworkProperties;
-if(!(data41 && typeof data41 == "object" && !Array.isArray(data41))){
-const err78 = {instancePath:instancePath+"/job/result/service/frameworkProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/type",keyword:"type",params:{type: "object"}};
+}
+else {
+const err78 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err78];
 }
 else {
 vErrors.push(err78);
-}
-errors++;
-}
-}
-if(data16.maxUploadFileSize !== undefined){
-let data42 = data16.maxUploadFileSize;
-if(!((typeof data42 == "number") && (isFinite(data42)))){
-const err79 = {instancePath:instancePath+"/job/result/service/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-if(data16.allowedUploadFileTypes !== undefined){
-if(typeof data16.allowedUploadFileTypes !== "string"){
-const err80 = {instancePath:instancePath+"/job/result/service/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-}
-if(data16.properties !== undefined){
-let data44 = data16.properties;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-for(const key0 in data44){
-if(pattern0.test(key0)){
-if(typeof data44[key0] !== "string"){
-const err81 = {instancePath:instancePath+"/job/result/service/properties/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err82 = {instancePath:instancePath+"/job/result/service/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/properties/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-if(data16.jsonProperties !== undefined){
-let data46 = data16.jsonProperties;
-if(!(data46 && typeof data46 == "object" && !Array.isArray(data46))){
-const err83 = {instancePath:instancePath+"/job/result/service/jsonProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-}
-if(data16.extensions !== undefined){
-let data47 = data16.extensions;
-if(Array.isArray(data47)){
-const len0 = data47.length;
-for(let i0=0; i0<len0; i0++){
-let data48 = data47[i0];
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.typeName === undefined){
-const err84 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/required",keyword:"required",params:{missingProperty: "typeName"}};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-if(data48.typeName !== undefined){
-if(typeof data48.typeName !== "string"){
-const err85 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/typeName",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-if(data48.capabilities !== undefined){
-if(typeof data48.capabilities !== "string"){
-const err86 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/capabilities",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/capabilities/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-if(data48.enabled !== undefined){
-let data51 = data48.enabled;
-const _errs131 = errors;
-let valid12 = false;
-const _errs132 = errors;
-if(typeof data51 !== "string"){
-const err87 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/0/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-var _valid4 = _errs132 === errors;
-valid12 = valid12 || _valid4;
-if(!valid12){
-const _errs134 = errors;
-if(typeof data51 !== "boolean"){
-const err88 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf/1/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-var _valid4 = _errs134 === errors;
-valid12 = valid12 || _valid4;
-}
-if(!valid12){
-const err89 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/enabled",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-else {
-errors = _errs131;
-if(vErrors !== null){
-if(_errs131){
-vErrors.length = _errs131;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data48.maxUploadFileSize !== undefined){
-let data52 = data48.maxUploadFileSize;
-if(!((typeof data52 == "number") && (isFinite(data52)))){
-const err90 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/maxUploadFileSize",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/maxUploadFileSize/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-}
-if(data48.allowedUploadFileTypes !== undefined){
-if(typeof data48.allowedUploadFileTypes !== "string"){
-const err91 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/allowedUploadFileTypes",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/allowedUploadFileTypes/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-}
-if(data48.properties !== undefined){
-let data54 = data48.properties;
-if(!(data54 && typeof data54 == "object" && !Array.isArray(data54))){
-const err92 = {instancePath:instancePath+"/job/result/service/extensions/" + i0+"/properties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/job/result/service/extensions/" + i0,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-}
-}
-else {
-const err94 = {instancePath:instancePath+"/job/result/service/extensions",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-}
-if(data16.datasets !== undefined){
-if(!(Array.isArray(data16.datasets))){
-const err95 = {instancePath:instancePath+"/job/result/service/datasets",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err95];
-}
-else {
-vErrors.push(err95);
-}
-errors++;
-}
-}
-if(data16.portalProperties !== undefined){
-let data56 = data16.portalProperties;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.isHosted !== undefined){
-if(typeof data56.isHosted !== "boolean"){
-const err96 = {instancePath:instancePath+"/job/result/service/portalProperties/isHosted",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/isHosted/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-}
-if(data56.portalItems !== undefined){
-let data58 = data56.portalItems;
-if(Array.isArray(data58)){
-const len1 = data58.length;
-for(let i1=0; i1<len1; i1++){
-let data59 = data58[i1];
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.itemID === undefined){
-const err97 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "itemID"}};
-if(vErrors === null){
-vErrors = [err97];
-}
-else {
-vErrors.push(err97);
-}
-errors++;
-}
-if(data59.type === undefined){
-const err98 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/required",keyword:"required",params:{missingProperty: "type"}};
-if(vErrors === null){
-vErrors = [err98];
-}
-else {
-vErrors.push(err98);
-}
-errors++;
-}
-if(data59.itemID !== undefined){
-if(typeof data59.itemID !== "string"){
-const err99 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/itemID",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err99];
-}
-else {
-vErrors.push(err99);
-}
-errors++;
-}
-}
-if(data59.type !== undefined){
-if(typeof data59.type !== "string"){
-const err100 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1+"/type",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err100];
-}
-else {
-vErrors.push(err100);
-}
-errors++;
-}
-}
-}
-else {
-const err101 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems/" + i1,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err101];
-}
-else {
-vErrors.push(err101);
-}
-errors++;
-}
-}
-}
-else {
-const err102 = {instancePath:instancePath+"/job/result/service/portalProperties/portalItems",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err102];
-}
-else {
-vErrors.push(err102);
-}
-errors++;
-}
-}
-}
-else {
-const err103 = {instancePath:instancePath+"/job/result/service/portalProperties",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err103];
-}
-else {
-vErrors.push(err103);
-}
-errors++;
-}
-}
-}
-else {
-const err104 = {instancePath:instancePath+"/job/result/service",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/service/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-}
-if(data15.stages !== undefined){
-let data62 = data15.stages;
-if(Array.isArray(data62)){
-const len2 = data62.length;
-for(let i2=0; i2<len2; i2++){
-let data63 = data62[i2];
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.name === undefined){
-const err105 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "name"}};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
-}
-errors++;
-}
-if(data63.state === undefined){
-const err106 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/required",keyword:"required",params:{missingProperty: "state"}};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-if(data63.name !== undefined){
-if(typeof data63.name !== "string"){
-const err107 = {instancePath:instancePath+"/job/result/stages/" + i2+"/name",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err107];
-}
-else {
-vErrors.push(err107);
-}
-errors++;
-}
-}
-if(data63.state !== undefined){
-if(typeof data63.state !== "string"){
-const err108 = {instancePath:instancePath+"/job/result/stages/" + i2+"/state",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-}
-if(data63.duration !== undefined){
-let data66 = data63.duration;
-const _errs168 = errors;
-let valid20 = false;
-const _errs169 = errors;
-if(typeof data66 !== "string"){
-const err109 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/0/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-var _valid5 = _errs169 === errors;
-valid20 = valid20 || _valid5;
-if(!valid20){
-const _errs171 = errors;
-if(!((typeof data66 == "number") && (isFinite(data66)))){
-const err110 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf/1/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-var _valid5 = _errs171 === errors;
-valid20 = valid20 || _valid5;
-}
-if(!valid20){
-const err111 = {instancePath:instancePath+"/job/result/stages/" + i2+"/duration",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-else {
-errors = _errs168;
-if(vErrors !== null){
-if(_errs168){
-vErrors.length = _errs168;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data63.lastUpdated !== undefined){
-let data67 = data63.lastUpdated;
-if(!((typeof data67 == "number") && (isFinite(data67)))){
-const err112 = {instancePath:instancePath+"/job/result/stages/" + i2+"/lastUpdated",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/lastUpdated/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-}
-}
-else {
-const err113 = {instancePath:instancePath+"/job/result/stages/" + i2,schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-}
-}
-else {
-const err114 = {instancePath:instancePath+"/job/result/stages",schemaPath:"#/properties/job/anyOf/0/properties/result/properties/stages/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-}
-}
-else {
-const err115 = {instancePath:instancePath+"/job/result",schemaPath:"#/properties/job/anyOf/0/properties/result/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err115];
-}
-else {
-vErrors.push(err115);
-}
-errors++;
-}
-}
-if(data7.messages !== undefined){
-let data68 = data7.messages;
-if(Array.isArray(data68)){
-const len3 = data68.length;
-for(let i3=0; i3<len3; i3++){
-if(typeof data68[i3] !== "string"){
-const err116 = {instancePath:instancePath+"/job/messages/" + i3,schemaPath:"#/properties/job/anyOf/0/properties/messages/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err116];
-}
-else {
-vErrors.push(err116);
-}
-errors++;
-}
-}
-}
-else {
-const err117 = {instancePath:instancePath+"/job/messages",schemaPath:"#/properties/job/anyOf/0/properties/messages/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err117];
-}
-else {
-vErrors.push(err117);
-}
-errors++;
-}
-}
-}
-else {
-const err118 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/0/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-var _valid3 = _errs38 === errors;
-valid4 = valid4 || _valid3;
-if(!valid4){
-const _errs179 = errors;
-if(data7 !== null){
-const err119 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf/1/type",keyword:"type",params:{type: "null"}};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-var _valid3 = _errs179 === errors;
-valid4 = valid4 || _valid3;
-}
-if(!valid4){
-const err120 = {instancePath:instancePath+"/job",schemaPath:"#/properties/job/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-else {
-errors = _errs37;
-if(vErrors !== null){
-if(_errs37){
-vErrors.length = _errs37;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.firstSeen !== undefined){
-let data70 = data.firstSeen;
-if(!((typeof data70 == "number") && (isFinite(data70)))){
-const err121 = {instancePath:instancePath+"/firstSeen",schemaPath:"#/properties/firstSeen/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-}
-if(data.lastPolled !== undefined){
-let data71 = data.lastPolled;
-const _errs184 = errors;
-let valid23 = false;
-const _errs185 = errors;
-if(!((typeof data71 == "number") && (isFinite(data71)))){
-const err122 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/0/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-var _valid6 = _errs185 === errors;
-valid23 = valid23 || _valid6;
-if(!valid23){
-const _errs187 = errors;
-if(data71 !== null){
-const err123 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf/1/type",keyword:"type",params:{type: "null"}};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-var _valid6 = _errs187 === errors;
-valid23 = valid23 || _valid6;
-}
-if(!valid23){
-const err124 = {instancePath:instancePath+"/lastPolled",schemaPath:"#/properties/lastPolled/anyOf",keyword:"anyOf",params:{}};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-else {
-errors = _errs184;
-if(vErrors !== null){
-if(_errs184){
-vErrors.length = _errs184;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.lastChanged !== undefined){
-let data72 = data.lastChanged;
-if(!((typeof data72 == "number") && (isFinite(data72)))){
-const err125 = {instancePath:instancePath+"/lastChanged",schemaPath:"#/properties/lastChanged/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-}
-if(data.stale !== undefined){
-if(typeof data.stale !== "boolean"){
-const err126 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-}
-if(data.trouble !== undefined){
-let data74 = data.trouble;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-if(data74.code === undefined){
-const err127 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "code"}};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-if(data74.message === undefined){
-const err128 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "message"}};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-if(data74.since === undefined){
-const err129 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "since"}};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-if(data74.attempts === undefined){
-const err130 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/required",keyword:"required",params:{missingProperty: "attempts"}};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-if(data74.code !== undefined){
-if(typeof data74.code !== "string"){
-const err131 = {instancePath:instancePath+"/trouble/code",schemaPath:"#/properties/trouble/properties/code/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
-}
-errors++;
-}
-}
-if(data74.message !== undefined){
-if(typeof data74.message !== "string"){
-const err132 = {instancePath:instancePath+"/trouble/message",schemaPath:"#/properties/trouble/properties/message/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err132];
-}
-else {
-vErrors.push(err132);
-}
-errors++;
-}
-}
-if(data74.since !== undefined){
-let data77 = data74.since;
-if(!((typeof data77 == "number") && (isFinite(data77)))){
-const err133 = {instancePath:instancePath+"/trouble/since",schemaPath:"#/properties/trouble/properties/since/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-}
-if(data74.attempts !== undefined){
-let data78 = data74.attempts;
-if(!((typeof data78 == "number") && (isFinite(data78)))){
-const err134 = {instancePath:instancePath+"/trouble/attempts",schemaPath:"#/properties/trouble/properties/attempts/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/trouble",schemaPath:"#/properties/trouble/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-}
-if(data.eta !== undefined){
-let data79 = data.eta;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.middle === undefined){
-const err136 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "middle"}};
-if(vErrors === null){
-vErrors = [err136];
-}
-else {
-vErrors.push(err136);
-}
-errors++;
-}
-if(data79.low === undefined){
-const err137 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "low"}};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
-}
-errors++;
-}
-if(data79.high === undefined){
-const err138 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "high"}};
-if(vErrors === null){
-vErrors = [err138];
-}
-else {
-vErrors.push(err138);
-}
-errors++;
-}
-if(data79.basis === undefined){
-const err139 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "basis"}};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-if(data79.overdue === undefined){
-const err140 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/required",keyword:"required",params:{missingProperty: "overdue"}};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-if(data79.middle !== undefined){
-let data80 = data79.middle;
-if(!((typeof data80 == "number") && (isFinite(data80)))){
-const err141 = {instancePath:instancePath+"/eta/middle",schemaPath:"#/properties/eta/properties/middle/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-}
-if(data79.low !== undefined){
-let data81 = data79.low;
-if(!((typeof data81 == "number") && (isFinite(data81)))){
-const err142 = {instancePath:instancePath+"/eta/low",schemaPath:"#/properties/eta/properties/low/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-}
-if(data79.high !== undefined){
-let data82 = data79.high;
-if(!((typeof data82 == "number") && (isFinite(data82)))){
-const err143 = {instancePath:instancePath+"/eta/high",schemaPath:"#/properties/eta/properties/high/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
-}
-errors++;
-}
-}
-if(data79.basis !== undefined){
-let data83 = data79.basis;
-if(!((typeof data83 == "number") && (isFinite(data83)))){
-const err144 = {instancePath:instancePath+"/eta/basis",schemaPath:"#/properties/eta/properties/basis/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err144];
-}
-else {
-vErrors.push(err144);
-}
-errors++;
-}
-}
-if(data79.overdue !== undefined){
-if(typeof data79.overdue !== "boolean"){
-const err145 = {instancePath:instancePath+"/eta/overdue",schemaPath:"#/properties/eta/properties/overdue/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-}
-}
-else {
-const err146 = {instancePath:instancePath+"/eta",schemaPath:"#/properties/eta/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-}
-}
-else {
-const err147 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err147];
-}
-else {
-vErrors.push(err147);
 }
 errors++;
 }
@@ -1919,38 +998,12 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/deployment": "a string",
   "#/properties/jobid": "a string",
   "#/properties/status": "a string or null",
-  "#/properties/kind": "\"terminal\" or \"passing\" or \"unknown\" or \"pending\"",
-  "#/properties/kind/anyOf/0": "\"terminal\"",
-  "#/properties/kind/anyOf/1": "\"passing\"",
-  "#/properties/kind/anyOf/2": "\"unknown\"",
-  "#/properties/kind/anyOf/3": "\"pending\"",
-  "#/properties/outcome": "\"succeeded\" or \"failed\" or \"cancelled\" or \"none\"",
-  "#/properties/outcome/anyOf/0": "\"succeeded\"",
-  "#/properties/outcome/anyOf/1": "\"failed\"",
-  "#/properties/outcome/anyOf/2": "\"cancelled\"",
-  "#/properties/outcome/anyOf/3": "\"none\"",
+  "#/properties/kind": "one of \"terminal\", \"passing\", \"unknown\", \"pending\"",
+  "#/properties/outcome": "one of \"succeeded\", \"failed\", \"cancelled\", \"none\"",
   "#/properties/terminal": "a boolean",
   "#/properties/job": "an object or null",
-  "#/properties/job/anyOf/0/properties/jobid": "a string",
-  "#/properties/job/anyOf/0/properties/status": "a string",
-  "#/properties/job/anyOf/0/properties/starttime": "a number",
-  "#/properties/job/anyOf/0/properties/endtime": "a number",
-  "#/properties/job/anyOf/0/properties/updatedtime": "a number",
-  "#/properties/job/anyOf/0/properties/operationURI": "a string",
-  "#/properties/job/anyOf/0/properties/username": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/serviceName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/type": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/frameworkProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/jsonProperties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/typeName": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/enabled": "a string or a boolean",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/extensions/items/properties/properties/patternProperties/%5E.*%24": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/datasets/items": "a valid value",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/itemID": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/service/properties/portalProperties/properties/portalItems/items/properties/type": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/name": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/state": "a string",
-  "#/properties/job/anyOf/0/properties/result/properties/stages/items/properties/duration": "a string or a number",
+  "#/properties/job/properties/jobid": "a string matching ^[A-Za-z0-9_-]{1,128}$",
+  "#/properties/job/properties/status": "a string",
   "#/properties/firstSeen": "a number",
   "#/properties/lastPolled": "a number or null",
   "#/properties/lastChanged": "a number",
@@ -1959,6 +1012,11 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/trouble/properties/message": "a string",
   "#/properties/trouble/properties/since": "a number",
   "#/properties/trouble/properties/attempts": "a number",
+  "#/properties/messages/items/properties/text": "a string",
+  "#/properties/messages/items/properties/severity": "one of \"error\", \"warning\", \"info\"",
+  "#/properties/warnings/items/properties/pointer": "a string",
+  "#/properties/warnings/items/properties/expected": "a string",
+  "#/properties/warnings/items/properties/found": "a string",
   "#/properties/eta/properties/middle": "a number",
   "#/properties/eta/properties/low": "a number",
   "#/properties/eta/properties/high": "a number",

@@ -6,72 +6,124 @@
 import Type, { type Static } from 'typebox';
 import type { JobStatusValue } from '../status.js';
 import { ServiceSchema } from './service.js';
+import { maybe, objectOr } from './shapes.js';
 
 /** A job status: any string, with the known values named (see {@link JobStatus}). */
 export const JobStatusSchema = /* @__PURE__ */ Type.Unsafe<JobStatusValue>(
   /* @__PURE__ */ Type.String({
     // Spelled out (a test checks it against JobStatus) so that building it calls nothing.
     description:
-      'A job status. Known values: SUBMITTED, EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED, UNAVAILABLE, TIMED OUT; any other string is kept verbatim.',
+      'A job status, compared without regard to case. Known values: SUBMITTED, EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED, UNAVAILABLE, TIMED OUT, ERROR; any other string is kept verbatim.',
   }),
 );
+
+/**
+ * A job id as a body may carry it: 1–128 letters, digits, `-` and `_` (see `isJobId`).
+ * Spelled out (a test checks it against `isJobId`) so that building it calls nothing.
+ */
+export const JobIdSchema = /* @__PURE__ */ Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,128}$',
+  description: 'A job id: `j` and a dashed UUID, or `j` and 32 hex digits; any safe id is read.',
+});
 
 /** One stage of a backup job's result: `{"name":"Validation","state":"completed",…}`. */
 export const BackupStageSchema = /* @__PURE__ */ Type.Object(
   {
-    name: /* @__PURE__ */ Type.String(),
-    state: /* @__PURE__ */ Type.String(),
-    duration: /* @__PURE__ */ Type.Optional(
+    name: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    state: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    duration: /* @__PURE__ */ maybe(
       /* @__PURE__ */ Type.Union([/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Number()]),
     ),
-    lastUpdated: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    lastUpdated: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
   },
   { additionalProperties: true },
 );
 /** One stage of a backup. */
 export type BackupStage = Static<typeof BackupStageSchema>;
 
-/** A job's `result`: its shape depends on the operation. Edits carry `service`, backups `stages`. */
+/** A message object, `{type, description}`. */
+function messageObject() {
+  return Type.Object(
+    {
+      type: maybe(Type.String()),
+      description: maybe(Type.String()),
+    },
+    { additionalProperties: true },
+  );
+}
+
+/**
+ * One message of a job as a server sends it: a string (what Esri's Kubernetes admin CLI
+ * prints), or an object `{type, description}` as geoprocessing jobs send them (`type` such
+ * as `esriJobMessageTypeError`). Read them with `jobMessages`.
+ */
+export const JobMessageInputSchema = /* @__PURE__ */ objectOr<
+  ReturnType<typeof messageObject>,
+  string
+>(/* @__PURE__ */ messageObject(), ['string']);
+/** One message of a job, as sent. */
+export type JobMessageInput = Static<typeof JobMessageInputSchema>;
+
+/** A job's messages: strings, `{type, description}` objects, or a mix of both. */
+export const JobMessagesSchema = /* @__PURE__ */ Type.Array(JobMessageInputSchema, {
+  description:
+    'Messages of a failed or cancelled job: strings, {type, description} objects, or a mix.',
+});
+
+/**
+ * A job's `result` when it is an object: its shape depends on the operation. Edits carry
+ * `service`, backups `stages`; a failure may carry `messages`, `error` or `status`, read by
+ * `failureReason`. Unknown fields are kept.
+ */
 export const JobResultSchema = /* @__PURE__ */ Type.Object(
   {
-    service: /* @__PURE__ */ Type.Optional(ServiceSchema),
-    stages: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Array(BackupStageSchema)),
+    service: /* @__PURE__ */ maybe(ServiceSchema),
+    stages: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Array(BackupStageSchema)),
   },
   { additionalProperties: true },
 );
-/** A job's result. */
+/** A job's result, when it is an object. */
 export type JobResult = Static<typeof JobResultSchema>;
 
 /**
- * The job resource, `GET <root>/jobs/<jobid>?f=json`. Unknown fields are kept.
- * `endtime` is `0` until the job ends; `result` appears on COMPLETED and FAILED jobs.
+ * The job resource, `GET <root>/jobs/<jobid>?f=json`. Exact about what watching needs
+ * (`jobid` and `status`); every other field may be missing or `null`, and unknown fields are
+ * kept. `endtime` is `0` until the job ends; `result` appears on COMPLETED and FAILED jobs,
+ * an object, a string or `null` (a completed backup may have none).
  */
 export const JobSchema = /* @__PURE__ */ Type.Object(
   {
-    jobid: /* @__PURE__ */ Type.String({
-      description: 'The job id: `j` and a dashed UUID, or `j` and 32 hex digits.',
-    }),
+    jobid: JobIdSchema,
     status: JobStatusSchema,
-    starttime: /* @__PURE__ */ Type.Number({
-      description: 'Epoch milliseconds when the job started.',
-    }),
-    endtime: /* @__PURE__ */ Type.Number({
-      description: 'Epoch milliseconds when the job ended; `0` until it has.',
-    }),
-    updatedtime: /* @__PURE__ */ Type.Number({
-      description: 'Epoch milliseconds of the last update.',
-    }),
-    operationURI: /* @__PURE__ */ Type.String({
-      description:
-        'The operation that made the job, with context: `/context/admin/services/Name.MapServer/edit`.',
-    }),
-    username: /* @__PURE__ */ Type.String({ description: 'Who submitted the job.' }),
-    result: /* @__PURE__ */ Type.Optional(JobResultSchema),
-    messages: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String(), {
-        description: 'Messages of a failed or cancelled job.',
+    starttime: /* @__PURE__ */ maybe(
+      /* @__PURE__ */ Type.Number({ description: 'Epoch milliseconds when the job started.' }),
+    ),
+    endtime: /* @__PURE__ */ maybe(
+      /* @__PURE__ */ Type.Number({
+        description: 'Epoch milliseconds when the job ended; `0` until it has.',
       }),
     ),
+    updatedtime: /* @__PURE__ */ maybe(
+      /* @__PURE__ */ Type.Number({ description: 'Epoch milliseconds of the last update.' }),
+    ),
+    operationURI: /* @__PURE__ */ maybe(
+      /* @__PURE__ */ Type.String({
+        description:
+          'The operation that made the job, with context: `/context/admin/services/Name.MapServer/edit`.',
+      }),
+    ),
+    username: /* @__PURE__ */ maybe(
+      /* @__PURE__ */ Type.String({
+        description: 'Who submitted the job; `null` for anonymous work.',
+      }),
+    ),
+    result: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ objectOr<typeof JobResultSchema, string | null>(JobResultSchema, [
+        'string',
+        'null',
+      ]),
+    ),
+    messages: /* @__PURE__ */ maybe(JobMessagesSchema),
   },
   {
     additionalProperties: true,
@@ -84,7 +136,7 @@ export type Job = Static<typeof JobSchema>;
 
 /** `GET <root>/jobs?f=json`: ids only, order undocumented. */
 export const JobListSchema = /* @__PURE__ */ Type.Object(
-  { jobs: /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String()) },
+  { jobs: /* @__PURE__ */ Type.Array(JobIdSchema) },
   { additionalProperties: true },
 );
 /** The jobs collection. */
@@ -97,10 +149,10 @@ export type JobList = Static<typeof JobListSchema>;
  */
 export const JobHandleSchema = /* @__PURE__ */ Type.Object(
   {
-    jobsUrl: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    jobid: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    jobID: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    jobStatus: /* @__PURE__ */ Type.Optional(JobStatusSchema),
+    jobsUrl: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    jobid: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    jobID: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    jobStatus: /* @__PURE__ */ maybe(JobStatusSchema),
   },
   { additionalProperties: true },
 );
@@ -115,15 +167,20 @@ export const AdminSuccessSchema = /* @__PURE__ */ Type.Object(
 /** An admin success body. */
 export type AdminSuccess = Static<typeof AdminSuccessSchema>;
 
-/** Error format A (REST, portal): `{"error": {"code": 498, "message": "Invalid token.", "details": []}}`. */
+/**
+ * Error format A (REST, portal): `{"error": {"code": 498, "message": "Invalid token.", "details": []}}`.
+ * The code may be missing. Read error bodies of every shape with `readErrorBody`.
+ */
 export const RestErrorBodySchema = /* @__PURE__ */ Type.Object(
   {
     error: /* @__PURE__ */ Type.Object(
       {
-        code: /* @__PURE__ */ Type.Union([
-          /* @__PURE__ */ Type.Number(),
-          /* @__PURE__ */ Type.String(),
-        ]),
+        code: /* @__PURE__ */ Type.Optional(
+          /* @__PURE__ */ Type.Union([
+            /* @__PURE__ */ Type.Number(),
+            /* @__PURE__ */ Type.String(),
+          ]),
+        ),
         message: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
         details: /* @__PURE__ */ Type.Optional(
           /* @__PURE__ */ Type.Union([
@@ -179,13 +236,11 @@ export type TokenResponse = Static<typeof TokenResponseSchema>;
 /** `GET <root>?f=json`: the site's resources and version. */
 export const SiteInfoSchema = /* @__PURE__ */ Type.Object(
   {
-    currentVersion: /* @__PURE__ */ Type.Optional(
+    currentVersion: /* @__PURE__ */ maybe(
       /* @__PURE__ */ Type.Union([/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Number()]),
     ),
-    fullVersion: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    resources: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String()),
-    ),
+    fullVersion: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    resources: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String())),
   },
   { additionalProperties: true },
 );

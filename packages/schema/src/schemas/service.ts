@@ -10,6 +10,7 @@ import {
   ServiceProvider,
   ServiceType,
 } from '../service.js';
+import { maybe } from './shapes.js';
 
 /** A string field with named known values that still accepts any other string. */
 const openEnum = <const T extends string>(
@@ -22,26 +23,35 @@ const openEnum = <const T extends string>(
     }),
   );
 
-/** A map of string values (`"maxRecordCount": "1000"`): how ArcGIS sends type properties. */
-export const StringMapSchema = /* @__PURE__ */ Type.Record(
-  /* @__PURE__ */ Type.String(),
-  /* @__PURE__ */ Type.String(),
-);
+/**
+ * A service's type properties: documented as strings (`"maxRecordCount": "1000"`), but
+ * createService samples post numbers and booleans, which a server may echo; all three are
+ * read as sent, and `null` too.
+ */
+export const PropertyMapSchema = /* @__PURE__ */ Type.Unsafe<
+  Record<string, string | number | boolean | null>
+>({
+  type: 'object',
+  // `additionalProperties`, not a `^.*$` pattern: a validator then tests no key against a
+  // regular expression.
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+});
+
+/** A map of values of any type (`frameworkProperties`, `jsonProperties`…). */
+const AnyMapSchema = /* @__PURE__ */ Type.Unsafe<Record<string, unknown>>({ type: 'object' });
 
 /** A service extension such as WMSServer or KmlServer. */
 export const ServiceExtensionSchema = /* @__PURE__ */ Type.Object(
   {
-    typeName: /* @__PURE__ */ Type.String(),
-    capabilities: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    typeName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    capabilities: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
     /** The string `"true"`/`"false"` on real servers, occasionally a boolean: read it with {@link @jobwatch/schema!isExtensionEnabled}. */
-    enabled: /* @__PURE__ */ Type.Optional(
+    enabled: /* @__PURE__ */ maybe(
       /* @__PURE__ */ Type.Union([/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Boolean()]),
     ),
-    maxUploadFileSize: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    allowedUploadFileTypes: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    properties: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Record(/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Unknown()),
-    ),
+    maxUploadFileSize: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    allowedUploadFileTypes: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    properties: /* @__PURE__ */ maybe(AnyMapSchema),
   },
   { additionalProperties: true },
 );
@@ -51,11 +61,14 @@ export type ServiceExtension = Static<typeof ServiceExtensionSchema>;
 /** Portal items linked to a service. */
 export const PortalPropertiesSchema = /* @__PURE__ */ Type.Object(
   {
-    isHosted: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Boolean()),
-    portalItems: /* @__PURE__ */ Type.Optional(
+    isHosted: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Boolean()),
+    portalItems: /* @__PURE__ */ maybe(
       /* @__PURE__ */ Type.Array(
         /* @__PURE__ */ Type.Object(
-          { itemID: /* @__PURE__ */ Type.String(), type: /* @__PURE__ */ Type.String() },
+          {
+            itemID: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+            type: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+          },
           { additionalProperties: true },
         ),
       ),
@@ -66,62 +79,56 @@ export const PortalPropertiesSchema = /* @__PURE__ */ Type.Object(
 
 /**
  * The service JSON, as in the `result.service` of an async `edit` job. Grouped as Esri's
- * reference describes: description, framework and type properties, extensions.
- * Only `serviceName` and `type` are required; unknown fields are kept.
+ * reference describes: description, framework and type properties, extensions. Every
+ * field may be missing or `null`; unknown fields are kept.
  */
 export const ServiceSchema = /* @__PURE__ */ Type.Object(
   {
     // Description properties
-    serviceName: /* @__PURE__ */ Type.String(),
-    type: /* @__PURE__ */ openEnum(ServiceType, 'The service type.'),
-    description: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    capabilities: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    provider: /* @__PURE__ */ Type.Optional(
+    serviceName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    type: /* @__PURE__ */ maybe(/* @__PURE__ */ openEnum(ServiceType, 'The service type.')),
+    description: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    capabilities: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    provider: /* @__PURE__ */ maybe(
       /* @__PURE__ */ openEnum(ServiceProvider, 'The service provider.'),
     ),
-    id: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    deploymentId: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    clusterName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    private: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Boolean()),
-    folderName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    isDefault: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Boolean()),
+    id: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    deploymentId: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    clusterName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    private: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Boolean()),
+    folderName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    isDefault: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Boolean()),
     // Framework properties
-    minInstancesPerNode: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    maxInstancesPerNode: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    instancesPerContainer: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    maxWaitTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    maxStartupTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    maxIdleTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    maxUsageTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    recycleInterval: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
+    minInstancesPerNode: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    maxInstancesPerNode: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    instancesPerContainer: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    maxWaitTime: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    maxStartupTime: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    maxIdleTime: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    maxUsageTime: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    recycleInterval: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
     /** `HH:MM`. */
-    recycleStartTime: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    keepAliveInterval: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    loadBalancing: /* @__PURE__ */ Type.Optional(
+    recycleStartTime: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    keepAliveInterval: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    loadBalancing: /* @__PURE__ */ maybe(
       /* @__PURE__ */ openEnum(LoadBalancing, 'Load balancing.'),
     ),
-    isolationLevel: /* @__PURE__ */ Type.Optional(
+    isolationLevel: /* @__PURE__ */ maybe(
       /* @__PURE__ */ openEnum(IsolationLevel, 'Isolation level.'),
     ),
-    configuredState: /* @__PURE__ */ Type.Optional(
+    configuredState: /* @__PURE__ */ maybe(
       /* @__PURE__ */ openEnum(ConfiguredState, 'The configured state.'),
     ),
-    frameworkProperties: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Record(/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Unknown()),
-    ),
-    maxUploadFileSize: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Number()),
-    allowedUploadFileTypes: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    frameworkProperties: /* @__PURE__ */ maybe(AnyMapSchema),
+    maxUploadFileSize: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Number()),
+    allowedUploadFileTypes: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
     // Type properties
-    properties: /* @__PURE__ */ Type.Optional(StringMapSchema),
-    jsonProperties: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Record(/* @__PURE__ */ Type.String(), /* @__PURE__ */ Type.Unknown()),
-    ),
+    properties: /* @__PURE__ */ maybe(PropertyMapSchema),
+    jsonProperties: /* @__PURE__ */ maybe(AnyMapSchema),
     // Extensions and the rest
-    extensions: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.Array(ServiceExtensionSchema)),
-    datasets: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.Unknown()),
-    ),
-    portalProperties: /* @__PURE__ */ Type.Optional(PortalPropertiesSchema),
+    extensions: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Array(ServiceExtensionSchema)),
+    datasets: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.Unknown())),
+    portalProperties: /* @__PURE__ */ maybe(PortalPropertiesSchema),
   },
   { additionalProperties: true },
 );
@@ -131,10 +138,10 @@ export type Service = Static<typeof ServiceSchema>;
 /** One entry of `GET <root>/services`. */
 export const ServiceSummarySchema = /* @__PURE__ */ Type.Object(
   {
-    serviceName: /* @__PURE__ */ Type.String(),
-    type: /* @__PURE__ */ openEnum(ServiceType, 'The service type.'),
-    folderName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    description: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
+    serviceName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    type: /* @__PURE__ */ maybe(/* @__PURE__ */ openEnum(ServiceType, 'The service type.')),
+    folderName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    description: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
   },
   { additionalProperties: true },
 );
@@ -144,10 +151,8 @@ export type ServiceSummary = Static<typeof ServiceSummarySchema>;
 /** `GET <root>/services[/<folder>]`: the services of a folder and the names of its subfolders. */
 export const ServiceListSchema = /* @__PURE__ */ Type.Object(
   {
-    folderName: /* @__PURE__ */ Type.Optional(/* @__PURE__ */ Type.String()),
-    folders: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String()),
-    ),
+    folderName: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.String()),
+    folders: /* @__PURE__ */ maybe(/* @__PURE__ */ Type.Array(/* @__PURE__ */ Type.String())),
     services: /* @__PURE__ */ Type.Array(ServiceSummarySchema),
   },
   { additionalProperties: true },

@@ -4,6 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { JobSchema, JobStatusSchema } from './bodies.js';
+import { objectOr } from './shapes.js';
 
 /** Why a snapshot is stale: the last trouble met while polling, retried in the background. */
 export const SnapshotTroubleSchema = /* @__PURE__ */ Type.Object(
@@ -22,6 +23,34 @@ export const SnapshotTroubleSchema = /* @__PURE__ */ Type.Object(
 );
 /** Why a snapshot is stale. */
 export type SnapshotTrouble = Static<typeof SnapshotTroubleSchema>;
+
+/** One message of a job, normalised from whatever shape the server sent it in. */
+export const JobMessageSchema = /* @__PURE__ */ Type.Object(
+  {
+    text: /* @__PURE__ */ Type.String({ description: 'The message, as one line.' }),
+    severity: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Enum(['error', 'warning', 'info'], {
+        description:
+          "From a message object's `type` (`esriJobMessageTypeError` → `error`); absent for a plain string.",
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+/** One normalised message of a job. */
+export type JobMessage = Static<typeof JobMessageSchema>;
+
+/** A value in a body that was not in its documented shape: `{pointer, expected, found}`. */
+export const SchemaWarningSchema = /* @__PURE__ */ Type.Object(
+  {
+    pointer: /* @__PURE__ */ Type.String({
+      description: 'JSON pointer into the body as it came.',
+    }),
+    expected: /* @__PURE__ */ Type.String({ description: 'The documented shape, in words.' }),
+    found: /* @__PURE__ */ Type.String({ description: 'What came, as a short excerpt.' }),
+  },
+  { additionalProperties: true },
+);
 
 /**
  * When the job will likely end, from how long earlier jobs of its kind took: only on a
@@ -46,11 +75,37 @@ export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
 export type SnapshotEta = Static<typeof SnapshotEtaSchema>;
 
 /**
+ * The job body in a snapshot: the job schema, with `result` checked only as an object, a
+ * string or `null`. The body was read by the tolerant parser where the snapshot was made;
+ * its result's content (the service JSON, backup stages) is not checked again by every
+ * reader of a snapshot — which keeps the snapshot's validator, carried by every page that
+ * shows jobs, less than half the size.
+ */
+function snapshotJob() {
+  const { properties, ...rest } = JobSchema;
+  return Type.Unsafe<Static<typeof JobSchema>>({
+    ...rest,
+    properties: {
+      ...properties,
+      result: objectOr<ReturnType<typeof Type.Object>, string | null>(
+        Type.Object({}, { additionalProperties: true }),
+        ['string', 'null'],
+        {
+          description:
+            "The job's result: an object (`service`, `stages`, …; its content as read where the snapshot was made), a string, or `null`.",
+        },
+      ),
+    },
+  });
+}
+
+/**
  * What jobwatch knows about one job at one moment: what every stream emits, every
  * daemon event carries and every widget shows.
  *
  * `status` and `job` are `null` only before the first body was read (for example when
- * the first poll met a network error: `stale` is then true).
+ * the first poll met a network error: `stale` is then true). `job.result`'s content is
+ * checked where the snapshot is made, not again by every reader of it (`parseSnapshot`).
  */
 export const SnapshotSchema = /* @__PURE__ */ Type.Object(
   {
@@ -59,31 +114,24 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       description: "The deployment's name (`default` when only one is configured).",
     }),
     jobid: /* @__PURE__ */ Type.String({ description: 'The job id.' }),
-    status: /* @__PURE__ */ Type.Union([JobStatusSchema, /* @__PURE__ */ Type.Null()]),
-    kind: /* @__PURE__ */ Type.Union(
-      [
-        /* @__PURE__ */ Type.Literal('terminal'),
-        /* @__PURE__ */ Type.Literal('passing'),
-        /* @__PURE__ */ Type.Literal('unknown'),
-        /* @__PURE__ */ Type.Literal('pending'),
-      ],
-      { description: '`terminal`, `passing` or `unknown`; `pending` before the first body.' },
-    ),
-    outcome: /* @__PURE__ */ Type.Union(
-      [
-        /* @__PURE__ */ Type.Literal('succeeded'),
-        /* @__PURE__ */ Type.Literal('failed'),
-        /* @__PURE__ */ Type.Literal('cancelled'),
-        /* @__PURE__ */ Type.Literal('none'),
-      ],
-      { description: 'How the job ended, `none` until it has.' },
-    ),
+    status: /* @__PURE__ */ Type.Union([JobStatusSchema, /* @__PURE__ */ Type.Null()], {
+      description:
+        'A known status in its canonical spelling (`COMPLETED` for `completed`), any other verbatim; `null` before the first body. `job.status` keeps what the server sent.',
+    }),
+    kind: /* @__PURE__ */ Type.Enum(['terminal', 'passing', 'unknown', 'pending'], {
+      description: '`terminal`, `passing` or `unknown`; `pending` before the first body.',
+    }),
+    outcome: /* @__PURE__ */ Type.Enum(['succeeded', 'failed', 'cancelled', 'none'], {
+      description: 'How the job ended, `none` until it has.',
+    }),
     terminal: /* @__PURE__ */ Type.Boolean({
       description: 'Whether the job has ended: no further snapshot will follow.',
     }),
-    job: /* @__PURE__ */ Type.Union([JobSchema, /* @__PURE__ */ Type.Null()], {
-      description: 'The last validated job body.',
-    }),
+    job: /* @__PURE__ */ objectOr<ReturnType<typeof snapshotJob>, null>(
+      /* @__PURE__ */ snapshotJob(),
+      ['null'],
+      { description: 'The last job body read (`null` before the first).' },
+    ),
     firstSeen: /* @__PURE__ */ Type.Number({
       description: 'Epoch ms when jobwatch first watched this job.',
     }),
@@ -100,6 +148,23 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       description: 'True while the source is in trouble and this may be out of date.',
     }),
     trouble: /* @__PURE__ */ Type.Optional(SnapshotTroubleSchema),
+    messages: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Array(JobMessageSchema, {
+        description: "The job's messages, normalised; absent when it has none.",
+      }),
+    ),
+    reason: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({
+        description:
+          'Why a failed, cancelled or timed-out job ended, in one line: from its messages, else from its result; absent when the server said nothing.',
+      }),
+    ),
+    warnings: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Array(SchemaWarningSchema, {
+        description:
+          'What in the last body was not in its documented shape (kept or read as described); absent when nothing was.',
+      }),
+    ),
     eta: /* @__PURE__ */ Type.Optional(SnapshotEtaSchema),
   },
   { additionalProperties: true },
