@@ -127,3 +127,37 @@ describe('the OpenAPI document', () => {
     expect(listed.length).toBeGreaterThanOrEqual(16);
   });
 });
+
+describe('POST /api/jobs reads its body with the protocol schema', () => {
+  const post = async (body: string) => {
+    const res = await fetch(`${server.url}/api/jobs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body,
+    });
+    return {
+      status: res.status,
+      ...((await res.json()) as { error?: { code: string; message: string } }),
+    };
+  };
+
+  it.each([
+    ['an array', '[]', 'BAD_REQUEST'],
+    ['a string', '"jx"', 'BAD_REQUEST'],
+    ['a deployment that is not a string', '{"jobid":"jx1","deployment":42}', 'BAD_REQUEST'],
+    ['no job id', '{}', 'INVALID_JOB_ID'],
+    ['a job id that could change a URL', '{"jobid":"../x"}', 'INVALID_JOB_ID'],
+    ['a job id that is a number', '{"jobid":7}', 'INVALID_JOB_ID'],
+  ])('refuses %s with 400 and a code, naming the field', async (_name, body, code) => {
+    const answer = await post(body);
+    expect(answer.status).toBe(400);
+    expect(answer.error?.code).toBe(code);
+    expect(answer.error?.message).toMatch(/^body/);
+  });
+
+  it('watches a job named by a valid body, other fields ignored', async () => {
+    const answer = await post('{"jobid":"jbody1","deployment":"a","note":"kept out"}');
+    expect(answer.status).toBe(201);
+    expect(answer).toMatchObject({ deployment: 'a', jobid: 'jbody1', state: 'watching' });
+  });
+});

@@ -12,6 +12,7 @@ import {
   DaemonQuery,
   isJobId,
   type JobView,
+  safeParseWatchRequest,
 } from '@jobwatch/schema';
 import { hostName } from '../config.js';
 import type { Daemon } from '../daemon.js';
@@ -324,15 +325,13 @@ async function serveJobs(
       );
     }
     if (method === 'POST') {
-      const body = await readJson(req, limit);
-      if (typeof body !== 'object' || body === null || Array.isArray(body))
-        throw new ApiError(400, 'BAD_REQUEST', 'expected {"jobid": "...", "deployment"?: "..."}');
-      const { jobid, deployment: bodyDeployment } = body as {
-        jobid?: unknown;
-        deployment?: unknown;
-      };
-      if (bodyDeployment !== undefined && typeof bodyDeployment !== 'string')
-        throw new ApiError(400, 'BAD_REQUEST', 'deployment: expected a string');
+      const parsed = safeParseWatchRequest(await readJson(req, limit));
+      if (!parsed.success) {
+        const { issues, message } = parsed.error;
+        const idOnly = issues.length > 0 && issues.every((i) => i.pointer === '/jobid');
+        throw new ApiError(400, idOnly ? 'INVALID_JOB_ID' : 'BAD_REQUEST', message);
+      }
+      const { jobid, deployment: bodyDeployment } = parsed.data;
       const checkedId = checkJobId(jobid);
       const ref: JobRef = {
         deployment: deploymentOf(bodyDeployment ?? deployment),
