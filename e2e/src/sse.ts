@@ -4,7 +4,7 @@
  * `Last-Event-ID`, and can be made to drop its connection at random moments.
  */
 import { type ClientRequest, request } from 'node:http';
-import type { Random } from './random.js';
+import type { Random } from '@jobwatch/test-utils';
 
 /** One `event: snapshot` as received: its id and parsed data. */
 export interface ReceivedEvent {

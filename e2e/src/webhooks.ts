@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Random } from './random.js';
+import type { Random } from '@jobwatch/test-utils';
 
 /** A delivery the receiver accepted (answered 2xx). */
 export interface AcceptedDelivery {

@@ -30,10 +30,10 @@ import { ApiErrorCode, isDaemonError, resolveServeConfig } from '@jobwatch/daemo
 import { fromDaemon, waitForJob, watchJob } from '@jobwatch/rx';
 import { isJobId, parseJobId } from '@jobwatch/schema';
 import { type Simulator, startSimulator } from '@jobwatch/simulator';
+import { DAEMON_MAIN, DaemonProcess, freePort, seedFrom } from '@jobwatch/test-utils';
 import fc from 'fast-check';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAEMON_MAIN, DaemonProcess, freePort, seedFrom } from '../src/index.js';
 
 const SEED = seedFrom(process.env, 'JOBWATCH_BAD_INPUT_SEED');
 const API_KEY = 'bad-input-key-0123456789abcdef';

@@ -19,17 +19,19 @@ import { join } from 'node:path';
 import { fromDaemon } from '@jobwatch/rx';
 import { isTerminalStatus, type Snapshot } from '@jobwatch/schema';
 import { FAULT_KINDS, type JobEnd, type Simulator, startSimulator } from '@jobwatch/simulator';
-import type { Subscription } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   between,
   DaemonProcess,
   freePort,
   logUniform,
   type Random,
-  SseClient,
   seededRandom,
   seedFrom,
+} from '@jobwatch/test-utils';
+import type { Subscription } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SseClient,
   sleep,
   startTokenProxy,
   startWebhookReceiver,

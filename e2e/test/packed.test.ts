@@ -31,16 +31,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Chromium, launchChromium, serveDaemon } from '@jobwatch/test-utils';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Chromium,
-  launchChromium,
-  type PageServer,
-  serveDaemon,
-  startPageServer,
-  waitFor,
-} from '../src/index.js';
+import { type PageServer, startPageServer, waitFor } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../fixtures/packed/', import.meta.url));

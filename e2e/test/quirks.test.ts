@@ -18,18 +18,10 @@ import { join } from 'node:path';
 import { fromDaemon } from '@jobwatch/rx';
 import { failureReason, jobOutcome, parseJob, type Snapshot } from '@jobwatch/schema';
 import { type JobEnd, type Simulator, startSimulator } from '@jobwatch/simulator';
+import { DAEMON_MAIN, DaemonProcess, freePort, seededRandom, seedFrom } from '@jobwatch/test-utils';
 import type { Subscription } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DAEMON_MAIN,
-  DaemonProcess,
-  freePort,
-  seededRandom,
-  seedFrom,
-  startWebhookReceiver,
-  type WebhookReceiver,
-  waitFor,
-} from '../src/index.js';
+import { startWebhookReceiver, type WebhookReceiver, waitFor } from '../src/index.js';
 
 const SEED = seedFrom(process.env, 'JOBWATCH_QUIRKS_SEED');
 const JOBS = 40;

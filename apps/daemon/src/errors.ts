@@ -3,6 +3,8 @@
  * `@jobwatch/client` and `@jobwatch/rx`; these cover what the user typed or configured.
  */
 
+import { CodedError } from '@jobwatch/schema';
+
 /** Stable codes of {@link DaemonError}. */
 export const DaemonErrorCode = {
   /** A command line that cannot work: unknown flag, bad duration, hostile job id. */
@@ -17,14 +19,8 @@ export type DaemonErrorCodeValue = (typeof DaemonErrorCode)[keyof typeof DaemonE
  * A usage or configuration error: the command stops before any request and exits with 2.
  * The message is one line naming what was wrong; it never holds a secret.
  */
-export class DaemonError extends Error {
+export class DaemonError extends CodedError<DaemonErrorCodeValue> {
   override name = 'DaemonError';
-  /** `USAGE` or `CONFIG`. */
-  readonly code: DaemonErrorCodeValue;
-  constructor(code: DaemonErrorCodeValue, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** Shorthand for a {@link DaemonError} with code `USAGE`. */

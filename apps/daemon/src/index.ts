@@ -4,6 +4,9 @@
  * @module @jobwatch/daemon
  * @packageDocumentation
  */
+
+/** The API's error codes and job view, from the protocol in `@jobwatch/schema`. */
+export { ApiErrorCode, type ApiErrorCodeValue, type JobView } from '@jobwatch/schema';
 export {
   ExitCode,
   type ExitCodeValue,
@@ -25,9 +28,8 @@ export {
   type ServeConfig,
   validateConfigFile,
   type Webhook,
-  webhookKey,
 } from './config.js';
-export { createDaemon, type Daemon, type DaemonOptions, instrumentClient } from './daemon.js';
+export { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
 export { type DurationBounds, formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export {
   DaemonError,
@@ -36,10 +38,9 @@ export {
   isDaemonError,
 } from './errors.js';
 export { DeploymentHealth, type DeploymentHealthOptions } from './health.js';
-export { createLogger, REDACT_PATHS } from './log.js';
+export { createLogger } from './log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { type RunningServer, type StartServerOptions, startServer } from './serve.js';
-export { ApiErrorCode, type ApiErrorCodeValue, type JobView } from './server/http.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
 export type {
   Delivery,

@@ -35,7 +35,11 @@ export interface LoggerOptions {
   readonly destination?: NodeJS.WritableStream | { write(line: string): void };
 }
 
-/** A pino logger writing one JSON object per line, with {@link REDACT_PATHS} censored. */
+/**
+ * A pino logger writing one JSON object per line, with every field that may hold a secret
+ * (`token`, `password`, `secret`, `authorization`, `ticket`, `auth.*`, at the top or one
+ * level down, and the request's authorization and cookie headers) censored.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {

@@ -3,6 +3,7 @@
  * backoff with jitter for up to a day, and endpoints disabled for good on `410 Gone`.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { backoffDelay } from '@jobwatch/client';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Webhook } from './config.js';
 import type { Logger } from './log.js';
@@ -143,10 +144,11 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   let again = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const backoff = (attempts: number) => {
-    const ceiling = Math.min(retry.maxMs, retry.baseMs * 2 ** Math.min(attempts - 1, 30));
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  };
+  /** Equal jitter: between half the ceiling and all of it. */
+  const backoff = (attempts: number) =>
+    Math.round(
+      backoffDelay(attempts, { baseMs: retry.baseMs, capMs: retry.maxMs, jitter: 0.5, random }),
+    );
 
   async function attempt(d: Delivery): Promise<void> {
     const hook = byUrl.get(d.endpoint);

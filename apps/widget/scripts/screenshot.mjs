@@ -2,11 +2,8 @@
 // Starts the demo, lets it run for a while, and saves a screenshot of its page to
 // apps/widget/demo/screenshot.png (for the README). Needs a build first.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@jobwatch/test-utils';
 
 const start = fileURLToPath(new URL('../demo/start.mjs', import.meta.url));
 const out = fileURLToPath(new URL('../demo/screenshot.png', import.meta.url));
@@ -29,24 +26,12 @@ const url = await new Promise((resolve, reject) => {
   );
 });
 
-const profile = mkdtempSync(join(tmpdir(), 'jobwatch-screenshot-'));
+const chromium = await launchChromium({
+  viewport: { width: 1280, height: 900 },
+  colorScheme: 'light',
+});
 try {
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    colorScheme: 'light',
-  });
-  const page = await context.newPage();
+  const page = await chromium.page();
   await page.goto(url);
   await page.waitForFunction(
     () =>
@@ -65,10 +50,9 @@ try {
   });
   await page.waitForTimeout(300);
   await page.screenshot({ path: out, fullPage: true });
-  await context.close();
   console.log(`saved ${out}`);
 } finally {
-  rmSync(profile, { recursive: true, force: true });
+  await chromium.close();
   demo.kill('SIGINT');
   await exited;
 }

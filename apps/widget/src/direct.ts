@@ -11,7 +11,7 @@ import { type AdminClient, createAdminClient } from '@jobwatch/client';
 import { createWatcher, type Watcher } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Observable } from 'rxjs';
-import type { TokenProvider } from './sources.js';
+import type { TokenProvider } from './providers.js';
 
 /** What direct mode watches, and with which token. */
 export interface DirectRequest {

@@ -21,7 +21,8 @@ export {
   type SourceProblemEvent,
 } from './live-element.js';
 export { catalogs, de, en, fill, inheritedLang, type Messages, messagesFor } from './messages.js';
-export type { SourceRequest, TicketProvider, TokenProvider } from './sources.js';
+export type { TicketProvider, TokenProvider } from './providers.js';
+export type { SourceRequest } from './sources.js';
 export { sourceFor } from './sources.js';
 export { JobwatchStatus, type Theme } from './status-element.js';
 export {

@@ -9,12 +9,8 @@ import {
   messagesFor,
   unfollowLang,
 } from './messages.js';
-import {
-  type SourceRequest,
-  sourceFor,
-  type TicketProvider,
-  type TokenProvider,
-} from './sources.js';
+import type { TicketProvider, TokenProvider } from './providers.js';
+import { type SourceRequest, sourceFor } from './sources.js';
 import type { Theme } from './status-element.js';
 
 const SOURCE_KEYS = [

@@ -2,15 +2,7 @@ import { type DaemonStreamState, fromDaemon } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
 import { Observable } from 'rxjs';
 import type { SnapshotSource } from './controller.js';
-
-/** Returns a short-lived ticket for the daemon's event stream. */
-export type TicketProvider = () => Promise<string>;
-
-/** Returns a token the page already holds; called again with `refresh: true` after the server refused one. */
-export type TokenProvider = (context: {
-  readonly refresh: boolean;
-  readonly signal?: AbortSignal;
-}) => Promise<string> | string;
+import type { TicketProvider, TokenProvider } from './providers.js';
 
 /** Where an element's snapshots come from, and what it wants of them. */
 export interface SourceRequest {

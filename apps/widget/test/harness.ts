@@ -2,7 +2,6 @@
  * Test harness: a real Chromium (Debian's, driven by playwright-core) and a small local
  * HTTP server for the built single-file bundle and test pages.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
@@ -12,63 +11,25 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  DaemonProcess as ChildDaemon,
+  type Chromium,
+  DAEMON_MAIN,
+  freePort,
+  launchChromium,
+} from '@jobwatch/test-utils';
 
 const dist = new URL('../dist/', import.meta.url);
 
-/** Chromium flags that keep it offline and quiet on this machine. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** A browser with a fresh profile; `close()` removes the profile. */
-export interface TestBrowser {
-  readonly context: BrowserContext;
-  /** A new page that fails the test on any uncaught page error. */
-  page(): Promise<Page>;
-  /** Uncaught errors and console errors seen on any page. */
-  readonly errors: string[];
-  close(): Promise<void>;
-}
+export type TestBrowser = Chromium;
 
-/** Launches Chromium with a fresh `--user-data-dir`. */
-export async function launchBrowser(): Promise<TestBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'jobwatch-widget-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
-  const errors: string[] = [];
-  return {
-    context,
-    errors,
-    async page() {
-      const page = await context.newPage();
-      page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-      });
-      return page;
-    },
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
+/** Launches Chromium with a fresh `--user-data-dir` (the shared test utilities' launcher). */
+export const launchBrowser = launchChromium;
 
 /** A route of the test server: a fixed page, or a handler. */
 export type Route = string | ((req: IncomingMessage, res: ServerResponse) => void | Promise<void>);
@@ -244,8 +205,6 @@ export function proxyTo(target: string, seen?: string[]): Route {
   };
 }
 
-const daemonMain = fileURLToPath(new URL('../../daemon/dist/main.js', import.meta.url));
-
 /** A `jobwatch serve` process, as the demo runs it. */
 export interface DaemonProcess {
   readonly url: string;
@@ -275,16 +234,7 @@ export interface DaemonOptions {
 }
 
 /** Whether `apps/daemon` is built, so its bin can run. */
-export const daemonBuilt = existsSync(daemonMain);
-
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+export const daemonBuilt = existsSync(DAEMON_MAIN);
 
 /** Runs `node apps/daemon/dist/main.js serve` against an admin URL (discovery on by default). */
 export async function startDaemon(
@@ -293,7 +243,6 @@ export async function startDaemon(
 ): Promise<DaemonProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'jobwatch-widget-daemon-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const apiKey = randomBytes(24).toString('base64url');
   const config = join(dir, 'jobwatch.json');
   writeFileSync(
@@ -317,43 +266,30 @@ export async function startDaemon(
       ],
     }),
   );
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(process.execPath, [daemonMain, 'serve', '--config', config], {
-      env: { ...process.env, JOBWATCH_TEST_PASSWORD: 'admin' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const until = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode}`);
-      const ready = await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return;
-      if (Date.now() > until) throw new Error('the daemon did not get ready in 20 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  const child = new ChildDaemon({
+    args: ['serve', '--config', config],
+    env: { JOBWATCH_TEST_PASSWORD: 'admin' },
+    url: `http://127.0.0.1:${port}`,
+  });
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    if (child.pid !== undefined) process.kill(child.pid, name);
   };
-  const stop = async (signal: 'SIGTERM' | 'SIGKILL') => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
+  const stop = async (name: 'SIGTERM' | 'SIGKILL') => {
+    if (child.pid === undefined) return;
     // A frozen process would hold on to SIGTERM until it is let go.
-    running.kill('SIGCONT');
-    running.kill(signal);
-    await exited;
+    signal('SIGCONT');
+    await child.stop(name);
   };
-  await start();
+  await child.start();
   return {
-    url,
+    url: child.url,
     apiKey,
     dataDir: dir,
-    start,
+    start: () => child.start(),
     stop: () => stop('SIGTERM'),
     kill: () => stop('SIGKILL'),
-    freeze: () => void child?.kill('SIGSTOP'),
-    thaw: () => void child?.kill('SIGCONT'),
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
   };
 }
 

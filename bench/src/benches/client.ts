@@ -10,9 +10,12 @@
  *    schema validation, the id check). `pnpm bench --only rx-cost` shows its CPU per poll
  *    over real HTTP beside a bare fetch loop.
  * 3. A burst of concurrent calls across a token expiry: how many `generateToken` requests.
+ * 4. What a GET through ky costs over calling the same fetch directly (in memory): why the
+ *    client's GETs bypass ky.
  */
 import { createAdminClient } from '@jobwatch/client';
 import { startSimulator } from '@jobwatch/simulator';
+import ky from 'ky';
 import { type Benchmark, now, percentile, row } from '../harness.js';
 
 const JOB = {
@@ -135,6 +138,30 @@ const bench: Benchmark = {
         {
           atMost: 500,
         },
+      ),
+    );
+
+    // 4. What ky would add to each poll: a GET through ky (retries, timeout and HTTP errors
+    // off, as the client creates it) against calling the same fetch directly. The client
+    // sends its GETs the direct way; the README's "Why GETs bypass ky" quotes this row.
+    const kyGet = ky.create({
+      retry: 0,
+      throwHttpErrors: false,
+      timeout: false,
+      fetch: memoryFetch,
+    });
+    const jobUrl = `https://gis.example.com/arcgis/admin/jobs/${JOB.jobid}?f=json`;
+    const init = { headers: { 'x-esri-authorization': 'Bearer bench-token' } };
+    const direct = async () => (await memoryFetch(jobUrl, init)).text();
+    const viaKy = async () => (await kyGet(jobUrl, init)).text();
+    await alternate(direct, viaKy, 500);
+    const [directUs, kyUs] = await alternate(direct, viaKy, calls * 2);
+    rows.push(
+      row(
+        'client',
+        'a GET through ky, added over a direct fetch (median)',
+        kyUs - directUs,
+        'µs/req',
       ),
     );
     return rows;

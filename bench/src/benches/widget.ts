@@ -6,35 +6,14 @@
  * - one job changing in a list of N: the median time from the snapshot to the rendered row.
  *
  * Runs against the widget's build; Chromium is Debian's (`CHROMIUM_PATH` overrides), driven
- * by the widget's own `playwright-core`.
+ * by `@jobwatch/test-utils`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { launchChromium } from '@jobwatch/test-utils';
 import { type Benchmark, percentile, row } from '../harness.js';
 
 const widget = new URL('../../../apps/widget/', import.meta.url);
-const requireFromWidget = createRequire(new URL('package.json', widget));
-
-interface Route {
-  request(): { url(): string };
-  fulfill(response: { contentType: string; body: string | Buffer }): Promise<void>;
-}
-interface Page {
-  route(url: string, handler: (route: Route) => unknown): Promise<void>;
-  goto(url: string): Promise<unknown>;
-  addScriptTag(options: { content: string }): Promise<unknown>;
-  evaluate(expression: string): Promise<unknown>;
-}
-interface Context {
-  newPage(): Promise<Page>;
-  close(): Promise<void>;
-}
-const { chromium } = requireFromWidget('playwright-core') as {
-  chromium: { launchPersistentContext(dir: string, options: object): Promise<Context> };
-};
 
 /**
  * Runs in the page (plain JavaScript, so nothing of this process's tooling leaks into it):
@@ -89,22 +68,9 @@ const bench: Benchmark = {
     const jobs = full ? 2_000 : 500;
     const changes = full ? 200 : 60;
 
-    const profile = mkdtempSync(join(tmpdir(), 'jobwatch-bench-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const chromium = await launchChromium();
     try {
-      const page = await context.newPage();
+      const page = await chromium.page();
       await page.route('http://bench.local/**', (route) =>
         route.fulfill(
           route.request().url().endsWith('.js')
@@ -141,8 +107,7 @@ const bench: Benchmark = {
         ),
       ];
     } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await chromium.close();
     }
   },
 };

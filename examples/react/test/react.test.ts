@@ -11,8 +11,8 @@ import {
   launchChromium,
   type ServedDaemon,
   serveDaemon,
-  waitFor,
-} from 'jobwatch-e2e';
+} from '@jobwatch/test-utils';
+import { waitFor } from 'jobwatch-e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../server.mjs';
 

@@ -1,4 +1,4 @@
-import { isSchemaError, type SchemaIssue } from '@jobwatch/schema';
+import { CodedError, isSchemaError, type SchemaIssue } from '@jobwatch/schema';
 import { redact } from './redact.js';
 
 /** Stable machine codes of every error jobwatch throws. */
@@ -38,9 +38,8 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
  * The base of every error jobwatch throws. `code` is stable; `message` is one line that
  * says what happened and what to do; no field ever holds a token or password.
  */
-export class JobwatchError extends Error {
+export class JobwatchError extends CodedError<ErrorCodeValue> {
   override name = 'JobwatchError';
-  readonly code: ErrorCodeValue;
   /** Whether trying again later may succeed. */
   readonly retryable: boolean;
   constructor(
@@ -48,8 +47,7 @@ export class JobwatchError extends Error {
     message: string,
     options?: { cause?: unknown; retryable?: boolean },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
     this.retryable = options?.retryable ?? false;
   }
 }

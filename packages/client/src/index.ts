@@ -24,6 +24,7 @@ export type {
   WarningsEvent,
 } from './api.js';
 export { refreshMargin } from './auth.js';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { createAdminClient, DEFAULT_TIMEOUT } from './client.js';
 export {
   AbortedError,

@@ -8,6 +8,7 @@
  * could leave, because a POST that reached the server may have started a job.
  */
 import type { RetryOptions } from './api.js';
+import { backoffDelay } from './backoff.js';
 import {
   AbortedError,
   type JobwatchError,
@@ -99,17 +100,20 @@ export function overridePolicy(
 }
 
 /**
- * The wait before attempt `attempt + 1`: full jitter over `baseDelay·2^(attempt-1)` capped at
- * `maxDelay`, and never less than the server's `Retry-After`.
+ * The wait before attempt `attempt + 1`: {@link backoffDelay} with full jitter over
+ * `baseDelay·2^(attempt-1)` capped at `maxDelay`, and never less than the server's
+ * `Retry-After`.
  */
-export function backoffDelay(policy: RetryPolicy, attempt: number, error: JobwatchError): number {
-  const ceiling = Math.min(policy.maxDelay, policy.baseDelay * 2 ** (attempt - 1));
-  const jittered = Math.min(1, Math.max(0, policy.random())) * ceiling;
-  const after =
-    error instanceof RateLimitedError || error instanceof TransportError
-      ? error.retryAfterMs
-      : undefined;
-  return after === undefined ? jittered : Math.max(after, jittered);
+export function retryDelay(policy: RetryPolicy, attempt: number, error: JobwatchError): number {
+  return backoffDelay(attempt, {
+    baseMs: policy.baseDelay,
+    capMs: policy.maxDelay,
+    random: policy.random,
+    retryAfterMs:
+      error instanceof RateLimitedError || error instanceof TransportError
+        ? error.retryAfterMs
+        : undefined,
+  });
 }
 
 /**
@@ -132,7 +136,7 @@ export async function withRetries<T>(
     } catch (thrown) {
       const error = toJobwatchError(thrown);
       if (attempt >= policy.attempts || !error.retryable || !mayRetry(error)) throw error;
-      const delay = backoffDelay(policy, attempt, error);
+      const delay = retryDelay(policy, attempt, error);
       if (policy.now() - start + delay > policy.deadline) throw error;
       await policy.sleep(delay, signal);
     }

@@ -1,5 +1,6 @@
 import {
   AuthError,
+  backoffDelay,
   ConfigError,
   ErrorCode,
   type ErrorCodeValue,
@@ -7,7 +8,13 @@ import {
   TransportError,
   toJobwatchError,
 } from '@jobwatch/client';
-import { parseSnapshot, type Snapshot } from '@jobwatch/schema';
+import {
+  DaemonEvent,
+  type DaemonReadyData,
+  daemonEventsUrl,
+  parseSnapshot,
+  type Snapshot,
+} from '@jobwatch/schema';
 import { EventSource as BundledEventSource, type FetchLike } from 'eventsource';
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 
@@ -31,44 +38,6 @@ export type EventSourceConstructor = new (
   url: string,
   init?: EventSourceLikeInit,
 ) => EventSourceLike;
-
-/**
- * The event types of the daemon's stream (`GET /api/events`): one list for the daemon that
- * writes them and {@link fromDaemon} that reads them. Clients ignore types they do not know,
- * so new ones can be added without breaking anyone.
- *
- * - `snapshot`: one job's {@link Snapshot}, with an `id` to resume from.
- * - `resync`: the missed events are no longer kept; the current state follows.
- * - `ready`: the catch-up is complete (current state, or the missed events); carries
- *   {@link DaemonReadyData}. Sent once per connection.
- * - `ping`: the heartbeat, every {@link DaemonReadyData.heartbeatMs}.
- * - `end`: the daemon is shutting down (`{"reason": "shutdown"}`).
- * - `watch_failed`: the daemon could not go on watching a job (credentials refused, the job
- *   purged, …): `{deployment, jobid, error: {code, message}, snapshot, failedAt}`, with an `id`.
- */
-export const DaemonEvent = {
-  SNAPSHOT: 'snapshot',
-  RESYNC: 'resync',
-  READY: 'ready',
-  PING: 'ping',
-  END: 'end',
-  WATCH_FAILED: 'watch_failed',
-} as const;
-/** One of {@link DaemonEvent}. */
-export type DaemonEventValue = (typeof DaemonEvent)[keyof typeof DaemonEvent];
-
-/** The data of the stream's `ready` event. */
-export interface DaemonReadyData {
-  /** How often the daemon sends a `ping`, in ms. */
-  readonly heartbeatMs: number;
-  /**
-   * The job ids the stream was asked for (`?jobid=`) that the daemon does not watch: it has
-   * never been asked to, has forgotten them, or could not watch them and has nothing to show.
-   * Such a job's snapshots arrive once the daemon does watch it (for example after discovery
-   * finds it); empty without a `jobid` filter.
-   */
-  readonly unwatched: readonly string[];
-}
 
 /** The state of {@link fromDaemon}'s connection, as {@link DaemonStreamState.connection} reports it. */
 export const DaemonConnection = {
@@ -172,20 +141,16 @@ function eventsUrl(
   ticket: string | undefined,
   lastId?: string,
 ): string {
-  let url: URL;
   try {
-    url = new URL(base);
+    return daemonEventsUrl(base, {
+      jobid: options.jobid,
+      deployment: options.deployment,
+      lastEventId: lastId,
+      ticket,
+    });
   } catch (cause) {
     throw new ConfigError(`Not a daemon URL: ${JSON.stringify(base.slice(0, 100))}`, { cause });
   }
-  if (!/\/api\/events\/?$/.test(url.pathname)) {
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/events`;
-  }
-  for (const id of idsOf(options.jobid)) url.searchParams.append('jobid', id);
-  if (options.deployment !== undefined) url.searchParams.set('deployment', options.deployment);
-  if (lastId !== undefined) url.searchParams.set('lastEventId', lastId);
-  if (ticket !== undefined) url.searchParams.set('ticket', ticket);
-  return url.toString();
 }
 
 const idsOf = (jobid: FromDaemonOptions['jobid']): readonly string[] =>
@@ -339,7 +304,7 @@ export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observ
       silenceTimer?.unsubscribe();
       silenceTimer = undefined;
       if (done) return;
-      const wait = Math.min(maxDelay, baseDelay * 2 ** Math.min(20, Math.max(0, failures - 1)));
+      const wait = backoffDelay(failures, { baseMs: baseDelay, capMs: maxDelay, jitter: 0 });
       reconnectTimer = scheduler.schedule(() => {
         reconnectTimer = undefined;
         void connect();

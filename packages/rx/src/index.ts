@@ -7,6 +7,9 @@
  * @module @jobwatch/rx
  * @packageDocumentation
  */
+
+/** The daemon's event types and `ready` data, from the protocol in `@jobwatch/schema`. */
+export { DaemonEvent, type DaemonEventValue, type DaemonReadyData } from '@jobwatch/schema';
 export { type BudgetOptions, type BudgetStats, DEFAULT_BUDGET, RequestBudget } from './budget.js';
 export { isNoAnswer } from './contact.js';
 export {
@@ -20,9 +23,6 @@ export {
 export {
   DaemonConnection,
   type DaemonConnectionValue,
-  DaemonEvent,
-  type DaemonEventValue,
-  type DaemonReadyData,
   type DaemonStreamState,
   type EventSourceConstructor,
   type EventSourceLike,

@@ -1,4 +1,4 @@
-import { ConfigError } from '@jobwatch/client';
+import { backoffDelay, ConfigError } from '@jobwatch/client';
 import { type DurationEstimate, normalCdf } from './model.js';
 /**
  * How often one job is polled. A pure function of the job's age and of the time since it
@@ -192,10 +192,15 @@ export function nextPollDelay(p: ResolvedPacing, age: number, sinceChange: numbe
  * for (`Retry-After`).
  */
 export function troubleDelay(p: ResolvedPacing, attempts: number, retryAfterMs?: number): number {
-  const exp = Math.min(30, Math.max(0, attempts - 1));
-  const base = Math.min(p.maxTroubleInterval, p.troubleInterval * 2 ** exp);
-  const wait = jittered(p, base);
-  return retryAfterMs !== undefined && retryAfterMs > wait ? retryAfterMs : wait;
+  // Pacing draws how much to shorten a wait; the shared backoff draws how much of its random
+  // share to keep. Handing it `1 − random()` gives the same wait for the same draw.
+  return backoffDelay(attempts, {
+    baseMs: p.troubleInterval,
+    capMs: p.maxTroubleInterval,
+    jitter: p.jitter,
+    random: () => 1 - p.random(),
+    retryAfterMs,
+  });
 }
 
 /**

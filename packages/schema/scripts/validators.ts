@@ -19,6 +19,7 @@ import {
   SiteInfoSchema,
   TokenResponseSchema,
 } from '../src/schemas/bodies.js';
+import { WatchRequestSchema } from '../src/schemas/protocol.js';
 import { ServiceListSchema, ServiceSchema } from '../src/schemas/service.js';
 import { SnapshotSchema } from '../src/schemas/snapshot.js';
 import { describeSchema } from '../src/validate.js';
@@ -71,6 +72,7 @@ export const PRECOMPILED_SCHEMAS = {
   service: ServiceSchema,
   serviceList: ServiceListSchema,
   snapshot: SnapshotSchema,
+  watchRequest: WatchRequestSchema,
 } as const satisfies Record<string, TSchema>;
 
 /** A name in {@link PRECOMPILED_SCHEMAS}. */

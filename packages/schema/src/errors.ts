@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error.js';
+
 /** One problem found while validating a body. */
 export interface SchemaIssue {
   /** JSON pointer to the offending value inside the body (`/result/service/type`); `` for the root. */
@@ -36,10 +38,8 @@ export type SchemaErrorCode = 'SCHEMA_INVALID' | 'INVALID_JOB_ID';
  * The message is one line a person can act on (`job.status: expected a string, got 42`);
  * `issues` holds every problem with its JSON pointer.
  */
-export class SchemaError extends Error {
+export class SchemaError extends CodedError<SchemaErrorCode> {
   override readonly name = 'SchemaError';
-  /** `SCHEMA_INVALID` for a body, `INVALID_JOB_ID` for a job id. */
-  readonly code: SchemaErrorCode;
   /** Which body was being read: `job`, `service`, `jobId`, … */
   readonly kind: string;
   /** Every problem found, first one first. */
@@ -50,8 +50,7 @@ export class SchemaError extends Error {
     issues: readonly SchemaIssue[],
     code: SchemaErrorCode = 'SCHEMA_INVALID',
   ) {
-    super(SchemaError.describe(kind, issues));
-    this.code = code;
+    super(code, SchemaError.describe(kind, issues));
     this.kind = kind;
     this.issues = issues;
   }

@@ -7,13 +7,53 @@
  * @module @jobwatch/schema
  * @packageDocumentation
  */
+export { CodedError, isCodedError } from './coded-error.js';
 export { validatorFor } from './compile.js';
 export * from './errors.js';
 export * from './jobid.js';
 export * from './messages.js';
 export * from './operation.js';
 export * from './parse.js';
+export {
+  ApiErrorCode,
+  type ApiErrorCodeValue,
+  DaemonEvent,
+  type DaemonEventValue,
+  DaemonPath,
+  type DaemonPathValue,
+  DaemonQuery,
+  type DaemonQueryValue,
+  daemonEventsUrl,
+  type EventsUrlOptions,
+  eventFrame,
+  LAST_EVENT_ID_HEADER,
+} from './protocol.js';
 export * from './schemas/bodies.js';
+export {
+  type ApiErrorBody,
+  ApiErrorBodySchema,
+  ApiJobIdSchema,
+  CodedMessageSchema,
+  DaemonEndDataSchema,
+  type DaemonReadyData,
+  DaemonReadyDataSchema,
+  type DeploymentList,
+  DeploymentListSchema,
+  EmptyDataSchema,
+  type JobPage,
+  JobPageSchema,
+  type JobView,
+  JobViewSchema,
+  ProbeSchema,
+  type Ticket,
+  TicketSchema,
+  type WatchFailure,
+  WatchFailureSchema,
+  type WatchRequest,
+  WatchRequestSchema,
+  type WatchState,
+  WatchStateSchema,
+} from './schemas/protocol.js';
 export * from './schemas/service.js';
 export * from './schemas/snapshot.js';
 export * from './service.js';

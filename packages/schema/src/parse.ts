@@ -16,6 +16,7 @@ import { service as serviceValidator } from './generated/service.js';
 import { serviceList as serviceListValidator } from './generated/serviceList.js';
 import { siteInfo as siteInfoValidator } from './generated/siteInfo.js';
 import { tokenResponse as tokenResponseValidator } from './generated/tokenResponse.js';
+import { watchRequest as watchRequestValidator } from './generated/watchRequest.js';
 import { type JobId, parseJobId } from './jobid.js';
 import { normaliseMessages } from './messages.js';
 import { type OperationInfo, parseOperationUri } from './operation.js';
@@ -29,6 +30,7 @@ import type {
   SiteInfo,
   TokenResponse,
 } from './schemas/bodies.js';
+import type { WatchRequest } from './schemas/protocol.js';
 import type { Service, ServiceList } from './schemas/service.js';
 import { isKnownJobStatus, KNOWN_JOB_STATUSES } from './status.js';
 import { excerpt, issueAt, tolerantParser } from './tolerant.js';
@@ -148,6 +150,15 @@ export function safeParseOperationUri(input: unknown): SafeParseResult<Operation
     ]),
   };
 }
+
+const watchRequest = parser<WatchRequest>('body', watchRequestValidator);
+/**
+ * Validates the body of the daemon's `POST /api/jobs`: `{"jobid", "deployment"?}`, with a
+ * safe job id. @throws {@link SchemaError}
+ */
+export const parseWatchRequest = watchRequest.parse;
+/** Validates the body of the daemon's `POST /api/jobs` without throwing. */
+export const safeParseWatchRequest = watchRequest.safeParse;
 
 const adminSuccess = parser<AdminSuccess>('adminSuccess', adminSuccessValidator);
 /** Validates `{"status":"success"}`. @throws {@link SchemaError} */

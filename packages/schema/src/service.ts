@@ -2,7 +2,6 @@
  * The service JSON's known values (its open enums: a newer value is still valid) and the
  * reader of an extension's `enabled` flag.
  */
-import type { ServiceExtension } from './schemas/service.js';
 
 /** Service types seen on ArcGIS Enterprise; a newer type is still a valid service. */
 export const ServiceType = {
@@ -33,8 +32,12 @@ export const IsolationLevel = { HIGH: 'HIGH', LOW: 'LOW' } as const;
 /** How requests are spread over instances. */
 export const LoadBalancing = { ROUND_ROBIN: 'ROUND_ROBIN' } as const;
 
-/** Whether an extension is enabled, whether the server sent `"true"`, `"TRUE"` or `true`. */
-export function isExtensionEnabled(extension: Pick<ServiceExtension, 'enabled'>): boolean {
+/**
+ * Whether an extension (a `ServiceExtension`, or anything with its `enabled`) is enabled,
+ * whether the server sent `"true"`, `"TRUE"` or `true`. Typed by shape, so this module and
+ * the schemas that import its constants do not import each other.
+ */
+export function isExtensionEnabled(extension: { readonly enabled?: unknown }): boolean {
   const { enabled } = extension;
   return (
     enabled === true || (typeof enabled === 'string' && enabled.trim().toLowerCase() === 'true')

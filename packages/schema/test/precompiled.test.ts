@@ -21,6 +21,7 @@ import { serviceList } from '../src/generated/serviceList.js';
 import { siteInfo } from '../src/generated/siteInfo.js';
 import { snapshot } from '../src/generated/snapshot.js';
 import { tokenResponse } from '../src/generated/tokenResponse.js';
+import { watchRequest } from '../src/generated/watchRequest.js';
 import { RepairRun, tolerantParser } from '../src/tolerant.js';
 import { expectedOf, type Precompiled, requiredPath } from '../src/validate.js';
 import { completedJob, fixture } from './fixtures.js';
@@ -155,6 +156,7 @@ const bodies: Record<PrecompiledName, () => unknown> = {
   service: () => completedJob().result.service,
   serviceList: () => ({ folders: ['U'], services: [{ serviceName: 'S', type: 'MapServer' }] }),
   snapshot: snapshotBody,
+  watchRequest: () => ({ jobid: 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d', deployment: 'default' }),
 };
 
 /** Replaces the value at one of the body's paths (chosen by `at`) with `value`. */
@@ -188,6 +190,7 @@ const precompiled: Record<PrecompiledName, Precompiled> = {
   service,
   serviceList,
   snapshot,
+  watchRequest,
 };
 
 describe('precompiled and runtime-compiled validators agree', () => {

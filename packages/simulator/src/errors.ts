@@ -4,6 +4,8 @@
  * the same code in `{"error": {"code", "message"}}`.
  */
 
+import { CodedError } from '@jobwatch/schema';
+
 /** Stable codes of {@link SimulatorError}. */
 export const SimulatorErrorCode = {
   /** An option passed to `startSimulator` or the command line is not valid. */
@@ -20,16 +22,8 @@ export const SimulatorErrorCode = {
 export type SimulatorErrorCodeValue = (typeof SimulatorErrorCode)[keyof typeof SimulatorErrorCode];
 
 /** An expected failure of the simulator's own API, with a stable `code`. */
-export class SimulatorError extends Error {
+export class SimulatorError extends CodedError<SimulatorErrorCodeValue> {
   override readonly name = 'SimulatorError';
-  /** What went wrong, for machines. */
-  readonly code: SimulatorErrorCodeValue;
-
-  /** Creates an error with a code and a message for people. */
-  constructor(code: SimulatorErrorCodeValue, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Whether `value` is a {@link SimulatorError}. */

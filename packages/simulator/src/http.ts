@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CodedError } from '@jobwatch/schema';
 import type { FaultDecision } from './faults.js';
 
 /** The response formats of the admin API. */
@@ -87,12 +88,13 @@ export function sendBody(
 }
 
 /** A request body that could not be read. */
-export class BodyError extends Error {
+export class BodyError extends CodedError<'BODY_TOO_LARGE' | 'BAD_REQUEST'> {
+  override name = 'BodyError';
   constructor(
     readonly status: 413 | 400,
     message: string,
   ) {
-    super(message);
+    super(status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', message);
   }
 }
 

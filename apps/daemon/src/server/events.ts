@@ -1,12 +1,12 @@
 /**
  * The event stream (`GET /api/events`): Server-Sent Events fanned out from the store to many
  * clients, with replay from `Last-Event-ID`, heartbeats, and slow clients dropped rather than
- * buffered without bound. Event types and the `ready` data are `@jobwatch/rx`'s
- * `DaemonEvent` and `DaemonReadyData`, the contract `fromDaemon` reads.
+ * buffered without bound. Event types, frames and the `ready` data are the protocol's
+ * (`@jobwatch/schema`), the same module `fromDaemon` reads them with.
  */
 import type { ServerResponse } from 'node:http';
-import { DaemonEvent, type DaemonReadyData } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
+import { DaemonEvent, type DaemonReadyData, eventFrame } from '@jobwatch/schema';
 import {
   type EventFilter,
   eventRef,
@@ -72,8 +72,8 @@ interface Client {
 /** `snapshot` for a visible change; `watch_failed` for a watch that could not go on. */
 const frame = (event: StoredEvent) =>
   event.type === 'watch_failed'
-    ? `id: ${event.id}\nevent: ${DaemonEvent.WATCH_FAILED}\ndata: ${JSON.stringify(event.failure)}\n\n`
-    : `id: ${event.id}\nevent: ${DaemonEvent.SNAPSHOT}\ndata: ${JSON.stringify(event.snapshot)}\n\n`;
+    ? eventFrame(DaemonEvent.WATCH_FAILED, event.failure, event.id)
+    : eventFrame(DaemonEvent.SNAPSHOT, event.snapshot, event.id);
 
 function matches(client: Client, ref: JobRef): boolean {
   return (
@@ -175,7 +175,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
 
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   // An event, not a comment: `EventSource` hides comments, and clients watch for silence.
-  const ping = Buffer.from(`event: ${DaemonEvent.PING}\ndata: {}\n\n`);
+  const ping = Buffer.from(eventFrame(DaemonEvent.PING, {}));
   const heartbeat = setInterval(() => {
     for (const client of clients) if (!client.pending) write(client, ping);
   }, heartbeatMs);
@@ -226,7 +226,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
       heartbeatMs,
       unwatched: [...(client.jobids ?? [])].filter((jobid) => !watched.has(jobid)),
     };
-    return `event: ${DaemonEvent.READY}\ndata: ${JSON.stringify(data)}\n\n`;
+    return eventFrame(DaemonEvent.READY, data);
   }
 
   return {
@@ -280,7 +280,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
             for (const event of replay.events) send(client, event);
             if (client.jobids) records = await store.list(filter);
           } else {
-            write(client, 'event: resync\ndata: {}\n\n');
+            write(client, eventFrame(DaemonEvent.RESYNC, {}));
             records = await sendCurrent(client, filter);
           }
         }
@@ -299,7 +299,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
       clearInterval(heartbeat);
       unsubscribe();
       uncork();
-      const end = `event: end\ndata: ${JSON.stringify({ reason })}\n\n`;
+      const end = eventFrame(DaemonEvent.END, { reason });
       for (const client of clients) client.res.end(end);
       clients.clear();
       everyJob.clear();

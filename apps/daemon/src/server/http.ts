@@ -5,44 +5,34 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '@jobwatch/client';
-import { isJobId } from '@jobwatch/schema';
+import {
+  type ApiErrorCodeValue,
+  CodedError,
+  DaemonPath,
+  DaemonQuery,
+  isJobId,
+  type JobView,
+  safeParseWatchRequest,
+} from '@jobwatch/schema';
 import { hostName } from '../config.js';
 import type { Daemon } from '../daemon.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { JobCursor, JobRecord, JobRef, Store, WatchState } from '../store/store.js';
 import type { EventHub } from './events.js';
+import { openApiDocument } from './openapi.js';
 import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
 
-/** Stable codes of the API's error bodies `{ "error": { "code", "message" } }`. */
-export const ApiErrorCode = {
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
-  FORBIDDEN_HOST: 'FORBIDDEN_HOST',
-  NOT_FOUND: 'NOT_FOUND',
-  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
-  BAD_REQUEST: 'BAD_REQUEST',
-  INVALID_JOB_ID: 'INVALID_JOB_ID',
-  UNKNOWN_DEPLOYMENT: 'UNKNOWN_DEPLOYMENT',
-  AMBIGUOUS_JOB: 'AMBIGUOUS_JOB',
-  JOB_NOT_WATCHED: 'JOB_NOT_WATCHED',
-  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  SHUTTING_DOWN: 'SHUTTING_DOWN',
-  TOO_MANY_CLIENTS: 'TOO_MANY_CLIENTS',
-  INTERNAL: 'INTERNAL',
-} as const;
-/** One of {@link ApiErrorCode}. */
-export type ApiErrorCodeValue = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
-
-class ApiError extends Error {
+/** A refused request: its HTTP status, the body's stable code, and headers to send. */
+class ApiError extends CodedError<ApiErrorCodeValue> {
+  override name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: ApiErrorCodeValue,
+    code: ApiErrorCodeValue,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
@@ -76,18 +66,6 @@ export interface ApiServerOptions {
   readonly corsOrigins: readonly string[];
   /** Largest request body in bytes. @default 16 KiB */
   readonly maxBodyBytes?: number;
-}
-
-/** The public view of one job. */
-export interface JobView {
-  readonly deployment: string;
-  readonly jobid: string;
-  readonly state: WatchState;
-  readonly addedAt: number;
-  /** Epoch ms when the watch ended; absent while watching. */
-  readonly endedAt?: number;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly snapshot: JobRecord['snapshot'];
 }
 
 const view = (r: JobRecord): JobView => ({
@@ -173,43 +151,55 @@ function checkJobId(value: unknown): string {
   return value;
 }
 
-/** Creates the HTTP server (not listening yet). */
-export function createApiServer(options: ApiServerOptions): Server {
-  const { daemon, store, hub, tickets, metrics, logger } = options;
-  const keyCheck = options.apiKeys.length ? createKeyCheck(options.apiKeys) : () => true;
-  const limit = options.maxBodyBytes ?? 16 * 1024;
+/** What the route handlers share. */
+interface RouteContext {
+  readonly daemon: Daemon;
+  readonly store: Store;
+  readonly hub: EventHub;
+  readonly tickets: TicketIssuer;
+  /** Whether an `Authorization` header carries an accepted key (always, without keys). */
+  readonly keyCheck: (authorization: string | undefined) => boolean;
+  /** Largest request body in bytes. */
+  readonly limit: number;
+}
+
+/** Sends a JSON answer that no cache keeps. */
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/**
+ * Against DNS rebinding: a page that points its own name at 127.0.0.1 sends that name as
+ * `Host`. Without keys only loopback names and the listen address are served.
+ */
+function hostPolicy(options: ApiServerOptions): (host: string | undefined) => boolean {
   const allowedHosts = new Set(options.allowedHosts ?? []);
   const listenHost = options.listenHost
     ? hostName(isIP(options.listenHost) === 6 ? `[${options.listenHost}]` : options.listenHost)
     : undefined;
-  /**
-   * Against DNS rebinding: a page that points its own name at 127.0.0.1 sends that name as
-   * `Host`. Without keys only loopback names and the listen address are served.
-   */
-  const hostAllowed = (host: string | undefined): boolean => {
+  return (host) => {
     if (host === undefined) return true; // HTTP/1.0 without Host: no browser sends that
     const name = hostName(host);
     if (allowedHosts.has(name)) return true;
     if (options.apiKeys.length > 0) return allowedHosts.size === 0;
     return isLoopbackHost(name) || name === listenHost;
   };
+}
 
-  const send = (
-    res: ServerResponse,
-    status: number,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      ...headers,
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
-  };
-
+/** The deployment a request names (or the only one), and a watched job by id. */
+function lookups({ daemon, store }: RouteContext) {
   const deploymentOf = (name: string | null): string => {
     if (name) {
       if (!daemon.deployments.includes(name))
@@ -246,6 +236,142 @@ export function createApiServer(options: ApiServerOptions): Server {
     return found[0];
   };
 
+  return { deploymentOf, findJob };
+}
+
+/** `GET /api/events`: the key or a ticket, the filters, then the stream. */
+async function serveEvents(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  q: URLSearchParams,
+  cors: Record<string, string>,
+): Promise<void> {
+  const { keyCheck, tickets, hub } = ctx;
+  const { deploymentOf } = lookups(ctx);
+  const ticket = q.get(DaemonQuery.TICKET);
+  if (!keyCheck(req.headers.authorization) && !(ticket && tickets.verify(ticket))) {
+    throw unauthorized('send Authorization: Bearer <key>, or ?ticket= from POST /api/tickets');
+  }
+  const deployment = q.get(DaemonQuery.DEPLOYMENT);
+  if (deployment) deploymentOf(deployment);
+  const jobids = q.getAll(DaemonQuery.JOBID).map(checkJobId);
+  const header = req.headers['last-event-id'];
+  const rawLast =
+    (Array.isArray(header) ? header[0] : header) ?? q.get(DaemonQuery.LAST_EVENT_ID) ?? undefined;
+  // Ids are decimal: `0x10`, `1e3` or ` 5` are not ids this daemon sent.
+  if (rawLast !== undefined && rawLast !== '' && !/^\d{1,15}$/.test(rawLast))
+    throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID: expected a decimal event id');
+  const lastEventId = rawLast === undefined || rawLast === '' ? undefined : Number(rawLast);
+  await hub.attach(res, {
+    filter: { deployment: deployment ?? undefined, jobids },
+    lastEventId,
+    headers: cors,
+  });
+}
+
+/** `/api/jobs[/:jobid]` and `/api/deployments/:name/jobs[/:jobid]`. */
+async function serveJobs(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  parts: readonly string[],
+  cors: Record<string, string>,
+): Promise<void> {
+  const { daemon, store, limit } = ctx;
+  const { deploymentOf, findJob } = lookups(ctx);
+  const method = req.method ?? 'GET';
+  const q = url.searchParams;
+  let deployment: string | null = q.get(DaemonQuery.DEPLOYMENT);
+  let rest = parts;
+  if (parts[0] === 'deployments' && parts[2] === 'jobs') {
+    deployment = deploymentOf(decodeSegment(parts[1] ?? ''));
+    rest = parts.slice(2);
+  }
+  if (rest[0] !== 'jobs' || rest.length > 2)
+    throw new ApiError(404, 'NOT_FOUND', `no route ${url.pathname}`);
+  const jobidPart = rest[1] === undefined ? undefined : checkJobId(decodeSegment(rest[1]));
+
+  if (jobidPart === undefined) {
+    if (method === 'GET') {
+      const state = q.get(DaemonQuery.STATE);
+      if (state && !STATES.includes(state as WatchState))
+        throw new ApiError(400, 'BAD_REQUEST', `state: expected one of ${STATES.join(', ')}`);
+      if (deployment) deploymentOf(deployment);
+      const pageSize = pageLimit(q.get(DaemonQuery.LIMIT));
+      const after = q.get(DaemonQuery.AFTER);
+      if (after !== null && pageSize === undefined)
+        throw new ApiError(400, 'BAD_REQUEST', 'after: goes with limit');
+      const records = await store.list({
+        deployment: deployment ?? undefined,
+        ...(state ? { state: state as WatchState } : {}),
+        ...(after !== null ? { after: decodeCursor(after) } : {}),
+        // One more than asked tells whether another page follows.
+        ...(pageSize !== undefined ? { limit: pageSize + 1 } : {}),
+      });
+      const page = pageSize !== undefined ? records.slice(0, pageSize) : records;
+      const last = page[page.length - 1];
+      return send(
+        res,
+        200,
+        {
+          jobs: page.map(view),
+          ...(pageSize !== undefined && records.length > pageSize && last
+            ? { next: encodeCursor(last) }
+            : {}),
+        },
+        cors,
+      );
+    }
+    if (method === 'POST') {
+      const parsed = safeParseWatchRequest(await readJson(req, limit));
+      if (!parsed.success) {
+        const { issues, message } = parsed.error;
+        const idOnly = issues.length > 0 && issues.every((i) => i.pointer === '/jobid');
+        throw new ApiError(400, idOnly ? 'INVALID_JOB_ID' : 'BAD_REQUEST', message);
+      }
+      const { jobid, deployment: bodyDeployment } = parsed.data;
+      const checkedId = checkJobId(jobid);
+      const ref: JobRef = {
+        deployment: deploymentOf(bodyDeployment ?? deployment),
+        jobid: checkedId,
+      };
+      const result = await daemon.watch(ref);
+      if ('refused' in result) {
+        throw result.refused === 'SHUTTING_DOWN'
+          ? new ApiError(503, 'SHUTTING_DOWN', 'the daemon is shutting down')
+          : new ApiError(404, 'UNKNOWN_DEPLOYMENT', `no deployment named ${ref.deployment}`);
+      }
+      return send(res, result.created ? 201 : 200, view(result.record), cors);
+    }
+    throw notAllowed('GET', 'POST');
+  }
+
+  if (method === 'GET') return send(res, 200, view(await findJob(jobidPart, deployment)), cors);
+  if (method === 'DELETE') {
+    const record = await findJob(jobidPart, deployment);
+    await daemon.unwatch(record);
+    return send(res, 200, view((await store.get(record)) ?? record), cors);
+  }
+  throw notAllowed('GET', 'DELETE');
+}
+
+/** Creates the HTTP server (not listening yet). */
+export function createApiServer(options: ApiServerOptions): Server {
+  const { daemon, metrics, logger } = options;
+  const ctx: RouteContext = {
+    daemon,
+    store: options.store,
+    hub: options.hub,
+    tickets: options.tickets,
+    keyCheck: options.apiKeys.length ? createKeyCheck(options.apiKeys) : () => true,
+    limit: options.maxBodyBytes ?? 16 * 1024,
+  };
+  const { keyCheck, tickets } = ctx;
+  const openApi = openApiDocument();
+  const hostAllowed = hostPolicy(options);
+
   async function api(
     req: IncomingMessage,
     res: ServerResponse,
@@ -254,136 +380,50 @@ export function createApiServer(options: ApiServerOptions): Server {
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const parts = url.pathname.split('/').filter(Boolean).slice(1); // after "api"
+    /** The path without empty segments (`/api/events/` is `/api/events`). */
+    const route = `/api/${parts.join('/')}`;
     const q = url.searchParams;
 
-    if (parts[0] === 'events' && parts.length === 1) {
+    if (route === DaemonPath.EVENTS) {
       if (method !== 'GET') throw notAllowed('GET');
-      const ticket = q.get('ticket');
-      if (!keyCheck(req.headers.authorization) && !(ticket && tickets.verify(ticket))) {
-        throw unauthorized('send Authorization: Bearer <key>, or ?ticket= from POST /api/tickets');
-      }
-      const deployment = q.get('deployment');
-      if (deployment) deploymentOf(deployment);
-      const jobids = q.getAll('jobid').map(checkJobId);
-      const header = req.headers['last-event-id'];
-      const rawLast =
-        (Array.isArray(header) ? header[0] : header) ?? q.get('lastEventId') ?? undefined;
-      // Ids are decimal: `0x10`, `1e3` or ` 5` are not ids this daemon sent.
-      if (rawLast !== undefined && rawLast !== '' && !/^\d{1,15}$/.test(rawLast))
-        throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID: expected a decimal event id');
-      const lastEventId = rawLast === undefined || rawLast === '' ? undefined : Number(rawLast);
-      await hub.attach(res, {
-        filter: { deployment: deployment ?? undefined, jobids },
-        lastEventId,
-        headers: cors,
-      });
-      return;
+      return serveEvents(ctx, req, res, q, cors);
     }
 
     if (!keyCheck(req.headers.authorization))
       throw unauthorized('send Authorization: Bearer <key>');
 
-    if (parts[0] === 'tickets' && parts.length === 1) {
+    if (route === DaemonPath.OPENAPI) {
+      if (method !== 'GET') throw notAllowed('GET');
+      return send(res, 200, openApi, cors);
+    }
+
+    if (route === DaemonPath.TICKETS) {
       if (method !== 'POST') throw notAllowed('POST');
       return send(res, 201, tickets.issue(), cors);
     }
 
-    if (parts[0] === 'models' && parts.length === 1) {
+    if (route === DaemonPath.MODELS) {
       if (method !== 'GET') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'use GET');
       return send(res, 200, daemon.models(), cors);
     }
 
-    if (parts[0] === 'deployments' && parts.length === 1) {
+    if (route === DaemonPath.DEPLOYMENTS) {
       if (method !== 'GET') throw notAllowed('GET');
       return send(res, 200, { deployments: daemon.deployments.map((name) => ({ name })) }, cors);
     }
 
-    // /api/jobs[/:jobid] and /api/deployments/:name/jobs[/:jobid]
-    let deployment: string | null = q.get('deployment');
-    let rest = parts;
-    if (parts[0] === 'deployments' && parts[2] === 'jobs') {
-      deployment = deploymentOf(decodeSegment(parts[1] ?? ''));
-      rest = parts.slice(2);
-    }
-    if (rest[0] !== 'jobs' || rest.length > 2)
-      throw new ApiError(404, 'NOT_FOUND', `no route ${url.pathname}`);
-    const jobidPart = rest[1] === undefined ? undefined : checkJobId(decodeSegment(rest[1]));
-
-    if (jobidPart === undefined) {
-      if (method === 'GET') {
-        const state = q.get('state');
-        if (state && !STATES.includes(state as WatchState))
-          throw new ApiError(400, 'BAD_REQUEST', `state: expected one of ${STATES.join(', ')}`);
-        if (deployment) deploymentOf(deployment);
-        const pageSize = pageLimit(q.get('limit'));
-        const after = q.get('after');
-        if (after !== null && pageSize === undefined)
-          throw new ApiError(400, 'BAD_REQUEST', 'after: goes with limit');
-        const records = await store.list({
-          deployment: deployment ?? undefined,
-          ...(state ? { state: state as WatchState } : {}),
-          ...(after !== null ? { after: decodeCursor(after) } : {}),
-          // One more than asked tells whether another page follows.
-          ...(pageSize !== undefined ? { limit: pageSize + 1 } : {}),
-        });
-        const page = pageSize !== undefined ? records.slice(0, pageSize) : records;
-        const last = page[page.length - 1];
-        return send(
-          res,
-          200,
-          {
-            jobs: page.map(view),
-            ...(pageSize !== undefined && records.length > pageSize && last
-              ? { next: encodeCursor(last) }
-              : {}),
-          },
-          cors,
-        );
-      }
-      if (method === 'POST') {
-        const body = await readJson(req, limit);
-        if (typeof body !== 'object' || body === null || Array.isArray(body))
-          throw new ApiError(400, 'BAD_REQUEST', 'expected {"jobid": "...", "deployment"?: "..."}');
-        const { jobid, deployment: bodyDeployment } = body as {
-          jobid?: unknown;
-          deployment?: unknown;
-        };
-        if (bodyDeployment !== undefined && typeof bodyDeployment !== 'string')
-          throw new ApiError(400, 'BAD_REQUEST', 'deployment: expected a string');
-        const checkedId = checkJobId(jobid);
-        const ref: JobRef = {
-          deployment: deploymentOf(bodyDeployment ?? deployment),
-          jobid: checkedId,
-        };
-        const result = await daemon.watch(ref);
-        if ('refused' in result) {
-          throw result.refused === 'SHUTTING_DOWN'
-            ? new ApiError(503, 'SHUTTING_DOWN', 'the daemon is shutting down')
-            : new ApiError(404, 'UNKNOWN_DEPLOYMENT', `no deployment named ${ref.deployment}`);
-        }
-        return send(res, result.created ? 201 : 200, view(result.record), cors);
-      }
-      throw notAllowed('GET', 'POST');
-    }
-
-    if (method === 'GET') return send(res, 200, view(await findJob(jobidPart, deployment)), cors);
-    if (method === 'DELETE') {
-      const record = await findJob(jobidPart, deployment);
-      await daemon.unwatch(record);
-      return send(res, 200, view((await store.get(record)) ?? record), cors);
-    }
-    throw notAllowed('GET', 'DELETE');
+    return serveJobs(ctx, req, res, url, parts, cors);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://daemon');
     const path = url.pathname;
-    if (path === '/livez') return send(res, 200, { status: 'ok' });
-    if (path === '/readyz')
+    if (path === DaemonPath.LIVEZ) return send(res, 200, { status: 'ok' });
+    if (path === DaemonPath.READYZ)
       return daemon.ready()
         ? send(res, 200, { status: 'ready' })
         : send(res, 503, { status: 'not ready' });
-    if (path === '/metrics') {
+    if (path === DaemonPath.METRICS) {
       const text = await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(text);

@@ -32,12 +32,19 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
+/** What {@link launchChromium} passes on to playwright (a viewport, a colour scheme, …). */
+export type LaunchChromiumOptions = Omit<
+  NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>,
+  'executablePath' | 'args' | 'headless'
+>;
+
 /** Launches Chromium with a fresh `--user-data-dir`. */
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'jobwatch-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
+      ...options,
       executablePath: CHROMIUM_PATH,
       args: [...CHROMIUM_ARGS],
       headless: true,
