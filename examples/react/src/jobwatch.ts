@@ -16,6 +16,19 @@ import {
 import { createComponent, type EventName } from '@lit/react';
 import * as React from 'react';
 
+/**
+ * The element class, finalized: Lit puts its property accessors on the prototype when a class
+ * is finalized (at definition, or when asked for its observed attributes), and `@lit/react`
+ * tells properties from attributes by that prototype. Finalized here, the wrappers know that
+ * `daemon`, `ticketProvider` and `messages` are properties without any element being defined —
+ * on the server, and in the browser before hydration.
+ */
+function finalized<T extends { readonly observedAttributes: readonly string[] }>(element: T): T {
+  if (element.observedAttributes.length === 0)
+    throw new Error('a jobwatch element without attributes');
+  return element;
+}
+
 const events = {
   /** A snapshot a person would notice arrived (`event.detail` is the snapshot). */
   onJobChange: 'jobwatch-change' as EventName<SnapshotEvent>,
@@ -26,7 +39,7 @@ const events = {
 /** `<jobwatch-job>`: one job, live. Choose it with the `job-id` attribute. */
 export const JobwatchJob = createComponent({
   tagName: 'jobwatch-job',
-  elementClass: JobElement,
+  elementClass: finalized(JobElement),
   react: React,
   events,
 });
@@ -34,7 +47,7 @@ export const JobwatchJob = createComponent({
 /** `<jobwatch-jobs>`: every job of a deployment, live. */
 export const JobwatchJobs = createComponent({
   tagName: 'jobwatch-jobs',
-  elementClass: JobsElement,
+  elementClass: finalized(JobsElement),
   react: React,
   events,
 });
