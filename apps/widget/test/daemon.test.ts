@@ -19,6 +19,7 @@ import {
   startDaemon,
   startPageServer,
   type TestBrowser,
+  until,
 } from './harness.js';
 
 let sim: Simulator;
@@ -152,17 +153,6 @@ const rowStatus = (jobid: string) =>
         ?.getAttribute('data-status') ?? null,
     jobid,
   );
-
-async function until<T>(read: () => Promise<T>, want: T, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await read();
-    if (last === want) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
-}
 
 describe('the daemon as the source', () => {
   it('shows a job live, from discovery to its end, in <jobwatch-job> and <jobwatch-jobs>', async () => {

@@ -17,6 +17,7 @@ import {
   proxyTo,
   startPageServer,
   type TestBrowser,
+  until,
 } from './harness.js';
 
 let sim: Simulator;
@@ -48,17 +49,6 @@ afterAll(async () => {
 afterEach(() => {
   expect(browser.errors.splice(0)).toEqual([]);
 });
-
-async function until<T>(read: () => Promise<T>, want: T, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await read();
-    if (last === want) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
-}
 
 describe('direct mode', () => {
   it("polls the admin API with the page's token, in a header, and shows the job end to end", async () => {

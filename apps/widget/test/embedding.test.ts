@@ -16,6 +16,7 @@ import {
   startDaemon,
   startPageServer,
   type TestBrowser,
+  until,
 } from './harness.js';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -98,17 +99,6 @@ async function watchOnDaemon(jobid: string): Promise<void> {
     body: JSON.stringify({ jobid }),
   });
   expect(answer.status).toBe(201);
-}
-
-async function until<T>(read: () => Promise<T>, want: T, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await read();
-    if (last === want) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
 }
 
 /** `<jobwatch-job>`'s reflected status, its error part and the problems it announced. */

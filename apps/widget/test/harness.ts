@@ -297,3 +297,20 @@ export async function startDaemon(
 export function removeDir(path: string): void {
   rmSync(path, { recursive: true, force: true });
 }
+
+/** Reads until `read()` gives `want` (every 100 ms, up to `ms`), or fails saying what it last saw. */
+export async function until<T>(
+  read: () => Promise<T>,
+  want: T,
+  what: string,
+  ms = 20_000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await read();
+    if (last === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
+}

@@ -15,6 +15,7 @@ import {
   proxyTo,
   startPageServer,
   type TestBrowser,
+  until,
 } from './harness.js';
 
 let sim: Simulator;
@@ -43,17 +44,6 @@ afterAll(async () => {
 afterEach(() => {
   expect(browser.errors.splice(0)).toEqual([]);
 });
-
-async function until<T>(read: () => Promise<T>, want: T, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await read();
-    if (last === want) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: expected ${String(want)}, last saw ${String(last)}`);
-}
 
 describe('quirks on, one header read', () => {
   it('shows a quirky failed job as ERROR with its reason and messages, and a quirky completed one as COMPLETED', async () => {
