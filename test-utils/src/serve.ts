@@ -14,6 +14,10 @@ export interface ServeDaemonOptions {
   readonly adminUrl: string;
   /** Watch every new job of the deployment, listing it every second. @default false */
   readonly discover?: boolean;
+  /** `events.heartbeat`. @default the daemon's (15s) */
+  readonly heartbeat?: string;
+  /** `cors.origins`. @default none */
+  readonly corsOrigins?: readonly string[];
   /** The CLI's entry file. @default the workspace's built `apps/daemon` */
   readonly main?: string;
 }
@@ -25,6 +29,8 @@ export interface ServedDaemon {
   /** The API key (`Authorization: Bearer <key>`). */
   readonly apiKey: string;
   readonly process: DaemonProcess;
+  /** The directory holding its configuration and data (removed by {@link ServedDaemon.stop}). */
+  readonly dir: string;
   /** Stops the daemon and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -42,6 +48,8 @@ export async function serveDaemon(options: ServeDaemonOptions): Promise<ServedDa
       dataDir: join(dir, 'data'),
       apiKeys: [apiKey],
       logLevel: 'warn',
+      ...(options.heartbeat ? { events: { heartbeat: options.heartbeat } } : {}),
+      ...(options.corsOrigins ? { cors: { origins: options.corsOrigins } } : {}),
       deployments: [
         {
           name: 'default',
@@ -71,6 +79,7 @@ export async function serveDaemon(options: ServeDaemonOptions): Promise<ServedDa
     url: daemon.url,
     apiKey,
     process: daemon,
+    dir,
     async stop() {
       if (daemon.pid !== undefined) await daemon.stop('SIGTERM');
       remove();

@@ -2,8 +2,7 @@
  * Test harness: a real Chromium (Debian's, driven by playwright-core) and a small local
  * HTTP server for the built single-file bundle and test pages.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import {
   createServer,
   type IncomingMessage,
@@ -12,16 +11,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { makeSnapshot, type Snapshot } from '@jobwatch/schema';
-import {
-  DaemonProcess as ChildDaemon,
-  type Chromium,
-  DAEMON_MAIN,
-  freePort,
-  launchChromium,
-} from '@jobwatch/test-utils';
+import { type Chromium, DAEMON_MAIN, launchChromium, serveDaemon } from '@jobwatch/test-utils';
 
 const dist = new URL('../dist/', import.meta.url);
 
@@ -236,41 +227,18 @@ export interface DaemonOptions {
 /** Whether `apps/daemon` is built, so its bin can run. */
 export const daemonBuilt = existsSync(DAEMON_MAIN);
 
-/** Runs `node apps/daemon/dist/main.js serve` against an admin URL (discovery on by default). */
+/** Runs `jobwatch serve` against an admin URL (discovery on by default). */
 export async function startDaemon(
   adminUrl: string,
   options: DaemonOptions = {},
 ): Promise<DaemonProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'jobwatch-widget-daemon-'));
-  const port = await freePort();
-  const apiKey = randomBytes(24).toString('base64url');
-  const config = join(dir, 'jobwatch.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      listen: `127.0.0.1:${port}`,
-      dataDir: dir,
-      apiKeys: [apiKey],
-      logLevel: 'warn',
-      ...(options.heartbeat ? { events: { heartbeat: options.heartbeat } } : {}),
-      ...(options.corsOrigins ? { cors: { origins: options.corsOrigins } } : {}),
-      deployments: [
-        {
-          name: 'default',
-          url: adminUrl,
-          username: 'admin',
-          passwordEnv: 'JOBWATCH_TEST_PASSWORD',
-          discover: options.discover ?? true,
-          listInterval: '1s',
-        },
-      ],
-    }),
-  );
-  const child = new ChildDaemon({
-    args: ['serve', '--config', config],
-    env: { JOBWATCH_TEST_PASSWORD: 'admin' },
-    url: `http://127.0.0.1:${port}`,
+  const served = await serveDaemon({
+    adminUrl,
+    discover: options.discover ?? true,
+    ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });
+  const child = served.process;
   const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
     if (child.pid !== undefined) process.kill(child.pid, name);
   };
@@ -280,11 +248,10 @@ export async function startDaemon(
     signal('SIGCONT');
     await child.stop(name);
   };
-  await child.start();
   return {
-    url: child.url,
-    apiKey,
-    dataDir: dir,
+    url: served.url,
+    apiKey: served.apiKey,
+    dataDir: served.dir,
     start: () => child.start(),
     stop: () => stop('SIGTERM'),
     kill: () => stop('SIGKILL'),
