@@ -1,7 +1,7 @@
 /**
  * What jobwatch's test suites share instead of copying: Chromium driven by playwright-core
  * (offline, a fresh profile each launch), the built `jobwatch` CLI as a child process (and
- * `jobwatch serve` with a throwaway configuration), and seeded randomness that a printed seed
+ * `jobwatch serve` with a throwaway configuration), a real `redis-server` per test file, and seeded randomness that a printed seed
  * replays. Private to the repository; the widget's, the whole-stack, the examples' tests and
  * the benchmarks use it.
  *
@@ -22,6 +22,12 @@ export {
   type OutputLine,
 } from './daemon.js';
 export { between, logUniform, pick, type Random, seededRandom, seedFrom } from './random.js';
+export {
+  REDIS_SERVER_PATH,
+  type RedisServer,
+  type StartRedisOptions,
+  startRedis,
+} from './redis.js';
 export {
   type ServeDaemonOptions,
   type ServedDaemon,
