@@ -82,6 +82,19 @@ export function eventRef(event: StoredEvent): JobRef {
   return event.type === 'watch_failed' ? event.failure : event.snapshot;
 }
 
+/**
+ * Proof that a write comes from the daemon that holds the lease on the work it belongs to,
+ * for stores that several daemons share. A shared store refuses a write whose token is not
+ * the lease's current one (the writer lost its lease: it paused, or was partitioned, and
+ * another daemon took over); a store only one daemon uses (SQLite) has nothing to check.
+ */
+export interface Fence {
+  /** The leased unit of work, e.g. `deployment:<name>`. */
+  readonly work: string;
+  /** The fencing token the lease was granted with; strictly increasing per work. */
+  readonly token: number;
+}
+
 /** Which events a reader wants. An empty or missing list means all. */
 export interface EventFilter {
   readonly deployment?: string | undefined;
@@ -173,6 +186,8 @@ export type ReplayResult =
  *   duplicates an event, and a terminal transition is never lost.
  * - **Monotonic ids.** Event ids strictly increase across the store, also when several
  *   daemons share it (SQLite: `AUTOINCREMENT`; Redis: `INCR` or stream ids).
+ * - **Fencing.** A shared store refuses {@link recordSnapshot} and {@link failWatch} with a
+ *   {@link Fence} that is not current, changing nothing (error code `FENCED`).
  * - **Fan-out.** {@link subscribe} delivers every event appended by any writer of this store
  *   (SQLite: this process; Redis: pub/sub), in id order, after it is durable.
  */
@@ -188,6 +203,7 @@ export interface Store {
     ref: JobRef,
     error: { code: string; message: string },
     deliveries: (failure: WatchFailure, eventId: number) => readonly NewDelivery[],
+    fence?: Fence,
   ): Promise<WatchFailedEvent | undefined>;
   /** Marks a watch `stopped`, `finished` or `failed`. Resolves `false` when the job is unknown. */
   setState(
@@ -208,6 +224,7 @@ export interface Store {
   recordSnapshot(
     snapshot: Snapshot,
     deliveries: (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[],
+    fence?: Fence,
   ): Promise<StoredEvent | undefined>;
   /** Events after `afterId`, filtered; `resync` when some of them are no longer kept. */
   eventsSince(afterId: number, filter: EventFilter, limit: number): Promise<ReplayResult>;
