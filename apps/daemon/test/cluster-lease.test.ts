@@ -177,7 +177,11 @@ describe('createCoordinator', () => {
       announceRelease: () => {
         for (const m of others()) if (m.owner !== owner) m.coordinator.poke();
       },
-      events: { live: () => void (ticks += 1) },
+      events: {
+        live: () => {
+          ticks += 1;
+        },
+      },
     });
     const m = { owner, coordinator, polling, gained, lost, ticks: () => ticks };
     members.push(m);
