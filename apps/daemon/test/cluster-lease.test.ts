@@ -12,6 +12,7 @@ import {
   type LossReason,
 } from '../src/cluster/coordinator.js';
 import { type Grant, Leases, workKeys } from '../src/cluster/lease.js';
+import { type Notice, openNotices, parseNotice } from '../src/cluster/notices.js';
 
 let redis: RedisServer;
 const connections: Redis[] = [];
@@ -298,5 +299,52 @@ describe('createCoordinator', () => {
     await until(() => a.ticks() > before + 1, 2_000, 'two more ticks');
     expect(await raw.hgetall(workKeys(prefix, 'w').lease)).toEqual({ owner: 'b', token: '2' });
     expect(a.polling.size).toBe(0);
+  });
+});
+
+describe('notices', () => {
+  it('reach the other daemons, not the sender', async () => {
+    const prefix = freshPrefix();
+    const got: Record<string, Notice[]> = { a: [], b: [] };
+    const [a, b] = await Promise.all(
+      (['a', 'b'] as const).map((owner) =>
+        openNotices({
+          publisher: connect(),
+          subscriber: connect(),
+          prefix,
+          owner,
+          onNotice: (n) => got[owner]?.push(n),
+        }),
+      ),
+    );
+    await a?.publish({ kind: 'watch', deployment: 'prod', jobid: 'j1' });
+    await a?.publish({ kind: 'released', work: 'deployment:prod' });
+    await until(() => got.b?.length === 2, 2_000, 'b to hear both');
+    expect(got.b).toEqual([
+      { kind: 'watch', deployment: 'prod', jobid: 'j1' },
+      { kind: 'released', work: 'deployment:prod' },
+    ]);
+    expect(got.a).toEqual([]);
+    await a?.close();
+    await b?.close();
+  });
+
+  it('ignores messages that are not notices, without throwing', () => {
+    for (const text of [
+      'not json',
+      'null',
+      '{}',
+      '{"from":"a"}',
+      '{"from":"a","notice":{"kind":"watch","deployment":"prod"}}',
+      '{"from":"a","notice":{"kind":"explode","work":"w"}}',
+      '{"from":"","notice":{"kind":"released","work":"w"}}',
+    ])
+      expect(parseNotice(text), text).toBeUndefined();
+    expect(
+      parseNotice('{"from":"a","notice":{"kind":"unwatch","deployment":"d","jobid":"j","x":1}}'),
+    ).toEqual({
+      from: 'a',
+      notice: { kind: 'unwatch', deployment: 'd', jobid: 'j' },
+    });
   });
 });

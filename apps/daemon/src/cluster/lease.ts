@@ -12,8 +12,11 @@
  */
 import type { Redis } from 'ioredis';
 
-/** The key prefix when none is configured. */
-export const DEFAULT_PREFIX = 'jobwatch:';
+/**
+ * The key prefix when none is configured: the Redis store's, whose hash tag puts every key in
+ * one Redis Cluster slot (its scripts check a lease beside the data they write).
+ */
+export const DEFAULT_PREFIX = '{jobwatch}:';
 
 /** The keys of one unit of work. */
 export interface WorkKeys {
