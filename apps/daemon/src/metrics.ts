@@ -38,6 +38,19 @@ export interface Metrics {
   readonly unknownStatuses: Counter<'deployment'>;
   /** Watched jobs by deployment and status, read from {@link setWatchedSource} at scrape time. */
   readonly watchedJobs: Gauge<'deployment' | 'status'>;
+  /**
+   * Leases this daemon holds, by deployment (1 held, 0 not): summed over every daemon, each
+   * deployment's is 1 while the daemons share work through Redis. Absent without Redis.
+   */
+  readonly leasesHeld: Gauge<'deployment'>;
+  /** Leases acquired from a daemon that never released them (it died or lost touch), by deployment. */
+  readonly leaseTakeovers: Counter<'deployment'>;
+  /** Lease renewals that failed, by deployment and reason: `lost` (another daemon holds it) or `error` (Redis did not answer). */
+  readonly leaseRenewFailures: Counter<'deployment' | 'reason'>;
+  /** Writes the store refused because this daemon's lease was no longer current, by deployment. */
+  readonly fencedWrites: Counter<'deployment'>;
+  /** Daemons sharing the work, as this daemon's last heartbeat counted them (itself included). */
+  readonly clusterDaemons: Gauge;
   /** Sets the function that counts watched jobs when `/metrics` is read. */
   setWatchedSource(source: () => Iterable<{ deployment: string; status: string | null }>): void;
 }
@@ -138,6 +151,35 @@ export function createMetrics(): Metrics {
       name: 'jobwatch_unknown_statuses_total',
       help: 'Jobs whose status became one jobwatch does not know.',
       labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    leasesHeld: new Gauge({
+      name: 'jobwatch_leases_held',
+      help: 'Leases this daemon holds, by deployment (1 held, 0 not).',
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    leaseTakeovers: new Counter({
+      name: 'jobwatch_lease_takeovers_total',
+      help: 'Leases taken over from a daemon that never released them.',
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    leaseRenewFailures: new Counter({
+      name: 'jobwatch_lease_renew_failures_total',
+      help: 'Lease renewals that failed, by reason (lost, error).',
+      labelNames: ['deployment', 'reason'] as const,
+      registers: [registry],
+    }),
+    fencedWrites: new Counter({
+      name: 'jobwatch_fenced_writes_total',
+      help: "Writes the store refused because this daemon's lease was no longer current.",
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    clusterDaemons: new Gauge({
+      name: 'jobwatch_cluster_daemons',
+      help: 'Daemons sharing the work through Redis, as the last heartbeat counted them.',
       registers: [registry],
     }),
     watchedJobs,
