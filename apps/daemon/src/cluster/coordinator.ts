@@ -44,6 +44,12 @@ export interface CoordinatorOptions {
    * the returned promise settles (pending writes made with its token first).
    */
   readonly onLost: (work: string, reason: LossReason) => void | Promise<void>;
+  /**
+   * A lease had run out but nobody took the work since, and renewal took it back with the same
+   * token (Redis was away, or this daemon paused): writes refused meanwhile may have ended
+   * watches early, so the daemon should compare what it polls with the store.
+   */
+  readonly onResumed?: (work: string) => void;
   /** Tells the other daemons that work was released (so one with room takes it at once). */
   readonly announceRelease?: (work: string) => void;
   readonly events?: CoordinatorEvents;
@@ -111,7 +117,7 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
           if (outcome === 'lost' && held.get(work) === token) {
             events.renewFailed?.(work, 'lost');
             await drop(work, 'taken');
-          }
+          } else if (outcome === 'resumed') options.onResumed?.(work);
         } catch (error) {
           // Redis is away: nobody else can take the work meanwhile, so polling goes on (the
           // store keeps what it finds); when Redis is back, renewal tells who holds it.

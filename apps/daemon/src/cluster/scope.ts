@@ -66,8 +66,13 @@ export function soleScope(deployments: readonly string[]): Scope {
 /** Options of {@link clusterScope}. */
 export interface ClusterScopeOptions {
   readonly deployments: readonly string[];
-  /** Connects to Redis: called twice (commands, and the subscriber for notices). */
-  readonly connect: () => Redis;
+  /**
+   * The connection for lease commands: the store's own (commands fail at once while Redis is
+   * away, rather than queue), which this leaves open.
+   */
+  readonly redis: Redis;
+  /** Opens a connection of its own for the notices' subscription (closed by {@link Scope.close}). */
+  readonly subscribe: () => Redis;
   /** The Redis key prefix (the store's, hash tag included). */
   readonly prefix: string;
   readonly leasePeriodMs: number;
@@ -90,8 +95,8 @@ export function daemonName(): string {
 export function clusterScope(options: ClusterScopeOptions): Scope {
   const { logger, metrics } = options;
   const owner = options.owner ?? daemonName();
-  const redis = options.connect();
-  const subscriber = options.connect();
+  const { redis } = options;
+  const subscriber = options.subscribe();
   const leases = new Leases({
     redis,
     owner,
@@ -108,6 +113,12 @@ export function clusterScope(options: ClusterScopeOptions): Scope {
     works: options.deployments.map(workOf),
     onGained: (grant) => handlers?.activate(deploymentOf(grant.work)),
     onLost: (work, reason) => handlers?.deactivate(deploymentOf(work), reason),
+    onResumed: (work) =>
+      void handlers
+        ?.rescan(deploymentOf(work))
+        .catch((error) =>
+          logger.warn({ deployment: deploymentOf(work), err: error }, 'rescan failed'),
+        ),
     announceRelease: (work) => void notices?.publish({ kind: 'released', work }),
     events: {
       gained(grant) {
@@ -181,7 +192,6 @@ export function clusterScope(options: ClusterScopeOptions): Scope {
       clearInterval(rescans);
       await coordinator.close({ release: true });
       await notices?.close();
-      redis.disconnect();
       subscriber.disconnect();
     },
   };
