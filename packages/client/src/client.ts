@@ -18,20 +18,17 @@ import ky from 'ky';
 import type {
   AdminClient,
   AdminClientOptions,
+  AuthProvider,
   CallOptions,
+  ClientHooks,
+  ClientOperation,
   OperationParams,
   ServiceRef,
   StartedJob,
   TokenHeader,
   WarningsEvent,
 } from './api.js';
-import {
-  credentialsTokenSource,
-  fixedTokenSource,
-  noTokenSource,
-  providerTokenSource,
-  type TokenSource,
-} from './auth.js';
+import { noTokenSource, type TokenSource, tokenSourceFor } from './auth.js';
 import {
   AuthError,
   ConfigError,
@@ -41,6 +38,7 @@ import {
   toJobwatchError,
   ValidationError,
 } from './errors.js';
+import { checkHooks, observed, type Trace } from './hooks.js';
 import {
   exchange,
   type HeaderName,
@@ -50,17 +48,14 @@ import {
   type RequestSpec,
 } from './http.js';
 import { displayUrl } from './redact.js';
-import { overridePolicy, resolveRetry, withRetries } from './retry.js';
+import { overridePolicy, type RetryPolicy, resolveRetry, withRetries } from './retry.js';
 import {
   type AdminRoot,
-  assertSecureFor,
-  deriveTokenUrl,
   jobId,
   jobIdFromJobsUrl,
   jobUrl,
   operationUrl,
   parseAdminRoot,
-  parseHttpUrl,
   segment,
   serviceParts,
   serviceUrl,
@@ -188,12 +183,33 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('createAdminClient needs an options object with at least { url }');
   }
+  const settings = clientSettings(options);
+  const requester = createRequester(settings, options.auth);
+  return Object.freeze(adminMethods(settings, requester));
+}
+
+/** Everything `createAdminClient` reads from its options, checked once. */
+interface ClientSettings {
+  readonly root: AdminRoot;
+  readonly now: () => number;
+  /** Per-request timeout in ms. */
+  readonly timeout: number;
+  readonly tokenHeader: TokenHeader;
+  readonly sink: WarningSink;
+  readonly hooks: ClientHooks | undefined;
+  readonly policy: RetryPolicy;
+  /** `retry: false` on a call (a poll loop with its own backoff) costs no policy object per call. */
+  readonly oneAttempt: RetryPolicy;
+  readonly allowInsecureHttp: boolean;
+  /** Headers of every request (`accept`, and `user-agent` when given). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly fetch: typeof globalThis.fetch;
+}
+
+/** Reads and checks the options. @throws {@link ConfigError} */
+function clientSettings(options: AdminClientOptions): ClientSettings {
   const root = parseAdminRoot(options.url);
   const now = options.now ?? Date.now;
-  const timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT, 'timeout');
-  const tokenHeader = resolveTokenHeader(options);
-  /** The header GETs carry the token in now; with `auto`, the one that worked last. */
-  let header: HeaderName = tokenHeader === 'auto' ? 'x-esri-authorization' : tokenHeader;
   const onWarnings = options.onWarnings;
   if (onWarnings !== undefined && typeof onWarnings !== 'function') {
     throw new ConfigError('onWarnings must be a function');
@@ -208,151 +224,274 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       // A listener's failure never costs a read.
     }
   };
-  let policy: ReturnType<typeof resolveRetry>;
+  let policy: RetryPolicy;
   try {
     policy = resolveRetry(options.retry, now);
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}: fix the retry options`);
   }
-  // `retry: false` on a call (a poll loop with its own backoff) costs no policy object per call.
-  const oneAttempt = overridePolicy(policy, false);
-  const allowInsecureHttp = options.allowInsecureHttp === true;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.userAgent !== undefined) headers['user-agent'] = options.userAgent;
   const userFetch = options.fetch;
   if (userFetch !== undefined && typeof userFetch !== 'function') {
     throw new ConfigError('fetch must be a function');
   }
-  // Called as a plain function: a browser's `window.fetch` throws when called on another `this`.
-  const fetchFn: typeof globalThis.fetch = userFetch
-    ? (input, init) => userFetch(input, init)
-    : (input, init) => globalThis.fetch(input, init);
-  const http = ky.create({
-    retry: 0,
-    throwHttpErrors: false,
-    timeout: false,
+  return {
+    root,
+    now,
+    timeout: checkTimeout(options.timeout ?? DEFAULT_TIMEOUT, 'timeout'),
+    tokenHeader: resolveTokenHeader(options),
+    sink,
+    hooks: checkHooks(options.hooks),
+    policy,
+    oneAttempt: overridePolicy(policy, false),
+    allowInsecureHttp: options.allowInsecureHttp === true,
     headers,
-    fetch: fetchFn,
-  });
+    // Called as a plain function: a browser's `window.fetch` throws when called on another `this`.
+    fetch: userFetch
+      ? (input, init) => userFetch(input, init)
+      : (input, init) => globalThis.fetch(input, init),
+  };
+}
 
+/** Sends the client's requests; `request` resolves with what `read` makes of the body. */
+interface Requester {
+  request<T = unknown>(
+    spec: RequestSpec,
+    call: CallOptions | undefined,
+    read?: (body: unknown) => T,
+  ): Promise<T>;
+  /** The header GETs carry the token in now; with `auto`, the one that worked last. */
+  readonly header: HeaderName;
+}
+
+const asIs = (body: unknown): unknown => body;
+
+/**
+ * The transport, the token source and the one request path of every call: token, retries by
+ * the client's rule, the header switch and the one refresh (see {@link authorized}), all under
+ * the hooks.
+ */
+function createRequester(settings: ClientSettings, auth: AuthProvider | undefined): Requester {
+  const { root, timeout, policy, hooks } = settings;
   // The exchange redacts every secret the token source holds; the source needs the exchange
   // to reach generateToken. `tokens` is set right below, before any request can run.
   let tokens: TokenSource = noTokenSource();
   const ctx: HttpContext = {
-    ky: http,
-    fetch: fetchFn,
-    headersFor: headerCache(headers),
+    ky: ky.create({
+      retry: 0,
+      throwHttpErrors: false,
+      timeout: false,
+      headers: settings.headers,
+      fetch: settings.fetch,
+    }),
+    fetch: settings.fetch,
+    headersFor: headerCache(settings.headers),
     secrets: () => tokens.secrets(),
   };
-  tokens = makeTokenSource(options, root, {
-    allowInsecureHttp,
-    fetchToken: (url, params) =>
-      withRetries(
-        () =>
-          exchange(ctx, { method: 'POST', url, params, route: 'token' }, undefined, { timeout }),
-        {
+  tokens = tokenSourceFor(auth, root, {
+    allowInsecureHttp: settings.allowInsecureHttp,
+    fetchToken: (url, params) => {
+      const spec: RequestSpec = {
+        method: 'POST',
+        url,
+        params,
+        route: 'token',
+        operation: 'generateToken',
+      };
+      return observed(hooks, spec, (trace) =>
+        withRetries(() => exchange(ctx, spec, undefined, { timeout, trace }), {
           policy,
           mayRetry: () => true,
-        },
-      ),
-    now,
+        }),
+      );
+    },
+    now: settings.now,
   });
+  const state = {
+    header: (settings.tokenHeader === 'auto'
+      ? 'x-esri-authorization'
+      : settings.tokenHeader) as HeaderName,
+  };
+  return {
+    get header() {
+      return state.header;
+    },
+    request<T>(spec: RequestSpec, call: CallOptions | undefined, read?: (body: unknown) => T) {
+      const readBody = (read ?? asIs) as (body: unknown) => T;
+      return observed(hooks, spec, async (trace) =>
+        readBody(await authorized({ settings, ctx, tokens, state }, spec, call, trace)),
+      );
+    },
+  };
+}
 
-  /**
-   * One call: token, retries by the rule above; on 499 with `tokenHeader: 'auto'` the other
-   * header once; one refresh on 498/499.
-   */
-  async function request(spec: RequestSpec, call: CallOptions | undefined): Promise<unknown> {
-    const signal = call?.signal;
-    let callPolicy = policy;
-    const retry = call?.retry;
-    if (retry === false) callPolicy = oneAttempt;
-    else if (retry !== undefined) {
-      try {
-        callPolicy = overridePolicy(policy, retry);
-      } catch (error) {
-        throw new ConfigError(`${(error as Error).message}: fix the retry options of this call`);
-      }
-    }
-    const timeoutMs =
-      call?.timeout === undefined ? timeout : checkTimeout(call.timeout, 'options.timeout');
-    const idempotent = spec.method === 'GET';
-    const mayRetry = (e: JobwatchError) =>
-      idempotent || (e instanceof TransportError && e.reason === TransportReason.CONNECT);
-    const send = (token: string | undefined, via: HeaderName) =>
-      withRetries(() => exchange(ctx, spec, token, { signal, timeout: timeoutMs, header: via }), {
-        policy: callPolicy,
-        signal,
-        mayRetry,
-      });
-    const refusal = (e: unknown): e is AuthError =>
-      e instanceof AuthError && e.arcgisCode !== undefined && REFRESHABLE_CODES.has(e.arcgisCode);
+/** What {@link authorized} works with: the client's settings, transport, tokens and header. */
+interface AuthorizedContext {
+  readonly settings: ClientSettings;
+  readonly ctx: HttpContext;
+  readonly tokens: TokenSource;
+  /** The header that worked last, kept for every later request to this deployment. */
+  readonly state: { header: HeaderName };
+}
+
+/** The retry policy and timeout of one call, over the client's. @throws {@link ConfigError} */
+function callSettings(
+  settings: ClientSettings,
+  call: CallOptions | undefined,
+): { policy: RetryPolicy; timeout: number } {
+  let policy = settings.policy;
+  const retry = call?.retry;
+  if (retry === false) policy = settings.oneAttempt;
+  else if (retry !== undefined) {
     try {
-      let token = await tokens.get(signal);
-      let via = header;
-      let switched = false;
-      let refreshed = false;
-      for (;;) {
-        try {
-          const body = await send(token, via);
-          // Remember the header that worked, for every later request to this deployment.
-          if (switched) header = via;
-          return body;
-        } catch (error) {
-          if (token === undefined || !refusal(error)) throw error;
-          // 499: the server saw no token, though one was sent. Behind a web tier that keeps
-          // `Authorization` for itself, or on a server that reads only `Authorization`, the
-          // other header is the one it reads: try it once.
-          if (tokenHeader === 'auto' && idempotent && error.arcgisCode === 499 && !switched) {
-            switched = true;
-            via = otherHeader(via);
-            continue;
-          }
-          if (!refreshed && tokens.canRefresh) {
-            refreshed = true;
-            token = await tokens.refresh(token, signal);
-            // The fresh token goes in the deployment's header; both were tried already.
-            via = header;
-            continue;
-          }
-          if (!refreshed && !switched) throw error;
-          const tried =
-            switched && idempotent
-              ? ` in ${HEADER_NAMES['x-esri-authorization']} and in ${HEADER_NAMES.authorization}`
-              : '';
-          const what =
-            error.arcgisCode === 499
-              ? `Token required (499) by ${error.url ?? root.url}: the server saw no token${tried}${refreshed ? ', even a fresh one' : ''}; check that a proxy or web tier passes the header through, or set tokenHeader`
-              : `Token refused (${error.arcgisCode}) by ${error.url ?? root.url} even after a refresh: check the account and its privileges`;
-          throw new AuthError(what, { url: error.url, arcgisCode: error.arcgisCode });
-        }
-      }
+      policy = overridePolicy(settings.policy, retry);
     } catch (error) {
-      throw toJobwatchError(error);
+      throw new ConfigError(`${(error as Error).message}: fix the retry options of this call`);
     }
   }
+  const timeout =
+    call?.timeout === undefined ? settings.timeout : checkTimeout(call.timeout, 'options.timeout');
+  return { policy, timeout };
+}
 
-  const get = (url: string, call: CallOptions | undefined, extra: Partial<RequestSpec> = {}) =>
-    request({ method: 'GET', url, ...extra }, call);
-  const post = (url: string, params: Record<string, string>, call: CallOptions | undefined) =>
-    request({ method: 'POST', url, params }, call);
+/**
+ * One call: token, retries by the rule above; on 499 with `tokenHeader: 'auto'` the other
+ * header once; one refresh on 498/499.
+ */
+async function authorized(
+  context: AuthorizedContext,
+  spec: RequestSpec,
+  call: CallOptions | undefined,
+  trace: Trace | undefined,
+): Promise<unknown> {
+  const { settings, ctx, tokens, state } = context;
+  const signal = call?.signal;
+  const { policy, timeout } = callSettings(settings, call);
+  const idempotent = spec.method === 'GET';
+  const mayRetry = (e: JobwatchError) =>
+    idempotent || (e instanceof TransportError && e.reason === TransportReason.CONNECT);
+  const send = (token: string | undefined, via: HeaderName) =>
+    withRetries(() => exchange(ctx, spec, token, { signal, timeout, header: via, trace }), {
+      policy,
+      signal,
+      mayRetry,
+    });
+  const refusal = (e: unknown): e is AuthError =>
+    e instanceof AuthError && e.arcgisCode !== undefined && REFRESHABLE_CODES.has(e.arcgisCode);
+  try {
+    let token = await tokens.get(signal);
+    let via = state.header;
+    let switched = false;
+    let refreshed = false;
+    for (;;) {
+      try {
+        const body = await send(token, via);
+        // Remember the header that worked, for every later request to this deployment.
+        if (switched) state.header = via;
+        return body;
+      } catch (error) {
+        if (token === undefined || !refusal(error)) throw error;
+        // 499: the server saw no token, though one was sent. Behind a web tier that keeps
+        // `Authorization` for itself, or on a server that reads only `Authorization`, the
+        // other header is the one it reads: try it once.
+        const auto = settings.tokenHeader === 'auto';
+        if (auto && idempotent && error.arcgisCode === 499 && !switched) {
+          switched = true;
+          via = otherHeader(via);
+          continue;
+        }
+        if (!refreshed && tokens.canRefresh) {
+          refreshed = true;
+          token = await tokens.refresh(token, signal);
+          // The fresh token goes in the deployment's header; both were tried already.
+          via = state.header;
+          continue;
+        }
+        if (!refreshed && !switched) throw error;
+        throw refusedAfterAll(error, settings.root, switched && idempotent, refreshed);
+      }
+    }
+  } catch (error) {
+    throw toJobwatchError(error);
+  }
+}
 
-  async function fetchJob(id: JobId, call: CallOptions | undefined) {
+/** The error of a token the server refused after the other header and a refresh were tried. */
+function refusedAfterAll(
+  error: AuthError,
+  root: AdminRoot,
+  bothHeaders: boolean,
+  refreshed: boolean,
+): AuthError {
+  const tried = bothHeaders
+    ? ` in ${HEADER_NAMES['x-esri-authorization']} and in ${HEADER_NAMES.authorization}`
+    : '';
+  const what =
+    error.arcgisCode === 499
+      ? `Token required (499) by ${error.url ?? root.url}: the server saw no token${tried}${refreshed ? ', even a fresh one' : ''}; check that a proxy or web tier passes the header through, or set tokenHeader`
+      : `Token refused (${error.arcgisCode}) by ${error.url ?? root.url} even after a refresh: check the account and its privileges`;
+  return new AuthError(what, { url: error.url, arcgisCode: error.arcgisCode });
+}
+
+/** The admin API's calls, each a URL built from checked pieces and a validated answer. */
+function adminMethods(settings: ClientSettings, requester: Requester): AdminClient {
+  const { root, sink } = settings;
+  const { request } = requester;
+
+  async function fetchJob(id: JobId, call: CallOptions | undefined, operation: ClientOperation) {
     const url = jobUrl(root, id);
-    const { data: job, warnings } = validated<Job, ParseJobOptions>(
-      safeParseJob,
-      await get(url, call, { jobid: id }),
-      url,
-      'job body',
-      {
-        context: { jobid: id },
-        sink,
-        kind: 'job',
-        jobid: id,
-        hint: 'it is not the job asked for; check that the URL is the admin API and that no proxy answers in its place',
-      },
+    return request({ method: 'GET', url, jobid: id, operation }, call, (body) => {
+      const { data: job, warnings } = validated<Job, ParseJobOptions>(
+        safeParseJob,
+        body,
+        url,
+        'job body',
+        {
+          context: { jobid: id },
+          sink,
+          kind: 'job',
+          jobid: id,
+          hint: 'it is not the job asked for; check that the URL is the admin API and that no proxy answers in its place',
+        },
+      );
+      return { job, warnings };
+    });
+  }
+
+  /** A GET read with `reader`, its warnings told as `kind`. */
+  async function read<T>(
+    operation: ClientOperation,
+    url: string,
+    call: CallOptions | undefined,
+    reader: (body: unknown) => SafeParseResult<T>,
+    what: string,
+    kind?: string,
+  ): Promise<T> {
+    return request({ method: 'GET', url, operation }, call, (body) =>
+      kind === undefined
+        ? validated(reader, body, url, what).data
+        : validated(reader, body, url, what, { sink, kind }).data,
     );
-    return { job, warnings };
+  }
+
+  /**
+   * A POST that may run as a job: async → the started job, sync → `{status: "success"}`
+   * checked and `undefined`.
+   */
+  async function post(
+    operation: ClientOperation,
+    url: string,
+    params: Record<string, string>,
+    call: CallOptions | undefined,
+    isAsync: boolean,
+  ): Promise<StartedJob | undefined> {
+    return request({ method: 'POST', url, params, operation }, call, (body) => {
+      const where = displayUrl(url);
+      if (isAsync) return started(body, where, sink);
+      validated(safeParseAdminSuccess, body, where, 'answer');
+      return undefined;
+    });
   }
 
   /** Runs a service operation (start, stop, edit): async → handle, sync → `{status: "success"}`. */
@@ -363,62 +502,48 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     call: (CallOptions & { readonly async?: boolean }) | undefined,
   ): Promise<StartedJob | undefined> {
     const url = `${serviceUrl(root, serviceParts(ref))}/${op}`;
-    return finish(
-      url,
-      await post(url, withAsync(params, call?.async), pick(call)),
-      call?.async === true,
-    );
+    const operation = `${op}Service` as const;
+    return post(operation, url, withAsync(params, call?.async), pick(call), call?.async === true);
   }
 
-  function finish(url: string, body: unknown, isAsync: boolean): StartedJob | undefined {
-    const where = displayUrl(url);
-    if (isAsync) return started(body, where, sink);
-    validated(safeParseAdminSuccess, body, where, 'answer');
-    return undefined;
-  }
-
-  const client: AdminClient = {
+  return {
     url: root.url,
     get tokenHeader() {
-      return header;
+      return requester.header;
     },
     async getJob(jobid, call) {
-      return (await fetchJob(jobId(jobid), call)).job;
+      return (await fetchJob(jobId(jobid), call, 'getJob')).job;
     },
     readJob(jobid, call) {
-      return fetchJob(jobId(jobid), call);
+      return fetchJob(jobId(jobid), call, 'readJob');
     },
     async getJobByUrl(jobsUrl, call) {
-      return (await fetchJob(jobIdFromJobsUrl(root, jobsUrl), call)).job;
+      return (await fetchJob(jobIdFromJobsUrl(root, jobsUrl), call, 'getJobByUrl')).job;
     },
     async listJobs(call) {
-      const url = `${root.url}/jobs`;
       // Entries that are not safe job ids are left out by the reader, with a warning.
-      return validated(safeParseJobList, await get(url, call), url, 'jobs list', {
-        sink,
-        kind: 'jobs',
-      }).data.jobs as JobId[];
+      const url = `${root.url}/jobs`;
+      const list = await read('listJobs', url, call, safeParseJobList, 'jobs list', 'jobs');
+      return list.jobs as JobId[];
     },
     async getSiteInfo(call) {
-      return validated(safeParseSiteInfo, await get(root.url, call), root.url, 'site info', {
-        sink,
-        kind: 'site',
-      }).data;
+      return read('getSiteInfo', root.url, call, safeParseSiteInfo, 'site info', 'site');
     },
     async listServices(call) {
       const folder = call?.folder;
       const url = `${root.url}/services${folder ? `/${segment(folder, 'folder')}` : ''}`;
-      return validated(safeParseServiceList, await get(url, pick(call)), url, 'services list', {
-        sink,
-        kind: 'services',
-      }).data;
+      return read(
+        'listServices',
+        url,
+        pick(call),
+        safeParseServiceList,
+        'services list',
+        'services',
+      );
     },
     async getService(ref, call) {
       const url = serviceUrl(root, serviceParts(ref));
-      return validated(safeParseService, await get(url, call), url, 'service', {
-        sink,
-        kind: 'service',
-      }).data;
+      return read('getService', url, call, safeParseService, 'service', 'service');
     },
     startService: ((ref: ServiceRef, call?: CallOptions & { readonly async?: boolean }) =>
       serviceOperation(ref, 'start', {}, call)) as AdminClient['startService'],
@@ -429,21 +554,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       json: Service,
       call?: CallOptions & { readonly async?: boolean },
     ) => {
-      // What is sent is checked strictly: a server may refuse what a reader would tolerate.
-      const checked = safeParseService(json);
-      const problem = !checked.success
-        ? checked.error.issues[0]
-        : (checked.warnings[0] ??
-          (['serviceName', 'type'] as const)
-            .filter((k) => typeof checked.data[k] !== 'string')
-            .map((k) => ({ pointer: `/${k}`, expected: 'a string', found: 'missing' }))[0]);
-      if (problem) {
-        const path = `service${problem.pointer.replace(/\//g, '.')}`;
-        throw new ValidationError(
-          `The service JSON to send is invalid: ${path}: expected ${problem.expected}, got ${problem.found}; fix it before editing`,
-          { issues: [{ ...problem, path }] },
-        );
-      }
+      checkServiceJson(json);
       return serviceOperation(ref, 'edit', { service: JSON.stringify(json) }, call);
     }) as AdminClient['editService'],
     deleteServices: (async (
@@ -459,21 +570,43 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       });
       const url = `${root.url}/services/deleteServices`;
       const params = withAsync({ services: JSON.stringify(services) }, call?.async);
-      return finish(url, await post(url, params, pick(call)), call?.async === true);
+      return post('deleteServices', url, params, pick(call), call?.async === true);
     }) as AdminClient['deleteServices'],
     async createBackup(call) {
       const store = segment(call.store, 'backup store');
       const params = formParams(call.params, 'createBackup');
       const url = `${root.url}/system/disasterrecovery/stores/${store}/backups/create`;
-      return started(await post(url, params, pick(call)), displayUrl(url), sink);
+      return (await post('createBackup', url, params, pick(call), true)) as StartedJob;
     },
     operation: (async (path: string, params?: OperationParams, call?: CallOptions) => {
       const url = operationUrl(root, path);
-      const body = await post(url, formParams(params, 'operation'), call);
-      return params?.async === true ? started(body, displayUrl(url), sink) : body;
+      const form = formParams(params, 'operation');
+      return request({ method: 'POST', url, params: form, operation: 'operation' }, call, (body) =>
+        params?.async === true ? started(body, displayUrl(url), sink) : body,
+      );
     }) as AdminClient['operation'],
   };
-  return Object.freeze(client);
+}
+
+/**
+ * What `editService` sends is checked strictly: a server may refuse what a reader would
+ * tolerate. @throws {@link ValidationError}
+ */
+function checkServiceJson(json: Service): void {
+  const checked = safeParseService(json);
+  const problem = !checked.success
+    ? checked.error.issues[0]
+    : (checked.warnings[0] ??
+      (['serviceName', 'type'] as const)
+        .filter((k) => typeof checked.data[k] !== 'string')
+        .map((k) => ({ pointer: `/${k}`, expected: 'a string', found: 'missing' }))[0]);
+  if (problem) {
+    const path = `service${problem.pointer.replace(/\//g, '.')}`;
+    throw new ValidationError(
+      `The service JSON to send is invalid: ${path}: expected ${problem.expected}, got ${problem.found}; fix it before editing`,
+      { issues: [{ ...problem, path }] },
+    );
+  }
 }
 
 function withAsync(
@@ -491,72 +624,6 @@ function pick(call: CallOptions | undefined): CallOptions | undefined {
     ...(call.timeout !== undefined ? { timeout: call.timeout } : {}),
     ...(call.retry !== undefined ? { retry: call.retry } : {}),
   };
-}
-
-function makeTokenSource(
-  options: AdminClientOptions,
-  root: AdminRoot,
-  deps: {
-    readonly allowInsecureHttp: boolean;
-    readonly fetchToken: (url: string, params: Record<string, string>) => Promise<unknown>;
-    readonly now: () => number;
-  },
-): TokenSource {
-  const auth = options.auth ?? { type: 'none' as const };
-  switch (auth.type) {
-    case 'none':
-      return noTokenSource();
-    case 'token':
-      if (typeof auth.token !== 'string' || !/^[^\s\u0000-\u001f\u007f]+$/.test(auth.token)) {
-        throw new ConfigError(
-          'auth.token must be a non-empty token without spaces or control characters',
-        );
-      }
-      assertSecureFor(root, 'token', deps.allowInsecureHttp);
-      return fixedTokenSource(auth.token);
-    case 'provider':
-      if (typeof auth.getToken !== 'function')
-        throw new ConfigError('auth.getToken must be a function');
-      assertSecureFor(root, 'token', deps.allowInsecureHttp);
-      return providerTokenSource(auth.getToken);
-    case 'credentials': {
-      if (
-        typeof auth.username !== 'string' ||
-        auth.username === '' ||
-        typeof auth.password !== 'string' ||
-        auth.password === ''
-      ) {
-        throw new ConfigError('auth.username and auth.password must be non-empty strings');
-      }
-      const tokenUrl =
-        auth.tokenUrl === undefined
-          ? deriveTokenUrl(root)
-          : displayUrl(parseHttpUrl(auth.tokenUrl, 'auth.tokenUrl'));
-      assertSecureFor(new URL(tokenUrl), 'password', deps.allowInsecureHttp);
-      assertSecureFor(root, 'token', deps.allowInsecureHttp);
-      const { expiration } = auth;
-      if (expiration !== undefined && (!Number.isInteger(expiration) || expiration <= 0)) {
-        throw new ConfigError('auth.expiration must be a whole number of minutes above 0');
-      }
-      const params: Record<string, string> = {
-        username: auth.username,
-        password: auth.password,
-        client: 'referer',
-        referer: auth.referer ?? root.origin,
-        ...(expiration === undefined ? {} : { expiration: String(expiration) }),
-      };
-      return credentialsTokenSource({
-        password: auth.password,
-        tokenUrl,
-        now: deps.now,
-        fetchToken: () => deps.fetchToken(tokenUrl, params),
-      });
-    }
-    default:
-      throw new ConfigError(
-        `Unknown auth.type ${JSON.stringify(String((auth as { type?: unknown }).type))}: use token, credentials, provider or none`,
-      );
-  }
 }
 
 /** The `tokenHeader` option, or the deprecated `tokenTransport` read as one. */
