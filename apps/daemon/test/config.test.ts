@@ -1,3 +1,5 @@
+import { AuthError, ConfigError, InvalidJobIdError, JobNotFoundError } from '@jobwatch/client';
+import { WaitTimeoutError } from '@jobwatch/rx';
 import { describe, expect, it } from 'vitest';
 import {
   ExitCode,
@@ -67,10 +69,22 @@ describe('exit codes', () => {
     expect(exitCodeForStatus('FAILED')).toBe(ExitCode.FAILED);
     expect(exitCodeForStatus('TIMED OUT')).toBe(ExitCode.FAILED);
     expect(exitCodeForStatus('CANCELLED')).toBe(ExitCode.CANCELLED);
-    expect(exitCodeForError({ code: 'WAIT_TIMEOUT' })).toBe(ExitCode.TIMEOUT);
-    expect(exitCodeForError({ code: 'JOB_NOT_FOUND' })).toBe(ExitCode.UNWATCHABLE);
-    expect(exitCodeForError({ code: 'AUTH' })).toBe(ExitCode.UNWATCHABLE);
-    expect(exitCodeForError({ code: 'CONFIG' })).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new WaitTimeoutError({ jobid: 'j1', maxWait: 1_000 }))).toBe(
+      ExitCode.TIMEOUT,
+    );
+    expect(exitCodeForError(new JobNotFoundError('gone', { jobid: 'j1' }))).toBe(
+      ExitCode.UNWATCHABLE,
+    );
+    expect(exitCodeForError(new AuthError('refused'))).toBe(ExitCode.UNWATCHABLE);
+    expect(exitCodeForError(new ConfigError('bad URL'))).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new InvalidJobIdError('../x'))).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new DaemonError('USAGE', 'unknown flag'))).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new Error('boom'))).toBe(ExitCode.UNWATCHABLE);
+  });
+  it('tell errors by their class, not by a code another package happens to share', () => {
+    // A code string alone (from another package, or a plain object) is not a usage error.
+    expect(exitCodeForError({ code: 'CONFIG' })).toBe(ExitCode.UNWATCHABLE);
+    expect(exitCodeForError({ code: 'WAIT_TIMEOUT' })).toBe(ExitCode.UNWATCHABLE);
   });
 });
 
