@@ -93,17 +93,16 @@ describe('plain http', () => {
     },
   );
 
-  it('normalizes an admin URL the way every request is built from it', () => {
-    expect(normalizeAdminUrl('HTTPS://GIS.Example.com:443/arcgis/admin/')).toBe(
-      'https://gis.example.com/arcgis/admin',
-    );
-    // An empty query or fragment is no query: the daemon's own copy used to keep the "?".
-    expect(normalizeAdminUrl('https://gis.example.com/arcgis/admin?')).toBe(
-      'https://gis.example.com/arcgis/admin',
-    );
-    expect(normalizeAdminUrl('https://gis.example.com/arcgis/admin//#')).toBe(
-      'https://gis.example.com/arcgis/admin',
-    );
+  // An empty query or fragment is no query: the daemon's own copy used to keep the "?".
+  it.each([
+    'HTTPS://GIS.Example.com:443/arcgis/admin/',
+    'https://gis.example.com/arcgis/admin?',
+    'https://gis.example.com/arcgis/admin//#',
+  ])('normalizes %s the way every request is built from it', (input) => {
+    expect(normalizeAdminUrl(input)).toBe('https://gis.example.com/arcgis/admin');
+  });
+
+  it('refuses an admin URL with a query', () => {
     expect(() => normalizeAdminUrl('https://gis.example.com/arcgis/admin?token=x')).toThrow(
       ConfigError,
     );

@@ -67,32 +67,24 @@ export function resolveConnection(flags: ConnectionFlags, env: Env): Connection 
       ? readSecretFile(flags.passwordFile, '--password-file')
       : env.JOBWATCH_PASSWORD;
   const tokenUrl = flags.tokenUrl ?? env.JOBWATCH_TOKEN_URL;
-  let auth: AuthProvider;
-  if (flags.token || flags.username) {
-    auth = toAuth(
-      {
-        token: flags.token,
-        username: flags.username,
-        password: flags.username ? password() : undefined,
-        tokenUrl,
-      },
-      'flags',
-    );
-  } else if (env.JOBWATCH_TOKEN || env.JOBWATCH_USERNAME) {
-    auth = toAuth(
-      {
-        token: env.JOBWATCH_TOKEN,
-        username: env.JOBWATCH_USERNAME,
-        password: env.JOBWATCH_USERNAME ? password() : undefined,
-        tokenUrl,
-      },
-      'environment',
-    );
-  } else if (fromFile) {
-    auth = fromFile.auth;
-  } else {
-    auth = toAuth({}, 'flags');
-  }
+  // The first layer that names a credential supplies it.
+  const layer =
+    flags.token || flags.username
+      ? { token: flags.token, username: flags.username, where: 'flags' }
+      : env.JOBWATCH_TOKEN || env.JOBWATCH_USERNAME
+        ? { token: env.JOBWATCH_TOKEN, username: env.JOBWATCH_USERNAME, where: 'environment' }
+        : undefined;
+  const auth: AuthProvider = layer
+    ? toAuth(
+        {
+          token: layer.token,
+          username: layer.username,
+          password: layer.username ? password() : undefined,
+          tokenUrl,
+        },
+        layer.where,
+      )
+    : (fromFile?.auth ?? toAuth({}, 'flags'));
   const tokenHeader =
     tokenHeaderOf(flags.tokenHeader, '--token-header') ??
     tokenHeaderOf(env.JOBWATCH_TOKEN_HEADER, 'JOBWATCH_TOKEN_HEADER') ??
