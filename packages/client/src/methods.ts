@@ -236,15 +236,8 @@ export function adminMethods(settings: ClientSettings, requester: Requester): Ad
       refs: readonly ServiceRef[],
       call?: CallOptions & { readonly async?: boolean },
     ) => {
-      if (!Array.isArray(refs) || refs.length === 0) {
-        throw new ConfigError('deleteServices needs at least one service');
-      }
-      const services = refs.map((ref) => {
-        const p = serviceParts(ref);
-        return { serviceName: p.name, folderName: p.folder ?? '', type: p.type };
-      });
       const url = `${root.url}/services/deleteServices`;
-      const params = withAsync({ services: JSON.stringify(services) }, call?.async);
+      const params = withAsync({ services: servicesParam(refs) }, call?.async);
       return post('deleteServices', url, params, pick(call), call?.async === true);
     }) as AdminClient['deleteServices'],
     async createBackup(call) {
@@ -261,6 +254,18 @@ export function adminMethods(settings: ClientSettings, requester: Requester): Ad
       );
     }) as AdminClient['operation'],
   };
+}
+
+/** The `services` field of `deleteServices`: `[{serviceName, folderName, type}]`, each part checked. */
+function servicesParam(refs: readonly ServiceRef[]): string {
+  if (!Array.isArray(refs) || refs.length === 0) {
+    throw new ConfigError('deleteServices needs at least one service');
+  }
+  const services = refs.map((ref) => {
+    const p = serviceParts(ref);
+    return { serviceName: p.name, folderName: p.folder ?? '', type: p.type };
+  });
+  return JSON.stringify(services);
 }
 
 /**
