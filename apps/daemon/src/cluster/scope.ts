@@ -71,8 +71,12 @@ export interface ClusterScopeOptions {
    * away, rather than queue), which this leaves open.
    */
   readonly redis: Redis;
-  /** Opens a connection of its own for the notices' subscription (closed by {@link Scope.close}). */
-  readonly subscribe: () => Redis;
+  /**
+   * Opens a connection of its own for the notices' subscription (closed by
+   * {@link Scope.close}). @default a duplicate of {@link redis} that queues while offline and
+   * subscribes again after a reconnect
+   */
+  readonly subscribe?: () => Redis;
   /** The Redis key prefix (the store's, hash tag included). */
   readonly prefix: string;
   readonly leasePeriodMs: number;
@@ -80,6 +84,8 @@ export interface ClusterScopeOptions {
   readonly metrics: Metrics;
   /** Who this daemon is. @default `<host>:<pid>:<random>` */
   readonly owner?: string;
+  /** Between two renewals, in ms. @default a third of the lease period */
+  readonly tickMs?: number;
 }
 
 /** A unique name of this daemon among those sharing a Redis: `<host>:<pid>:<random>`. */
@@ -96,7 +102,17 @@ export function clusterScope(options: ClusterScopeOptions): Scope {
   const { logger, metrics } = options;
   const owner = options.owner ?? daemonName();
   const { redis } = options;
-  const subscriber = options.subscribe();
+  const subscriber =
+    options.subscribe?.() ??
+    redis.duplicate({
+      connectionName: `jobwatch:${owner}:notices`,
+      enableOfflineQueue: true,
+      autoResubscribe: true,
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
+  subscriber.on('error', () => undefined); // reconnects on its own; the store reports Redis down
   const leases = new Leases({
     redis,
     owner,
@@ -111,6 +127,7 @@ export function clusterScope(options: ClusterScopeOptions): Scope {
   const coordinator = createCoordinator({
     leases,
     works: options.deployments.map(workOf),
+    ...(options.tickMs ? { tickMs: options.tickMs } : {}),
     onGained: (grant) => handlers?.activate(deploymentOf(grant.work)),
     onLost: (work, reason) => handlers?.deactivate(deploymentOf(work), reason),
     onResumed: (work) =>

@@ -10,6 +10,7 @@ import {
   durationKey,
   HEARTBEAT_BOUNDS,
   hostName,
+  LEASE_PERIOD_BOUNDS,
   parseListen,
   tokenHeaderOf,
 } from './checks.js';
@@ -149,5 +150,10 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     maxStreamClients: file.events?.maxClients ?? 10_000,
     jobRetentionMs: durationKey(file.jobs?.retention ?? '7d', 'jobs.retention'),
     webhookRetry,
+    leasePeriodMs: durationKey(
+      file.cluster?.leasePeriod ?? '15s',
+      'cluster.leasePeriod',
+      LEASE_PERIOD_BOUNDS,
+    ),
   };
 }
