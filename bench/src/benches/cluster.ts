@@ -46,8 +46,10 @@ interface RunFigures {
   readonly fanoutP50: number;
   /** Largest RSS of each daemon, MB. */
   readonly rss: number[];
-  /** Redis commands per poll (Redis runs only). */
+  /** Redis commands per poll, those run inside scripts included (Redis runs only). */
   readonly commandsPerPoll?: number;
+  /** Round trips to Redis per poll, as the daemons count them (Redis runs only). */
+  readonly tripsPerPoll?: number;
   /** Redis server CPU seconds per poll (Redis runs only). */
   readonly redisCpuPerPoll?: number;
   /** SIGKILL to another daemon holding the lease, ms (Redis runs only). */
@@ -143,6 +145,7 @@ async function runOnce(sizes: Sizes, daemons: number, redisUrl?: string): Promis
           return {
             cpu: metric(text, 'process_cpu_seconds_total'),
             polls: metricSum(text, 'jobwatch_polls_total'),
+            trips: metricSum(text, 'jobwatch_redis_commands_total'),
           };
         }),
       );
@@ -171,8 +174,11 @@ async function runOnce(sizes: Sizes, daemons: number, redisUrl?: string): Promis
     clearInterval(timer);
     const after = await scrapeAll();
     const redisAfter = redis ? await redisInfo(redis) : undefined;
-    const sum = (xs: Array<{ cpu: number; polls: number }>, k: 'cpu' | 'polls') =>
-      xs.reduce((a, x) => a + x[k], 0);
+    if (redis && process.env.BENCH_DEBUG) console.error(await redis.info('commandstats'));
+    const sum = (
+      xs: Array<{ cpu: number; polls: number; trips: number }>,
+      k: 'cpu' | 'polls' | 'trips',
+    ) => xs.reduce((a, x) => a + x[k], 0);
     const polls = sum(after, 'polls') - sum(before, 'polls');
     const cpu = sum(after, 'cpu') - sum(before, 'cpu');
     let takeoverMs: number | undefined;
@@ -186,6 +192,7 @@ async function runOnce(sizes: Sizes, daemons: number, redisUrl?: string): Promis
       ...(redisBefore && redisAfter
         ? {
             commandsPerPoll: (redisAfter.commands - redisBefore.commands) / polls,
+            tripsPerPoll: (sum(after, 'trips') - sum(before, 'trips')) / polls,
             redisCpuPerPoll: (redisAfter.cpu - redisBefore.cpu) / polls,
           }
         : {}),
@@ -261,7 +268,18 @@ const bench: Benchmark = {
         },
       ),
       row('cluster', 'Redis server: CPU per poll', us(cluster.redisCpuPerPoll ?? Number.NaN), 'µs'),
-      row('cluster', 'Redis commands per poll', cluster.commandsPerPoll ?? Number.NaN, 'cmd'),
+      row(
+        'cluster',
+        'Redis round trips per poll (daemons)',
+        cluster.tripsPerPoll ?? Number.NaN,
+        'trips',
+      ),
+      row(
+        'cluster',
+        'Redis commands per poll (inside scripts too)',
+        cluster.commandsPerPoll ?? Number.NaN,
+        'cmd',
+      ),
       row('cluster', 'polls (SQLite / Redis)', single.polls, 'polls'),
       row('cluster', 'polls, Redis run', cluster.polls, 'polls'),
       row('cluster', 'SQLite: fan-out latency p99', single.fanoutP99, 'ms'),
