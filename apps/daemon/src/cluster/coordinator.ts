@@ -103,10 +103,16 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   let again = false;
   let closed = false;
 
-  const drop = (work: string, reason: LossReason) => {
-    if (!held.delete(work)) return undefined;
+  /**
+   * Stops holding `work`. Given away (`released`), it stays held — its fence valid — until
+   * `onLost` has settled, so writes in flight go through; lost, it is dropped at once.
+   */
+  const drop = async (work: string, reason: LossReason): Promise<void> => {
+    if (!held.has(work)) return;
+    if (reason === 'released') await options.onLost(work, reason);
+    if (!held.delete(work)) return;
     events.lost?.(work, reason);
-    return options.onLost(work, reason);
+    if (reason !== 'released') await options.onLost(work, reason);
   };
 
   async function renewAll(): Promise<void> {
