@@ -25,6 +25,13 @@ export {
   type FaultSpec,
   parseFaultSpec,
 } from './faults.js';
+export { GP_CANCEL_MS, GP_JOB_ENDS, type GpJobEnd, type GpJobSpec } from './gp-jobs.js';
+export {
+  ITEM_JOB_TYPES,
+  type ItemJobEnd,
+  type ItemJobSpec,
+  type ItemJobType,
+} from './item-jobs.js';
 export { JOB_ENDS, type JobEnd } from './jobs.js';
 export {
   QUIRK_NAMES,
@@ -46,13 +53,6 @@ export {
   type StartedSimulator,
   startSimulator,
 } from './server.js';
-export { GP_CANCEL_MS, GP_JOB_ENDS, type GpJobEnd, type GpJobSpec } from './gp-jobs.js';
-export {
-  ITEM_JOB_TYPES,
-  type ItemJobEnd,
-  type ItemJobSpec,
-  type ItemJobType,
-} from './item-jobs.js';
 export {
   SERVER_JOB_ENDS,
   type ServerJobEnd,
