@@ -270,42 +270,56 @@ export function defaultInputs(task: GpTask): Record<string, unknown> {
 
 const MAX_FEATURES = 10_000;
 
+/** An input read: its value, or why it is not valid. */
+type Read = { readonly value: unknown } | { readonly problem: string };
+
+/** Parses a form value of a JSON-typed parameter. */
+function fromForm(p: GpParameter, raw: unknown): Read {
+  if (typeof raw !== 'string' || p.dataType === 'GPString') return { value: raw };
+  if (p.dataType === 'GPBoolean')
+    return raw === 'true' || raw === 'false'
+      ? { value: raw === 'true' }
+      : { problem: `'${p.name}' must be true or false.` };
+  if (p.dataType === 'GPDouble') {
+    const n = Number(raw);
+    return raw.trim() !== '' && Number.isFinite(n)
+      ? { value: n }
+      : { problem: `'${p.name}' must be a number.` };
+  }
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    return { problem: `'${p.name}' is not valid JSON.` };
+  }
+}
+
+function isPoint(f: unknown): boolean {
+  const g = (f as { geometry?: { x?: unknown; y?: unknown } } | null)?.geometry;
+  return (
+    typeof g?.x === 'number' &&
+    Number.isFinite(g.x) &&
+    typeof g.y === 'number' &&
+    Number.isFinite(g.y)
+  );
+}
+
 /**
  * Reads one input parameter from its form value (JSON text for feature sets and linear
- * units, `true`/`false`, a number); a string says what is wrong.
+ * units, `true`/`false`, a number) or from a value already parsed.
  */
-export function readInput(p: GpParameter, raw: unknown): unknown {
-  let value: unknown = raw;
-  if (typeof raw === 'string' && p.dataType !== 'GPString') {
-    if (p.dataType === 'GPBoolean') {
-      if (raw !== 'true' && raw !== 'false') return `'${p.name}' must be true or false.`;
-      return raw === 'true';
-    }
-    if (p.dataType === 'GPDouble') {
-      const n = Number(raw);
-      return raw.trim() !== '' && Number.isFinite(n) ? n : `'${p.name}' must be a number.`;
-    }
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      return `'${p.name}' is not valid JSON.`;
-    }
-  }
+export function readInput(p: GpParameter, raw: unknown): Read {
+  const read = fromForm(p, raw);
+  if ('problem' in read) return read;
+  const value = read.value;
+  const no = (problem: string): Read => ({ problem });
   switch (p.dataType) {
     case 'GPFeatureRecordSetLayer': {
       const features = (value as { features?: unknown } | null)?.features;
       if (!Array.isArray(features) || features.length === 0 || features.length > MAX_FEATURES)
-        return `'${p.name}' needs a feature set with 1–${MAX_FEATURES} point features.`;
-      const ok = features.every((f) => {
-        const g = (f as { geometry?: { x?: unknown; y?: unknown } } | null)?.geometry;
-        return (
-          typeof g?.x === 'number' &&
-          Number.isFinite(g.x) &&
-          typeof g.y === 'number' &&
-          Number.isFinite(g.y)
-        );
-      });
-      return ok ? value : `'${p.name}' needs point geometries with numeric x and y.`;
+        return no(`'${p.name}' needs a feature set with 1–${MAX_FEATURES} point features.`);
+      return features.every(isPoint)
+        ? { value }
+        : no(`'${p.name}' needs point geometries with numeric x and y.`);
     }
     case 'GPLinearUnit': {
       const v = value as { distance?: unknown; units?: unknown } | null;
@@ -314,19 +328,21 @@ export function readInput(p: GpParameter, raw: unknown): unknown {
         v.distance > 0 &&
         typeof v.units === 'string' &&
         Object.hasOwn(METERS, v.units)
-        ? { distance: v.distance, units: v.units }
-        : `'${p.name}' needs {"distance": a positive number, "units": one of ${Object.keys(METERS).join(', ')}}.`;
+        ? { value: { distance: v.distance, units: v.units } }
+        : no(
+            `'${p.name}' needs {"distance": a positive number, "units": one of ${Object.keys(METERS).join(', ')}}.`,
+          );
     }
     case 'GPBoolean':
-      return typeof value === 'boolean' ? value : `'${p.name}' must be true or false.`;
+      return typeof value === 'boolean' ? { value } : no(`'${p.name}' must be true or false.`);
     case 'GPDouble':
       return typeof value === 'number' && Number.isFinite(value)
-        ? value
-        : `'${p.name}' must be a number.`;
+        ? { value }
+        : no(`'${p.name}' must be a number.`);
     case 'GPString':
       return typeof value === 'string' && value.length <= 10_000
-        ? value
-        : `'${p.name}' must be a string.`;
+        ? { value }
+        : no(`'${p.name}' must be a string of at most 10,000 characters.`);
   }
 }
 
@@ -347,9 +363,9 @@ export function readInputs(
       out[p.name] = p.defaultValue;
       continue;
     }
-    const value = readInput(p, raw);
-    if (typeof value === 'string' && p.dataType !== 'GPString') return value;
-    out[p.name] = value;
+    const read = readInput(p, raw);
+    if ('problem' in read) return read.problem;
+    out[p.name] = read.value;
   }
   return out;
 }
