@@ -199,7 +199,6 @@ export class JobwatchStatus extends LitElement {
       }
       progress {
         flex: 1 1 8rem;
-        inline-size: auto;
         block-size: var(--jobwatch-progress-height, 0.5rem);
         appearance: none;
         border: none;
@@ -212,38 +211,24 @@ export class JobwatchStatus extends LitElement {
       }
       progress::-webkit-progress-value {
         background: var(--_tone);
-        transition: inline-size 0.3s;
       }
       progress::-moz-progress-bar {
         background: var(--_tone);
       }
-      .percent {
+      .percent,
+      .step {
         color: var(--_muted);
         font-variant-numeric: tabular-nums;
       }
       .step {
         flex-basis: 100%;
-        color: var(--_muted);
       }
       :host([compact]) .step {
         display: none;
       }
-      .results ul {
-        list-style: none;
-        padding: 0;
-      }
       .results a {
         color: var(--_running);
         overflow-wrap: anywhere;
-      }
-      .results a:focus-visible {
-        outline: 2px solid var(--_focus);
-        outline-offset: 2px;
-      }
-      @media (prefers-reduced-motion: reduce) {
-        progress::-webkit-progress-value {
-          transition: none;
-        }
       }
       @media (forced-colors: active) {
         progress {
