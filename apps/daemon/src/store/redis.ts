@@ -171,6 +171,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
       );
     },
   });
+  /** While down: looks every second whether Redis answers again (a connection can stay open and mute). */
+  let probe: NodeJS.Timeout | undefined;
   const down = (reason: string) => {
     lastReason = reason;
     if (!up || closed) return;
@@ -181,19 +183,27 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
       { store: 'redis', reason },
       'store unavailable: polling goes on, transitions are buffered',
     );
+    probe = setInterval(() => {
+      if (redis.status === 'ready') void recover();
+    }, 1_000);
+    probe.unref();
   };
-  redis.on('close', () => down(lastReason ?? 'connection closed'));
-  redis.on('ready', () => {
-    if (closed) return;
-    void (async () => {
+  let recovering: Promise<void> | undefined;
+  /** Redis answers again: the group and the reader checked, the buffer written. */
+  function recover(): Promise<void> {
+    recovering ??= (async () => {
       try {
         await outbox.ensureGroup();
         reader.rebase(Number((await redis.get(keys.eventId)) ?? 0));
       } catch {
-        return; // down again; the next 'ready' tries once more
+        return; // down again; the next 'ready' or probe tries once more
+      } finally {
+        recovering = undefined;
       }
+      if (closed) return;
       if (!up) {
         up = true;
+        clearInterval(probe);
         metrics?.storeUp.set(1);
         logger?.info(
           { store: 'redis', downMs: now() - downSince, buffered: buffer.size },
@@ -202,6 +212,11 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
       }
       void drain();
     })();
+    return recovering;
+  }
+  redis.on('close', () => down(lastReason ?? 'connection closed'));
+  redis.on('ready', () => {
+    if (!closed) void recover();
   });
   metrics?.storeUp.set(1);
 
@@ -542,6 +557,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
           'closing while redis is unavailable: buffered transitions are lost',
         );
       closed = true;
+      clearInterval(probe);
       await draining;
       readerConnection.disconnect();
       await reader.close();
