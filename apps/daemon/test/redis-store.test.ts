@@ -4,14 +4,18 @@
  * claims, an outage with writes buffered, and a password that never shows.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type RedisServer, startRedis } from '@jobwatch/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Webhook, webhookKey } from '../src/config.js';
 import { FencedError, StoreError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { openRedisStore, type RedisStore, type RedisStoreOptions } from '../src/store/redis.js';
 import type { StoredEvent } from '../src/store/store.js';
+import { deliveriesFor, startWebhookDispatcher } from '../src/webhooks.js';
 import { snap } from './helpers.js';
 import { describeStoreContract, JOB, none, OTHER } from './store-contract.js';
 
@@ -161,6 +165,65 @@ describe('Redis store, shared by several daemons', () => {
       ...(await b.dueDeliveries(Date.now(), 10)),
     ];
     expect(retried.map((d) => [d.messageId, d.attempts])).toEqual([['msg_a', 1]]);
+  });
+
+  it('two dispatchers on one outbox deliver each transition once, retries included', async () => {
+    const prefix = freshPrefix();
+    const a = await open({ prefix, outboxSweepMs: 50 });
+    const b = await open({ prefix, outboxSweepMs: 50 });
+    const received: string[] = [];
+    let refusals = 3;
+    const server = createServer((req, res) => {
+      req.resume();
+      const id = String(req.headers['webhook-id']);
+      // The first few are refused: their retries come due in the shared outbox.
+      if (refusals > 0) {
+        refusals -= 1;
+        res.writeHead(503).end();
+        return;
+      }
+      received.push(id);
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const hook: Webhook = {
+      url: endpoint,
+      key: webhookKey('a-webhook-secret-of-some-length', 'secret'),
+      events: new Set(['change']),
+    };
+    const logger = createLogger({ level: 'silent' });
+    const dispatchers = [a, b].map((store) =>
+      startWebhookDispatcher({
+        store,
+        webhooks: [hook],
+        retry: { baseMs: 20, maxMs: 40, giveUpAfterMs: 60_000 },
+        logger,
+        metrics: createMetrics(),
+      }),
+    );
+    try {
+      const jobs = Array.from(
+        { length: 12 },
+        (_, i) => `j00000000-0000-4000-8000-0000000003${String(i).padStart(2, '0')}`,
+      );
+      for (const [i, jobid] of jobs.entries())
+        await (i % 2 ? a : b).recordSnapshot(snap(jobid, 'EXECUTING', 10), (prev, stored) =>
+          deliveriesFor([hook], stored, prev, Date.now()),
+        );
+      for (const d of dispatchers) d.kick();
+      await until(
+        async () => received.length >= jobs.length && (await a.nextDueAt()) === undefined,
+      );
+      // Closing waits for attempts in flight: a second delivery would have arrived by then.
+      for (const d of dispatchers) await d.close();
+      expect(received).toHaveLength(jobs.length);
+      expect(new Set(received).size).toBe(jobs.length);
+      expect(await a.nextDueAt()).toBeUndefined();
+    } finally {
+      for (const d of dispatchers) await d.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('buffers transitions while redis is down and writes them, in order, when it returns', async () => {
