@@ -1,10 +1,55 @@
-import { AbortedError, type AdminClient, type StartedJob } from '@jobwatch/client';
+import { AbortedError, type AdminClient, ConfigError, type StartedJob } from '@jobwatch/client';
 import type { Snapshot } from '@jobwatch/schema';
-import type { Observable } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { JobFailedError } from './errors.js';
 import { createWatcher, type WatchAllOptions, type Watcher, type WatchOptions } from './watcher.js';
 
-const defaults = new WeakMap<AdminClient, Watcher>();
+/** The watchers shared by {@link sharedWatcher}: by owner, then by key. */
+const shared = new WeakMap<object, Map<string, Watcher>>();
+
+/**
+ * The watcher shared under `owner` and `key`: made by `create` on first use (and again once
+ * the one it made was closed), kept as long as `owner` lives. Everything watched through it
+ * shares its poll loops (one per job, however many subscribe; each stops `grace` after its
+ * last subscriber leaves) and its request budget.
+ *
+ * @example
+ * ```ts
+ * // Direct mode of a page: one watcher per token provider, admin URL and deployment.
+ * const watcher = sharedWatcher(getToken, `${deployment} ${adminUrl}`, () =>
+ *   createWatcher(createAdminClient({ url: adminUrl, auth: { type: 'provider', getToken } }), {
+ *     deployment,
+ *   }),
+ * );
+ * ```
+ * When to use: in an adapter that makes its own clients, so that its parts asking for the
+ * same deployment with the same credentials poll each job once. {@link defaultWatcher} is the
+ * watcher shared under the client itself. `owner` must be an object or a function (it is
+ * held weakly), `key` a string; anything else is a `ConfigError`.
+ */
+export function sharedWatcher(owner: object, key: string, create: () => Watcher): Watcher {
+  if ((typeof owner !== 'object' && typeof owner !== 'function') || owner === null) {
+    throw new ConfigError(
+      `sharedWatcher: owner must be an object or a function, got ${owner === null ? 'null' : typeof owner}`,
+    );
+  }
+  if (typeof key !== 'string') {
+    throw new ConfigError(`sharedWatcher: key must be a string, got ${typeof key}`);
+  }
+  if (typeof create !== 'function') {
+    throw new ConfigError(`sharedWatcher: create must be a function, got ${typeof create}`);
+  }
+  let byKey = shared.get(owner);
+  if (!byKey) {
+    byKey = new Map();
+    shared.set(owner, byKey);
+  }
+  const found = byKey.get(key);
+  if (found && !found.closed) return found;
+  const watcher = create();
+  byKey.set(key, watcher);
+  return watcher;
+}
 
 /**
  * The default watcher of a client, made on first use with default options and kept as long
@@ -12,11 +57,7 @@ const defaults = new WeakMap<AdminClient, Watcher>();
  * `waitForJob` share it, so they share poll loops and the request budget too.
  */
 export function defaultWatcher(client: AdminClient): Watcher {
-  const found = defaults.get(client);
-  if (found && !found.closed) return found;
-  const watcher = createWatcher(client);
-  defaults.set(client, watcher);
-  return watcher;
+  return sharedWatcher(client, '', () => createWatcher(client));
 }
 
 /**
@@ -57,6 +98,11 @@ export interface WaitForJobOptions extends WatchOptions {
   readonly rejectOnFailure?: boolean;
   /** Stops waiting (not the job) and rejects with an `AbortedError`. */
   readonly signal?: AbortSignal;
+  /**
+   * Told each snapshot while waiting — the first, each visible change, the last — to show
+   * progress. What it throws ends the wait (not the job), rejecting with that.
+   */
+  readonly onSnapshot?: (snapshot: Snapshot) => void;
 }
 
 const isWatcher = (x: AdminClient | Watcher): x is Watcher =>
@@ -65,7 +111,8 @@ const isWatcher = (x: AdminClient | Watcher): x is Watcher =>
 /**
  * Waits for a job to end and resolves with its final snapshot (a FAILED job resolves too,
  * unless `rejectOnFailure`). Rejects with the stream's typed error, a `WaitTimeoutError`
- * after `maxWait`, or an `AbortedError` when `signal` aborts.
+ * after `maxWait`, an `UnreachableError` after `maxUnreachable` without any answer, or an
+ * `AbortedError` when `signal` aborts. `onSnapshot` sees the snapshots on the way.
  *
  * @example
  * ```ts
@@ -80,22 +127,34 @@ export async function waitForJob(
 ): Promise<Snapshot> {
   const watcher = isWatcher(source) ? source : defaultWatcher(source);
   const jobid = typeof job === 'string' ? job : job.jobid;
-  const { signal } = options;
+  const { signal, onSnapshot, maxWait, maxUnreachable } = options;
   if (signal?.aborted) throw new AbortedError('Stopped waiting: the signal was already aborted');
-  const stream = watcher.watch(
-    jobid,
-    options.maxWait === undefined ? {} : { maxWait: options.maxWait },
-  );
+  const stream = watcher.watch(jobid, {
+    ...(maxWait === undefined ? {} : { maxWait }),
+    ...(maxUnreachable === undefined ? {} : { maxUnreachable }),
+  });
   const final = await new Promise<Snapshot>((resolve, reject) => {
     let last: Snapshot | undefined;
+    let subscription: Subscription | undefined;
+    /** Whether `onSnapshot` threw (perhaps while subscribing, before `subscription` is set). */
+    let threw = false;
     const onAbort = () => {
-      subscription.unsubscribe();
+      subscription?.unsubscribe();
       reject(new AbortedError('Stopped waiting: the signal was aborted; the job goes on'));
     };
     const done = () => signal?.removeEventListener('abort', onAbort);
-    const subscription = stream.subscribe({
+    subscription = stream.subscribe({
       next: (s) => {
         last = s;
+        if (!onSnapshot || threw) return;
+        try {
+          onSnapshot(s);
+        } catch (error) {
+          threw = true;
+          subscription?.unsubscribe();
+          done();
+          reject(error);
+        }
       },
       error: (e: unknown) => {
         done();
@@ -107,7 +166,8 @@ export async function waitForJob(
         else reject(new AbortedError(`Stopped waiting for job ${jobid}: the watcher was closed`));
       },
     });
-    if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
+    if (threw) subscription.unsubscribe();
+    else if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
   });
   if (options.rejectOnFailure && (final.outcome === 'failed' || final.outcome === 'cancelled')) {
     throw new JobFailedError(final);
