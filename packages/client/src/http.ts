@@ -12,7 +12,7 @@
  */
 import { type JobId, readErrorBody } from '@jobwatch/schema';
 import type { KyInstance } from 'ky';
-import type { TokenHeader } from './api.js';
+import type { ClientOperation, TokenHeader } from './api.js';
 import {
   AbortedError,
   ArcGISError,
@@ -24,6 +24,7 @@ import {
   TransportError,
   TransportReason,
 } from './errors.js';
+import type { Trace } from './hooks.js';
 import { displayUrl, excerptOf, redact } from './redact.js';
 
 /** What a request is for: admin resources, or the token endpoint (whose errors mean refused credentials). */
@@ -40,6 +41,8 @@ export interface RequestSpec {
   readonly route?: RouteKind;
   /** Set on job routes: an error body with code 404 then means {@link JobNotFoundError}. */
   readonly jobid?: JobId;
+  /** The client call this request serves, for the hooks. */
+  readonly operation: ClientOperation;
 }
 
 /** The header a GET carries its token in. */
@@ -52,6 +55,8 @@ export interface CallSettings {
   readonly timeout: number;
   /** The header a GET carries the token in. @default 'x-esri-authorization' */
   readonly header?: HeaderName;
+  /** Where the call's hooks keep count of attempts and the last status; absent without hooks. */
+  readonly trace?: Trace | undefined;
 }
 
 /** What the exchange needs from the client. */
@@ -155,6 +160,8 @@ export async function exchange(
 
   let response: Response;
   let text: string;
+  const { trace } = settings;
+  if (trace) trace.attempts += 1;
   try {
     if (spec.method === 'GET') {
       response = await ctx.fetch(`${spec.url}?${getQuery(spec)}`, {
@@ -173,6 +180,7 @@ export async function exchange(
         signal: attempt.signal,
       });
     }
+    if (trace) trace.status = response.status;
     text = await readText(response, attempt.signal);
   } catch (error) {
     const where = displayUrl(spec.url);

@@ -13,8 +13,13 @@ export type {
   AsyncCallOptions,
   AuthProvider,
   CallOptions,
+  ClientHooks,
+  ClientOperation,
   JobRead,
   OperationParams,
+  RequestErrorInfo,
+  RequestInfo,
+  ResponseInfo,
   RetryOptions,
   ServiceRef,
   StartedJob,
@@ -47,4 +52,4 @@ export {
 export { parseRetryAfter } from './http.js';
 export { REDACTED, redact, withoutCredentials } from './redact.js';
 export { DEFAULT_RETRY } from './retry.js';
-export { isLoopbackHost, tokenUrlFor } from './urls.js';
+export { isLoopbackHost, normalizeAdminUrl, tokenUrlFor } from './urls.js';
