@@ -26,6 +26,7 @@ export {
   resolveConnection,
   resolveServeConfig,
   type ServeConfig,
+  type StoreConfig,
   validateConfigFile,
   type Webhook,
 } from './config.js';
