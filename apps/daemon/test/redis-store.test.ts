@@ -124,6 +124,23 @@ describe('Redis store, shared by several daemons', () => {
     expect(replay.kind === 'events' && replay.events.map((e) => e.id)).toEqual([3, 4, 5, 6]);
   });
 
+  it('costs no round trip for a poll that shows nothing new', async () => {
+    const metrics = createMetrics();
+    const store = await open({ metrics });
+    await store.recordSnapshot(snap(JOB, 'EXECUTING', 10), none);
+    const trips = async () =>
+      (await metrics.redisCommands.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const before = await trips();
+    for (let polled = 11; polled < 20; polled++)
+      expect(
+        await store.recordSnapshot({ ...snap(JOB, 'EXECUTING', 10), lastPolled: polled }, none),
+      ).toBeUndefined();
+    expect(await trips()).toBe(before);
+    // a change still goes through
+    expect((await store.recordSnapshot(snap(JOB, 'COMPLETED', 30), none))?.id).toBe(2);
+    expect(await trips()).toBeGreaterThan(before);
+  });
+
   it('settles two daemons writing one job at once into one event', async () => {
     const prefix = freshPrefix();
     const a = await open({ prefix });

@@ -81,6 +81,9 @@ export interface RedisStore extends Store {
   health(): StoreHealth;
 }
 
+/** Jobs whose last stored snapshot each daemon remembers (about 2 KB each). */
+const MAX_SEEN = 50_000;
+
 /** Compare-and-set attempts before a write gives up (only many daemons writing one job get close). */
 const MAX_CAS_ATTEMPTS = 50;
 
@@ -194,6 +197,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     recovering ??= (async () => {
       try {
         await outbox.ensureGroup();
+        // Redis may come back without its data: nothing remembered can be trusted.
+        seen.clear();
         reader.rebase(Number((await redis.get(keys.eventId)) ?? 0));
       } catch {
         return; // down again; the next 'ready' or probe tries once more
@@ -278,17 +283,38 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const fenceArgs = (fence: Fence | undefined) =>
     fence ? [keys.lease(fence.work), String(fence.token)] : ['', ''];
 
+  /** The snapshot this daemon last read or wrote for each job, to skip polls that change nothing. */
+  const seen = new Map<string, Snapshot>();
+  const remember = (jk: string, snapshot: Snapshot | null) => {
+    if (!snapshot || snapshot.terminal) {
+      seen.delete(jk);
+      return;
+    }
+    if (!seen.has(jk) && seen.size >= MAX_SEEN) {
+      const oldest = seen.keys().next().value;
+      if (oldest !== undefined) seen.delete(oldest);
+    }
+    seen.set(jk, snapshot);
+  };
+
   async function recordNow(
     next: Snapshot,
     deliveries: (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[],
     fence: Fence | undefined,
   ): Promise<StoredEvent | undefined> {
     const jk = keys.job(next.deployment, next.jobid);
+    // Most polls change nothing: one that shows nothing new beside what this daemon last saw
+    // stored costs no round trip. (Should another daemon have stored something newer since,
+    // this poll has nothing to add to it either.)
+    const known = seen.get(jk);
+    if (known && !known.terminal && !next.terminal && !reconcileSnapshot(known, next))
+      return undefined;
     for (let attempt = 1; ; attempt++) {
       const [json, version, state] = await rt.run('record', 'hmget', () =>
         redis.hmget(jk, 'snapshot', 'v', 'state'),
       );
       const previous = json ? (JSON.parse(json) as Snapshot) : null;
+      remember(jk, previous);
       const snapshot = reconcileSnapshot(previous, next);
       // Nothing new; but a watch whose job has ended is finished, in this same step.
       if (!snapshot && !((previous?.terminal || next.terminal) && state === 'watching'))
@@ -318,6 +344,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
         continue;
       }
       if (!snapshot || !reply[1]) return undefined;
+      remember(jk, snapshot);
       const event: StoredEvent = { id: Number(reply[1]), snapshot };
       reader.offer(event);
       return event;
@@ -335,6 +362,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
       const [[json, version, state], counter] = await rt.run('failWatch', 'read', () =>
         Promise.all([redis.hmget(jk, 'snapshot', 'v', 'state'), redis.get(keys.eventId)]),
       );
+      seen.delete(jk);
       if (state !== 'watching') return undefined;
       const at = now();
       const failure: WatchFailure = {
@@ -401,6 +429,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     }),
     async watch(ref, at) {
       guard();
+      seen.delete(keys.job(ref.deployment, ref.jobid));
       const created = await rt.run('watch', 'watch', () =>
         redis.jobwatchWatch(
           keys.job(ref.deployment, ref.jobid),
@@ -421,6 +450,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     },
     async setState(ref, state, error) {
       guard();
+      seen.delete(keys.job(ref.deployment, ref.jobid));
       const known = await rt.run('setState', 'setState', () =>
         redis.jobwatchSetState(
           keys.job(ref.deployment, ref.jobid),
