@@ -52,6 +52,7 @@ export {
   openRedisStore,
   type RedisKeys,
   type RedisStore,
+  type RedisStoreMetrics,
   type RedisStoreOptions,
   redisKeyPrefix,
   redisKeys,

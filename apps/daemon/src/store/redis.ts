@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Snapshot } from '@jobwatch/schema';
+import type { Redis } from 'ioredis';
 import { FencedError, StoreError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { OutageBuffer } from './redis/buffer.js';
@@ -26,7 +27,6 @@ import {
   type RedisStoreMetrics,
   RoundTrips,
   reasonOf,
-  type ScriptedRedis,
   shownRedisUrl,
 } from './redis/connection.js';
 import { EventReader, eventsSince, trimEvents, waitForReady } from './redis/events.js';
@@ -76,8 +76,11 @@ export interface RedisStoreOptions {
 /** The Redis {@link Store}, with its key names for the lease code that shares the server. */
 export interface RedisStore extends Store {
   readonly keys: RedisKeys;
-  /** The command connection (for leases beside the store). */
-  readonly redis: ScriptedRedis;
+  /**
+   * The store's command connection (ioredis), for leases kept beside the store: it fails
+   * commands at once while Redis is down, and reconnects by itself.
+   */
+  readonly redis: Redis;
   health(): StoreHealth;
 }
 
