@@ -11,7 +11,6 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createEventHub } from './server/events.js';
 import { createApiServer } from './server/http.js';
 import { createTicketIssuer } from './server/security.js';
-import { openRedisStore } from './store/redis.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -22,6 +21,8 @@ import type { Store } from './store/store.js';
 async function openStore(config: ServeConfig, logger: Logger, metrics: Metrics): Promise<Store> {
   if (config.store.kind === 'redis') {
     try {
+      // Loaded only when asked for: a daemon on SQLite never loads the Redis client.
+      const { openRedisStore } = await import('./store/redis.js');
       return await openRedisStore({
         url: config.store.url,
         prefix: config.store.prefix,
