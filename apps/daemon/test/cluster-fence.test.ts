@@ -22,29 +22,31 @@ const LEASE_MS = 400;
 let redis: RedisServer;
 let sim: Simulator;
 let t: ReturnType<typeof tempDir>;
-let config: ServeConfig;
+/** The configuration of one deployment, `site`, polled between `pacing`'s bounds. */
+let configWith: (pacing: string) => ServeConfig;
 
 beforeAll(async () => {
   redis = await startRedis();
   sim = await startSimulator({ clock: 'manual', seed: 16 });
   t = tempDir();
-  config = resolveServeConfig(
-    {
-      config: t.file(
-        'config.yaml',
-        [
-          'listen: 127.0.0.1:0',
-          'deployments:',
-          '  - name: site',
-          `    url: ${sim.adminUrl}`,
-          '    username: admin',
-          '    passwordEnv: PW',
-          '    pacing: { minInterval: 20ms, maxInterval: 50ms }',
-        ].join('\n'),
-      ),
-    },
-    { PW: 'admin' },
-  );
+  configWith = (pacing) =>
+    resolveServeConfig(
+      {
+        config: t.file(
+          'config.yaml',
+          [
+            'listen: 127.0.0.1:0',
+            'deployments:',
+            '  - name: site',
+            `    url: ${sim.adminUrl}`,
+            '    username: admin',
+            '    passwordEnv: PW',
+            `    pacing: ${pacing}`,
+          ].join('\n'),
+        ),
+      },
+      { PW: 'admin' },
+    );
 });
 afterAll(async () => {
   await sim?.close();
@@ -70,8 +72,15 @@ async function until(check: () => Promise<boolean> | boolean, ms: number, what: 
   }
 }
 
-/** A daemon core on the Redis store, sharing work; `tickMs` long means it never renews. */
+/**
+ * A daemon core on the Redis store, sharing work; `tickMs` long means it never renews. The
+ * stale one polls every 20–50 ms, the heir every 2 s, so that the stale one sees the job's end
+ * first.
+ */
 async function daemon(tickMs?: number) {
+  const config = configWith(
+    tickMs ? '{ minInterval: 20ms, maxInterval: 50ms }' : '{ minInterval: 2s, maxInterval: 2s }',
+  );
   const logger = createLogger({ level: 'silent' });
   const metrics = createMetrics();
   const store: RedisStore = await openRedisStore({ url: redis.url, logger, metrics });
@@ -107,23 +116,24 @@ it('refuses the write of a daemon whose lease passed on, which then stops pollin
   const heir = await daemon();
   expect(await held(heir.metrics)).toBe(1);
   expect(await count(heir.metrics.leaseTakeovers)).toBe(1);
+  await until(async () => (await answered(heir.metrics)) >= 2, 5_000, 'the heir to poll both');
   const ends: StoredEvent[] = [];
   heir.store.subscribe((e) => {
     if (e.snapshot?.terminal) ends.push(e);
   });
 
-  // The job ends; both poll it. The stale daemon's write is refused and counted, and it
-  // stops polling at once.
+  // The job ends; both poll it, the stale daemon first: its write is refused and counted,
+  // and it stops polling at once.
   sim.advance(60_000);
   await until(async () => (await count(stale.metrics.fencedWrites)) > 0, 5_000, 'a fenced write');
   expect(await held(stale.metrics)).toBe(0);
   const pollsAfter = await answered(stale.metrics);
-  await until(() => ends.length > 0, 5_000, 'the end recorded by the heir');
+  await until(() => ends.length > 0, 10_000, 'the end recorded by the heir');
   // The heir goes on polling the job still running; the stale daemon polls nothing more.
   const heirPolls = await answered(heir.metrics);
   await until(
-    async () => (await answered(heir.metrics)) >= heirPolls + 3,
-    5_000,
+    async () => (await answered(heir.metrics)) >= heirPolls + 1,
+    10_000,
     'the heir to poll on',
   );
   expect(await answered(stale.metrics)).toBe(pollsAfter);

@@ -143,7 +143,7 @@ export function clusterScope(options: ClusterScopeOptions): Scope {
         metrics.leasesHeld.set({ deployment }, 1);
         if (grant.takeover) metrics.leaseTakeovers.inc({ deployment });
         logger.info(
-          { deployment, token: grant.token, takeover: grant.takeover, owner },
+          { deployment, fencingToken: grant.token, takeover: grant.takeover, owner },
           grant.takeover ? 'lease taken over' : 'lease acquired',
         );
       },
