@@ -74,6 +74,43 @@ export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
 /** When a job will likely end. */
 export type SnapshotEta = Static<typeof SnapshotEtaSchema>;
 
+/** Where a job lives: `enterprise`, `server`, `gp` or `item` (see `JobSource`). */
+export const JobSourceSchema = /* @__PURE__ */ Type.Enum(['enterprise', 'server', 'gp', 'item'], {
+  description:
+    'Where the job lives: enterprise (ArcGIS Enterprise on Kubernetes admin job), server (ArcGIS Server admin job), gp (geoprocessing job) or item (portal item job). Absent means enterprise.',
+});
+
+/** The step a job is at, where its source tells: ArcGIS Server `stepInfo`, GP `progress.message`. */
+export const SnapshotStepSchema = /* @__PURE__ */ Type.Object(
+  {
+    text: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({ description: 'What the job is doing, in one line.' }),
+    ),
+    index: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Number({ description: 'The current step, 1-based.' }),
+    ),
+    total: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Number({ description: 'How many steps there are.' }),
+    ),
+  },
+  { additionalProperties: true },
+);
+/** The step a job is at. */
+export type SnapshotStep = Static<typeof SnapshotStepSchema>;
+
+/** A result of a GP job: its parameter name and the absolute URL of its value. */
+export const SnapshotResultSchema = /* @__PURE__ */ Type.Object(
+  {
+    name: /* @__PURE__ */ Type.String({ description: 'The result parameter name.' }),
+    url: /* @__PURE__ */ Type.String({
+      description: 'Absolute URL of the result parameter: `<task>/jobs/<jobid>/results/<name>`.',
+    }),
+  },
+  { additionalProperties: true },
+);
+/** A result link of a GP job. */
+export type SnapshotResult = Static<typeof SnapshotResultSchema>;
+
 /**
  * The job body in a snapshot: the job schema, with `result` checked only as an object, a
  * string or `null`. The body was read by the tolerant parser where the snapshot was made;
@@ -166,6 +203,28 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       }),
     ),
     eta: /* @__PURE__ */ Type.Optional(SnapshotEtaSchema),
+    source: /* @__PURE__ */ Type.Optional(JobSourceSchema),
+    url: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({
+        description:
+          "The job's URL (where its status is read), for sources other than enterprise; never with a token.",
+      }),
+    ),
+    progress: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Union(
+        [/* @__PURE__ */ Type.Number({ minimum: 0, maximum: 1 }), /* @__PURE__ */ Type.Null()],
+        {
+          description:
+            'How far the job is, 0–1, where its source tells (ArcGIS Server currentstep/totalsteps, GP progress.percentage/100); null where it does not. Absent in snapshots stored before it existed.',
+        },
+      ),
+    ),
+    step: /* @__PURE__ */ Type.Optional(SnapshotStepSchema),
+    results: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Array(SnapshotResultSchema, {
+        description: "A GP job's result parameters and their URLs, once it has succeeded.",
+      }),
+    ),
   },
   { additionalProperties: true },
 );
