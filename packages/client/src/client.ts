@@ -51,6 +51,7 @@ import {
 } from './http.js';
 import { displayUrl } from './redact.js';
 import { overridePolicy, resolveRetry, withRetries } from './retry.js';
+import { allowedOrigins, sourceMethods } from './sources/jobs.js';
 import {
   type AdminRoot,
   assertSecureFor,
@@ -377,7 +378,20 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     return undefined;
   }
 
+  const origins = allowedOrigins(root, options.origins);
+  if (options.auth !== undefined && options.auth.type !== 'none') {
+    for (const origin of origins) assertSecureFor(new URL(origin), 'token', allowInsecureHttp);
+  }
+  const sources = sourceMethods({
+    root,
+    origins,
+    get,
+    post,
+    sink: (kind, url, warnings, jobid) => sink(kind, url, warnings, jobid as JobId | undefined),
+  });
+
   const client: AdminClient = {
+    ...sources,
     url: root.url,
     get tokenHeader() {
       return header;

@@ -26,8 +26,12 @@ import {
 } from './errors.js';
 import { displayUrl, excerptOf, redact } from './redact.js';
 
-/** What a request is for: admin resources, or the token endpoint (whose errors mean refused credentials). */
-export type RouteKind = 'admin' | 'token';
+/**
+ * What a request is for: admin resources, the token endpoint (whose errors mean refused
+ * credentials), or a portal item job's status (whose `status: "failed"` is the job's outcome,
+ * not an error body: only an `error` member is an error there).
+ */
+export type RouteKind = 'admin' | 'token' | 'item';
 
 /** One request, before the token is attached. */
 export interface RequestSpec {
@@ -269,6 +273,7 @@ export function classify(answer: Answer): unknown {
       return trouble(answer, UNPARSED);
     }
     if (!mayBeErrorBody(body)) return body;
+    if (answer.spec.route === 'item' && !Object.hasOwn(body as object, 'error')) return body;
     return trouble(answer, body);
   }
   return trouble(answer, UNPARSED);

@@ -13,11 +13,15 @@ export type {
   AsyncCallOptions,
   AuthProvider,
   CallOptions,
+  GpParams,
+  GpSubmitted,
   JobRead,
   OperationParams,
   RetryOptions,
   ServiceRef,
+  SourceJobRead,
   StartedJob,
+  StartServerJobOptions,
   SyncCallOptions,
   TokenHeader,
   TokenTransport,
@@ -47,4 +51,5 @@ export {
 export { parseRetryAfter } from './http.js';
 export { REDACTED, redact, withoutCredentials } from './redact.js';
 export { DEFAULT_RETRY } from './retry.js';
+export { parseTaskUrl } from './sources/jobs.js';
 export { isLoopbackHost, tokenUrlFor } from './urls.js';
