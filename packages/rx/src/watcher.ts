@@ -6,7 +6,17 @@ import {
   type StartedJob,
   toJobwatchError,
 } from '@jobwatch/client';
-import { type Job, type JobId, parseJobId, type Snapshot } from '@jobwatch/schema';
+import {
+  isJobRefError,
+  type Job,
+  type JobId,
+  type JobRef,
+  jobRefKey,
+  jobRefUrl,
+  parseJobId,
+  parseJobRef,
+  type Snapshot,
+} from '@jobwatch/schema';
 import {
   asyncScheduler,
   catchError,
@@ -126,8 +136,17 @@ export interface Watcher {
   watchAll(options: WatchAllOptions): Observable<Snapshot>;
   /** The stream of a job an operation just started (`client.stopService(s, { async: true })`). */
   fromStarted(started: StartedJob, options?: WatchOptions): Observable<Snapshot>;
-  /** The latest snapshot of a job being watched now, or `undefined`. */
-  current(jobid: string): Snapshot | undefined;
+  /**
+   * A job of any source, by reference or URL (`parseJobRef`): an ArcGIS Server admin job, a
+   * geoprocessing job, a portal item job, or an admin job (one at this client's admin URL
+   * shares its loop with {@link Watcher.watch}). The same sharing (one loop per job), budget
+   * and pacing as admin jobs. A URL that is not a job URL, or is on an origin the client was
+   * not configured for, errors with `CONFIG` before any request. Unsubscribing stops watching;
+   * it does not cancel the job (`client.cancelGpJob` does, for GP jobs).
+   */
+  watchRef(ref: JobRef | string, options?: WatchOptions): Observable<Snapshot>;
+  /** The latest snapshot of a job being watched now (by id, or by reference), or `undefined`. */
+  current(job: string | JobRef): Snapshot | undefined;
   /** Jobs with a running poll loop. */
   readonly size: number;
   /** Whether {@link Watcher.close} was called. */
@@ -143,6 +162,16 @@ interface Listing {
   /** The ids listed, or `undefined` after transient trouble. */
   readonly ids: readonly JobId[] | undefined;
   readonly next: number;
+}
+
+/** A job URL read as a reference; a URL jobwatch will not read is the caller's mistake (`CONFIG`). */
+function parseRef(url: string): JobRef {
+  try {
+    return parseJobRef(url);
+  } catch (error) {
+    if (isJobRefError(error)) throw new ConfigError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 function retryAfterOf(error: unknown): number | undefined {
@@ -213,7 +242,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     model: options.model,
     kindOf: (job) => jobKind(job, deployment),
     onEnd: (loop) => {
-      if (loops.get(loop.jobid) === loop) loops.delete(loop.jobid);
+      if (loops.get(loop.key) === loop) loops.delete(loop.key);
     },
     onUnknownStatus: options.onUnknownStatus,
   };
@@ -277,6 +306,44 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       return () => mine.remove(subscriber);
     });
     return withLimit(jobid, stream, opts);
+  };
+
+  const watchRef = (input: JobRef | string, opts: WatchOptions = {}): Observable<Snapshot> => {
+    let ref: JobRef;
+    try {
+      ref = typeof input === 'string' ? parseRef(input) : parseRef(jobRefUrl(input));
+    } catch (error) {
+      return throwError(() => error);
+    }
+    if (ref.source === 'enterprise' && ref.adminUrl === client.url) return watch(ref.jobid, opts);
+    if (!client.allowsOrigin(jobRefUrl(ref))) {
+      return throwError(
+        () =>
+          new ConfigError(
+            `Refusing to watch ${jobRefUrl(ref).split('?', 1)[0]}: it is not on an origin this watcher's client may send its token to (${client.url}); use a client for that server`,
+          ),
+      );
+    }
+    const key = jobRefKey(ref);
+    const stream = new Observable<Snapshot>((subscriber) => {
+      if (closed) {
+        subscriber.error(closedError());
+        return;
+      }
+      let loop = loops.get(key);
+      if (!loop) {
+        loop = new JobLoop(ref.jobid, shared, {
+          ref,
+          key,
+          fetch: (signal) => contact.observe(client.readJobRef(ref, { signal, retry: false })),
+        });
+        loops.set(key, loop);
+      }
+      const mine = loop;
+      mine.add(subscriber);
+      return () => mine.remove(subscriber);
+    });
+    return withLimit(ref.jobid, stream, opts);
   };
 
   const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
@@ -356,7 +423,18 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     },
     watchAll,
     fromStarted: (started, opts) => watch(started.jobid, opts),
-    current: (jobid) => loops.get(jobid)?.latest,
+    watchRef,
+    current: (job) => {
+      if (typeof job === 'string') return loops.get(job)?.latest;
+      try {
+        const ref = parseRef(jobRefUrl(job));
+        const key =
+          ref.source === 'enterprise' && ref.adminUrl === client.url ? ref.jobid : jobRefKey(ref);
+        return loops.get(key)?.latest;
+      } catch {
+        return undefined;
+      }
+    },
     get size() {
       return loops.size;
     },
