@@ -39,7 +39,20 @@ export const ITEM_JOB_STATUSES: readonly string[] = Object.freeze([
   'completed',
 ]);
 
-const GP: ReadonlyMap<string, KnownJobStatus> = new Map([
+/** A table keyed by lower-case status, and by each status as documented (no `toLowerCase` on the usual poll). */
+function table(
+  entries: readonly (readonly [string, KnownJobStatus])[],
+  documented: readonly string[],
+) {
+  const map = new Map<string, KnownJobStatus>(entries);
+  for (const status of documented) {
+    const hit = map.get(status.toLowerCase());
+    if (hit !== undefined) map.set(status, hit);
+  }
+  return map;
+}
+
+const GP_ENTRIES: readonly (readonly [string, KnownJobStatus])[] = [
   ['esrijobnew', JobStatus.SUBMITTED],
   ['esrijobwaiting', JobStatus.SUBMITTED],
   ['esrijobsubmitted', JobStatus.SUBMITTED],
@@ -52,7 +65,8 @@ const GP: ReadonlyMap<string, KnownJobStatus> = new Map([
   ['esrijobsucceeded', JobStatus.COMPLETED],
   ['esrijobdeleting', JobStatus.CANCELLED],
   ['esrijobdeleted', JobStatus.CANCELLED],
-]);
+];
+const GP: ReadonlyMap<string, KnownJobStatus> = table(GP_ENTRIES, GP_JOB_STATUSES);
 
 const ITEM: ReadonlyMap<string, KnownJobStatus> = new Map([
   ['partial', JobStatus.EXECUTING],
@@ -60,6 +74,12 @@ const ITEM: ReadonlyMap<string, KnownJobStatus> = new Map([
   ['failed', JobStatus.FAILED],
   ['completed', JobStatus.COMPLETED],
 ]);
+
+/** Whether `status` is a documented status of `source` (`gp` or `item`), in any case. */
+export function isKnownSourceStatus(source: 'gp' | 'item', status: string): boolean {
+  const map = source === 'gp' ? GP : ITEM;
+  return map.has(status) || map.has(status.toLowerCase());
+}
 
 const ERROR_WORDS = new Set(['error', 'failed', 'failure']);
 
@@ -100,9 +120,9 @@ export function sourceStatus(source: JobSource, job: Pick<Job, 'status'>): JobSt
   const raw = job.status;
   switch (source) {
     case 'gp':
-      return GP.get(raw.toLowerCase()) ?? raw;
+      return GP.get(raw) ?? GP.get(raw.toLowerCase()) ?? raw;
     case 'item':
-      return ITEM.get(raw.toLowerCase()) ?? raw;
+      return ITEM.get(raw) ?? ITEM.get(raw.toLowerCase()) ?? raw;
     case 'server': {
       const known = canonicalStatus(raw);
       if (known === JobStatus.COMPLETED && operationError(job)) return JobStatus.FAILED;
