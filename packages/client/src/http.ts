@@ -260,6 +260,20 @@ function mayBeErrorBody(body: unknown): boolean {
   return typeof status === 'string' && status !== 'success' && /[a-z]/.test(status);
 }
 
+/**
+ * Whether a body read at an item job's status is the status, whatever it reads: no `error`
+ * member, and the item it is about named (a `status: "failed"` body without an `itemId` is an
+ * error answer in the shape arcgis-rest-js reads).
+ */
+function isItemStatus(body: unknown): boolean {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    !Object.hasOwn(body, 'error') &&
+    typeof (body as { itemId?: unknown }).itemId === 'string'
+  );
+}
+
 const UNPARSED: unique symbol = Symbol('unparsed');
 
 /** Turns a complete answer into the parsed body, or throws the error it means. */
@@ -273,7 +287,7 @@ export function classify(answer: Answer): unknown {
       return trouble(answer, UNPARSED);
     }
     if (!mayBeErrorBody(body)) return body;
-    if (answer.spec.route === 'item' && !Object.hasOwn(body as object, 'error')) return body;
+    if (answer.spec.route === 'item' && isItemStatus(body)) return body;
     return trouble(answer, body);
   }
   return trouble(answer, UNPARSED);

@@ -82,6 +82,13 @@ describe('reading a job of every source', () => {
     expect(sourceStatus('item', read.job)).toBe('FAILED');
   });
 
+  it('item: an error answer shaped status "failed" without an item is an error, not an outcome', async () => {
+    const { client: c } = client(() =>
+      json({ status: 'failed', statusMessage: '{"code":400,"message":"Item does not exist."}' }),
+    );
+    await expect(c.readJobRef(ITEM_JOB)).rejects.toThrow(/Item does not exist/);
+  });
+
   it('tries the other token header once on a 499, as for admin jobs', async () => {
     const { client: c, seen } = client((req) =>
       req.headers.authorization

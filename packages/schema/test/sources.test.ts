@@ -412,3 +412,14 @@ describe('snapshots of every source', () => {
     expect(parseGpJob(sourceFixture('gp-submit'))).toMatchObject({ jobStatus: 'esriJobSubmitted' });
   });
 });
+
+describe('an item job whose statusMessage is JSON text', () => {
+  it('takes the message out of it for the reason', () => {
+    const ref = parseJobRef(ITEM);
+    const body = {
+      ...sourceFixture('item-status-failed'),
+      statusMessage: '{"code":500,"message":"Publishing failed: bad geometry."}',
+    };
+    expect(snap(ref, read(ref, body).data).reason).toBe('Publishing failed: bad geometry.');
+  });
+});

@@ -177,12 +177,10 @@ export function sourceReason(source: JobSource, job: Job): string | undefined {
       break;
     }
     case 'item': {
-      const message = field(job, 'statusMessage');
+      const message = statusMessageText(field(job, 'statusMessage'));
       reason =
-        typeof message === 'string' &&
-        oneLine(message) !== '' &&
-        oneLine(message).toLowerCase() !== job.status.toLowerCase()
-          ? oneLine(message)
+        message !== undefined && message.toLowerCase() !== job.status.toLowerCase()
+          ? message
           : reasonFromResult({ messages: job.messages });
       break;
     }
@@ -190,6 +188,26 @@ export function sourceReason(source: JobSource, job: Job): string | undefined {
       reason = reasonFromResult({ messages: job.messages }) ?? reasonFromResult(job.result);
   }
   return reason === undefined ? undefined : cut(reason);
+}
+
+/**
+ * An item job's `statusMessage` as one line: plain text, or the message of JSON text
+ * (`{"code": 500, "message": "…"}`, the form some portals send for a failed job).
+ */
+function statusMessageText(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = oneLine(value);
+  if (text === '') return undefined;
+  if (text.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      const said = reasonFromResult(parsed);
+      if (said !== undefined) return said;
+    } catch {
+      // Not JSON after all: the text is the message.
+    }
+  }
+  return text;
 }
 
 const clamp01 = (n: number) => Math.min(1, Math.max(0, n));
