@@ -3,7 +3,14 @@
  * their snapshots into stored events, webhook deliveries, metrics and log lines. It holds no
  * pacing or retry logic: that is `@jobwatch/rx`'s.
  */
-import { type AdminClient, createAdminClient } from '@jobwatch/client';
+import {
+  type AdminClient,
+  type AdminClientOptions,
+  AuthError,
+  type ClientHooks,
+  type ClientOperation,
+  createAdminClient,
+} from '@jobwatch/client';
 import { createWatcher, DurationModel, type DurationModelJSON, type Watcher } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
@@ -27,8 +34,12 @@ export interface DaemonOptions {
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Makes the admin client of a deployment. @default `createAdminClient` */
-  readonly createClient?: (deployment: Deployment) => AdminClient;
+  /**
+   * Makes the admin client of a deployment. `options` are what the daemon would give
+   * `createAdminClient`; its poll metrics and deployment health hang on `options.hooks`, so
+   * pass them on. @default `(_, options) => createAdminClient(options)`
+   */
+  readonly createClient?: (deployment: Deployment, options: AdminClientOptions) => AdminClient;
   /** fetch used for webhooks. @default globalThis.fetch */
   readonly fetch?: typeof globalThis.fetch;
   /** @default Date.now */
@@ -72,90 +83,57 @@ const codeOf = (error: unknown): string => {
   return typeof code === 'string' ? code : 'INTERNAL';
 };
 
+/** The calls that poll one job: counted and timed as polls. */
+const POLLS: ReadonlySet<ClientOperation> = new Set(['getJob', 'getJobByUrl', 'readJob']);
+/** The calls whose outcome tells a deployment's health: the polls and the job listing. */
+const HEALTH: ReadonlySet<ClientOperation> = new Set([...POLLS, 'listJobs']);
+
 /**
- * Wraps `getJob`/`getJobByUrl`/`readJob` to count polls and time them, and tells `health` (when given)
- * the outcome of those and of `listJobs`; everything else passes through.
+ * The client hooks of one deployment: every poll counted by outcome (`ok` or the error's code
+ * in lower case) and timed, and `health` told the outcome of each poll and listing.
  */
-export function instrumentClient(
-  client: AdminClient,
-  metrics: Metrics,
-  deployment: string,
-  health?: DeploymentHealth,
-): AdminClient {
-  const observed =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        const result = await fn(...args);
-        health?.ok();
-        return result;
-      } catch (error) {
-        health?.failed(codeOf(error), error instanceof Error ? error.message : String(error));
-        throw error;
-      }
-    };
-  const timed =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const end = metrics.pollSeconds.startTimer({ deployment });
-      try {
-        const result = await fn(...args);
+function clientHooks(metrics: Metrics, deployment: string, health: DeploymentHealth): ClientHooks {
+  return {
+    onResponse(info) {
+      if (POLLS.has(info.operation)) {
         metrics.polls.inc({ deployment, outcome: 'ok' });
-        return result;
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        metrics.polls.inc({
-          deployment,
-          outcome: typeof code === 'string' ? code.toLowerCase() : 'error',
-        });
-        throw error;
-      } finally {
-        end();
+        metrics.pollSeconds.observe({ deployment }, info.durationMs / 1000);
       }
-    };
-  const getJob = observed(timed(client.getJob.bind(client)));
-  const getJobByUrl = observed(timed(client.getJobByUrl.bind(client)));
-  const listJobs = observed(client.listJobs.bind(client));
-  const readJob = observed(timed(client.readJob.bind(client)));
-  // The target is a blank object: the client itself may be frozen, and a proxy over a frozen
-  // object may not answer with anything but its own properties.
-  return new Proxy({} as AdminClient, {
-    get(_target, prop) {
-      if (prop === 'getJob') return getJob;
-      if (prop === 'getJobByUrl') return getJobByUrl;
-      if (prop === 'listJobs') return listJobs;
-      if (prop === 'readJob') return readJob;
-      const value = Reflect.get(client, prop, client);
-      return typeof value === 'function' ? value.bind(client) : value;
+      if (HEALTH.has(info.operation)) health.ok();
     },
-    has: (_target, prop) => Reflect.has(client, prop),
-  });
+    onError(info) {
+      const { error } = info;
+      if (POLLS.has(info.operation)) {
+        metrics.polls.inc({ deployment, outcome: error.code.toLowerCase() });
+        metrics.pollSeconds.observe({ deployment }, info.durationMs / 1000);
+      }
+      if (HEALTH.has(info.operation)) health.failed(error.code, error.message);
+    },
+  };
 }
 
-/** Creates the daemon core. Call {@link Daemon.start}. */
-export function createDaemon(options: DaemonOptions): Daemon {
-  const { config, store, logger, metrics } = options;
+/** One watcher per deployment, its client observed by {@link clientHooks}. */
+function createWatchers(options: DaemonOptions, model: DurationModel): Map<string, Watcher> {
+  const { config, logger, metrics } = options;
   const now = options.now ?? Date.now;
   const reporter = createWarningReporter({ logger, metrics });
   const makeClient =
-    options.createClient ??
-    ((d: Deployment) =>
-      createAdminClient({
-        url: d.url,
-        auth: d.auth,
-        allowInsecureHttp: d.allowInsecureHttp,
-        tokenHeader: d.tokenHeader,
-        onWarnings: reporter.forDeployment(d.name),
-        userAgent: 'jobwatch-daemon',
-      }));
-  // One model for every deployment: its kinds carry the deployment's name.
-  const model = new DurationModel();
+    options.createClient ?? ((_d: Deployment, o: AdminClientOptions) => createAdminClient(o));
   const watchers = new Map<string, Watcher>();
   for (const d of config.deployments) {
     const health = new DeploymentHealth({ deployment: d.name, logger, metrics, now });
+    const client = makeClient(d, {
+      url: d.url,
+      auth: d.auth,
+      allowInsecureHttp: d.allowInsecureHttp,
+      tokenHeader: d.tokenHeader,
+      onWarnings: reporter.forDeployment(d.name),
+      userAgent: 'jobwatch-daemon',
+      hooks: clientHooks(metrics, d.name, health),
+    });
     watchers.set(
       d.name,
-      createWatcher(instrumentClient(makeClient(d), metrics, d.name, health), {
+      createWatcher(client, {
         deployment: d.name,
         model,
         ...(d.budget ? { budget: d.budget } : {}),
@@ -164,233 +142,280 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }),
     );
   }
+  return watchers;
+}
+
+/** What the daemon's parts share: its options, watchers, subscriptions and write chains. */
+interface Core {
+  readonly options: DaemonOptions;
+  readonly now: () => number;
+  readonly model: DurationModel;
+  readonly watchers: Map<string, Watcher>;
   /** Live subscriptions by job. */
-  const subs = new Map<string, Subscription>();
+  readonly subs: Map<string, Subscription>;
   /** Latest status of every job being watched, for the metrics gauge. */
-  const latest = new Map<string, { deployment: string; status: string | null }>();
+  readonly latest: Map<string, { deployment: string; status: string | null }>;
   /** Per-job write chains, so one job's snapshots are stored in order. */
-  const chains = new Map<string, Promise<void>>();
-  const discoveries: Subscription[] = [];
-  const discoveryRetries = new Set<NodeJS.Timeout>();
-  let webhooks: WebhookDispatcher | undefined;
-  let started = false;
-  let stopping = false;
+  readonly chains: Map<string, Promise<void>>;
+  readonly discoveries: Subscription[];
+  readonly discoveryRetries: Set<NodeJS.Timeout>;
+  /** Deployments with a fixed token, which the daemon cannot refresh. */
+  readonly fixedToken: ReadonlySet<string>;
+  webhooks: WebhookDispatcher | undefined;
+  started: boolean;
+  stopping: boolean;
+}
 
-  metrics.setWatchedSource(() => latest.values());
+/** Runs `task` after every earlier task of the same job, logging what fails. */
+function enqueue(core: Core, ref: JobRef, task: () => Promise<void>): void {
+  const { chains } = core;
+  const key = keyOf(ref);
+  // No wait of its own: the store commits what arrives in one turn together, at its end.
+  const next = (chains.get(key) ?? Promise.resolve())
+    .then(task)
+    .catch((error) =>
+      core.options.logger.error(
+        { deployment: ref.deployment, jobid: ref.jobid, err: error },
+        'could not store a snapshot',
+      ),
+    );
+  chains.set(key, next);
+  void next.then(() => {
+    if (chains.get(key) === next) chains.delete(key);
+  });
+}
 
-  const enqueue = (ref: JobRef, task: () => Promise<void>) => {
-    const key = keyOf(ref);
-    // No wait of its own: the store commits what arrives in one turn together, at its end.
-    const next = (chains.get(key) ?? Promise.resolve())
-      .then(task)
-      .catch((error) =>
-        logger.error(
-          { deployment: ref.deployment, jobid: ref.jobid, err: error },
-          'could not store a snapshot',
-        ),
-      );
-    chains.set(key, next);
-    void next.then(() => {
-      if (chains.get(key) === next) chains.delete(key);
-    });
-  };
+/** Stops one job's subscription and forgets its status. */
+function end(core: Core, ref: JobRef): void {
+  const key = keyOf(ref);
+  core.subs.get(key)?.unsubscribe();
+  core.subs.delete(key);
+  core.latest.delete(key);
+}
 
-  const end = (ref: JobRef) => {
-    const key = keyOf(ref);
-    subs.get(key)?.unsubscribe();
-    subs.delete(key);
-    latest.delete(key);
-  };
-
-  async function onSnapshot(snapshot: Snapshot): Promise<void> {
-    const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
-    const key = keyOf(ref);
-    let from: string | null | undefined;
-    const event = await store.recordSnapshot(snapshot, (previous, stored) => {
-      from = previous?.status;
-      return deliveriesFor(config.webhooks, stored, previous, now());
-    });
-    const shown = event?.snapshot ?? snapshot;
-    if (subs.has(key) || latest.has(key))
-      latest.set(key, { deployment: ref.deployment, status: shown.status });
-    if (event) {
-      if (from !== shown.status) {
-        metrics.transitions.inc({
+/** Stores a snapshot with its webhook deliveries; counts and logs a visible transition. */
+async function onSnapshot(core: Core, snapshot: Snapshot): Promise<void> {
+  const { store, config, metrics, logger } = core.options;
+  const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
+  const key = keyOf(ref);
+  let from: string | null | undefined;
+  const event = await store.recordSnapshot(snapshot, (previous, stored) => {
+    from = previous?.status;
+    return deliveriesFor(config.webhooks, stored, previous, core.now());
+  });
+  const shown = event?.snapshot ?? snapshot;
+  if (core.subs.has(key) || core.latest.has(key))
+    core.latest.set(key, { deployment: ref.deployment, status: shown.status });
+  if (event) {
+    if (from !== shown.status) {
+      metrics.transitions.inc({ deployment: ref.deployment, status: statusLabel(shown.status) });
+      logger.info(
+        {
           deployment: ref.deployment,
-          status: statusLabel(shown.status),
-        });
-        logger.info(
-          {
-            deployment: ref.deployment,
-            jobid: ref.jobid,
-            from: from ?? null,
-            status: shown.status,
-            stale: shown.stale,
-            eventId: event.id,
-          },
-          'transition',
-        );
-      }
-      webhooks?.kick();
+          jobid: ref.jobid,
+          from: from ?? null,
+          status: shown.status,
+          stale: shown.stale,
+          eventId: event.id,
+        },
+        'transition',
+      );
     }
-    // The store marked the watch finished in the same step as the terminal snapshot.
-    if (snapshot.terminal) end(ref);
+    core.webhooks?.kick();
   }
+  // The store marked the watch finished in the same step as the terminal snapshot.
+  if (snapshot.terminal) end(core, ref);
+}
 
-  const fixedToken = new Set(
-    config.deployments.filter((d) => d.auth.type === 'token').map((d) => d.name),
+/**
+ * A watch that cannot go on: stored as failed with its error, sent on the event stream as
+ * `watch_failed` and to webhooks as `job.watch_failed`, counted and logged.
+ */
+async function onError(core: Core, ref: JobRef, error: unknown): Promise<void> {
+  const { store, config, metrics, logger } = core.options;
+  const code = codeOf(error);
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof AuthError && core.fixedToken.has(ref.deployment))
+    message = `${message}. Deployment "${ref.deployment}" has a fixed token, which the daemon cannot refresh: give it a username with passwordEnv or passwordFile and the daemon generates and refreshes tokens itself`;
+  end(core, ref);
+  const event = await store.failWatch(ref, { code, message }, (failure, eventId) =>
+    deliveriesForFailure(config.webhooks, failure, eventId),
   );
+  if (!event) return; // stopped meanwhile: nobody waits for it any more
+  metrics.watchesFailed.inc({ deployment: ref.deployment, code });
+  logger.warn(
+    { deployment: ref.deployment, jobid: ref.jobid, code, message, eventId: event.id },
+    'watch failed',
+  );
+  core.webhooks?.kick();
+}
 
-  /**
-   * A watch that cannot go on: stored as failed with its error, sent on the event stream as
-   * `watch_failed` and to webhooks as `job.watch_failed`, counted and logged.
-   */
-  async function onError(ref: JobRef, error: unknown): Promise<void> {
-    const code = codeOf(error);
-    let message = error instanceof Error ? error.message : String(error);
-    if (code === 'AUTH' && fixedToken.has(ref.deployment))
-      message = `${message}. Deployment "${ref.deployment}" has a fixed token, which the daemon cannot refresh: give it a username with passwordEnv or passwordFile and the daemon generates and refreshes tokens itself`;
-    end(ref);
-    const event = await store.failWatch(ref, { code, message }, (failure, eventId) =>
-      deliveriesForFailure(config.webhooks, failure, eventId),
-    );
-    if (!event) return; // stopped meanwhile: nobody waits for it any more
-    metrics.watchesFailed.inc({ deployment: ref.deployment, code });
-    logger.warn(
-      { deployment: ref.deployment, jobid: ref.jobid, code, message, eventId: event.id },
-      'watch failed',
-    );
-    webhooks?.kick();
+/** Watches one job on its own, storing each snapshot in order. */
+function subscribe(core: Core, ref: JobRef): void {
+  const watcher = core.watchers.get(ref.deployment);
+  const key = keyOf(ref);
+  if (!watcher || core.subs.has(key)) return;
+  core.latest.set(key, { deployment: ref.deployment, status: null });
+  const sub = watcher.watch(ref.jobid).subscribe({
+    next: (snapshot) => enqueue(core, ref, () => onSnapshot(core, snapshot)),
+    error: (error) => enqueue(core, ref, () => onError(core, ref, error)),
+  });
+  if (!sub.closed) core.subs.set(key, sub);
+}
+
+/** A job that discovery listed: stored if it is news, then watched on its own while it runs. */
+async function onDiscovered(core: Core, snapshot: Snapshot): Promise<void> {
+  const { store, config } = core.options;
+  const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
+  const key = keyOf(ref);
+  if (!core.latest.has(key)) {
+    // Only a job never seen is new. One that finished is done (a restart lists it
+    // again), one someone stopped watching or that failed stays as it is.
+    const state = (await store.get(ref))?.state;
+    if (state !== undefined && state !== 'watching') return;
+    // A job that ended before the retention horizon was either reported and since
+    // forgotten, or is older than anything this daemon keeps: either way, not news.
+    if (state === undefined && endedBefore(snapshot, core.now() - config.jobRetentionMs)) return;
+    if (!snapshot.terminal) {
+      await store.watch(ref, core.now());
+      core.latest.set(key, { deployment: ref.deployment, status: snapshot.status });
+    }
   }
+  await onSnapshot(core, snapshot);
+  if (snapshot.terminal) core.latest.delete(key);
+  // From now on the job is watched on its own, as after a restart: its watch can
+  // fail alone (told as watch_failed) and outlives a discovery that stops.
+  else if (!core.stopping && (await store.get(ref))?.state === 'watching') subscribe(core, ref);
+}
 
-  function subscribe(ref: JobRef): void {
-    const watcher = watchers.get(ref.deployment);
-    const key = keyOf(ref);
-    if (!watcher || subs.has(key)) return;
-    latest.set(key, { deployment: ref.deployment, status: null });
-    const sub = watcher.watch(ref.jobid).subscribe({
-      next: (snapshot) => enqueue(ref, () => onSnapshot(snapshot)),
-      error: (error) => enqueue(ref, () => onError(ref, error)),
+/** Lists a deployment's jobs for new ones; lists again a while after the listing stops. */
+function discover(core: Core, d: Deployment): void {
+  const watcher = core.watchers.get(d.name);
+  if (!watcher) return;
+  const sub = watcher
+    .watchAll({ discover: true, ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}) })
+    .subscribe({
+      next: (snapshot) => {
+        const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
+        if (core.subs.has(keyOf(ref))) return; // watched on its own; that subscription stores it
+        enqueue(core, ref, () => onDiscovered(core, snapshot));
+      },
+      error: (error) => {
+        core.options.logger.error(
+          { deployment: d.name, err: error },
+          'discovery stopped; listing again soon',
+        );
+        if (core.stopping) return;
+        const timer = setTimeout(() => {
+          core.discoveryRetries.delete(timer);
+          if (!core.stopping) discover(core, d);
+        }, DISCOVERY_RETRY_MS);
+        timer.unref();
+        core.discoveryRetries.add(timer);
+      },
     });
-    if (!sub.closed) subs.set(key, sub);
-  }
+  core.discoveries.push(sub);
+}
 
-  function discover(d: Deployment): void {
-    const watcher = watchers.get(d.name);
-    if (!watcher) return;
-    const sub = watcher
-      .watchAll({ discover: true, ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}) })
-      .subscribe({
-        next: (snapshot) => {
-          const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
-          const key = keyOf(ref);
-          if (subs.has(key)) return; // watched on its own; that subscription stores it
-          enqueue(ref, async () => {
-            if (!latest.has(key)) {
-              // Only a job never seen is new. One that finished is done (a restart lists it
-              // again), one someone stopped watching or that failed stays as it is.
-              const state = (await store.get(ref))?.state;
-              if (state !== undefined && state !== 'watching') return;
-              // A job that ended before the retention horizon was either reported and since
-              // forgotten, or is older than anything this daemon keeps: either way, not news.
-              if (state === undefined && endedBefore(snapshot, now() - config.jobRetentionMs))
-                return;
-              if (!snapshot.terminal) {
-                await store.watch(ref, now());
-                latest.set(key, { deployment: ref.deployment, status: snapshot.status });
-              }
-            }
-            await onSnapshot(snapshot);
-            if (snapshot.terminal) latest.delete(key);
-            // From now on the job is watched on its own, as after a restart: its watch can
-            // fail alone (told as watch_failed) and outlives a discovery that stops.
-            else if (!stopping && (await store.get(ref))?.state === 'watching') subscribe(ref);
-          });
-        },
-        error: (error) => {
-          logger.error({ deployment: d.name, err: error }, 'discovery stopped; listing again soon');
-          if (stopping) return;
-          const timer = setTimeout(() => {
-            discoveryRetries.delete(timer);
-            if (!stopping) discover(d);
-          }, DISCOVERY_RETRY_MS);
-          timer.unref();
-          discoveryRetries.add(timer);
-        },
-      });
-    discoveries.push(sub);
+/** {@link Daemon.start}: the model loaded, unfinished watches resumed, discovery and webhooks on. */
+async function start(core: Core): Promise<void> {
+  const { options, model, watchers } = core;
+  const { store, logger, config, metrics } = options;
+  await loadModel(store, model, logger);
+  model.subscribe((change) => {
+    void store
+      .saveModelKind(change.key, JSON.stringify(modelKindJSON(change)), change.updatedAt)
+      .catch((error) =>
+        logger.error({ kind: change.key, err: error }, 'could not store the duration model'),
+      );
+  });
+  const resumed = await store.list({ state: 'watching' });
+  for (const record of resumed) {
+    if (watchers.has(record.deployment)) subscribe(core, record);
+    else
+      logger.warn(
+        { deployment: record.deployment, jobid: record.jobid },
+        'deployment no longer configured; not resumed',
+      );
   }
+  for (const d of config.deployments) if (d.discover) discover(core, d);
+  if (config.webhooks.length) {
+    core.webhooks = startWebhookDispatcher({
+      store,
+      webhooks: config.webhooks,
+      retry: config.webhookRetry,
+      logger,
+      metrics,
+      now: core.now,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+  core.started = true;
+  logger.info(
+    { resumed: resumed.length, deployments: config.deployments.map((d) => d.name) },
+    'daemon ready',
+  );
+}
+
+/** Creates the daemon core. Call {@link Daemon.start}. */
+export function createDaemon(options: DaemonOptions): Daemon {
+  const { config, store, logger, metrics } = options;
+  // One model for every deployment: its kinds carry the deployment's name.
+  const model = new DurationModel();
+  const core: Core = {
+    options,
+    now: options.now ?? Date.now,
+    model,
+    watchers: createWatchers(options, model),
+    subs: new Map(),
+    latest: new Map(),
+    chains: new Map(),
+    discoveries: [],
+    discoveryRetries: new Set(),
+    fixedToken: new Set(
+      config.deployments.filter((d) => d.auth.type === 'token').map((d) => d.name),
+    ),
+    webhooks: undefined,
+    started: false,
+    stopping: false,
+  };
+  metrics.setWatchedSource(() => core.latest.values());
 
   return {
     deployments: config.deployments.map((d) => d.name),
-    async start() {
-      await loadModel(store, model, logger);
-      model.subscribe((change) => {
-        void store
-          .saveModelKind(change.key, JSON.stringify(modelKindJSON(change)), change.updatedAt)
-          .catch((error) =>
-            logger.error({ kind: change.key, err: error }, 'could not store the duration model'),
-          );
-      });
-      const resumed = await store.list({ state: 'watching' });
-      for (const record of resumed) {
-        if (watchers.has(record.deployment)) subscribe(record);
-        else
-          logger.warn(
-            { deployment: record.deployment, jobid: record.jobid },
-            'deployment no longer configured; not resumed',
-          );
-      }
-      for (const d of config.deployments) if (d.discover) discover(d);
-      if (config.webhooks.length) {
-        webhooks = startWebhookDispatcher({
-          store,
-          webhooks: config.webhooks,
-          retry: config.webhookRetry,
-          logger,
-          metrics,
-          now,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        });
-      }
-      started = true;
-      logger.info(
-        { resumed: resumed.length, deployments: config.deployments.map((d) => d.name) },
-        'daemon ready',
-      );
-    },
-    ready: () => started && !stopping,
+    start: () => start(core),
+    ready: () => core.started && !core.stopping,
     models: () => model.toJSON({ summary: true }),
     async watch(ref) {
-      if (stopping) return { refused: 'SHUTTING_DOWN' };
-      if (!watchers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
+      if (core.stopping) return { refused: 'SHUTTING_DOWN' };
+      if (!core.watchers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
       const existing = await store.get(ref);
       if (existing?.state === 'watching' || existing?.state === 'finished') {
-        if (existing.state === 'watching') subscribe(ref);
+        if (existing.state === 'watching') subscribe(core, ref);
         return { created: false, record: existing };
       }
-      await store.watch(ref, now());
-      subscribe(ref);
+      await store.watch(ref, core.now());
+      subscribe(core, ref);
       const record = (await store.get(ref)) as JobRecord;
       logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch started');
       return { created: true, record };
     },
     async unwatch(ref) {
-      end(ref);
+      end(core, ref);
       const known = await store.setState(ref, 'stopped');
       if (known) logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch stopped');
       return known;
     },
     async close() {
-      if (stopping) return;
-      stopping = true;
-      for (const sub of discoveries) sub.unsubscribe();
-      for (const timer of discoveryRetries) clearTimeout(timer);
-      for (const sub of subs.values()) sub.unsubscribe();
-      subs.clear();
-      for (const watcher of watchers.values()) watcher.close();
-      await Promise.all(chains.values());
-      await webhooks?.close();
+      if (core.stopping) return;
+      core.stopping = true;
+      for (const sub of core.discoveries) sub.unsubscribe();
+      for (const timer of core.discoveryRetries) clearTimeout(timer);
+      for (const sub of core.subs.values()) sub.unsubscribe();
+      core.subs.clear();
+      for (const watcher of core.watchers.values()) watcher.close();
+      await Promise.all(core.chains.values());
+      await core.webhooks?.close();
       await store.close();
     },
   };

@@ -45,6 +45,7 @@ export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
 export type {
   Delivery,
   EventFilter,
+  Fence,
   JobRecord,
   JobRef,
   NewDelivery,

@@ -104,6 +104,18 @@ describe('jobwatch wait', () => {
     ).toBe(5);
   });
 
+  it('exits 130 and says so when interrupted before every job ended, keeping what ended', async () => {
+    const done = ended('FAILED');
+    const id = running();
+    const p = start(['wait', done, id], env);
+    await p.waitFor((out) => out.includes(`${id}  SUBMITTED`) || out.includes(`${id}  EXECUTING`));
+    p.child.kill('SIGINT');
+    expect(await p.exit).toBe(130);
+    expect(p.stdout).toContain(`${done}  FAILED`);
+    expect(p.stderr).toContain(`jobwatch: ${done} FAILED:`);
+    expect(p.stderr.trimEnd().split('\n').at(-1)).toBe('jobwatch: interrupted');
+  });
+
   it('prints one Snapshot JSON object per line per change with --json', async () => {
     const id = running();
     const p = start(['wait', id, '--json', '--password-file', passFile], {

@@ -1,3 +1,5 @@
+import { AuthError, ConfigError, InvalidJobIdError, JobNotFoundError } from '@jobwatch/client';
+import { WaitTimeoutError } from '@jobwatch/rx';
 import { describe, expect, it } from 'vitest';
 import {
   ExitCode,
@@ -6,7 +8,7 @@ import {
   worstExitCode,
 } from '../src/cli/exit-codes.js';
 import {
-  isLoopback,
+  checkAdminUrl,
   parseListen,
   resolveConnection,
   resolveServeConfig,
@@ -67,10 +69,22 @@ describe('exit codes', () => {
     expect(exitCodeForStatus('FAILED')).toBe(ExitCode.FAILED);
     expect(exitCodeForStatus('TIMED OUT')).toBe(ExitCode.FAILED);
     expect(exitCodeForStatus('CANCELLED')).toBe(ExitCode.CANCELLED);
-    expect(exitCodeForError({ code: 'WAIT_TIMEOUT' })).toBe(ExitCode.TIMEOUT);
-    expect(exitCodeForError({ code: 'JOB_NOT_FOUND' })).toBe(ExitCode.UNWATCHABLE);
-    expect(exitCodeForError({ code: 'AUTH' })).toBe(ExitCode.UNWATCHABLE);
-    expect(exitCodeForError({ code: 'CONFIG' })).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new WaitTimeoutError({ jobid: 'j1', maxWait: 1_000 }))).toBe(
+      ExitCode.TIMEOUT,
+    );
+    expect(exitCodeForError(new JobNotFoundError('gone', { jobid: 'j1' }))).toBe(
+      ExitCode.UNWATCHABLE,
+    );
+    expect(exitCodeForError(new AuthError('refused'))).toBe(ExitCode.UNWATCHABLE);
+    expect(exitCodeForError(new ConfigError('bad URL'))).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new InvalidJobIdError('../x'))).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new DaemonError('USAGE', 'unknown flag'))).toBe(ExitCode.USAGE);
+    expect(exitCodeForError(new Error('boom'))).toBe(ExitCode.UNWATCHABLE);
+  });
+  it('tell errors by their class, not by a code another package happens to share', () => {
+    // A code string alone (from another package, or a plain object) is not a usage error.
+    expect(exitCodeForError({ code: 'CONFIG' })).toBe(ExitCode.UNWATCHABLE);
+    expect(exitCodeForError({ code: 'WAIT_TIMEOUT' })).toBe(ExitCode.UNWATCHABLE);
   });
 });
 
@@ -249,10 +263,34 @@ describe('configuration file', () => {
       /refusing to serve 0\.0\.0\.0 without an API key/,
     );
     expect(resolveServeConfig({ listen: '127.0.0.1:8787' }, env).apiKeys).toEqual([]);
-    expect(isLoopback('::1')).toBe(true);
-    expect(isLoopback('10.0.0.1')).toBe(false);
+    expect(resolveServeConfig({ listen: '[::1]:8787' }, env).host).toBe('::1');
+    expect(configMessage(() => resolveServeConfig({ listen: '10.0.0.1:8787' }, env))).toMatch(
+      /refusing to serve 10\.0\.0\.1 without an API key/,
+    );
     expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
     expect(() => parseListen('nope')).toThrow(/host:port/);
+  });
+
+  it("counts loopback as the client does, where the daemon's own copy refused it", () => {
+    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't' };
+    for (const listen of ['LOCALHOST:8787', '[0:0:0:0:0:0:0:1]:8787', '[::ffff:127.0.0.1]:8787'])
+      expect(resolveServeConfig({ listen }, env).apiKeys, listen).toEqual([]);
+    expect(
+      configMessage(() => resolveServeConfig({ listen: '[::ffff:10.0.0.1]:8787' }, env)),
+    ).toMatch(/without an API key/);
+  });
+
+  it("keeps the admin URL in the client's normal form, where the daemon's own copy kept a bare ?", () => {
+    expect(checkAdminUrl('https://GIS.example.com:443/arcgis/admin/?')).toBe(
+      'https://gis.example.com/arcgis/admin',
+    );
+    expect(checkAdminUrl('https://gis.example.com/arcgis/admin#', 'deployments[0].url')).toBe(
+      'https://gis.example.com/arcgis/admin',
+    );
+    expect(
+      resolveServeConfig({}, { JOBWATCH_URL: 'https://h/arcgis/admin//?', JOBWATCH_TOKEN: 't' })
+        .deployments[0]?.url,
+    ).toBe('https://h/arcgis/admin');
   });
 
   it('accepts webhook URLs with a query and names a bad one', () => {

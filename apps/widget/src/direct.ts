@@ -7,8 +7,8 @@
  *
  * @packageDocumentation
  */
-import { type AdminClient, createAdminClient } from '@jobwatch/client';
-import { createWatcher, type Watcher } from '@jobwatch/rx';
+import { createAdminClient } from '@jobwatch/client';
+import { createWatcher, sharedWatcher } from '@jobwatch/rx';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Observable } from 'rxjs';
 import type { TokenProvider } from './providers.js';
@@ -22,33 +22,19 @@ export interface DirectRequest {
   readonly jobid?: string | undefined;
 }
 
-const watchers = new WeakMap<TokenProvider, Map<string, Watcher>>();
-
 /**
- * The snapshots of one job, or of every job, polled directly. One watcher per admin URL,
- * deployment and token provider, so widgets on one page that show the same job share one
- * poll loop and one request budget.
+ * The snapshots of one job, or of every job, polled directly through the watcher rx shares
+ * (`sharedWatcher`) per token provider, admin URL and deployment: widgets on one page that
+ * show the same job make one poll loop and share one request budget, and the loop stops
+ * shortly (rx's `grace`, 2 s) after the last of them is gone.
  */
 export function watchDirect(request: DirectRequest): Observable<Snapshot> {
-  const watcher = watcherFor(request);
-  return request.jobid ? watcher.watch(request.jobid) : watcher.watchAll({ discover: true });
-}
-
-function watcherFor({ adminUrl, deployment, tokenProvider }: DirectRequest): Watcher {
-  let byUrl = watchers.get(tokenProvider);
-  if (!byUrl) {
-    byUrl = new Map();
-    watchers.set(tokenProvider, byUrl);
-  }
-  const key = `${deployment}\u0000${adminUrl}`;
-  let watcher = byUrl.get(key);
-  if (!watcher || watcher.closed) {
-    const client: AdminClient = createAdminClient({
-      url: adminUrl,
-      auth: { type: 'provider', getToken: tokenProvider },
-    });
-    watcher = createWatcher(client, { deployment });
-    byUrl.set(key, watcher);
-  }
-  return watcher;
+  const { adminUrl, deployment, tokenProvider, jobid } = request;
+  const watcher = sharedWatcher(tokenProvider, `${deployment}\u0000${adminUrl}`, () =>
+    createWatcher(
+      createAdminClient({ url: adminUrl, auth: { type: 'provider', getToken: tokenProvider } }),
+      { deployment },
+    ),
+  );
+  return jobid ? watcher.watch(jobid) : watcher.watchAll({ discover: true });
 }

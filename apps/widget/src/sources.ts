@@ -31,8 +31,9 @@ export interface SourceRequest {
  * taken like a dropped connection — the jobs show stale, and the stream is opened again and
  * catches up — and a one-job stream that ended with its job stays ended.
  *
- * Direct mode keeps one watcher per admin URL, deployment and token provider, so widgets on
- * one page that show the same job share one poll loop and one request budget. Its code
+ * Direct mode shares one watcher per admin URL, deployment and token provider (through rx's
+ * `sharedWatcher`), so widgets on one page that show the same job share one poll loop and
+ * one request budget. Its code
  * (`direct.ts`: the admin client and the body validators) is loaded on first use; in the
  * single-file build that is `jobwatch-widget-direct.js`, beside `jobwatch-widget.js`.
  */

@@ -122,6 +122,76 @@ describe('direct mode', () => {
     expect(polls).toBe(1);
   });
 
+  it('keeps the shared poll loop for the widget that remains, stops it once the last is removed, and starts it again for a new one', async () => {
+    const token = sim.issueToken();
+    const jobid = sim.createJob({ outcome: 'COMPLETED', durationMs: 600_000 });
+    const adminUrl = `${server.url}/arcgis/admin`;
+    await page.evaluate(
+      ({ jobid, token, adminUrl }) => {
+        const w = window as unknown as { provider: () => Promise<string> };
+        w.provider = async () => token;
+        for (let i = 0; i < 2; i++) {
+          const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+            tokenProvider: () => Promise<string>;
+          };
+          el.className = 'kept';
+          el.setAttribute('admin-url', adminUrl);
+          el.setAttribute('job-id', jobid);
+          el.tokenProvider = w.provider;
+          document.getElementById('host')!.append(el);
+        }
+      },
+      { jobid, token, adminUrl },
+    );
+    const statuses = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('jobwatch-job.kept')]
+          .map((el) => el.getAttribute('status'))
+          .join(','),
+      );
+    await until(statuses, 'SUBMITTED,SUBMITTED', 'both widgets');
+    const polls = () => sim.stats().byJob[jobid] ?? 0;
+    const removeOne = () =>
+      page.evaluate(() => document.querySelector('jobwatch-job.kept')?.remove());
+    // One widget gone: the other still follows the job through the same loop.
+    await removeOne();
+    sim.advance(1_000);
+    await until(statuses, 'EXECUTING', 'the remaining widget');
+    // The last one gone: the loop stops once rx's grace (2 s) has passed. No event says that
+    // nothing more will come, so the proof is a quiet spell longer than the loop's 1 s pace.
+    await removeOne();
+    let last = polls();
+    let since = Date.now();
+    const quiet = async () => {
+      if (polls() !== last) {
+        last = polls();
+        since = Date.now();
+      }
+      return Date.now() - since > 1_500;
+    };
+    await until(quiet, true, 'no more polls after the last widget was removed', 10_000);
+    // A new widget of the job, with the same provider, starts a loop again.
+    const stopped = polls();
+    await page.evaluate(
+      ({ jobid, adminUrl }) => {
+        const el = document.createElement('jobwatch-job') as unknown as HTMLElement & {
+          tokenProvider: () => Promise<string>;
+        };
+        el.className = 'kept';
+        el.setAttribute('admin-url', adminUrl);
+        el.setAttribute('job-id', jobid);
+        el.tokenProvider = (window as unknown as { provider: () => Promise<string> }).provider;
+        document.getElementById('host')!.append(el);
+      },
+      { jobid, adminUrl },
+    );
+    await until(statuses, 'EXECUTING', 'the new widget');
+    expect(polls()).toBeGreaterThan(stopped);
+    sim.advance(600_000);
+    await until(statuses, 'COMPLETED', 'the new widget after the end');
+    await removeOne();
+  });
+
   it('lists every job of the deployment in <jobwatch-jobs>, discovered by listing', async () => {
     const token = sim.issueToken();
     const jobid = sim.createJob({

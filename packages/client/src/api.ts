@@ -15,6 +15,7 @@ import type {
   SiteInfo,
   SourceJob,
 } from '@jobwatch/schema';
+import type { JobwatchError } from './errors.js';
 
 /** Per-call options: every call takes an AbortSignal and may override the per-request timeout. */
 export interface CallOptions {
@@ -59,6 +60,83 @@ export interface WarningsEvent {
 export interface JobRead {
   readonly job: Job;
   readonly warnings: readonly SchemaWarning[];
+}
+
+/**
+ * The client call (or `generateToken`, asked for a token on a call's behalf) that made a
+ * request: what {@link ClientHooks} are told instead of the URL's shape.
+ */
+export type ClientOperation =
+  | 'getJob'
+  | 'readJob'
+  | 'getJobByUrl'
+  | 'listJobs'
+  | 'getSiteInfo'
+  | 'listServices'
+  | 'getService'
+  | 'startService'
+  | 'stopService'
+  | 'editService'
+  | 'deleteServices'
+  | 'createBackup'
+  | 'operation'
+  | 'generateToken';
+
+/** A request as {@link ClientHooks} see it: never a token, a password or a query string. */
+export interface RequestInfo {
+  /** The call that made it. */
+  readonly operation: ClientOperation;
+  readonly method: 'GET' | 'POST';
+  /** The URL asked, without its query string. */
+  readonly url: string;
+}
+
+/** A request that ended with a usable answer (its body read and validated). */
+export interface ResponseInfo extends RequestInfo {
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** Milliseconds from the start of the call to its answer, token, retries and backoff included. */
+  readonly durationMs: number;
+  /** HTTP attempts made, the first included (more after retries or a token refresh). */
+  readonly attempts: number;
+}
+
+/** A request that ended in an error: the error the call rejects with. */
+export interface RequestErrorInfo extends RequestInfo {
+  /** What the call rejects with; its message holds no secret. */
+  readonly error: JobwatchError;
+  /** The HTTP status of the last answer, `undefined` when none came (network, timeout, abort). */
+  readonly status: number | undefined;
+  /** Milliseconds from the start of the call to its failure. */
+  readonly durationMs: number;
+  /** HTTP attempts made; 0 when the call failed before any was sent (a token that could not be had). */
+  readonly attempts: number;
+}
+
+/**
+ * Listeners told of every request the client makes, for metrics, logs and traces. Each call
+ * is told once as it starts (`onRequest`) and once as it ends (`onResponse` or `onError`),
+ * after retries; a hook that throws is ignored and never costs the call. They receive no
+ * token, password or query string.
+ *
+ * @example
+ * ```ts
+ * const client = createAdminClient({
+ *   url,
+ *   hooks: {
+ *     onResponse: (r) => histogram.observe({ op: r.operation }, r.durationMs / 1000),
+ *     onError: (r) => errors.inc({ op: r.operation, code: r.error.code }),
+ *   },
+ * });
+ * ```
+ */
+export interface ClientHooks {
+  /** A call is about to ask the server (before its token is fetched). */
+  readonly onRequest?: (info: RequestInfo) => void;
+  /** A call ended with an answer that passed validation. */
+  readonly onResponse?: (info: ResponseInfo) => void;
+  /** A call ended in an error, after any retries. */
+  readonly onError?: (info: RequestErrorInfo) => void;
 }
 
 /** How the client gets a token. */
@@ -126,6 +204,8 @@ export interface AdminClientOptions {
    * status): for logs and metrics. Whatever it throws is ignored.
    */
   readonly onWarnings?: (event: WarningsEvent) => void;
+  /** Told of every request's start and end (see {@link ClientHooks}). */
+  readonly hooks?: ClientHooks;
   /** Allow tokens and passwords over plain `http:` to hosts other than loopback. @default false */
   readonly allowInsecureHttp?: boolean;
   /** Sent as `User-Agent` where the platform allows it. */

@@ -1,18 +1,21 @@
 /**
  * Where tokens come from: a fixed token, credentials exchanged at `generateToken`, or a
- * caller's function. A token from credentials is refreshed ahead of expiry, and every
+ * caller's function; {@link tokenSourceFor} makes the one the client's `auth` option names. A token from credentials is refreshed ahead of expiry, and every
  * refresh is shared: however many calls need a new token at once, one request is made.
  */
 import { parseTokenResponse, type TokenResponse, tokenExpiresAt } from '@jobwatch/schema';
+import type { AuthProvider } from './api.js';
 import {
   AbortedError,
   AuthError,
+  ConfigError,
   isJobwatchError,
   type JobwatchError,
   toJobwatchError,
   ValidationError,
 } from './errors.js';
-import { redact } from './redact.js';
+import { displayUrl, redact } from './redact.js';
+import { type AdminRoot, assertSecureFor, deriveTokenUrl, parseHttpUrl } from './urls.js';
 
 /** A source of tokens for the client. */
 export interface TokenSource {
@@ -236,4 +239,87 @@ function tokenFailure(error: unknown, tokenUrl: string, secrets: Iterable<string
     );
   }
   return e;
+}
+
+/** What {@link tokenSourceFor} needs besides the `auth` option. */
+export interface TokenSourceDeps {
+  readonly allowInsecureHttp: boolean;
+  /** POSTs the form to the token URL (with the client's retries) and returns the body. */
+  readonly fetchToken: (url: string, params: Record<string, string>) => Promise<unknown>;
+  readonly now: () => number;
+}
+
+/**
+ * The token source the client's `auth` option names, with every field checked and no secret
+ * allowed over plain http to another machine.
+ * @throws {@link ConfigError} for a missing or malformed field, or an insecure URL.
+ */
+export function tokenSourceFor(
+  auth: AuthProvider | undefined,
+  root: AdminRoot,
+  deps: TokenSourceDeps,
+): TokenSource {
+  const given = auth ?? { type: 'none' as const };
+  switch (given.type) {
+    case 'none':
+      return noTokenSource();
+    case 'token':
+      if (typeof given.token !== 'string' || !/^[^\s\u0000-\u001f\u007f]+$/.test(given.token)) {
+        throw new ConfigError(
+          'auth.token must be a non-empty token without spaces or control characters',
+        );
+      }
+      assertSecureFor(root, 'token', deps.allowInsecureHttp);
+      return fixedTokenSource(given.token);
+    case 'provider':
+      if (typeof given.getToken !== 'function')
+        throw new ConfigError('auth.getToken must be a function');
+      assertSecureFor(root, 'token', deps.allowInsecureHttp);
+      return providerTokenSource(given.getToken);
+    case 'credentials':
+      return credentialsFor(given, root, deps);
+    default:
+      throw new ConfigError(
+        `Unknown auth.type ${JSON.stringify(String((given as { type?: unknown }).type))}: use token, credentials, provider or none`,
+      );
+  }
+}
+
+/** The `credentials` case of {@link tokenSourceFor}: the token URL and the form it is sent. */
+function credentialsFor(
+  auth: Extract<AuthProvider, { type: 'credentials' }>,
+  root: AdminRoot,
+  deps: TokenSourceDeps,
+): TokenSource {
+  if (
+    typeof auth.username !== 'string' ||
+    auth.username === '' ||
+    typeof auth.password !== 'string' ||
+    auth.password === ''
+  ) {
+    throw new ConfigError('auth.username and auth.password must be non-empty strings');
+  }
+  const tokenUrl =
+    auth.tokenUrl === undefined
+      ? deriveTokenUrl(root)
+      : displayUrl(parseHttpUrl(auth.tokenUrl, 'auth.tokenUrl'));
+  assertSecureFor(new URL(tokenUrl), 'password', deps.allowInsecureHttp);
+  assertSecureFor(root, 'token', deps.allowInsecureHttp);
+  const { expiration } = auth;
+  if (expiration !== undefined && (!Number.isInteger(expiration) || expiration <= 0)) {
+    throw new ConfigError('auth.expiration must be a whole number of minutes above 0');
+  }
+  const params: Record<string, string> = {
+    username: auth.username,
+    password: auth.password,
+    client: 'referer',
+    referer: auth.referer ?? root.origin,
+    ...(expiration === undefined ? {} : { expiration: String(expiration) }),
+  };
+  return credentialsTokenSource({
+    password: auth.password,
+    tokenUrl,
+    now: deps.now,
+    fetchToken: () => deps.fetchToken(tokenUrl, params),
+  });
 }

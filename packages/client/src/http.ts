@@ -12,7 +12,7 @@
  */
 import { type JobId, readErrorBody } from '@jobwatch/schema';
 import type { KyInstance } from 'ky';
-import type { TokenHeader } from './api.js';
+import type { ClientOperation, TokenHeader } from './api.js';
 import {
   AbortedError,
   ArcGISError,
@@ -24,6 +24,7 @@ import {
   TransportError,
   TransportReason,
 } from './errors.js';
+import type { Trace } from './hooks.js';
 import { displayUrl, excerptOf, redact } from './redact.js';
 
 /**
@@ -44,6 +45,8 @@ export interface RequestSpec {
   readonly route?: RouteKind;
   /** Set on job routes: an error body with code 404 then means {@link JobNotFoundError}. */
   readonly jobid?: JobId;
+  /** The client call this request serves, for the hooks. */
+  readonly operation: ClientOperation;
 }
 
 /** The header a GET carries its token in. */
@@ -56,6 +59,8 @@ export interface CallSettings {
   readonly timeout: number;
   /** The header a GET carries the token in. @default 'x-esri-authorization' */
   readonly header?: HeaderName;
+  /** Where the call's hooks keep count of attempts and the last status; absent without hooks. */
+  readonly trace?: Trace | undefined;
 }
 
 /** What the exchange needs from the client. */
@@ -159,6 +164,8 @@ export async function exchange(
 
   let response: Response;
   let text: string;
+  const { trace } = settings;
+  if (trace) trace.attempts += 1;
   try {
     if (spec.method === 'GET') {
       response = await ctx.fetch(`${spec.url}?${getQuery(spec)}`, {
@@ -177,6 +184,7 @@ export async function exchange(
         signal: attempt.signal,
       });
     }
+    if (trace) trace.status = response.status;
     text = await readText(response, attempt.signal);
   } catch (error) {
     const where = displayUrl(spec.url);

@@ -13,10 +13,15 @@ export type {
   AsyncCallOptions,
   AuthProvider,
   CallOptions,
+  ClientHooks,
+  ClientOperation,
   GpParams,
   GpSubmitted,
   JobRead,
   OperationParams,
+  RequestErrorInfo,
+  RequestInfo,
+  ResponseInfo,
   RetryOptions,
   ServiceRef,
   SourceJobRead,
@@ -52,4 +57,4 @@ export { parseRetryAfter } from './http.js';
 export { REDACTED, redact, withoutCredentials } from './redact.js';
 export { DEFAULT_RETRY } from './retry.js';
 export { parseTaskUrl } from './sources/jobs.js';
-export { isLoopbackHost, tokenUrlFor } from './urls.js';
+export { isLoopbackHost, normalizeAdminUrl, tokenUrlFor } from './urls.js';

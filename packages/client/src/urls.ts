@@ -18,11 +18,25 @@ export interface AdminRoot {
   readonly loopback: boolean;
 }
 
-/** Whether `hostname` (as `URL.hostname` gives it) is this machine: 127.0.0.0/8, ::1, localhost. */
+/**
+ * Whether a host name is this machine: 127.0.0.0/8, `::1` (in any spelling, bracketed or
+ * not, IPv4-mapped `::ffff:127.x.y.z` included), `localhost` and names under `.localhost`,
+ * in any case. Takes `URL.hostname` or a host as written (a listen address).
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
+  let host = hostname.toLowerCase();
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (host === '[::1]' || host === '::1') return true;
+  if (host.includes(':')) {
+    // An IPv6 literal: the URL parser writes every spelling of one address the same way.
+    let short: string;
+    try {
+      short = new URL(`http://[${host}]/`).hostname;
+    } catch {
+      return false;
+    }
+    return short === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(short);
+  }
   return /^127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host);
 }
 
@@ -69,6 +83,15 @@ export function parseAdminRoot(input: string): AdminRoot {
     secure: url.protocol === 'https:',
     loopback: isLoopbackHost(url.hostname),
   };
+}
+
+/**
+ * The admin URL as the client requests it: `https://host/<context>/admin` with the scheme and
+ * host in lower case, the default port, a trailing slash, an empty query and fragment left out.
+ * @throws {@link ConfigError} for a URL the client refuses (not http(s), credentials, a query).
+ */
+export function normalizeAdminUrl(input: string): string {
+  return parseAdminRoot(input).url;
 }
 
 /**

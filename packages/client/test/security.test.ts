@@ -9,6 +9,7 @@ import {
   isJobwatchError,
   isLoopbackHost,
   JobwatchError,
+  normalizeAdminUrl,
   RateLimitedError,
   redact,
   TransportError,
@@ -72,6 +73,40 @@ describe('plain http', () => {
       expect(isLoopbackHost(new URL(`http://${host}/`).hostname)).toBe(false);
     },
   );
+
+  // Hosts as written in a listen address, where the daemon's own copy of this check said no.
+  it.each([
+    'LOCALHOST',
+    'Localhost',
+    'jobs.localhost',
+    '[::1]',
+    '0:0:0:0:0:0:0:1',
+    '::ffff:127.0.0.1',
+  ])('counts %s, as written, as loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(true);
+  });
+
+  it.each(['::2', '::ffff:10.0.0.1', '::ffff:128.0.0.1', 'fe80::1', '[::1', '127.1', ''])(
+    'does not count %s, as written, as loopback',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false);
+    },
+  );
+
+  // An empty query or fragment is no query: the daemon's own copy used to keep the "?".
+  it.each([
+    'HTTPS://GIS.Example.com:443/arcgis/admin/',
+    'https://gis.example.com/arcgis/admin?',
+    'https://gis.example.com/arcgis/admin//#',
+  ])('normalizes %s the way every request is built from it', (input) => {
+    expect(normalizeAdminUrl(input)).toBe('https://gis.example.com/arcgis/admin');
+  });
+
+  it('refuses an admin URL with a query', () => {
+    expect(() => normalizeAdminUrl('https://gis.example.com/arcgis/admin?token=x')).toThrow(
+      ConfigError,
+    );
+  });
 });
 
 describe('configuration', () => {

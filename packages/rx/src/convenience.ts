@@ -12,11 +12,56 @@ import {
   parseJobRef,
   type Snapshot,
 } from '@jobwatch/schema';
-import { type Observable, throwError } from 'rxjs';
+import { type Observable, type Subscription, throwError } from 'rxjs';
 import { JobFailedError } from './errors.js';
 import { createWatcher, type WatchAllOptions, type Watcher, type WatchOptions } from './watcher.js';
 
-const defaults = new WeakMap<AdminClient, Watcher>();
+/** The watchers shared by {@link sharedWatcher}: by owner, then by key. */
+const shared = new WeakMap<object, Map<string, Watcher>>();
+
+/**
+ * The watcher shared under `owner` and `key`: made by `create` on first use (and again once
+ * the one it made was closed), kept as long as `owner` lives. Everything watched through it
+ * shares its poll loops (one per job, however many subscribe; each stops `grace` after its
+ * last subscriber leaves) and its request budget.
+ *
+ * @example
+ * ```ts
+ * // Direct mode of a page: one watcher per token provider, admin URL and deployment.
+ * const watcher = sharedWatcher(getToken, `${deployment} ${adminUrl}`, () =>
+ *   createWatcher(createAdminClient({ url: adminUrl, auth: { type: 'provider', getToken } }), {
+ *     deployment,
+ *   }),
+ * );
+ * ```
+ * When to use: in an adapter that makes its own clients, so that its parts asking for the
+ * same deployment with the same credentials poll each job once. {@link defaultWatcher} is the
+ * watcher shared under the client itself. `owner` must be an object or a function (it is
+ * held weakly), `key` a string; anything else is a `ConfigError`.
+ */
+export function sharedWatcher(owner: object, key: string, create: () => Watcher): Watcher {
+  if ((typeof owner !== 'object' && typeof owner !== 'function') || owner === null) {
+    throw new ConfigError(
+      `sharedWatcher: owner must be an object or a function, got ${owner === null ? 'null' : typeof owner}`,
+    );
+  }
+  if (typeof key !== 'string') {
+    throw new ConfigError(`sharedWatcher: key must be a string, got ${typeof key}`);
+  }
+  if (typeof create !== 'function') {
+    throw new ConfigError(`sharedWatcher: create must be a function, got ${typeof create}`);
+  }
+  let byKey = shared.get(owner);
+  if (!byKey) {
+    byKey = new Map();
+    shared.set(owner, byKey);
+  }
+  const found = byKey.get(key);
+  if (found && !found.closed) return found;
+  const watcher = create();
+  byKey.set(key, watcher);
+  return watcher;
+}
 
 /**
  * The default watcher of a client, made on first use with default options and kept as long
@@ -24,18 +69,14 @@ const defaults = new WeakMap<AdminClient, Watcher>();
  * `waitForJob` share it, so they share poll loops and the request budget too.
  */
 export function defaultWatcher(client: AdminClient): Watcher {
-  const found = defaults.get(client);
-  if (found && !found.closed) return found;
-  const watcher = createWatcher(client);
-  defaults.set(client, watcher);
-  return watcher;
+  return sharedWatcher(client, '', () => createWatcher(client));
 }
 
 const isClient = (x: unknown): x is AdminClient =>
   typeof x === 'object' && x !== null && typeof (x as AdminClient).readJob === 'function';
 
-/** Whether a string names a job by URL (a job id never holds a `/`). */
-const isUrl = (job: string) => job.includes('/');
+/** Whether a string names a job by URL (`https://…`); anything else is a job id, checked as one. */
+const isUrl = (job: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(job.trim());
 
 /** The watcher's stream of a job named by id, URL or reference. */
 function streamOf(watcher: Watcher, job: string | JobRef, options?: WatchOptions) {
@@ -124,6 +165,11 @@ export interface WaitForJobOptions extends WatchOptions {
   readonly rejectOnFailure?: boolean;
   /** Stops waiting (not the job) and rejects with an `AbortedError`. */
   readonly signal?: AbortSignal;
+  /**
+   * Told each snapshot while waiting — the first, each visible change, the last — to show
+   * progress. What it throws ends the wait (not the job), rejecting with that.
+   */
+  readonly onSnapshot?: (snapshot: Snapshot) => void;
 }
 
 const isWatcher = (x: AdminClient | Watcher): x is Watcher =>
@@ -132,7 +178,8 @@ const isWatcher = (x: AdminClient | Watcher): x is Watcher =>
 /**
  * Waits for a job to end and resolves with its final snapshot (a FAILED job resolves too,
  * unless `rejectOnFailure`). Rejects with the stream's typed error, a `WaitTimeoutError`
- * after `maxWait`, or an `AbortedError` when `signal` aborts.
+ * after `maxWait`, an `UnreachableError` after `maxUnreachable` without any answer, or an
+ * `AbortedError` when `signal` aborts. `onSnapshot` sees the snapshots on the way.
  *
  * @example
  * ```ts
@@ -149,23 +196,34 @@ export async function waitForJob(
   const named: string | JobRef =
     typeof job === 'string' ? job : 'source' in job ? job : (job as StartedJob).jobid;
   const jobid = typeof named === 'string' ? named : named.jobid;
-  const { signal } = options;
+  const { signal, onSnapshot, maxWait, maxUnreachable } = options;
   if (signal?.aborted) throw new AbortedError('Stopped waiting: the signal was already aborted');
-  const stream = streamOf(
-    watcher,
-    named,
-    options.maxWait === undefined ? {} : { maxWait: options.maxWait },
-  );
+  const stream = streamOf(watcher, named, {
+    ...(maxWait === undefined ? {} : { maxWait }),
+    ...(maxUnreachable === undefined ? {} : { maxUnreachable }),
+  });
   const final = await new Promise<Snapshot>((resolve, reject) => {
     let last: Snapshot | undefined;
+    let subscription: Subscription | undefined;
+    /** Whether `onSnapshot` threw (perhaps while subscribing, before `subscription` is set). */
+    let threw = false;
     const onAbort = () => {
-      subscription.unsubscribe();
+      subscription?.unsubscribe();
       reject(new AbortedError('Stopped waiting: the signal was aborted; the job goes on'));
     };
     const done = () => signal?.removeEventListener('abort', onAbort);
-    const subscription = stream.subscribe({
+    subscription = stream.subscribe({
       next: (s) => {
         last = s;
+        if (!onSnapshot || threw) return;
+        try {
+          onSnapshot(s);
+        } catch (error) {
+          threw = true;
+          subscription?.unsubscribe();
+          done();
+          reject(error);
+        }
       },
       error: (e: unknown) => {
         done();
@@ -177,7 +235,8 @@ export async function waitForJob(
         else reject(new AbortedError(`Stopped waiting for job ${jobid}: the watcher was closed`));
       },
     });
-    if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
+    if (threw) subscription.unsubscribe();
+    else if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
   });
   if (options.rejectOnFailure && (final.outcome === 'failed' || final.outcome === 'cancelled')) {
     throw new JobFailedError(final);

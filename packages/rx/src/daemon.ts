@@ -16,7 +16,13 @@ import {
   type Snapshot,
 } from '@jobwatch/schema';
 import { EventSource as BundledEventSource, type FetchLike } from 'eventsource';
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 
 /** The part of an `EventSource` that {@link fromDaemon} uses. */
 export interface EventSourceLike {
@@ -163,6 +169,37 @@ const keyOf = (s: Snapshot) => `${s.deployment}\u0000${s.jobid}`;
 const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
+ * The `EventSource` class to connect with, and whether it takes a `fetch` (through which
+ * headers and `Last-Event-ID` travel; a class that does not gets the id in the query).
+ */
+function eventSourceOf(options: FromDaemonOptions): {
+  Ctor: EventSourceConstructor;
+  takesFetch: boolean;
+} {
+  const bundled = BundledEventSource as EventSourceConstructor;
+  const globalES = (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  const Ctor =
+    options.EventSource ?? (options.headers === undefined && globalES ? globalES : bundled);
+  return { Ctor, takesFetch: Ctor === bundled || options.fetch !== undefined };
+}
+
+// Frames: what the data of each of the daemon's events says.
+
+/** Reads a `snapshot` event's data; data that is not JSON, or not a snapshot, is a typed error. */
+function snapshotFrame(data: string): Snapshot {
+  try {
+    return parseSnapshot(JSON.parse(data));
+  } catch (error) {
+    throw error instanceof SyntaxError
+      ? new TransportError(`The daemon sent an event that is not JSON: ${error.message}`, {
+          reason: 'body',
+          retryable: false,
+        })
+      : error;
+  }
+}
+
+/**
  * Reads a `ready` event's data, tolerantly: it decides nothing about any job, so a field in
  * another shape is left out rather than ending the stream.
  */
@@ -182,6 +219,295 @@ function readyData(data: string): Partial<DaemonReadyData> {
     ...(Array.isArray(unwatched)
       ? { unwatched: unwatched.filter((id): id is string => typeof id === 'string') }
       : {}),
+  };
+}
+
+/**
+ * Reads a `watch_failed` event's data (the daemon could not go on watching a job): the
+ * daemon's error, code and message, when the job is one the stream waits for in its
+ * deployment; `undefined` for any other job or data in another shape.
+ */
+function watchFailedError(
+  data: string,
+  wanted: ReadonlySet<string>,
+  deployment: string | undefined,
+): JobwatchError | undefined {
+  let failure: {
+    deployment?: unknown;
+    jobid?: unknown;
+    error?: { code?: unknown; message?: unknown };
+  } | null;
+  try {
+    failure = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof failure?.jobid !== 'string' || !wanted.has(failure.jobid)) return undefined;
+  if (deployment !== undefined && failure.deployment !== deployment) return undefined;
+  const code = String(failure.error?.code);
+  return new JobwatchError(
+    (Object.values(ErrorCode) as string[]).includes(code)
+      ? (code as ErrorCodeValue)
+      : ErrorCode.TRANSPORT,
+    `The daemon could not go on watching job ${failure.jobid}: ${String(failure.error?.message ?? code)} (${code})`,
+  );
+}
+
+// Connection trouble: which ends the stream, and how the rest is told.
+
+/**
+ * The error that ends the stream for an HTTP `status` its connection was refused with:
+ * credentials refused (with a `ticket`, only once a fresh one was refused too, the
+ * `authFailures`-th time in a row) or another 4xx but 408 and 429. `undefined`: try again.
+ */
+function refusal(
+  status: number | undefined,
+  ticketed: boolean,
+  authFailures: number,
+): JobwatchError | undefined {
+  if (status === 401 || status === 403) {
+    // A ticket may simply have expired: one fresh try, then the refusal stands.
+    return !ticketed || authFailures > 1
+      ? new AuthError(
+          `The daemon refused the ${ticketed ? 'ticket' : 'credentials'} (HTTP ${status})`,
+        )
+      : undefined;
+  }
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return new ConfigError(
+      `The daemon's event stream answered HTTP ${status}; check the URL and filters`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Asks the ticket provider for a fresh ticket: the ticket, or why there is none now as a
+ * typed error.
+ */
+async function freshTicket(
+  ticket: () => Promise<string> | string,
+): Promise<{ ticket?: string; problem?: JobwatchError }> {
+  try {
+    return { ticket: await ticket() };
+  } catch (error) {
+    return { problem: toJobwatchError(error) };
+  }
+}
+
+/**
+ * What an `error` event of the connection says: the HTTP status it was refused with, if any
+ * (the `eventsource` package's `code`), and its message.
+ */
+function connectionErrorOf(event: Event): {
+  status: number | undefined;
+  detail: string | undefined;
+} {
+  const { code, message } = event as unknown as { code?: unknown; message?: unknown };
+  return {
+    status: typeof code === 'number' ? code : undefined,
+    detail: typeof message === 'string' ? message : undefined,
+  };
+}
+
+/**
+ * Why the stream cannot connect, for people, after `failures` attempts in a row: the HTTP
+ * `status` it answered, or that it cannot be reached (in a browser, naming the page's origin
+ * and the daemon's `cors.origins`, since `EventSource` hides the reason).
+ */
+function unreachableError(
+  url: string,
+  failures: number,
+  status: number | undefined,
+  detail: string | undefined,
+): TransportError {
+  let where = url;
+  try {
+    const u = new URL(eventsUrl(url, {}, undefined));
+    where = u.origin + u.pathname;
+  } catch {
+    // Checked before any attempt; kept as given.
+  }
+  const tries = `${failures} tries in a row`;
+  if (status !== undefined) {
+    return new TransportError(
+      `The daemon's event stream at ${where} answered HTTP ${status} (${tries}); still trying`,
+      { reason: 'status', status, url: where },
+    );
+  }
+  const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  const cors =
+    typeof page === 'string' && page !== 'null' && !where.startsWith(`${page}/`)
+      ? ` and that this page's origin (${page}) is in its cors.origins`
+      : '';
+  return new TransportError(
+    `Cannot reach the daemon's event stream at ${where} (${tries}${
+      detail ? `: ${detail}` : ''
+    }); still trying. Check that the daemon is running${cors}`,
+    { reason: 'connect', url: where },
+  );
+}
+
+// Stale marking: each job's last word, shown stale while the stream is lost.
+
+/** What {@link jobMemory} keeps of the jobs a stream has shown. */
+interface JobMemory {
+  /** A snapshot arrived from the daemon: the job's last word now (an ended job is forgotten). */
+  take(snapshot: Snapshot): void;
+  /** The stream is lost: each job that has not ended is emitted again, stale with `trouble`. */
+  markStale(trouble: NonNullable<Snapshot['trouble']>): void;
+  /** The stream is back and has caught up: each job still marked stale is emitted as last sent. */
+  restore(): void;
+}
+
+/** The last snapshot of each job that has not ended, as the daemon sent it, and which are shown stale. */
+function jobMemory(subscriber: Subscriber<Snapshot>): JobMemory {
+  const shown = new Map<string, Snapshot>();
+  /** Jobs emitted stale since the stream was lost, waiting for fresh word. */
+  const staled = new Set<string>();
+  return {
+    take(snapshot) {
+      const key = keyOf(snapshot);
+      staled.delete(key);
+      if (snapshot.terminal) shown.delete(key);
+      else shown.set(key, snapshot);
+    },
+    markStale(trouble) {
+      for (const [key, snapshot] of shown) {
+        staled.add(key);
+        subscriber.next({ ...snapshot, stale: true, trouble });
+        if (subscriber.closed) return;
+      }
+    },
+    restore() {
+      for (const key of staled) {
+        const snapshot = shown.get(key);
+        staled.delete(key);
+        if (snapshot) subscriber.next(snapshot);
+        if (subscriber.closed) return;
+      }
+    },
+  };
+}
+
+// The connection: the heartbeat watch, headers, its state for `onState`, and the
+// connect/reconnect loop in `openStream`.
+
+/**
+ * The heartbeat watch: once twice the interval the connection's `ready` named has passed
+ * since anything was heard, `onSilence` is told when that last was. No interval, no watch.
+ */
+function silenceWatch(scheduler: SchedulerLike, onSilence: (lastHeard: number) => void) {
+  let timer: Subscription | undefined;
+  /** The heartbeat interval the current connection's `ready` named. */
+  let heartbeatMs: number | undefined;
+  /** When the current connection last sent anything (scheduler clock). */
+  let lastHeard = 0;
+  const arm = () => {
+    const limit = 2 * (heartbeatMs ?? 0);
+    timer = scheduler.schedule(
+      () => {
+        timer = undefined;
+        if (scheduler.now() - lastHeard < limit) arm();
+        else onSilence(lastHeard);
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, lastHeard + limit - scheduler.now()) + 1),
+    );
+  };
+  return {
+    /** The interval a `ready` named (`undefined`: none, or a new connection). */
+    interval(ms: number | undefined) {
+      heartbeatMs = ms;
+    },
+    /** Something arrived: the watch starts over. */
+    heard() {
+      lastHeard = scheduler.now();
+      if (heartbeatMs !== undefined && !timer) arm();
+    },
+    stop() {
+      timer?.unsubscribe();
+      timer = undefined;
+    },
+  };
+}
+
+/** The `fetch` the `eventsource` package's class connects with: the caller's headers and `Last-Event-ID`. */
+function fetchWith(options: FromDaemonOptions, lastId: () => string | undefined): FetchLike {
+  const { headers } = options;
+  return async (input, init) => {
+    const extra = typeof headers === 'function' ? await headers() : (headers ?? {});
+    const all: Record<string, string> = { ...init.headers, ...extra };
+    const id = lastId();
+    if (id !== undefined) all['Last-Event-ID'] = id;
+    const f = options.fetch ?? globalThis.fetch;
+    return f(input, { ...init, headers: all } as RequestInit);
+  };
+}
+
+/** What {@link streamStatus} keeps: the stream's state, told to `onState` on every change. */
+interface StreamStatus {
+  state(): DaemonStreamState;
+  set(change: Partial<DaemonStreamState>): void;
+  /** The stream opened. */
+  opened(): void;
+  /** The `failures`-th connection attempt in a row failed before the stream opened. */
+  failed(failures: number, status: number | undefined, detail: string | undefined): void;
+  /**
+   * The open stream is gone, since `since`, for the reason `why` begins to say: the trouble
+   * to mark its jobs with, or `undefined` when it was not open.
+   */
+  lost(since: number, why: string): NonNullable<Snapshot['trouble']> | undefined;
+}
+
+/**
+ * The stream's {@link DaemonStreamState}: `connecting`, `open`, `lost`, or `unreachable` once
+ * `unreachableAfter` attempts failed in a row, with why; each change told to `onState`.
+ */
+function streamStatus(
+  url: string,
+  options: FromDaemonOptions,
+  scheduler: SchedulerLike,
+): StreamStatus {
+  const unreachableAfter = Math.max(1, options.unreachableAfter ?? 2);
+  let state: DaemonStreamState = {
+    connection: DaemonConnection.CONNECTING,
+    since: scheduler.now(),
+    attempts: 0,
+    error: undefined,
+    unwatched: [],
+  };
+  const set = (change: Partial<DaemonStreamState>) => {
+    const keys = Object.keys(change) as (keyof DaemonStreamState)[];
+    if (keys.every((key) => change[key] === state[key])) return;
+    state = { ...state, ...change };
+    options.onState?.(state);
+  };
+  return {
+    state: () => state,
+    set,
+    opened: () =>
+      set({
+        connection: DaemonConnection.OPEN,
+        since: scheduler.now(),
+        attempts: 0,
+        error: undefined,
+      }),
+    failed(failures, status, detail) {
+      if (failures < unreachableAfter) return set({ attempts: failures });
+      const error = unreachableError(url, failures, status, detail);
+      set({ connection: DaemonConnection.UNREACHABLE, attempts: failures, error });
+    },
+    lost(since, why) {
+      if (state.connection !== DaemonConnection.OPEN) return undefined;
+      const message = `${why} ${at(since)}; reconnecting`;
+      set({
+        connection: DaemonConnection.LOST,
+        since,
+        attempts: 0,
+        error: new TransportError(message, { reason: 'network' }),
+      });
+      return { code: ErrorCode.TRANSPORT, message, since, attempts: 1 };
+    },
   };
 }
 
@@ -219,348 +545,227 @@ function readyData(data: string): Partial<DaemonReadyData> {
  * error), so the `unreachable` message names the likely causes.
  */
 export function fromDaemon(url: string, options: FromDaemonOptions = {}): Observable<Snapshot> {
-  // Written as one closure of small named functions rather than a class: local names
-  // minify, property names do not, and this code ships in the widget's single file.
-  return new Observable<Snapshot>((subscriber) => {
-    const scheduler = options.scheduler ?? asyncScheduler;
-    const { headers, onState } = options;
-    const globalES = (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-    const Ctor: EventSourceConstructor =
-      options.EventSource ??
-      (headers === undefined && globalES
-        ? globalES
-        : (BundledEventSource as EventSourceConstructor));
-    const takesFetch =
-      Ctor === (BundledEventSource as EventSourceConstructor) || options.fetch !== undefined;
-    const baseDelay = options.reconnectDelay ?? 3000;
-    const maxDelay = options.maxReconnectDelay ?? 30_000;
-    const unreachableAfter = Math.max(1, options.unreachableAfter ?? 2);
-    /** Requested jobs that have not ended yet. */
-    const waiting = new Set(idsOf(options.jobid));
-    const wanted: ReadonlySet<string> = new Set(waiting);
-    /** The last snapshot of each job that has not ended, as the daemon sent it. */
-    const shown = new Map<string, Snapshot>();
-    /** Jobs emitted stale since the stream was lost, waiting for fresh word. */
-    const staled = new Set<string>();
+  // Small named functions and closures rather than classes: local names minify, property
+  // names do not, and this code ships in the widget's single file.
+  return new Observable<Snapshot>((subscriber) => openStream(url, options, subscriber));
+}
 
-    let lastId = options.lastEventId;
-    let source: EventSourceLike | undefined;
-    let reconnectTimer: Subscription | undefined;
-    let silenceTimer: Subscription | undefined;
-    /** The heartbeat interval the current connection's `ready` named. */
-    let heartbeatMs: number | undefined;
-    /** When the current connection last sent anything (scheduler clock). */
-    let lastHeard = 0;
-    /** Whether this daemon sends `ready`: stale jobs are then cleared at `ready`, else at `open`. */
-    let speaksReady = false;
-    /** Connection attempts that failed in a row. */
-    let failures = 0;
-    let authFailures = 0;
-    let done = false;
-    let generation = 0;
-    let state: DaemonStreamState = {
-      connection: DaemonConnection.CONNECTING,
-      since: scheduler.now(),
-      attempts: 0,
-      error: undefined,
-      unwatched: [],
-    };
+/**
+ * One subscription's stream: connects, reconnects after a backoff, tells `onState`, and
+ * passes the daemon's events on to the job policy; returns the teardown.
+ */
+function openStream(
+  url: string,
+  options: FromDaemonOptions,
+  subscriber: Subscriber<Snapshot>,
+): () => void {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const { Ctor, takesFetch } = eventSourceOf(options);
+  const baseDelay = options.reconnectDelay ?? 3000;
+  const maxDelay = options.maxReconnectDelay ?? 30_000;
+  const memory = jobMemory(subscriber);
+  const status = streamStatus(url, options, scheduler);
 
-    const stop = () => {
-      done = true;
-      reconnectTimer?.unsubscribe();
-      silenceTimer?.unsubscribe();
-      source?.close();
-      source = undefined;
-    };
-    const fail = (error: unknown) => {
-      if (done) return;
-      stop();
-      subscriber.error(toJobwatchError(error));
-    };
-    const complete = () => {
-      stop();
-      subscriber.complete();
-    };
-    const setState = (change: Partial<DaemonStreamState>) => {
-      const keys = Object.keys(change) as (keyof DaemonStreamState)[];
-      if (keys.every((key) => change[key] === state[key])) return;
-      state = { ...state, ...change };
-      onState?.(state);
-    };
+  let lastId = options.lastEventId;
+  let source: EventSourceLike | undefined;
+  let reconnectTimer: Subscription | undefined;
+  /** Whether this daemon sends `ready`: stale jobs are then cleared at `ready`, else at `open`. */
+  let speaksReady = false;
+  /** Connection attempts that failed in a row. */
+  let failures = 0;
+  let authFailures = 0;
+  let done = false;
+  let generation = 0;
 
-    const fetchWithHeaders: FetchLike = async (input, init) => {
-      const extra = typeof headers === 'function' ? await headers() : (headers ?? {});
-      const all: Record<string, string> = { ...init.headers, ...extra };
-      if (lastId !== undefined) all['Last-Event-ID'] = lastId;
-      const f = options.fetch ?? globalThis.fetch;
-      return f(input, { ...init, headers: all } as RequestInit);
-    };
+  const stop = () => {
+    done = true;
+    reconnectTimer?.unsubscribe();
+    silence.stop();
+    source?.close();
+    source = undefined;
+  };
+  const fail = (error: unknown) => {
+    if (done) return;
+    stop();
+    subscriber.error(toJobwatchError(error));
+  };
+  const complete = () => {
+    stop();
+    subscriber.complete();
+  };
 
-    /** Closes the current source and opens another after the backoff. */
-    const reconnect = () => {
-      source?.close();
-      source = undefined;
-      silenceTimer?.unsubscribe();
-      silenceTimer = undefined;
-      if (done) return;
-      const wait = backoffDelay(failures, { baseMs: baseDelay, capMs: maxDelay, jitter: 0 });
-      reconnectTimer = scheduler.schedule(() => {
-        reconnectTimer = undefined;
-        void connect();
-      }, wait);
-    };
+  /** Closes the current source and opens another after the backoff. */
+  const reconnect = () => {
+    source?.close();
+    source = undefined;
+    silence.stop();
+    if (done) return;
+    const wait = backoffDelay(failures, { baseMs: baseDelay, capMs: maxDelay, jitter: 0 });
+    reconnectTimer = scheduler.schedule(() => {
+      reconnectTimer = undefined;
+      void connect();
+    }, wait);
+  };
 
-    /** A connection attempt failed before the stream opened. */
-    const attemptFailed = (status: number | undefined, detail: string | undefined) => {
-      failures++;
-      if (failures < unreachableAfter) return setState({ attempts: failures });
-      let where = url;
-      try {
-        const u = new URL(eventsUrl(url, {}, undefined));
-        where = u.origin + u.pathname;
-      } catch {
-        // Checked before any attempt; kept as given.
-      }
-      const tries = `${failures} tries in a row`;
-      let error: TransportError;
-      if (status !== undefined) {
-        error = new TransportError(
-          `The daemon's event stream at ${where} answered HTTP ${status} (${tries}); still trying`,
-          { reason: 'status', status, url: where },
-        );
-      } else {
-        const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
-        const cors =
-          typeof page === 'string' && page !== 'null' && !where.startsWith(`${page}/`)
-            ? ` and that this page's origin (${page}) is in its cors.origins`
-            : '';
-        error = new TransportError(
-          `Cannot reach the daemon's event stream at ${where} (${tries}${
-            detail ? `: ${detail}` : ''
-          }); still trying. Check that the daemon is running${cors}`,
-          { reason: 'connect', url: where },
-        );
-      }
-      setState({ connection: DaemonConnection.UNREACHABLE, attempts: failures, error });
-    };
+  /** A connection attempt failed before the stream opened: told, then tried again. */
+  const attemptFailed = (code: number | undefined, detail: string | undefined) => {
+    status.failed(++failures, code, detail);
+    reconnect();
+  };
 
-    /**
-     * The open stream is gone (dropped, silent, or ended by the daemon): each job's last
-     * snapshot that has not ended is emitted again, stale, saying so and since when.
-     */
-    const lost = (since: number, why: string) => {
-      if (state.connection !== DaemonConnection.OPEN) return;
-      const message = `${why} ${at(since)}; reconnecting`;
-      setState({
-        connection: DaemonConnection.LOST,
-        since,
-        attempts: 0,
-        error: new TransportError(message, { reason: 'network' }),
+  /**
+   * The open stream is gone (dropped, silent, or ended by the daemon): each job's last
+   * snapshot that has not ended is emitted again, stale, saying so and since when; then the
+   * stream is opened again.
+   */
+  const lost = (since: number, why: string) => {
+    const trouble = status.lost(since, why);
+    if (trouble) memory.markStale(trouble);
+    reconnect();
+  };
+
+  const silence = silenceWatch(scheduler, (lastHeard) => {
+    if (!done) lost(lastHeard, "Nothing heard from the daemon's event stream since");
+  });
+  const jobs = jobPolicy(options, subscriber, memory, status, { fail, complete, lost });
+
+  const connect = async () => {
+    const mine = ++generation;
+    const { ticket, problem } = options.ticket ? await freshTicket(options.ticket) : {};
+    if (mine !== generation || done) return;
+    // A ticket that cannot be had now is trouble like a dropped connection.
+    if (problem && failures >= 1 && problem.code === 'AUTH') return fail(problem);
+    if (problem) return attemptFailed(undefined, problem.message);
+    let target: string;
+    try {
+      target = eventsUrl(url, options, ticket, takesFetch ? undefined : lastId);
+    } catch (error) {
+      return fail(error);
+    }
+    const es = new Ctor(target, {
+      withCredentials: options.withCredentials ?? false,
+      ...(takesFetch ? { fetch: fetchWith(options, () => lastId) } : {}),
+    });
+    source = es;
+    silence.interval(undefined);
+    /** Whether this connection opened. */
+    let opened = false;
+    const on = (type: string, handle: (event: MessageEvent<string>) => void) =>
+      es.addEventListener(type, (event) => {
+        if (source === es && !done) handle(event as MessageEvent<string>);
       });
-      const trouble = { code: ErrorCode.TRANSPORT, message, since, attempts: 1 };
-      for (const [key, snapshot] of shown) {
-        staled.add(key);
-        subscriber.next({ ...snapshot, stale: true, trouble });
-        if (done) return;
-      }
+    /** An event from the daemon: heard, and its id is where a reconnect resumes. */
+    const heard = (event?: MessageEvent<string>) => {
+      if (event?.lastEventId) lastId = event.lastEventId;
+      if (!done) silence.heard();
     };
+    on('open', () => {
+      opened = true;
+      failures = 0;
+      heard();
+      status.opened();
+      if (!speaksReady) memory.restore();
+    });
+    on(DaemonEvent.SNAPSHOT, (e) => {
+      authFailures = 0;
+      heard(e);
+      jobs.snapshot(e.data);
+    });
+    on(DaemonEvent.READY, (e) => {
+      const data = readyData(String(e.data));
+      speaksReady = true;
+      silence.interval(data.heartbeatMs);
+      jobs.ready(data);
+      heard();
+    });
+    on(DaemonEvent.WATCH_FAILED, (e) => {
+      heard(e);
+      jobs.watchFailed(e.data);
+    });
+    on(DaemonEvent.PING, () => heard());
+    on(DaemonEvent.END, () => jobs.end(scheduler.now()));
+    on('error', (e) => {
+      const { status, detail } = connectionErrorOf(e);
+      if (status === 401 || status === 403) authFailures++;
+      const refused = refusal(status, Boolean(options.ticket), authFailures);
+      if (refused) return fail(refused);
+      if (es.readyState === OPEN) return;
+      if (opened) return lost(scheduler.now(), "The daemon's event stream was lost at");
+      attemptFailed(status, detail);
+    });
+  };
 
-    /** The stream is back and has caught up: jobs still marked stale are shown as last sent. */
-    const caughtUp = () => {
-      for (const key of staled) {
-        const snapshot = shown.get(key);
-        staled.delete(key);
-        if (snapshot) subscriber.next(snapshot);
-        if (done) return;
-      }
-    };
+  void connect();
+  return stop;
+}
 
-    /** Checks, once twice the heartbeat interval has passed since the last word, that there was one. */
-    const watchSilence = (es: EventSourceLike) => {
-      const limit = 2 * (heartbeatMs ?? 0);
-      const wait = lastHeard + limit - scheduler.now();
-      silenceTimer = scheduler.schedule(
-        () => {
-          silenceTimer = undefined;
-          if (source !== es || done) return;
-          if (scheduler.now() - lastHeard < limit) return watchSilence(es);
-          lost(lastHeard, "Nothing heard from the daemon's event stream since");
-          reconnect();
-        },
-        Math.min(MAX_TIMER_MS, Math.max(0, wait) + 1),
-      );
-    };
+// Job policy: which jobs a stream shows, and when it ends (the daemon's `end` included).
 
-    /** Something arrived: the heartbeat watch starts over. */
-    const heard = (es: EventSourceLike) => {
-      if (done) return;
-      lastHeard = scheduler.now();
-      if (heartbeatMs !== undefined && !silenceTimer) watchSilence(es);
-    };
+/** What {@link jobPolicy} may do to the stream it serves. */
+interface StreamEnds {
+  /** Ends the stream with an error. */
+  readonly fail: (error: unknown) => void;
+  /** Completes the stream. */
+  readonly complete: () => void;
+  /** Takes the stream as lost since then, for the reason `why` begins to say, and reopens it. */
+  readonly lost: (since: number, why: string) => void;
+}
 
-    const onSnapshot = (event: Event) => {
-      const message = event as MessageEvent<string>;
+/**
+ * Which jobs a stream shows and when it ends: only the requested jobs (`jobid`) of the
+ * requested `deployment`; a stream of named jobs completes once all have ended, and ends with
+ * the daemon's error when it could not go on watching one; `onState` hears which requested
+ * jobs the daemon does not watch, until a snapshot of one arrives.
+ */
+function jobPolicy(
+  options: FromDaemonOptions,
+  subscriber: Subscriber<Snapshot>,
+  memory: JobMemory,
+  status: StreamStatus,
+  stream: StreamEnds,
+) {
+  const { fail, complete } = stream;
+  /** Requested jobs that have not ended yet. */
+  const waiting = new Set(idsOf(options.jobid));
+  const wanted: ReadonlySet<string> = new Set(waiting);
+  return {
+    /** A `snapshot` event's data. */
+    snapshot(data: string) {
       let snapshot: Snapshot;
       try {
-        snapshot = parseSnapshot(JSON.parse(message.data));
-      } catch (error) {
-        fail(
-          error instanceof SyntaxError
-            ? new TransportError(`The daemon sent an event that is not JSON: ${error.message}`, {
-                reason: 'body',
-                retryable: false,
-              })
-            : error,
-        );
-        return;
-      }
-      if (message.lastEventId) lastId = message.lastEventId;
-      if (wanted.size > 0 && !wanted.has(snapshot.jobid)) return;
-      if (options.deployment !== undefined && snapshot.deployment !== options.deployment) return;
-      const key = keyOf(snapshot);
-      staled.delete(key);
-      if (snapshot.terminal) shown.delete(key);
-      else shown.set(key, snapshot);
-      if (state.unwatched.includes(snapshot.jobid))
-        setState({ unwatched: state.unwatched.filter((id) => id !== snapshot.jobid) });
-      subscriber.next(snapshot);
-      if (snapshot.terminal && waiting.delete(snapshot.jobid) && waiting.size === 0) complete();
-    };
-
-    const onReady = (event: Event) => {
-      const data = readyData(String((event as MessageEvent<unknown>).data));
-      speaksReady = true;
-      heartbeatMs = data.heartbeatMs;
-      const unwatched = (data.unwatched ?? []).filter((id) => wanted.has(id));
-      if (unwatched.join() !== state.unwatched.join()) setState({ unwatched });
-      caughtUp();
-    };
-
-    const connect = async () => {
-      const mine = ++generation;
-      let ticket: string | undefined;
-      try {
-        ticket = options.ticket ? await options.ticket() : undefined;
-      } catch (error) {
-        if (mine !== generation || done) return;
-        // A ticket that cannot be had now is trouble like a dropped connection.
-        const problem = toJobwatchError(error);
-        if (failures >= 1 && problem.code === 'AUTH') return fail(problem);
-        attemptFailed(undefined, problem.message);
-        return reconnect();
-      }
-      if (mine !== generation || done) return;
-      let target: string;
-      try {
-        target = eventsUrl(url, options, ticket, takesFetch ? undefined : lastId);
+        snapshot = snapshotFrame(data);
       } catch (error) {
         return fail(error);
       }
-      const es = new Ctor(target, {
-        withCredentials: options.withCredentials ?? false,
-        ...(takesFetch ? { fetch: fetchWithHeaders } : {}),
-      });
-      source = es;
-      heartbeatMs = undefined;
-      /** Whether this connection opened. */
-      let opened = false;
-      const on = (type: string, handle: (event: Event) => void) =>
-        es.addEventListener(type, (event) => {
-          if (source === es && !done) handle(event);
-        });
-      on('open', () => {
-        opened = true;
-        failures = 0;
-        heard(es);
-        setState({
-          connection: DaemonConnection.OPEN,
-          since: scheduler.now(),
-          attempts: 0,
-          error: undefined,
-        });
-        if (!speaksReady) caughtUp();
-      });
-      on(DaemonEvent.SNAPSHOT, (e) => {
-        authFailures = 0;
-        heard(es);
-        onSnapshot(e);
-      });
-      on(DaemonEvent.READY, (e) => {
-        onReady(e);
-        heard(es);
-      });
-      // The daemon could not go on watching a job: a stream that waits for it ends with the
-      // daemon's error (code and message), as `watchJob` would; other streams go on.
-      on(DaemonEvent.WATCH_FAILED, (e) => {
-        heard(es);
-        const message = e as MessageEvent<string>;
-        if (message.lastEventId) lastId = message.lastEventId;
-        let failure: {
-          deployment?: unknown;
-          jobid?: unknown;
-          error?: { code?: unknown; message?: unknown };
-        };
-        try {
-          failure = JSON.parse(message.data);
-        } catch {
-          return;
-        }
-        if (typeof failure.jobid !== 'string' || !wanted.has(failure.jobid)) return;
-        if (options.deployment !== undefined && failure.deployment !== options.deployment) return;
-        const code = String(failure.error?.code);
-        fail(
-          new JobwatchError(
-            (Object.values(ErrorCode) as string[]).includes(code)
-              ? (code as ErrorCodeValue)
-              : ErrorCode.TRANSPORT,
-            `The daemon could not go on watching job ${failure.jobid}: ${String(failure.error?.message ?? code)} (${code})`,
-          ),
-        );
-      });
-      on(DaemonEvent.PING, () => heard(es));
-      on(DaemonEvent.END, () => {
-        if (!options.reconnectOnEnd) return complete();
-        lost(scheduler.now(), 'The daemon closed its event stream (shutting down) at');
-        reconnect();
-      });
-      on('error', (e) => {
-        const { code: status, message } = e as { code?: unknown; message?: unknown };
-        if (status === 401 || status === 403) {
-          // A ticket may simply have expired: one fresh try, then the refusal stands.
-          authFailures++;
-          if (!options.ticket || authFailures > 1) {
-            return fail(
-              new AuthError(
-                `The daemon refused the ${options.ticket ? 'ticket' : 'credentials'} (HTTP ${status})`,
-              ),
-            );
-          }
-        } else if (
-          typeof status === 'number' &&
-          status >= 400 &&
-          status < 500 &&
-          status !== 408 &&
-          status !== 429
-        ) {
-          return fail(
-            new ConfigError(
-              `The daemon's event stream answered HTTP ${status}; check the URL and filters`,
-            ),
-          );
-        }
-        if (es.readyState === OPEN) return;
-        if (opened) lost(scheduler.now(), "The daemon's event stream was lost at");
-        else
-          attemptFailed(
-            typeof status === 'number' ? status : undefined,
-            typeof message === 'string' ? message : undefined,
-          );
-        reconnect();
-      });
-    };
-
-    void connect();
-    return stop;
-  });
+      if (wanted.size > 0 && !wanted.has(snapshot.jobid)) return;
+      if (options.deployment !== undefined && snapshot.deployment !== options.deployment) return;
+      memory.take(snapshot);
+      const { unwatched } = status.state();
+      if (unwatched.includes(snapshot.jobid))
+        status.set({ unwatched: unwatched.filter((id) => id !== snapshot.jobid) });
+      subscriber.next(snapshot);
+      if (snapshot.terminal && waiting.delete(snapshot.jobid) && waiting.size === 0) {
+        complete();
+      }
+    },
+    /** A `ready` event's data: the catch-up is complete. */
+    ready(data: Partial<DaemonReadyData>) {
+      const unwatched = (data.unwatched ?? []).filter((id) => wanted.has(id));
+      if (unwatched.join() !== status.state().unwatched.join()) status.set({ unwatched });
+      memory.restore();
+    },
+    /** A `watch_failed` event's data: a stream that waits for that job ends with the daemon's error. */
+    watchFailed(data: string) {
+      const error = watchFailedError(data, wanted, options.deployment);
+      if (error) fail(error);
+    },
+    /**
+     * The daemon's `end` (it is shutting down), at `now`: the stream completes, or, with
+     * `reconnectOnEnd`, takes it like a drop (stale, then reopened, catching up).
+     */
+    end(now: number) {
+      if (!options.reconnectOnEnd) return complete();
+      stream.lost(now, 'The daemon closed its event stream (shutting down) at');
+    },
+  };
 }

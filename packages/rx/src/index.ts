@@ -14,6 +14,7 @@ export { type BudgetOptions, type BudgetStats, DEFAULT_BUDGET, RequestBudget } f
 export { isNoAnswer } from './contact.js';
 export {
   defaultWatcher,
+  sharedWatcher,
   type WaitForJobOptions,
   waitForJob,
   watchAll,

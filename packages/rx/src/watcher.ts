@@ -1,8 +1,7 @@
 import {
   type AdminClient,
   ConfigError,
-  ErrorCode,
-  isJobwatchError,
+  JobNotFoundError,
   type StartedJob,
   toJobwatchError,
 } from '@jobwatch/client';
@@ -42,7 +41,13 @@ import {
   type UnknownStatusPolicy,
 } from './loop.js';
 import { adminJobKind, type DurationModel, type JobKind } from './model.js';
-import { jittered, type PacingOptions, resolvePacing, troubleDelay } from './pacing.js';
+import {
+  jittered,
+  type PacingOptions,
+  type ResolvedPacing,
+  resolvePacing,
+  troubleDelay,
+} from './pacing.js';
 import { longTimer } from './timers.js';
 
 /** Options of {@link createWatcher}. */
@@ -179,26 +184,22 @@ function retryAfterOf(error: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/**
- * Makes a watcher: the registry of shared, paced job streams for one client.
- *
- * @example
- * ```ts
- * const watcher = createWatcher(client, { budget: { concurrency: 4, rate: 10 } });
- * watcher.watch(jobid).subscribe((s) => console.log(s.status, s.stale));
- * ```
- * When to use: whenever you need options other than the defaults (pacing, budget,
- * deployment name, scheduler). `watchJob` and friends use one default watcher per client.
- */
-export function createWatcher(client: AdminClient, options: WatcherOptions = {}): Watcher {
+/** A watcher's options, checked, with every default filled in. */
+interface WatcherSettings {
+  readonly scheduler: SchedulerLike;
+  readonly now: () => number;
+  readonly pacing: ResolvedPacing;
+  readonly budget: RequestBudget;
+  readonly deployment: string;
+  readonly grace: number;
+  readonly unknownStatus: UnknownStatusPolicy;
+  readonly maxSchemaFailures: number;
+  readonly jobKind: (job: Job, deployment: string) => JobKind | undefined;
+}
+
+/** Checks the options of {@link createWatcher}. @throws ConfigError */
+function watcherSettings(options: WatcherOptions): WatcherSettings {
   const scheduler = options.scheduler ?? asyncScheduler;
-  const now = options.now ?? (() => scheduler.now());
-  const pacing = resolvePacing(options.pacing);
-  const budget =
-    options.budget instanceof RequestBudget
-      ? options.budget
-      : new RequestBudget(options.budget ?? {}, scheduler);
-  const deployment = options.deployment ?? 'default';
   const grace = options.grace ?? DEFAULT_GRACE;
   const unknownStatus = options.unknownStatus ?? 'watch';
   const maxSchemaFailures = options.maxSchemaFailures ?? 3;
@@ -221,7 +222,147 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       `unknownStatus must be 'watch', 'error' or 'complete', got ${String(unknownStatus)}`,
     );
   }
+  return {
+    scheduler,
+    now: options.now ?? (() => scheduler.now()),
+    pacing: resolvePacing(options.pacing),
+    budget:
+      options.budget instanceof RequestBudget
+        ? options.budget
+        : new RequestBudget(options.budget ?? {}, scheduler),
+    deployment: options.deployment ?? 'default',
+    grace,
+    unknownStatus,
+    maxSchemaFailures,
+    jobKind,
+  };
+}
 
+/**
+ * `stream`, ended by a {@link WaitTimeoutError} after `maxWait` and by an `UnreachableError`
+ * after `maxUnreachable` without an answer, when they are given.
+ */
+function withLimits(
+  jobid: string,
+  stream: Observable<Snapshot>,
+  opts: WatchOptions,
+  scheduler: SchedulerLike,
+  contact: ServerContact,
+): Observable<Snapshot> {
+  const { maxWait, maxUnreachable } = opts;
+  if (maxWait === undefined && maxUnreachable === undefined) return stream;
+  if (maxWait !== undefined && !(maxWait >= 0)) {
+    return throwError(() => new ConfigError(`maxWait must be ≥ 0 ms, got ${String(maxWait)}`));
+  }
+  if (maxUnreachable !== undefined && !(maxUnreachable >= 0)) {
+    return throwError(
+      () => new ConfigError(`maxUnreachable must be ≥ 0 ms, got ${String(maxUnreachable)}`),
+    );
+  }
+  return defer(() => {
+    let last: Snapshot | undefined;
+    const limits: Observable<never>[] = [];
+    if (maxWait !== undefined)
+      limits.push(
+        longTimer(maxWait, scheduler).pipe(
+          mergeMap(() => throwError(() => new WaitTimeoutError({ jobid, maxWait, last }))),
+        ),
+      );
+    if (maxUnreachable !== undefined) limits.push(contact.limit(jobid, maxUnreachable, scheduler));
+    return stream.pipe(
+      tap((s) => {
+        last = s;
+      }),
+      takeUntil(merge(...limits)),
+    );
+  });
+}
+
+/** What {@link discoverJobs} needs of its watcher. */
+interface DiscoveryContext {
+  readonly client: AdminClient;
+  readonly settings: WatcherSettings;
+  readonly contact: ServerContact;
+  readonly closed$: Observable<void>;
+  readonly watch: (jobid: string, opts?: WatchOptions) => Observable<Snapshot>;
+}
+
+/**
+ * {@link Watcher.watchAll} once its options are checked: list `<root>/jobs` on its own pace
+ * (backing off on trouble, ending on an error that will not pass) and watch each new id.
+ */
+function discoverJobs(
+  context: DiscoveryContext,
+  opts: WatchAllOptions,
+  listInterval: number,
+): Observable<Snapshot> {
+  const { client, contact, watch } = context;
+  const { budget, now, pacing, scheduler } = context.settings;
+  let seen = new Set<string>();
+  let first = true;
+  let failures = 0;
+  const list = (): Observable<Listing> =>
+    new Observable<Listing>((subscriber) =>
+      budget
+        .run(now(), (signal) => contact.observe(client.listJobs({ signal, retry: false })))
+        .subscribe({
+          next: (ids) => {
+            failures = 0;
+            subscriber.next({ ids, next: jittered(pacing, listInterval) });
+          },
+          complete: () => subscriber.complete(),
+          error: (thrown: unknown) => {
+            const error = toJobwatchError(thrown);
+            if (!error.retryable) {
+              subscriber.error(error);
+              return;
+            }
+            failures++;
+            const next = troubleDelay(pacing, failures, retryAfterOf(error));
+            subscriber.next({ ids: undefined, next });
+            subscriber.complete();
+          },
+        }),
+    );
+  return list().pipe(
+    expand((r) => longTimer(r.next, scheduler).pipe(mergeMap(list))),
+    takeUntil(context.closed$),
+    mergeMap((r) => {
+      if (!r.ids) return EMPTY;
+      const fresh = r.ids.filter((id) => !seen.has(id));
+      // Only ids still listed are remembered, so the set stays as small as the list.
+      seen = new Set(r.ids);
+      const skip = first && opts.existing === false;
+      first = false;
+      if (skip || fresh.length === 0) return EMPTY;
+      return merge(
+        ...fresh.map((id) =>
+          watch(id, { maxWait: opts.maxWait, maxUnreachable: opts.maxUnreachable }).pipe(
+            // A job purged between the listing and its first poll is not an error here.
+            catchError((error: unknown) =>
+              error instanceof JobNotFoundError ? EMPTY : throwError(() => error),
+            ),
+          ),
+        ),
+      );
+    }),
+  );
+}
+
+/**
+ * Makes a watcher: the registry of shared, paced job streams for one client.
+ *
+ * @example
+ * ```ts
+ * const watcher = createWatcher(client, { budget: { concurrency: 4, rate: 10 } });
+ * watcher.watch(jobid).subscribe((s) => console.log(s.status, s.stale));
+ * ```
+ * When to use: whenever you need options other than the defaults (pacing, budget,
+ * deployment name, scheduler). `watchJob` and friends use one default watcher per client.
+ */
+export function createWatcher(client: AdminClient, options: WatcherOptions = {}): Watcher {
+  const settings = watcherSettings(options);
+  const { scheduler, now, budget, deployment } = settings;
   const loops = new Map<string, JobLoop>();
   const closed$ = new Subject<void>();
   let closed = false;
@@ -235,12 +376,12 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     budget,
     scheduler,
     now,
-    pacing,
-    unknownStatus,
-    maxSchemaFailures,
-    grace,
+    pacing: settings.pacing,
+    unknownStatus: settings.unknownStatus,
+    maxSchemaFailures: settings.maxSchemaFailures,
+    grace: settings.grace,
     model: options.model,
-    kindOf: (job) => jobKind(job, deployment),
+    kindOf: (job) => settings.jobKind(job, deployment),
     onEnd: (loop) => {
       if (loops.get(loop.key) === loop) loops.delete(loop.key);
     },
@@ -249,38 +390,6 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
 
   const closedError = () =>
     new ConfigError('This watcher is closed; create a new one to watch again');
-  const refuseClosed = () => throwError(closedError);
-
-  const withLimit = (jobid: string, stream: Observable<Snapshot>, opts: WatchOptions) => {
-    const { maxWait, maxUnreachable } = opts;
-    if (maxWait === undefined && maxUnreachable === undefined) return stream;
-    if (maxWait !== undefined && !(maxWait >= 0)) {
-      return throwError(() => new ConfigError(`maxWait must be ≥ 0 ms, got ${String(maxWait)}`));
-    }
-    if (maxUnreachable !== undefined && !(maxUnreachable >= 0)) {
-      return throwError(
-        () => new ConfigError(`maxUnreachable must be ≥ 0 ms, got ${String(maxUnreachable)}`),
-      );
-    }
-    return defer(() => {
-      let last: Snapshot | undefined;
-      const limits: Observable<never>[] = [];
-      if (maxWait !== undefined)
-        limits.push(
-          longTimer(maxWait, scheduler).pipe(
-            mergeMap(() => throwError(() => new WaitTimeoutError({ jobid, maxWait, last }))),
-          ),
-        );
-      if (maxUnreachable !== undefined)
-        limits.push(contact.limit(jobid, maxUnreachable, scheduler));
-      return stream.pipe(
-        tap((s) => {
-          last = s;
-        }),
-        takeUntil(merge(...limits)),
-      );
-    });
-  };
 
   const watch = (jobid: string, opts: WatchOptions = {}): Observable<Snapshot> => {
     const stream = new Observable<Snapshot>((subscriber) => {
@@ -305,7 +414,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       mine.add(subscriber);
       return () => mine.remove(subscriber);
     });
-    return withLimit(jobid, stream, opts);
+    return withLimits(jobid, stream, opts, scheduler, contact);
   };
 
   const watchRef = (input: JobRef | string, opts: WatchOptions = {}): Observable<Snapshot> => {
@@ -348,7 +457,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
 
   const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
     defer(() => {
-      if (closed) return refuseClosed();
+      if (closed) return throwError(closedError);
       if (opts?.discover !== true) {
         return throwError(() => new ConfigError('watchAll needs { discover: true }'));
       }
@@ -358,60 +467,10 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
           () => new ConfigError(`listInterval must be > 0 ms, got ${String(listInterval)}`),
         );
       }
-      let seen = new Set<string>();
-      let first = true;
-      let failures = 0;
-      const list = (): Observable<Listing> =>
-        new Observable<Listing>((subscriber) =>
-          budget
-            .run(now(), (signal) => contact.observe(client.listJobs({ signal, retry: false })))
-            .subscribe({
-              next: (ids) => {
-                failures = 0;
-                subscriber.next({ ids, next: jittered(pacing, listInterval) });
-              },
-              complete: () => subscriber.complete(),
-              error: (thrown: unknown) => {
-                const error = toJobwatchError(thrown);
-                if (!error.retryable) {
-                  subscriber.error(error);
-                  return;
-                }
-                failures++;
-                const next = troubleDelay(pacing, failures, retryAfterOf(error));
-                subscriber.next({ ids: undefined, next });
-                subscriber.complete();
-              },
-            }),
-        );
-      return list().pipe(
-        expand((r) => longTimer(r.next, scheduler).pipe(mergeMap(list))),
-        takeUntil(closed$),
-        mergeMap((r) => {
-          if (!r.ids) return EMPTY;
-          const fresh = r.ids.filter((id) => !seen.has(id));
-          // Only ids still listed are remembered, so the set stays as small as the list.
-          seen = new Set(r.ids);
-          const skip = first && opts.existing === false;
-          first = false;
-          if (skip || fresh.length === 0) return EMPTY;
-          return merge(
-            ...fresh.map((id) =>
-              watch(id, { maxWait: opts.maxWait, maxUnreachable: opts.maxUnreachable }).pipe(
-                // A job purged between the listing and its first poll is not an error here.
-                catchError((error: unknown) =>
-                  isJobwatchError(error) && error.code === ErrorCode.JOB_NOT_FOUND
-                    ? EMPTY
-                    : throwError(() => error),
-                ),
-              ),
-            ),
-          );
-        }),
-      );
+      return discoverJobs({ client, settings, contact, closed$, watch }, opts, listInterval);
     });
 
-  const watcher: Watcher = {
+  return {
     client,
     deployment,
     budget,
@@ -450,5 +509,4 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       loops.clear();
     },
   };
-  return watcher;
 }

@@ -17,6 +17,7 @@ import {
   createWatcher,
   defaultWatcher,
   JobFailedError,
+  sharedWatcher,
   type WatcherOptions,
   waitForJob,
   watchJob,
@@ -248,6 +249,51 @@ describe('against the simulator', () => {
     watcher.close();
     expect(defaultWatcher(client)).not.toBe(watcher);
     defaultWatcher(client).close();
+  });
+
+  it('shares a watcher under an owner and key: two callers that each make a client poll a job once', async () => {
+    const id = sim.createJob({ outcome: 'COMPLETED', durationMs: 1500 });
+    const owner = async () => 'token-provider-like owner';
+    let made = 0;
+    const make = () => {
+      made++;
+      return createWatcher(client, { ...fast, deployment: 'prod' });
+    };
+    const first = sharedWatcher(owner, `prod\u0000${sim.adminUrl}`, make);
+    const second = sharedWatcher(owner, `prod\u0000${sim.adminUrl}`, make);
+    expect(second).toBe(first);
+    expect(made).toBe(1);
+    const a$ = lastValueFrom(first.watch(id).pipe(toArray()));
+    const b$ = lastValueFrom(second.watch(id).pipe(toArray()));
+    // One poll loop for both callers.
+    expect(first.size).toBe(1);
+    const [a, b] = await Promise.all([a$, b$]);
+    expect(a.at(-1)).toMatchObject({ status: 'COMPLETED', deployment: 'prod' });
+    expect(b).toEqual(a);
+    expect(sent.get(id)).toBeGreaterThan(0);
+    expect(first.size).toBe(0);
+    // Another key or another owner is another watcher; a closed one is made anew.
+    const other = sharedWatcher(owner, `staging\u0000${sim.adminUrl}`, make);
+    expect(other).not.toBe(first);
+    expect(sharedWatcher({}, `prod\u0000${sim.adminUrl}`, make)).not.toBe(first);
+    first.close();
+    const fresh = sharedWatcher(owner, `prod\u0000${sim.adminUrl}`, make);
+    expect(fresh).not.toBe(first);
+    expect(fresh.closed).toBe(false);
+    for (const w of [other, fresh]) w.close();
+  });
+
+  it('refuses a shared watcher with an owner that is not an object, a key that is not a string, or no create function', () => {
+    const make = () => createWatcher(client, fast);
+    const bad: [string, () => unknown][] = [
+      ['a string owner', () => sharedWatcher('prod' as unknown as object, 'k', make)],
+      ['a null owner', () => sharedWatcher(null as unknown as object, 'k', make)],
+      ['a number key', () => sharedWatcher({}, 1 as unknown as string, make)],
+      ['no create function', () => sharedWatcher({}, 'k', undefined as unknown as () => never)],
+    ];
+    for (const [name, call] of bad) {
+      expect(call, name).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    }
   });
 
   it('watches the job an operation started, from its handle', async () => {

@@ -15,6 +15,7 @@ import {
   scheduleAfter,
   UnreachableError,
   WaitTimeoutError,
+  waitForJob,
 } from '../src/index.js';
 import { FakeServer, job, timeline } from './fake.js';
 
@@ -248,6 +249,56 @@ describe('maxUnreachable', () => {
     expect(error).toBeUndefined();
     expect(statuses.at(-1)).toBe('COMPLETED');
     expect(statuses).toContain('EXECUTING*');
+    watcher.close();
+  });
+});
+
+describe("waitForJob's options", () => {
+  it('passes maxUnreachable on: a wait on a server that never answers rejects with UNREACHABLE', async () => {
+    const scheduler = newScheduler();
+    scheduler.maxFrames = 10 * 60_000;
+    const server = new FakeServer(scheduler, 5);
+    server.scripts.set(ID, () => refused());
+    const watcher = createWatcher(server.client, { scheduler, pacing: { jitter: 0 } });
+    let settled: unknown = 'pending';
+    waitForJob(watcher, ID, { maxUnreachable: 60_000 }).then(
+      (s) => {
+        settled = s;
+      },
+      (e: unknown) => {
+        settled = e;
+      },
+    );
+    scheduler.flush();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(settled).toBeInstanceOf(UnreachableError);
+    expect(settled).toMatchObject({ code: ErrorCode.UNREACHABLE, maxUnreachable: 60_000 });
+    watcher.close();
+  });
+
+  it('tells onSnapshot each snapshot on the way, and a throw from it ends the wait (not the watch of others)', async () => {
+    const scheduler = newScheduler();
+    const server = new FakeServer(scheduler, 5);
+    const steps = [
+      [0, 'SUBMITTED'],
+      [2_000, 'EXECUTING'],
+      [5_000, 'COMPLETED'],
+    ] as const;
+    server.scripts.set(ID, timeline(ID, steps));
+    const watcher = createWatcher(server.client, { scheduler, pacing: { jitter: 0 } });
+    const seen: (string | null)[] = [];
+    const boom = new Error('could not draw it');
+    const waiting = waitForJob(watcher, ID, { onSnapshot: (s) => seen.push(s.status) });
+    const failing = waitForJob(watcher, ID, {
+      onSnapshot: () => {
+        throw boom;
+      },
+    });
+    scheduler.flush();
+    await expect(waiting).resolves.toMatchObject({ status: 'COMPLETED', terminal: true });
+    expect(seen).toEqual(['SUBMITTED', 'EXECUTING', 'COMPLETED']);
+    await expect(failing).rejects.toBe(boom);
+    expect(watcher.size).toBe(0);
     watcher.close();
   });
 });

@@ -9,8 +9,10 @@ import {
   type DaemonStreamState,
   fromDaemon,
   type JobFailedError,
+  sharedWatcher,
   type UnknownStatusError,
   type UnknownStatusPolicy,
+  type WaitForJobOptions,
   type WaitTimeoutError,
   type Watcher,
   waitForJob,
@@ -31,6 +33,15 @@ describe('public types', () => {
     expectTypeOf(waitForJob).parameter(0).toEqualTypeOf<AdminClient | Watcher>();
     expectTypeOf(waitForJob(client, 'j1')).toEqualTypeOf<Promise<Snapshot>>();
     expectTypeOf(createWatcher(client).current('j1')).toEqualTypeOf<Snapshot | undefined>();
+    expectTypeOf<WaitForJobOptions['onSnapshot']>().toEqualTypeOf<
+      ((snapshot: Snapshot) => void) | undefined
+    >();
+  });
+
+  it('shares a watcher under an object and a string key', () => {
+    expectTypeOf(sharedWatcher({}, 'prod', () => createWatcher(client))).toEqualTypeOf<Watcher>();
+    // @ts-expect-error the owner is held weakly: an object or a function, not a string
+    sharedWatcher('prod', 'k', () => createWatcher(client));
   });
 
   it('names the unknown-status policies and typed errors', () => {

@@ -1,27 +1,14 @@
 /**
- * Exit codes of `jobwatch wait` (and the other commands), a fixed contract that scripts rely on.
+ * Exit codes of `jobwatch wait` (and the other commands), a fixed contract that scripts rely on,
+ * and how outcomes and errors map to them.
  */
-import { jobOutcome } from '@jobwatch/schema';
+import { ConfigError, InvalidJobIdError } from '@jobwatch/client';
+import { WaitTimeoutError } from '@jobwatch/rx';
+import { jobOutcome, SchemaError } from '@jobwatch/schema';
+import { DaemonError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-code.js';
 
-/** Every exit code `jobwatch` uses. */
-export const ExitCode = {
-  /** Every job COMPLETED (or the command ended normally). */
-  OK: 0,
-  /** A job FAILED or TIMED OUT. */
-  FAILED: 1,
-  /** Usage or configuration error; nothing was asked of the server. */
-  USAGE: 2,
-  /** A job was CANCELLED. */
-  CANCELLED: 3,
-  /** `--timeout` ran out before a job ended. */
-  TIMEOUT: 4,
-  /** A job could not be watched: not found, credentials refused, or an error that did not pass. */
-  UNWATCHABLE: 5,
-  /** Interrupted (SIGINT/SIGTERM) before every job ended, as shells report a SIGINT. */
-  INTERRUPTED: 130,
-} as const;
-/** One of {@link ExitCode}. */
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+export { ExitCode, type ExitCodeValue };
 
 /** Which code wins when outcomes mix: 2, then 5, 1, 4, 3, 0. */
 const RANK: Record<ExitCodeValue, number> = { 130: 7, 2: 6, 5: 5, 1: 4, 4: 3, 3: 2, 0: 1 };
@@ -47,17 +34,23 @@ export function exitCodeForStatus(status: string): ExitCodeValue {
   }
 }
 
-/** The exit code of an error that ended a watch, read from its stable `code`. */
+/**
+ * The exit code of an error that ended a watch, by its class: rx's {@link WaitTimeoutError}
+ * is a timeout; a `DaemonError`, the client's `ConfigError` or `InvalidJobIdError` (or the
+ * schema's unsafe job id) is a usage error; anything else means the job could not be watched.
+ */
 export function exitCodeForError(error: unknown): ExitCodeValue {
-  const code = (error as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'WAIT_TIMEOUT':
-      return ExitCode.TIMEOUT;
-    case 'CONFIG':
-    case 'USAGE':
-    case 'INVALID_JOB_ID':
-      return ExitCode.USAGE;
-    default:
-      return ExitCode.UNWATCHABLE;
-  }
+  if (error instanceof WaitTimeoutError) return ExitCode.TIMEOUT;
+  if (isUsageError(error)) return ExitCode.USAGE;
+  return ExitCode.UNWATCHABLE;
+}
+
+/** Whether `error` says the command line or configuration cannot work, before any request. */
+function isUsageError(error: unknown): boolean {
+  return (
+    error instanceof DaemonError ||
+    error instanceof ConfigError ||
+    error instanceof InvalidJobIdError ||
+    (error instanceof SchemaError && error.code === 'INVALID_JOB_ID')
+  );
 }

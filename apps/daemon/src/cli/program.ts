@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { isDaemonError } from '../errors.js';
-import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { ExitCode, type ExitCodeValue } from './exit-code.js';
 import type { CliIo } from './io.js';
 
 function version(): string {
@@ -206,6 +206,8 @@ Examples:
     io.stderr.write(
       `jobwatch: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}\n`,
     );
-    return code === 'CONFIG' ? ExitCode.USAGE : ExitCode.UNWATCHABLE;
+    // Loaded only now, so that `--help` does not load the client.
+    const { ConfigError } = await import('@jobwatch/client');
+    return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.UNWATCHABLE;
   }
 }

@@ -1,8 +1,8 @@
 /**
  * `jobwatch wait <jobid...>`: waits for jobs and exits with the worst outcome.
  */
+import { waitForJob } from '@jobwatch/rx';
 import type { SchemaWarning, Snapshot } from '@jobwatch/schema';
-import type { Subscription } from 'rxjs';
 import type { ConnectionFlags } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { connect, parseJobIds } from './connect.js';
@@ -48,8 +48,8 @@ export function warningLine(jobid: string, w: SchemaWarning): string {
 }
 
 /**
- * Runs `wait`: every job is watched through `@jobwatch/rx` until it ends, fails to be watched,
- * or `--timeout` runs out. Resolves the exit code (see {@link ExitCode}).
+ * Runs `wait`: every job is waited for with `@jobwatch/rx`'s `waitForJob` until it ends, fails
+ * to be watched, or `--timeout` runs out. Resolves the exit code (see {@link ExitCode}).
  */
 export async function runWait(
   ids: readonly string[],
@@ -83,59 +83,63 @@ export async function runWait(
   const live = io.stdout.isTTY === true && !flags.json;
   const messages: string[] = [];
   const report = (line: string) => (live ? messages.push(line) : io.stderr.write(line));
-  const subs: Subscription[] = [];
   /** (job, pointer) pairs already told of, with --verbose. */
   const told = new Set<string>();
+  /** Shows a snapshot of a job being waited for. */
+  const show = (jobid: string, snapshot: Snapshot) => {
+    renderer.update({ jobid, snapshot });
+    if (flags.verbose) {
+      for (const w of snapshot.warnings ?? []) {
+        const key = `${jobid}\u0000${w.pointer}`;
+        if (told.has(key)) continue;
+        told.add(key);
+        report(warningLine(jobid, w));
+      }
+    }
+    if (snapshot.terminal && (snapshot.outcome === 'failed' || snapshot.outcome === 'cancelled')) {
+      report(reasonLine(snapshot));
+    }
+  };
+  /** Tells why a job could not be waited for, and gives its exit code. */
+  const failed = (jobid: string, error: unknown): ExitCodeValue => {
+    const info = errorInfo(error);
+    if (info.code === 'UNREACHABLE') {
+      const last = (error as { last?: { message?: string } }).last?.message;
+      info.message = `no answer at all from the server for ${unreachableText} (--max-unreachable)${last ? `; last: ${last}` : ''}`;
+    }
+    renderer.update({ jobid, error: info });
+    report(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
+    return exitCodeForError(error);
+  };
   const ticker = live ? setInterval(() => renderer.tick(), 1000) : undefined;
   try {
-    await new Promise<void>((resolve) => {
-      const settle = (jobid: string, code: ExitCodeValue) => {
-        if (codes.has(jobid)) return;
-        codes.set(jobid, code);
-        if (codes.size === unique.length) resolve();
-      };
-      io.interrupt?.addEventListener('abort', () => resolve(), { once: true });
-      for (const jobid of unique) {
-        const sub = watcher.watch(jobid, { maxWait, maxUnreachable }).subscribe({
-          next(snapshot) {
-            if (codes.has(jobid)) return;
-            renderer.update({ jobid, snapshot });
-            if (flags.verbose) {
-              for (const w of snapshot.warnings ?? []) {
-                const key = `${jobid}\u0000${w.pointer}`;
-                if (told.has(key)) continue;
-                told.add(key);
-                report(warningLine(jobid, w));
-              }
-            }
-            if (snapshot.terminal && snapshot.status !== null) {
-              if (snapshot.outcome === 'failed' || snapshot.outcome === 'cancelled') {
-                report(reasonLine(snapshot));
-              }
-              settle(jobid, exitCodeForStatus(snapshot.status));
-            }
+    // Each job through rx's waitForJob, all on the one watcher; an interrupt stops them all.
+    await Promise.all(
+      unique.map((jobid) =>
+        waitForJob(watcher, jobid, {
+          ...(maxWait === undefined ? {} : { maxWait }),
+          maxUnreachable,
+          ...(io.interrupt ? { signal: io.interrupt } : {}),
+          onSnapshot: (snapshot) => show(jobid, snapshot),
+        }).then(
+          (final) => {
+            // A wait that ends without the job's end (an unknown status) did not see it end.
+            codes.set(
+              jobid,
+              final.terminal && final.status !== null
+                ? exitCodeForStatus(final.status)
+                : ExitCode.UNWATCHABLE,
+            );
           },
-          error(error: unknown) {
-            const info = errorInfo(error);
-            if (info.code === 'UNREACHABLE') {
-              const last = (error as { last?: { message?: string } }).last?.message;
-              info.message = `no answer at all from the server for ${unreachableText} (--max-unreachable)${last ? `; last: ${last}` : ''}`;
-            }
-            renderer.update({ jobid, error: info });
-            report(`jobwatch: ${jobid}: ${info.message} (${info.code})\n`);
-            settle(jobid, exitCodeForError(error));
+          (error: unknown) => {
+            if (io.interrupt?.aborted) return;
+            codes.set(jobid, failed(jobid, error));
           },
-          complete() {
-            // A stream that ends without a terminal snapshot did not see the job end.
-            settle(jobid, ExitCode.UNWATCHABLE);
-          },
-        });
-        subs.push(sub);
-      }
-    });
+        ),
+      ),
+    );
   } finally {
     clearInterval(ticker);
-    for (const sub of subs) sub.unsubscribe();
     watcher.close();
     source.save();
   }

@@ -82,173 +82,244 @@ function matches(client: Client, ref: JobRef): boolean {
   );
 }
 
-/** Creates the hub and subscribes it to the store's events. */
-export function createEventHub(options: EventHubOptions): EventHub {
-  const { store } = options;
-  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
-  const replayLimit = options.replayLimit ?? 10_000;
-  const maxClients = options.maxClients ?? 10_000;
-  const clients = new Set<Client>();
+/**
+ * The clients of one hub and their writes: indexed by the jobs they want, corked within a
+ * turn so that one turn's events leave together, dropped when they fall too far behind.
+ */
+class Fanout {
+  readonly clients = new Set<Client>();
   /** Clients that want every job (of a deployment, or of all). */
-  const everyJob = new Set<Client>();
+  readonly #everyJob = new Set<Client>();
   /** Clients that named jobs, by job id: an event reaches only the clients that want it. */
-  const byJob = new Map<string, Set<Client>>();
+  readonly #byJob = new Map<string, Set<Client>>();
   /** Clients written to in this turn; their writes go out together at its end. */
-  const corked = new Set<Client>();
-  let closed = false;
+  readonly #corked = new Set<Client>();
+  readonly #maxBuffered: number;
+  readonly #options: EventHubOptions;
 
-  const changed = () => options.onClients?.(clients.size);
+  constructor(options: EventHubOptions) {
+    this.#options = options;
+    this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  }
 
-  const index = (client: Client) => {
-    if (!client.jobids) everyJob.add(client);
+  add(client: Client): void {
+    this.clients.add(client);
+    if (!client.jobids) this.#everyJob.add(client);
     else
       for (const jobid of client.jobids) {
-        const set = byJob.get(jobid);
+        const set = this.#byJob.get(jobid);
         if (set) set.add(client);
-        else byJob.set(jobid, new Set([client]));
+        else this.#byJob.set(jobid, new Set([client]));
       }
-  };
+    this.#changed();
+  }
 
-  const unindex = (client: Client) => {
-    corked.delete(client);
-    if (!client.jobids) everyJob.delete(client);
+  remove(client: Client): boolean {
+    if (!this.clients.delete(client)) return false;
+    this.#corked.delete(client);
+    if (!client.jobids) this.#everyJob.delete(client);
     else
       for (const jobid of client.jobids) {
-        const set = byJob.get(jobid);
+        const set = this.#byJob.get(jobid);
         set?.delete(client);
-        if (set?.size === 0) byJob.delete(jobid);
+        if (set?.size === 0) this.#byJob.delete(jobid);
       }
-  };
-
-  const remove = (client: Client) => {
-    if (!clients.delete(client)) return false;
-    unindex(client);
-    changed();
+    this.#changed();
     return true;
-  };
+  }
 
-  const drop = (client: Client) => {
-    if (remove(client)) client.res.destroy();
-  };
+  drop(client: Client): void {
+    if (this.remove(client)) client.res.destroy();
+  }
 
-  const uncork = () => {
-    for (const client of corked) client.res.uncork();
-    corked.clear();
+  readonly uncork = (): void => {
+    for (const client of this.#corked) client.res.uncork();
+    this.#corked.clear();
   };
 
   /** Writes unless the client is too far behind, in which case it is dropped. */
-  const write = (client: Client, chunk: string | Buffer) => {
-    if (client.res.writableLength > maxBuffered) {
-      options.onDrop?.();
-      drop(client);
+  write(client: Client, chunk: string | Buffer): void {
+    if (client.res.writableLength > this.#maxBuffered) {
+      this.#options.onDrop?.();
+      this.drop(client);
       return;
     }
-    if (!corked.has(client)) {
-      if (corked.size === 0) process.nextTick(uncork);
-      corked.add(client);
+    if (!this.#corked.has(client)) {
+      if (this.#corked.size === 0) process.nextTick(this.uncork);
+      this.#corked.add(client);
       client.res.cork();
     }
     client.res.write(chunk);
-  };
+  }
 
-  const send = (client: Client, event: StoredEvent, bytes?: Buffer) => {
+  /** Sends an event the client wants and has not had yet. */
+  send(client: Client, event: StoredEvent, bytes?: Buffer): void {
     if (event.id <= client.lastSent || !matches(client, eventRef(event))) return;
     client.lastSent = event.id;
-    write(client, bytes ?? frame(event));
-  };
+    this.write(client, bytes ?? frame(event));
+  }
 
-  const unsubscribe = store.subscribe((event) => {
+  /** A live event to every client that wants it; held for those still catching up. */
+  broadcast(event: StoredEvent): void {
     // Framed and encoded once for every client that wants it.
     let bytes: Buffer | undefined;
     const ref = eventRef(event);
-    for (const group of [everyJob, byJob.get(ref.jobid)]) {
+    for (const group of [this.#everyJob, this.#byJob.get(ref.jobid)]) {
       if (!group) continue;
       for (const client of group) {
         if (client.pending) client.pending.push(event);
         else if (matches(client, ref)) {
           bytes ??= Buffer.from(frame(event));
-          send(client, event, bytes);
+          this.send(client, event, bytes);
         }
       }
     }
-  });
+  }
+
+  /** Ends every client's response with `last`. */
+  endAll(last: string): void {
+    this.uncork();
+    for (const client of this.clients) client.res.end(last);
+    this.clients.clear();
+    this.#everyJob.clear();
+    this.#byJob.clear();
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#options.onClients?.(this.clients.size);
+  }
+}
+
+/**
+ * The current snapshot of every matching job, and each failed watch's failure, in id order.
+ * Resolves the records read.
+ */
+async function sendCurrent(
+  fanout: Fanout,
+  store: Store,
+  client: Client,
+  filter: EventFilter,
+): Promise<JobRecord[]> {
+  const records = await store.list(filter);
+  const current: StoredEvent[] = [];
+  for (const r of records) {
+    if (r.snapshot !== null) current.push({ id: r.eventId, snapshot: r.snapshot as Snapshot });
+    if (r.state === 'failed' && r.error && r.failureEventId !== undefined)
+      current.push({
+        id: r.failureEventId,
+        type: 'watch_failed',
+        failure: {
+          deployment: r.deployment,
+          jobid: r.jobid,
+          error: r.error,
+          snapshot: r.snapshot,
+          failedAt: r.endedAt ?? 0,
+        },
+      });
+  }
+  current.sort((a, b) => a.id - b.id);
+  for (const event of current) fanout.send(client, event);
+  return records;
+}
+
+/**
+ * The `ready` event: the catch-up is sent. `unwatched` names the requested jobs the stream
+ * has nothing for and nothing coming: no record, or a watch that ended before any snapshot
+ * without a `watch_failed` to say why.
+ */
+function readyFrame(
+  heartbeatMs: number,
+  client: Client,
+  records: readonly JobRecord[],
+  sent: readonly StoredEvent[],
+): string {
+  const watched = new Set(
+    records
+      .filter(
+        (r) => r.snapshot !== null || r.state === 'watching' || r.failureEventId !== undefined,
+      )
+      .map((r) => r.jobid),
+  );
+  for (const event of sent) watched.add(eventRef(event).jobid);
+  const data: DaemonReadyData = {
+    heartbeatMs,
+    unwatched: [...(client.jobids ?? [])].filter((jobid) => !watched.has(jobid)),
+  };
+  return eventFrame(DaemonEvent.READY, data);
+}
+
+/**
+ * What a new client missed: the current snapshots without `lastEventId`; with it, the events
+ * since (or a `resync` and the current snapshots when they are no longer kept). Resolves the
+ * records read, for `ready`.
+ */
+async function catchUp(
+  fanout: Fanout,
+  options: EventHubOptions,
+  client: Client,
+  filter: EventFilter,
+  lastEventId: number | undefined,
+): Promise<readonly JobRecord[]> {
+  const { store } = options;
+  if (lastEventId === undefined) return sendCurrent(fanout, store, client, filter);
+  const replay = await store.eventsSince(lastEventId, filter, options.replayLimit ?? 10_000);
+  if (replay.kind === 'events') {
+    client.lastSent = lastEventId;
+    for (const event of replay.events) fanout.send(client, event);
+    return client.jobids ? store.list(filter) : [];
+  }
+  fanout.write(client, eventFrame(DaemonEvent.RESYNC, {}));
+  return sendCurrent(fanout, store, client, filter);
+}
+
+/** The 503 answer of a hub that is closing or full, or `false` when the client may join. */
+function refused(
+  res: ServerResponse,
+  headers: Record<string, string> | undefined,
+  closed: boolean,
+  full: { readonly clients: number; readonly maxClients: number; readonly onRefuse?: () => void },
+): boolean {
+  if (closed) {
+    res
+      .writeHead(503, { ...headers, 'content-type': 'application/json' })
+      .end('{"error":{"code":"SHUTTING_DOWN","message":"the daemon is shutting down"}}');
+    return true;
+  }
+  if (full.clients < full.maxClients) return false;
+  full.onRefuse?.();
+  res
+    .writeHead(503, { ...headers, 'content-type': 'application/json', 'retry-after': '10' })
+    .end(
+      `{"error":{"code":"TOO_MANY_CLIENTS","message":"${full.maxClients} event-stream clients are connected; try again later"}}`,
+    );
+  return true;
+}
+
+/** Creates the hub and subscribes it to the store's events. */
+export function createEventHub(options: EventHubOptions): EventHub {
+  const { store } = options;
+  const maxClients = options.maxClients ?? 10_000;
+  const fanout = new Fanout(options);
+  let closed = false;
+
+  const unsubscribe = store.subscribe((event) => fanout.broadcast(event));
 
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   // An event, not a comment: `EventSource` hides comments, and clients watch for silence.
   const ping = Buffer.from(eventFrame(DaemonEvent.PING, {}));
   const heartbeat = setInterval(() => {
-    for (const client of clients) if (!client.pending) write(client, ping);
+    for (const client of fanout.clients) if (!client.pending) fanout.write(client, ping);
   }, heartbeatMs);
   heartbeat.unref();
 
-  /**
-   * The current snapshot of every matching job, and each failed watch's failure, in id order.
-   * Resolves the records read.
-   */
-  async function sendCurrent(client: Client, filter: EventFilter): Promise<JobRecord[]> {
-    const records = await store.list(filter);
-    const current: StoredEvent[] = [];
-    for (const r of records) {
-      if (r.snapshot !== null) current.push({ id: r.eventId, snapshot: r.snapshot as Snapshot });
-      if (r.state === 'failed' && r.error && r.failureEventId !== undefined)
-        current.push({
-          id: r.failureEventId,
-          type: 'watch_failed',
-          failure: {
-            deployment: r.deployment,
-            jobid: r.jobid,
-            error: r.error,
-            snapshot: r.snapshot,
-            failedAt: r.endedAt ?? 0,
-          },
-        });
-    }
-    current.sort((a, b) => a.id - b.id);
-    for (const event of current) send(client, event);
-    return records;
-  }
-
-  /**
-   * The `ready` event: the catch-up is sent. `unwatched` names the requested jobs the stream
-   * has nothing for and nothing coming: no record, or a watch that ended before any snapshot
-   * without a `watch_failed` to say why.
-   */
-  function ready(client: Client, records: readonly JobRecord[], sent: readonly StoredEvent[]) {
-    const watched = new Set(
-      records
-        .filter(
-          (r) => r.snapshot !== null || r.state === 'watching' || r.failureEventId !== undefined,
-        )
-        .map((r) => r.jobid),
-    );
-    for (const event of sent) watched.add(eventRef(event).jobid);
-    const data: DaemonReadyData = {
-      heartbeatMs,
-      unwatched: [...(client.jobids ?? [])].filter((jobid) => !watched.has(jobid)),
-    };
-    return eventFrame(DaemonEvent.READY, data);
-  }
-
   return {
     get size() {
-      return clients.size;
+      return fanout.clients.size;
     },
     async attach(res, { filter, lastEventId, headers }) {
-      if (closed) {
-        res
-          .writeHead(503, { ...headers, 'content-type': 'application/json' })
-          .end('{"error":{"code":"SHUTTING_DOWN","message":"the daemon is shutting down"}}');
-        return;
-      }
-      if (clients.size >= maxClients) {
-        options.onRefuse?.();
-        res
-          .writeHead(503, { ...headers, 'content-type': 'application/json', 'retry-after': '10' })
-          .end(
-            `{"error":{"code":"TOO_MANY_CLIENTS","message":"${maxClients} event-stream clients are connected; try again later"}}`,
-          );
-        return;
-      }
+      const full = { clients: fanout.clients.size, maxClients, onRefuse: options.onRefuse };
+      if (refused(res, headers, closed, full)) return;
       res.writeHead(200, {
         ...headers,
         'content-type': 'text/event-stream; charset=utf-8',
@@ -264,47 +335,28 @@ export function createEventHub(options: EventHubOptions): EventHub {
         pending: [],
         lastSent: 0,
       };
-      clients.add(client);
-      index(client);
-      changed();
-      res.on('close', () => remove(client));
+      fanout.add(client);
+      res.on('close', () => fanout.remove(client));
       res.write(`retry: ${options.retryMs ?? 3000}\n\n`);
-      let records: readonly JobRecord[] = [];
+      let records: readonly JobRecord[];
       try {
-        if (lastEventId === undefined) {
-          records = await sendCurrent(client, filter);
-        } else {
-          const replay = await store.eventsSince(lastEventId, filter, replayLimit);
-          if (replay.kind === 'events') {
-            client.lastSent = lastEventId;
-            for (const event of replay.events) send(client, event);
-            if (client.jobids) records = await store.list(filter);
-          } else {
-            write(client, eventFrame(DaemonEvent.RESYNC, {}));
-            records = await sendCurrent(client, filter);
-          }
-        }
+        records = await catchUp(fanout, options, client, filter, lastEventId);
       } catch {
-        drop(client);
+        fanout.drop(client);
         return;
       }
       const pending = client.pending ?? [];
       client.pending = undefined;
-      for (const event of pending) send(client, event);
-      if (clients.has(client)) write(client, ready(client, records, pending));
+      for (const event of pending) fanout.send(client, event);
+      if (fanout.clients.has(client))
+        fanout.write(client, readyFrame(heartbeatMs, client, records, pending));
     },
     close(reason = 'shutdown') {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
       unsubscribe();
-      uncork();
-      const end = eventFrame(DaemonEvent.END, { reason });
-      for (const client of clients) client.res.end(end);
-      clients.clear();
-      everyJob.clear();
-      byJob.clear();
-      changed();
+      fanout.endAll(eventFrame(DaemonEvent.END, { reason }));
     },
   };
 }

@@ -177,10 +177,105 @@ export interface SqliteStoreOptions {
  */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const now = options.now ?? Date.now;
+  const db = openDatabase(options.dataDir, now);
+  const q = prepareStatements(db);
+  const listeners = new Set<(event: StoredEvent) => void>();
+  const state = { closed: false };
+  const guard = () => {
+    if (state.closed) throw new Error('store is closed');
+  };
+  const writer = createSnapshotWriter({ db, q, now, listeners, state });
+  const failOne = failWatchTransaction(db, q, now);
+  const prune = pruneTransaction(db, q);
+
+  return {
+    async watch(ref, at) {
+      guard();
+      const before = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
+      q.insertJob.run(ref.deployment, ref.jobid, at);
+      return before?.state !== 'watching';
+    },
+    async failWatch(ref, error, deliveries) {
+      guard();
+      // Snapshots already queued for this job land first: the failure comes after them.
+      writer.flushAll();
+      const event = failOne(ref, error, deliveries) as WatchFailedEvent | undefined;
+      if (event) for (const listener of listeners) listener(event);
+      return event;
+    },
+    async setState(ref, state, error) {
+      guard();
+      const r = q.setState.run(
+        state,
+        error?.code ?? null,
+        error?.message ?? null,
+        now(),
+        ref.deployment,
+        ref.jobid,
+      );
+      return r.changes > 0;
+    },
+    async get(ref: JobRef) {
+      guard();
+      const row = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async list(filter = {}) {
+      guard();
+      return listJobs(db, filter);
+    },
+    recordSnapshot(snapshot, deliveries) {
+      guard();
+      return writer.record(snapshot, deliveries);
+    },
+    async eventsSince(afterId, filter, limit) {
+      guard();
+      return eventsSince(db, q, afterId, filter, limit);
+    },
+    async lastEventId() {
+      guard();
+      return (q.lastId.get() as { id: number }).id;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async prune(options) {
+      guard();
+      return prune(options) as PruneResult;
+    },
+    ...outboxMethods(db, q, now, guard),
+    async loadModelKinds(keep) {
+      guard();
+      q.pruneModelKinds.run(keep);
+      return (q.modelKinds.all() as Array<{ key: string; json: string }>).map((r) => ({
+        key: r.key,
+        json: r.json,
+      }));
+    },
+    async saveModelKind(key, json, updatedAt) {
+      guard();
+      q.saveModelKind.run(key, json, updatedAt);
+    },
+    async close() {
+      if (state.closed) return;
+      writer.flushAll();
+      state.closed = true;
+      listeners.clear();
+      db.close();
+    },
+  };
+}
+
+/**
+ * Opens the database file in `dataDir` (`:memory:` for none), creating the directory (0700)
+ * and the file (0600) when missing, in WAL mode with the schema brought up to date.
+ */
+function openDatabase(dataDir: string, now: () => number): Database.Database {
   let file = ':memory:';
-  if (options.dataDir !== ':memory:') {
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    file = join(options.dataDir, 'jobwatch.db');
+  if (dataDir !== ':memory:') {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    file = join(dataDir, 'jobwatch.db');
     // 'wx' creates the file with this mode, or fails when it exists (then it is kept as is).
     if (!existsSync(file)) {
       try {
@@ -194,8 +289,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   db.exec(SCHEMA);
   migrate(db, now());
+  return db;
+}
 
-  const q = {
+/** Every statement the store runs more than once, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
     getJob: db.prepare('SELECT * FROM jobs WHERE deployment = ? AND jobid = ?'),
     insertJob: db.prepare(
       "INSERT INTO jobs (deployment, jobid, state, added_at) VALUES (?, ?, 'watching', ?) " +
@@ -255,42 +354,69 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         'ON CONFLICT (key) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at',
     ),
   };
+}
 
-  const listeners = new Set<(event: StoredEvent) => void>();
-  let closed = false;
+/** The store's prepared statements. */
+type Statements = ReturnType<typeof prepareStatements>;
 
-  type Deliveries = (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[];
+/** What a snapshot's webhook deliveries are made from. */
+type Deliveries = (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[];
 
-  /** One snapshot's write; runs inside a transaction. */
-  const recordOne = (next: Snapshot, deliveries: Deliveries): StoredEvent | undefined => {
-    const row = q.getJob.get(next.deployment, next.jobid) as JobRow | undefined;
-    const previous = row?.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null;
-    const snapshot = reconcileSnapshot(previous, next);
-    if (!snapshot) {
-      // Nothing new; but a watch whose job has ended is finished, in this same step.
-      if ((previous?.terminal || next.terminal) && row?.state === 'watching')
-        q.setState.run('finished', null, null, now(), next.deployment, next.jobid);
-      return undefined;
-    }
-    const at = now();
-    const json = JSON.stringify(snapshot);
-    const id = Number(
-      q.insertEvent.run(at, snapshot.deployment, snapshot.jobid, json).lastInsertRowid,
-    );
-    q.upsertSnapshot.run(
-      snapshot.deployment,
-      snapshot.jobid,
-      snapshot.terminal ? 'finished' : 'watching',
-      at,
-      json,
-      id,
-      snapshot.terminal ? at : null,
-    );
-    for (const d of deliveries(previous, snapshot))
-      q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
-    return { id, snapshot };
-  };
+/** What {@link createSnapshotWriter} shares with its store. */
+interface WriterContext {
+  readonly db: Database.Database;
+  readonly q: Statements;
+  readonly now: () => number;
+  readonly listeners: ReadonlySet<(event: StoredEvent) => void>;
+  readonly state: { readonly closed: boolean };
+}
 
+/** One snapshot's write, its event and its deliveries; runs inside a transaction. */
+function recordOne(
+  q: Statements,
+  now: () => number,
+  next: Snapshot,
+  deliveries: Deliveries,
+): StoredEvent | undefined {
+  const row = q.getJob.get(next.deployment, next.jobid) as JobRow | undefined;
+  const previous = row?.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : null;
+  const snapshot = reconcileSnapshot(previous, next);
+  if (!snapshot) {
+    // Nothing new; but a watch whose job has ended is finished, in this same step.
+    if ((previous?.terminal || next.terminal) && row?.state === 'watching')
+      q.setState.run('finished', null, null, now(), next.deployment, next.jobid);
+    return undefined;
+  }
+  const at = now();
+  const json = JSON.stringify(snapshot);
+  const id = Number(
+    q.insertEvent.run(at, snapshot.deployment, snapshot.jobid, json).lastInsertRowid,
+  );
+  q.upsertSnapshot.run(
+    snapshot.deployment,
+    snapshot.jobid,
+    snapshot.terminal ? 'finished' : 'watching',
+    at,
+    json,
+    id,
+    snapshot.terminal ? at : null,
+  );
+  for (const d of deliveries(previous, snapshot))
+    q.insertDelivery.run(d.messageId, d.endpoint, d.body, at, at, d.endpoint);
+  return { id, snapshot };
+}
+
+/**
+ * The snapshot writer. Group commit: the snapshots recorded during one turn of the event loop
+ * are written in one transaction (one WAL commit instead of one each), then fanned out in
+ * order. Should one of them fail, each is written on its own so that the others still land.
+ */
+function createSnapshotWriter(context: WriterContext): {
+  record(snapshot: Snapshot, deliveries: Deliveries): Promise<StoredEvent | undefined>;
+  /** Writes everything queued now (before a failure is stored, or the store closes). */
+  flushAll(): void;
+} {
+  const { db, q, now, listeners, state } = context;
   interface Pending {
     readonly snapshot: Snapshot;
     readonly deliveries: Deliveries;
@@ -300,22 +426,19 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   type Outcome = { ok: true; event: StoredEvent | undefined } | { ok: false; error: unknown };
   /** Snapshots waiting for the next group commit, in arrival order. */
   let queue: Pending[] = [];
+  const one = (snapshot: Snapshot, deliveries: Deliveries) =>
+    recordOne(q, now, snapshot, deliveries);
   const recordBatch = db.transaction((batch: readonly Pending[]): Outcome[] =>
-    batch.map((p) => ({ ok: true, event: recordOne(p.snapshot, p.deliveries) })),
+    batch.map((p) => ({ ok: true, event: one(p.snapshot, p.deliveries) })),
   );
-  const recordAlone = db.transaction(recordOne);
+  const recordAlone = db.transaction(one);
 
-  /**
-   * Group commit: the snapshots recorded during one turn of the event loop are written in one
-   * transaction (one WAL commit instead of one each), then fanned out in order. Should one of
-   * them fail, each is written on its own so that the others still land.
-   */
   const flush = () => {
     if (queue.length === 0) return;
     const batch = queue.slice(0, MAX_BATCH);
     queue = queue.slice(batch.length);
     if (queue.length > 0) setImmediate(flush);
-    if (closed) {
+    if (state.closed) {
       for (const p of batch) p.reject(new Error('store is closed'));
       return;
     }
@@ -350,7 +473,21 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     }
   };
 
-  const failOne = db.transaction(
+  return {
+    record: (snapshot, deliveries) =>
+      new Promise((resolve, reject) => {
+        queue.push({ snapshot, deliveries, resolve, reject });
+        if (queue.length === 1) setImmediate(flush);
+      }),
+    flushAll() {
+      while (queue.length > 0) flush();
+    },
+  };
+}
+
+/** A watch that could not go on, stored with its `watch_failed` event and deliveries. */
+function failWatchTransaction(db: Database.Database, q: Statements, now: () => number) {
+  return db.transaction(
     (
       ref: JobRef,
       error: { code: string; message: string },
@@ -381,102 +518,72 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return { id, type: 'watch_failed', failure };
     },
   );
+}
 
-  const prune = db.transaction(
-    ({ olderThan, maxEvents, jobsEndedBefore }: PruneOptions): PruneResult => {
-      const jobs =
-        jobsEndedBefore === undefined ? 0 : Number(q.pruneJobs.run(jobsEndedBefore).changes);
-      const cutoff = (q.pruneCutoff.get(olderThan, maxEvents) as { id: number | null }).id;
-      if (!cutoff) return { events: 0, jobs };
-      q.setMeta.run('pruned_through', cutoff);
-      return { events: Number(q.pruneEvents.run(cutoff).changes), jobs };
-    },
-  );
+/** Drops old events and long-ended jobs, remembering how far events were pruned. */
+function pruneTransaction(db: Database.Database, q: Statements) {
+  return db.transaction(({ olderThan, maxEvents, jobsEndedBefore }: PruneOptions): PruneResult => {
+    const jobs =
+      jobsEndedBefore === undefined ? 0 : Number(q.pruneJobs.run(jobsEndedBefore).changes);
+    const cutoff = (q.pruneCutoff.get(olderThan, maxEvents) as { id: number | null }).id;
+    if (!cutoff) return { events: 0, jobs };
+    q.setMeta.run('pruned_through', cutoff);
+    return { events: Number(q.pruneEvents.run(cutoff).changes), jobs };
+  });
+}
 
-  const guard = () => {
-    if (closed) throw new Error('store is closed');
-  };
+/** {@link Store.list}: the jobs that match, in the order they were added, from `after` on. */
+function listJobs(db: Database.Database, filter: Parameters<Store['list']>[0] = {}): JobRecord[] {
+  const params: unknown[] = [];
+  let sql = `SELECT * FROM jobs WHERE 1 = 1${where(filter, params)}`;
+  if (filter.after) {
+    sql += ' AND (added_at, deployment, jobid) > (?, ?, ?)';
+    params.push(filter.after.addedAt, filter.after.deployment, filter.after.jobid);
+  }
+  sql += ' ORDER BY added_at, deployment, jobid';
+  if (filter.limit !== undefined) {
+    sql += ' LIMIT ?';
+    params.push(filter.limit);
+  }
+  return (db.prepare(sql).all(...params) as JobRow[]).map(toRecord);
+}
 
+/** {@link Store.eventsSince}: the events after `afterId`, or `resync` when they are not all kept. */
+function eventsSince(
+  db: Database.Database,
+  q: Statements,
+  afterId: number,
+  filter: EventFilter,
+  limit: number,
+): ReplayResult {
+  const prunedThrough =
+    (q.getMeta.get('pruned_through') as { value: number } | undefined)?.value ?? 0;
+  const last = (q.lastId.get() as { id: number }).id;
+  if (afterId < prunedThrough || afterId > last) return { kind: 'resync' };
+  const params: unknown[] = [afterId];
+  const sql = `SELECT id, snapshot, type FROM events WHERE id > ?${where(filter, params)} ORDER BY id LIMIT ?`;
+  params.push(limit + 1);
+  const rows = db.prepare(sql).all(...params) as EventRow[];
+  if (rows.length > limit) return { kind: 'resync' };
+  return { kind: 'events', events: rows.map(toEvent) };
+}
+
+/** The webhook outbox's part of the {@link Store}. */
+function outboxMethods(
+  db: Database.Database,
+  q: Statements,
+  now: () => number,
+  guard: () => void,
+): Pick<
+  Store,
+  | 'dueDeliveries'
+  | 'nextDueAt'
+  | 'removeDelivery'
+  | 'retryDelivery'
+  | 'disableEndpoint'
+  | 'isEndpointDisabled'
+> {
   return {
-    async watch(ref, at) {
-      guard();
-      const before = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
-      q.insertJob.run(ref.deployment, ref.jobid, at);
-      return before?.state !== 'watching';
-    },
-    async failWatch(ref, error, deliveries) {
-      guard();
-      // Snapshots already queued for this job land first: the failure comes after them.
-      while (queue.length > 0) flush();
-      const event = failOne(ref, error, deliveries) as WatchFailedEvent | undefined;
-      if (event) for (const listener of listeners) listener(event);
-      return event;
-    },
-    async setState(ref, state, error) {
-      guard();
-      const r = q.setState.run(
-        state,
-        error?.code ?? null,
-        error?.message ?? null,
-        now(),
-        ref.deployment,
-        ref.jobid,
-      );
-      return r.changes > 0;
-    },
-    async get(ref: JobRef) {
-      guard();
-      const row = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
-      return row ? toRecord(row) : undefined;
-    },
-    async list(filter = {}) {
-      guard();
-      const params: unknown[] = [];
-      let sql = `SELECT * FROM jobs WHERE 1 = 1${where(filter, params)}`;
-      if (filter.after) {
-        sql += ' AND (added_at, deployment, jobid) > (?, ?, ?)';
-        params.push(filter.after.addedAt, filter.after.deployment, filter.after.jobid);
-      }
-      sql += ' ORDER BY added_at, deployment, jobid';
-      if (filter.limit !== undefined) {
-        sql += ' LIMIT ?';
-        params.push(filter.limit);
-      }
-      return (db.prepare(sql).all(...params) as JobRow[]).map(toRecord);
-    },
-    recordSnapshot(snapshot, deliveries) {
-      guard();
-      return new Promise((resolve, reject) => {
-        queue.push({ snapshot, deliveries, resolve, reject });
-        if (queue.length === 1) setImmediate(flush);
-      });
-    },
-    async eventsSince(afterId, filter, limit) {
-      guard();
-      const prunedThrough =
-        (q.getMeta.get('pruned_through') as { value: number } | undefined)?.value ?? 0;
-      const last = (q.lastId.get() as { id: number }).id;
-      if (afterId < prunedThrough || afterId > last)
-        return { kind: 'resync' } satisfies ReplayResult;
-      const params: unknown[] = [afterId];
-      const sql = `SELECT id, snapshot, type FROM events WHERE id > ?${where(filter, params)} ORDER BY id LIMIT ?`;
-      params.push(limit + 1);
-      const rows = db.prepare(sql).all(...params) as EventRow[];
-      if (rows.length > limit) return { kind: 'resync' };
-      return { kind: 'events', events: rows.map(toEvent) };
-    },
-    async lastEventId() {
-      guard();
-      return (q.lastId.get() as { id: number }).id;
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async prune(options) {
-      guard();
-      return prune(options) as PruneResult;
-    },
     async dueDeliveries(at, limit) {
       guard();
       return (q.due.all(at, limit) as OutboxRow[]).map(
@@ -513,25 +620,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async isEndpointDisabled(endpoint) {
       guard();
       return q.isDisabled.get(endpoint) !== undefined;
-    },
-    async loadModelKinds(keep) {
-      guard();
-      q.pruneModelKinds.run(keep);
-      return (q.modelKinds.all() as Array<{ key: string; json: string }>).map((r) => ({
-        key: r.key,
-        json: r.json,
-      }));
-    },
-    async saveModelKind(key, json, updatedAt) {
-      guard();
-      q.saveModelKind.run(key, json, updatedAt);
-    },
-    async close() {
-      if (closed) return;
-      while (queue.length > 0) flush();
-      closed = true;
-      listeners.clear();
-      db.close();
     },
   };
 }
