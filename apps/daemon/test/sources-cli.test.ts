@@ -20,10 +20,6 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function until(check: () => boolean): Promise<void> {
-  await expect.poll(check, { timeout: 20_000, interval: 20 }).toBe(true);
-}
-
 describe('jobwatch wait <job URL>', () => {
   it('server: a COMPLETED job whose operation answered an error exits 1, with its reason', async () => {
     const job = sim.createServerJob({ outcome: 'COMPLETED_WITH_ERROR', durationMs: 1_000 });

@@ -58,7 +58,7 @@ describe('a hostile job URL of each source exits 2 before any request', () => {
     ],
     [
       'credentials in the URL',
-      () => sim.adminUrl.replace('://', '://admin:hunter2@') + '/jobs/j1',
+      () => `${sim.adminUrl.replace('://', '://admin:hunter2@')}/jobs/j1`,
       /user name or password/,
     ],
   ];
