@@ -23,6 +23,7 @@ export {
   LOG_LEVELS,
   type LogLevel,
   type ServeConfig,
+  type StoreConfig,
   TOKEN_HEADERS,
   type Webhook,
   WebhookConfigSchema,
