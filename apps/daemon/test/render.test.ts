@@ -1,8 +1,9 @@
-import { makeSnapshot } from '@jobwatch/schema';
+import { makeSnapshot, type SourceJob } from '@jobwatch/schema';
 import { describe, expect, it } from 'vitest';
 import {
   describeEta,
   describeOperation,
+  describeProgress,
   describeRow,
   elapsedMs,
   jsonRenderer,
@@ -102,5 +103,54 @@ describe('wait output', () => {
     const json = sink();
     jsonRenderer(json).update({ jobid: 'j1', snapshot: done });
     expect(JSON.parse(json.out[0] ?? '')).toEqual(done);
+  });
+});
+
+describe('progress on the live line', () => {
+  const ref = {
+    source: 'server' as const,
+    adminUrl: 'https://h/arcgis/admin',
+    jobid: 'j9',
+  };
+  const serverJob: SourceJob = {
+    jobid: 'j9',
+    status: 'EXECUTING',
+    totalsteps: 4,
+    currentstep: 3,
+    stepInfo: [
+      'Stopping the service',
+      'Saving edits to the configuration store',
+      'Starting the service',
+    ],
+  };
+
+  it('shows the percentage, the step and what it is doing, where the source tells', () => {
+    const s = makeSnapshot({
+      deployment: 'default',
+      jobid: 'j9',
+      job: serverJob,
+      firstSeen: at - 5_000,
+      lastPolled: at,
+      lastChanged: at,
+      ref,
+    });
+    expect(describeProgress(s)).toBe('75% step 3/4 Starting the service');
+    expect(describeRow({ jobid: 'j9', snapshot: s }, at)).toBe(
+      'j9  EXECUTING        5s  75% step 3/4 Starting the service',
+    );
+  });
+
+  it('shows nothing of progress for an admin job, or once a job has ended', () => {
+    expect(describeProgress(running)).toBe('');
+    const ended = makeSnapshot({
+      deployment: 'default',
+      jobid: 'j9',
+      job: { ...serverJob, status: 'COMPLETED', currentstep: 4 } as SourceJob,
+      firstSeen: at,
+      lastPolled: at,
+      lastChanged: at,
+      ref,
+    });
+    expect(describeRow({ jobid: 'j9', snapshot: ended }, at)).not.toMatch(/%/);
   });
 });

@@ -3,13 +3,17 @@
  * the daemon and the widget build against; `client.ts` implements it.
  */
 import type {
+  GpJobRef,
   Job,
   JobHandle,
   JobId,
+  JobRef,
   SchemaWarning,
+  ServerJobRef,
   Service,
   ServiceList,
   SiteInfo,
+  SourceJob,
 } from '@jobwatch/schema';
 import type { JobwatchError } from './errors.js';
 
@@ -76,6 +80,10 @@ export type ClientOperation =
   | 'deleteServices'
   | 'createBackup'
   | 'operation'
+  | 'readJobRef'
+  | 'submitGpJob'
+  | 'cancelGpJob'
+  | 'startServerJob'
   | 'generateToken';
 
 /** A request as {@link ClientHooks} see it: never a token, a password or a query string. */
@@ -208,7 +216,45 @@ export interface AdminClientOptions {
   readonly userAgent?: string;
   /** A clock seam for token expiry and the retry deadline (epoch ms). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Other origins this client may send requests, and its token, to: for jobs of other sources
+   * on other hosts (the portal of a federated server, for example). Jobs are read only on the
+   * admin URL's origin and these; a job URL elsewhere is refused (`ConfigError`) before any
+   * request. @default only the admin URL's origin
+   */
+  readonly origins?: readonly string[];
 }
+
+/** A job of any source read with what was not in its documented shape (see {@link AdminClient.readJobRef}). */
+export interface SourceJobRead {
+  /**
+   * The body as the server sent it, with `jobid` and `status` as its source spells them
+   * (`jobId`/`jobStatus` of a GP job; the reference's id for an item job). Read its status
+   * with `sourceStatus(ref.source, job)`.
+   */
+  readonly job: SourceJob;
+  readonly warnings: readonly SchemaWarning[];
+  /** The job's reference, normalised. */
+  readonly ref: JobRef;
+}
+
+/**
+ * Parameters of a geoprocessing job (or of an ArcGIS Server admin operation): strings as they
+ * are, numbers and booleans as text, lists and objects as JSON text (GP multivalues, feature
+ * sets). `f` and `token` are set by the client and refused here.
+ */
+export type GpParams = Readonly<Record<string, unknown>>;
+
+/** What {@link AdminClient.submitGpJob} returns: the job's reference and the server's first answer. */
+export interface GpSubmitted {
+  readonly ref: GpJobRef;
+  /** The answer of `submitJob` (`jobStatus` usually `esriJobSubmitted`), as a source job. */
+  readonly job: SourceJob;
+  readonly warnings: readonly SchemaWarning[];
+}
+
+/** Options of {@link AdminClient.startServerJob}. */
+export type StartServerJobOptions = CallOptions;
 
 /**
  * A service named by folder (optional; `null`, `""` and `"/"` mean the root folder), name and
@@ -311,4 +357,39 @@ export interface AdminClient {
   ): Promise<StartedJob>;
   /** Any other POST operation, without `async: true`: the raw body, once known not to be an error. */
   operation(path: string, params?: OperationParams, options?: CallOptions): Promise<unknown>;
+  /**
+   * Reads a job of any source, by reference or URL (`parseJobRef`): an admin job, an ArcGIS
+   * Server admin job (`<admin>/system/jobs/<id>`), a geoprocessing job (`<task>/jobs/<id>`) or
+   * a portal item job's status. With the client's token (either header, as every GET), retries
+   * and typed errors; exact about the job asked for and its status, tolerant about the rest.
+   * A URL on an origin the client was not configured for is a `ConfigError`, with no request.
+   * An item job's `status: "failed"` is the job's outcome, not an error.
+   */
+  readJobRef(ref: JobRef | string, options?: CallOptions): Promise<SourceJobRead>;
+  /**
+   * `POST <task>/submitJob` with the job's parameters: starts a geoprocessing job and resolves
+   * its reference. Never sent twice once it may have reached the server (a second POST would
+   * start a second job).
+   */
+  submitGpJob(taskUrl: string, params?: GpParams, options?: CallOptions): Promise<GpSubmitted>;
+  /**
+   * `POST <task>/jobs/<id>/cancel`: asks the server to cancel a geoprocessing job (its status
+   * turns `esriJobCancelling`, then `esriJobCancelled`). Not the same as no longer watching
+   * it, which is unsubscribing. Only GP jobs have a cancel operation: any other reference is a
+   * `ConfigError`.
+   */
+  cancelGpJob(ref: GpJobRef | string, options?: CallOptions): Promise<SourceJobRead>;
+  /**
+   * Runs an ArcGIS Server admin operation with `runAsync=true` (`services/createService`,
+   * `services/<folder>/<name>.<type>/edit`, …) and resolves the reference of the job it
+   * started, read from the answer `{"status": "success", "jobid": "…"}`. An answer without a
+   * job id (the operation ran synchronously) is a `ValidationError`.
+   */
+  startServerJob(
+    path: string,
+    params?: GpParams,
+    options?: StartServerJobOptions,
+  ): Promise<ServerJobRef>;
+  /** Whether this client may send a request (and its token) to the origin of `url`. */
+  allowsOrigin(url: string): boolean;
 }

@@ -2,11 +2,14 @@
  * `createAdminClient`: the options read once (`settings.ts`), the request path
  * (`request.ts`) and the admin API's calls (`methods.ts`), put together.
  */
+import type { JobId } from '@jobwatch/schema';
 import type { AdminClient, AdminClientOptions } from './api.js';
 import { ConfigError } from './errors.js';
 import { adminMethods } from './methods.js';
 import { createRequester } from './request.js';
 import { clientSettings } from './settings.js';
+import { allowedOrigins, sourceMethods } from './sources/jobs.js';
+import { assertSecureFor } from './urls.js';
 
 export { DEFAULT_TIMEOUT } from './settings.js';
 
@@ -40,5 +43,20 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   }
   const settings = clientSettings(options);
   const requester = createRequester(settings, options.auth);
-  return Object.freeze(adminMethods(settings, requester));
+  // Jobs of other sources: only on the admin URL's origin and those configured beside it.
+  const origins = allowedOrigins(settings.root, options.origins);
+  if (options.auth !== undefined && options.auth.type !== 'none') {
+    for (const origin of origins) {
+      assertSecureFor(new URL(origin), 'token', settings.allowInsecureHttp);
+    }
+  }
+  const sources = sourceMethods({
+    root: settings.root,
+    origins,
+    request: (spec, call, read) => requester.request(spec, call, read),
+    sink: (kind, url, warnings, jobid) =>
+      settings.sink(kind, url, warnings, jobid as JobId | undefined),
+  });
+  // Assigned onto the admin calls, not spread: their `tokenHeader` getter stays live.
+  return Object.freeze(Object.assign(adminMethods(settings, requester), sources));
 }

@@ -27,8 +27,12 @@ import {
 import type { Trace } from './hooks.js';
 import { displayUrl, excerptOf, redact } from './redact.js';
 
-/** What a request is for: admin resources, or the token endpoint (whose errors mean refused credentials). */
-export type RouteKind = 'admin' | 'token';
+/**
+ * What a request is for: admin resources, the token endpoint (whose errors mean refused
+ * credentials), or a portal item job's status (whose `status: "failed"` is the job's outcome,
+ * not an error body: only an `error` member is an error there).
+ */
+export type RouteKind = 'admin' | 'token' | 'item';
 
 /** One request, before the token is attached. */
 export interface RequestSpec {
@@ -264,6 +268,20 @@ function mayBeErrorBody(body: unknown): boolean {
   return typeof status === 'string' && status !== 'success' && /[a-z]/.test(status);
 }
 
+/**
+ * Whether a body read at an item job's status is the status, whatever it reads: no `error`
+ * member, and the item it is about named (a `status: "failed"` body without an `itemId` is an
+ * error answer in the shape arcgis-rest-js reads).
+ */
+function isItemStatus(body: unknown): boolean {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    !Object.hasOwn(body, 'error') &&
+    typeof (body as { itemId?: unknown }).itemId === 'string'
+  );
+}
+
 const UNPARSED: unique symbol = Symbol('unparsed');
 
 /** Turns a complete answer into the parsed body, or throws the error it means. */
@@ -277,6 +295,7 @@ export function classify(answer: Answer): unknown {
       return trouble(answer, UNPARSED);
     }
     if (!mayBeErrorBody(body)) return body;
+    if (answer.spec.route === 'item' && isItemStatus(body)) return body;
     return trouble(answer, body);
   }
   return trouble(answer, UNPARSED);

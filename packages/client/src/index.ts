@@ -15,6 +15,8 @@ export type {
   CallOptions,
   ClientHooks,
   ClientOperation,
+  GpParams,
+  GpSubmitted,
   JobRead,
   OperationParams,
   RequestErrorInfo,
@@ -22,7 +24,9 @@ export type {
   ResponseInfo,
   RetryOptions,
   ServiceRef,
+  SourceJobRead,
   StartedJob,
+  StartServerJobOptions,
   SyncCallOptions,
   TokenHeader,
   TokenTransport,
@@ -52,4 +56,5 @@ export {
 export { parseRetryAfter } from './http.js';
 export { REDACTED, redact, withoutCredentials } from './redact.js';
 export { DEFAULT_RETRY } from './retry.js';
+export { parseTaskUrl } from './sources/jobs.js';
 export { isLoopbackHost, normalizeAdminUrl, tokenUrlFor } from './urls.js';

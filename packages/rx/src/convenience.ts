@@ -1,6 +1,18 @@
-import { AbortedError, type AdminClient, ConfigError, type StartedJob } from '@jobwatch/client';
-import type { Snapshot } from '@jobwatch/schema';
-import type { Observable, Subscription } from 'rxjs';
+import {
+  AbortedError,
+  type AdminClient,
+  ConfigError,
+  createAdminClient,
+  type StartedJob,
+} from '@jobwatch/client';
+import {
+  isJobRefError,
+  type JobRef,
+  jobRefAdminUrl,
+  parseJobRef,
+  type Snapshot,
+} from '@jobwatch/schema';
+import { type Observable, type Subscription, throwError } from 'rxjs';
 import { JobFailedError } from './errors.js';
 import { createWatcher, type WatchAllOptions, type Watcher, type WatchOptions } from './watcher.js';
 
@@ -60,22 +72,77 @@ export function defaultWatcher(client: AdminClient): Watcher {
   return sharedWatcher(client, '', () => createWatcher(client));
 }
 
+const isClient = (x: unknown): x is AdminClient =>
+  typeof x === 'object' && x !== null && typeof (x as AdminClient).readJob === 'function';
+
+/** Whether a string names a job by URL (`https://…`); anything else is a job id, checked as one. */
+const isUrl = (job: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(job.trim());
+
+/** The watcher's stream of a job named by id, URL or reference. */
+function streamOf(watcher: Watcher, job: string | JobRef, options?: WatchOptions) {
+  return typeof job === 'string' && !isUrl(job)
+    ? watcher.watch(job, options)
+    : watcher.watchRef(job, options);
+}
+
+const anonymous = new Map<string, AdminClient>();
+
+/**
+ * A client without a token for the deployment part a job lives in, shared by every job
+ * there: for public geoprocessing services and public items.
+ */
+function anonymousClientFor(ref: JobRef): AdminClient {
+  const url = jobRefAdminUrl(ref);
+  let client = anonymous.get(url);
+  if (!client) {
+    client = createAdminClient({ url });
+    anonymous.set(url, client);
+  }
+  return client;
+}
+
 /**
  * One job's snapshots through the client's default watcher: the first at once, then each
- * visible change, the terminal one, then completion.
+ * visible change, the terminal one, then completion. The job is an admin job id, or a job of
+ * any source by URL or reference (an ArcGIS Server admin job, a geoprocessing job, a portal
+ * item job: see `parseJobRef`), with the same sharing, budget and pacing.
+ *
+ * Without a client (`watchJob(ref)`), the job is read without a token through a shared client
+ * for its server: for public GP services and public items. Give a client for anything that
+ * needs a token.
  *
  * @example
  * ```ts
  * watchJob(client, 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d').subscribe((s) => render(s));
+ * watchJob(client, 'https://gis.example.com/arcgis/admin/system/jobs/j97dec204-32b7-4a3f-bbb7-7565e0f8259f')
+ *   .subscribe((s) => console.log(s.status, s.progress, s.step?.text));
  * ```
- * Gotcha: unsubscribing stops watching, not the job; the admin API has no cancel.
+ * Gotcha: unsubscribing stops watching, not the job; only GP jobs can be cancelled
+ * (`client.cancelGpJob(ref)`).
  */
 export function watchJob(
   client: AdminClient,
-  jobid: string,
+  job: string | JobRef,
   options?: WatchOptions,
+): Observable<Snapshot>;
+/** A job of any source by URL or reference, read without a token (public services). */
+export function watchJob(job: JobRef | string, options?: WatchOptions): Observable<Snapshot>;
+export function watchJob(
+  first: AdminClient | JobRef | string,
+  second?: string | JobRef | WatchOptions,
+  third?: WatchOptions,
 ): Observable<Snapshot> {
-  return defaultWatcher(client).watch(jobid, options);
+  if (isClient(first)) {
+    return streamOf(defaultWatcher(first), second as string | JobRef, third);
+  }
+  let ref: JobRef;
+  try {
+    ref = typeof first === 'string' ? parseJobRef(first) : first;
+  } catch (error) {
+    const e = isJobRefError(error) ? new ConfigError(error.message, { cause: error }) : error;
+    return throwError(() => e);
+  }
+  return defaultWatcher(anonymousClientFor(ref)).watchRef(ref, second as WatchOptions | undefined);
 }
 
 /** Several jobs' snapshots, merged, through the client's default watcher. */
@@ -122,14 +189,16 @@ const isWatcher = (x: AdminClient | Watcher): x is Watcher =>
  */
 export async function waitForJob(
   source: AdminClient | Watcher,
-  job: string | StartedJob,
+  job: string | StartedJob | JobRef,
   options: WaitForJobOptions = {},
 ): Promise<Snapshot> {
   const watcher = isWatcher(source) ? source : defaultWatcher(source);
-  const jobid = typeof job === 'string' ? job : job.jobid;
+  const named: string | JobRef =
+    typeof job === 'string' ? job : 'source' in job ? job : (job as StartedJob).jobid;
+  const jobid = typeof named === 'string' ? named : named.jobid;
   const { signal, onSnapshot, maxWait, maxUnreachable } = options;
   if (signal?.aborted) throw new AbortedError('Stopped waiting: the signal was already aborted');
-  const stream = watcher.watch(jobid, {
+  const stream = streamOf(watcher, named, {
     ...(maxWait === undefined ? {} : { maxWait }),
     ...(maxUnreachable === undefined ? {} : { maxUnreachable }),
   });

@@ -1,13 +1,16 @@
 import { ErrorCode, type JobRead, type JobwatchError, toJobwatchError } from '@jobwatch/client';
 import {
-  canonicalStatus,
   type Job,
+  type JobRef,
+  type JobSource,
   JobStatus,
   jobOutcome,
   makeSnapshot,
   type SchemaWarning,
   type Snapshot,
   type SnapshotTrouble,
+  sourceProgress,
+  sourceStatus,
   statusKind,
   visiblyDiffers,
 } from '@jobwatch/schema';
@@ -59,6 +62,18 @@ export interface LoopShared {
   readonly onUnknownStatus: ((event: UnknownStatusEvent) => void) | undefined;
 }
 
+/**
+ * A job of another source than the watcher's admin jobs: its reference (which decides what
+ * its status means, and where progress, step and results come from) and how to read it.
+ * @internal
+ */
+export interface LoopSource {
+  readonly ref: JobRef;
+  /** The registry key of the loop (`jobRefKey`). */
+  readonly key: string;
+  readonly fetch: (signal: AbortSignal) => PromiseLike<JobRead>;
+}
+
 /** The outcome of one poll: what to emit, when to poll next (none: done), or why to stop. */
 interface Step {
   readonly emit: Snapshot | undefined;
@@ -99,10 +114,24 @@ export class JobLoop {
   /** Whether the job was seen before it ended: only then does its duration teach the model. */
   private sawRunning = false;
 
+  /** The key the registry holds this loop under: the job id, or a reference's key. */
+  readonly key: string;
+  private readonly source: JobSource;
+
   constructor(
     readonly jobid: string,
     private readonly ctx: LoopShared,
-  ) {}
+    private readonly of?: LoopSource,
+  ) {
+    this.key = of?.key ?? jobid;
+    this.source = of?.ref.source ?? 'enterprise';
+    if (of) this.fetch = of.fetch;
+  }
+
+  /** The status of a body in jobwatch's vocabulary, as its source means it. */
+  private statusOf(job: Job): string {
+    return sourceStatus(this.source, job);
+  }
 
   /** Adds a subscriber; starts polling on the first. */
   add(subscriber: Subscriber<Snapshot>): void {
@@ -160,7 +189,8 @@ export class JobLoop {
     if (ticket.open) this.pending = ticket;
   }
 
-  private readonly fetch = (signal: AbortSignal) => this.ctx.fetchJob(this.jobid, signal);
+  private readonly fetch: (signal: AbortSignal) => PromiseLike<JobRead> = (signal) =>
+    this.ctx.fetchJob(this.jobid, signal);
 
   private readonly settle = (ok: boolean, value: unknown): void => {
     this.pending = undefined;
@@ -188,7 +218,8 @@ export class JobLoop {
     const now = ctx.now();
     const { job } = read;
     this.schemaFailures = 0;
-    if (canonicalStatus(job.status) === JobStatus.UNAVAILABLE) {
+    const status = this.statusOf(job);
+    if (status === JobStatus.UNAVAILABLE) {
       // "The status cannot be had right now": keep the last known body, mark it stale.
       return this.troubled(now, {
         code: 'UNAVAILABLE',
@@ -202,7 +233,9 @@ export class JobLoop {
       !prev ||
       prev.status !== job.status ||
       prev.updatedtime !== job.updatedtime ||
-      prev.endtime !== job.endtime
+      prev.endtime !== job.endtime ||
+      (this.source !== 'enterprise' &&
+        sourceProgress(this.source, prev) !== sourceProgress(this.source, job))
     ) {
       this.lastChanged = now;
     }
@@ -210,7 +243,7 @@ export class JobLoop {
     this.warnings = read.warnings;
     this.trouble = undefined;
     const snapshot = this.build(now, false);
-    const kind = statusKind(job.status);
+    const kind = statusKind(status);
     if (kind === 'unknown' && prev?.status !== job.status) this.reportUnknown(job.status);
     if (kind === 'terminal') {
       this.learn(job);
@@ -240,7 +273,7 @@ export class JobLoop {
   private estimate(job: Job): DurationEstimate | undefined {
     const model = this.ctx.model;
     if (!model) return undefined;
-    const status = canonicalStatus(job.status);
+    const status = this.statusOf(job);
     if (status !== JobStatus.SUBMITTED && status !== JobStatus.EXECUTING) return undefined;
     this.kind ??= this.ctx.kindOf(job);
     return this.kind ? model.estimate(this.kind) : undefined;
@@ -254,7 +287,7 @@ export class JobLoop {
    */
   private learn(job: Job): void {
     const model = this.ctx.model;
-    if (!model || !this.sawRunning || jobOutcome(job.status) !== 'succeeded') return;
+    if (!model || !this.sawRunning || jobOutcome(this.statusOf(job)) !== 'succeeded') return;
     this.kind ??= this.ctx.kindOf(job);
     const { starttime, endtime } = job;
     if (typeof starttime !== 'number' || typeof endtime !== 'number') return;
@@ -345,6 +378,7 @@ export class JobLoop {
       trouble: stale ? this.trouble : undefined,
       warnings: this.warnings,
       eta,
+      ref: this.of?.ref,
     });
     this.latest = snapshot;
     return snapshot;

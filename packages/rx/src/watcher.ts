@@ -5,7 +5,17 @@ import {
   type StartedJob,
   toJobwatchError,
 } from '@jobwatch/client';
-import { type Job, type JobId, parseJobId, type Snapshot } from '@jobwatch/schema';
+import {
+  isJobRefError,
+  type Job,
+  type JobId,
+  type JobRef,
+  jobRefKey,
+  jobRefUrl,
+  parseJobId,
+  parseJobRef,
+  type Snapshot,
+} from '@jobwatch/schema';
 import {
   asyncScheduler,
   catchError,
@@ -131,8 +141,17 @@ export interface Watcher {
   watchAll(options: WatchAllOptions): Observable<Snapshot>;
   /** The stream of a job an operation just started (`client.stopService(s, { async: true })`). */
   fromStarted(started: StartedJob, options?: WatchOptions): Observable<Snapshot>;
-  /** The latest snapshot of a job being watched now, or `undefined`. */
-  current(jobid: string): Snapshot | undefined;
+  /**
+   * A job of any source, by reference or URL (`parseJobRef`): an ArcGIS Server admin job, a
+   * geoprocessing job, a portal item job, or an admin job (one at this client's admin URL
+   * shares its loop with {@link Watcher.watch}). The same sharing (one loop per job), budget
+   * and pacing as admin jobs. A URL that is not a job URL, or is on an origin the client was
+   * not configured for, errors with `CONFIG` before any request. Unsubscribing stops watching;
+   * it does not cancel the job (`client.cancelGpJob` does, for GP jobs).
+   */
+  watchRef(ref: JobRef | string, options?: WatchOptions): Observable<Snapshot>;
+  /** The latest snapshot of a job being watched now (by id, or by reference), or `undefined`. */
+  current(job: string | JobRef): Snapshot | undefined;
   /** Jobs with a running poll loop. */
   readonly size: number;
   /** Whether {@link Watcher.close} was called. */
@@ -148,6 +167,43 @@ interface Listing {
   /** The ids listed, or `undefined` after transient trouble. */
   readonly ids: readonly JobId[] | undefined;
   readonly next: number;
+}
+
+/**
+ * A job named by URL or reference, checked for a watcher's client: its reference and the key
+ * its loop is kept under (an admin job at the client's own admin URL is kept under its bare
+ * id, so both spellings share one loop); or the `CONFIG` error a stream of it ends with — a
+ * URL jobwatch will not read, or one on an origin the client may not send its token to.
+ */
+function refFor(
+  client: AdminClient,
+  input: JobRef | string,
+): { readonly ref: JobRef; readonly key: string } | { readonly error: ConfigError } {
+  let ref: JobRef;
+  try {
+    ref = typeof input === 'string' ? parseRef(input) : parseRef(jobRefUrl(input));
+  } catch (error) {
+    return { error: error instanceof ConfigError ? error : new ConfigError(String(error)) };
+  }
+  if (ref.source === 'enterprise' && ref.adminUrl === client.url) return { ref, key: ref.jobid };
+  if (!client.allowsOrigin(jobRefUrl(ref))) {
+    return {
+      error: new ConfigError(
+        `Refusing to watch ${jobRefUrl(ref).split('?', 1)[0]}: it is not on an origin this watcher's client may send its token to (${client.url}); use a client for that server`,
+      ),
+    };
+  }
+  return { ref, key: jobRefKey(ref) };
+}
+
+/** A job URL read as a reference; a URL jobwatch will not read is the caller's mistake (`CONFIG`). */
+function parseRef(url: string): JobRef {
+  try {
+    return parseJobRef(url);
+  } catch (error) {
+    if (isJobRefError(error)) throw new ConfigError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 function retryAfterOf(error: unknown): number | undefined {
@@ -354,7 +410,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     model: options.model,
     kindOf: (job) => settings.jobKind(job, deployment),
     onEnd: (loop) => {
-      if (loops.get(loop.jobid) === loop) loops.delete(loop.jobid);
+      if (loops.get(loop.key) === loop) loops.delete(loop.key);
     },
     onUnknownStatus: options.onUnknownStatus,
   };
@@ -388,6 +444,32 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     return withLimits(jobid, stream, opts, scheduler, contact);
   };
 
+  const watchRef = (input: JobRef | string, opts: WatchOptions = {}): Observable<Snapshot> => {
+    const found = refFor(client, input);
+    if ('error' in found) return throwError(() => found.error);
+    const { ref, key } = found;
+    if (key === ref.jobid) return watch(ref.jobid, opts);
+    const stream = new Observable<Snapshot>((subscriber) => {
+      if (closed) {
+        subscriber.error(closedError());
+        return;
+      }
+      let loop = loops.get(key);
+      if (!loop) {
+        loop = new JobLoop(ref.jobid, shared, {
+          ref,
+          key,
+          fetch: (signal) => contact.observe(client.readJobRef(ref, { signal, retry: false })),
+        });
+        loops.set(key, loop);
+      }
+      const mine = loop;
+      mine.add(subscriber);
+      return () => mine.remove(subscriber);
+    });
+    return withLimits(ref.jobid, stream, opts, scheduler, contact);
+  };
+
   const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
     defer(() => {
       if (closed) return throwError(closedError);
@@ -415,7 +497,12 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     },
     watchAll,
     fromStarted: (started, opts) => watch(started.jobid, opts),
-    current: (jobid) => loops.get(jobid)?.latest,
+    watchRef,
+    current: (job) => {
+      if (typeof job === 'string') return loops.get(job)?.latest;
+      const found = refFor(client, job);
+      return 'error' in found ? undefined : loops.get(found.key)?.latest;
+    },
     get size() {
       return loops.size;
     },

@@ -5,6 +5,7 @@
  */
 import type { AdminClient, JobRead } from '@jobwatch/client';
 import type { Job, JobId } from '@jobwatch/schema';
+import { type JobRef, parseJobRef } from '@jobwatch/schema';
 import type { SchedulerLike } from 'rxjs';
 
 /**
@@ -130,6 +131,12 @@ export class FakeServer {
     url: 'http://fake/arcgis/admin',
     getJob: (jobid: string, options?: CallLike) => this.read(jobid, options, (r) => r.job),
     readJob: (jobid: string, options?: CallLike) => this.read(jobid, options, (r) => r),
+    // Jobs of other sources: scripted by job id, like admin jobs (bodies in the source's view).
+    readJobRef: (ref: JobRef | string, options?: CallLike) => {
+      const r = typeof ref === 'string' ? parseJobRef(ref) : ref;
+      return this.read(r.jobid, options, (read) => ({ ...read, ref: r }));
+    },
+    allowsOrigin: (url: string) => new URL(url).origin === 'http://fake',
     listJobs: (options?: CallLike) => {
       this.options.push(options);
       return this.answer<JobId[]>(options, () => {

@@ -8,10 +8,13 @@ import {
   AdminErrorBodySchema,
   AdminSuccessSchema,
   BackupStageSchema,
+  GpJobSchema,
+  ItemStatusSchema,
   JobHandleSchema,
   JobListSchema,
   JobSchema,
   RestErrorBodySchema,
+  ServerJobSchema,
   ServiceListSchema,
   ServiceSchema,
   SiteInfoSchema,
@@ -105,6 +108,24 @@ export const JSON_SCHEMA_KINDS = {
     title: 'ArcGIS Enterprise backup stage',
     description:
       'One stage of a backup job\'s result.stages: {"name": "Validation", "state": "completed", "duration": "...", "lastUpdated": 1635285646933}.',
+  },
+  'server-job': {
+    schema: ServerJobSchema,
+    title: 'ArcGIS Server admin job',
+    description:
+      'GET <server>/admin/system/jobs/<jobid>?f=json: jobid, status, totalsteps, currentstep, stepInfo and operationResponse (a COMPLETED job whose operationResponse.status is error has failed). Unknown fields are allowed.',
+  },
+  'gp-job': {
+    schema: GpJobSchema,
+    title: 'ArcGIS geoprocessing job',
+    description:
+      'GET <task>/jobs/<jobId>?f=json (also the answer of submitJob and cancel): jobId, jobStatus (esriJob…), messages, results and inputs as {name: {paramUrl}}, progress while executing. Unknown fields are allowed.',
+  },
+  'item-status': {
+    schema: ItemStatusSchema,
+    title: 'ArcGIS portal item job status',
+    description:
+      'GET <portal>/sharing/rest/content/users/<user>/items/<itemId>/status?jobType=…&jobId=…&f=json: status (partial, processing, failed, completed), statusMessage, itemId. Unknown fields are allowed.',
   },
 } as const satisfies Record<string, Entry>;
 

@@ -22,6 +22,7 @@ import {
 import { WatchRequestSchema } from '../src/schemas/protocol.js';
 import { ServiceListSchema, ServiceSchema } from '../src/schemas/service.js';
 import { SnapshotSchema } from '../src/schemas/snapshot.js';
+import { GpJobSchema, ItemStatusSchema, ServerJobSchema } from '../src/schemas/sources.js';
 import { describeSchema } from '../src/validate.js';
 import { repairCode } from './repairers.js';
 
@@ -57,6 +58,9 @@ export const TOLERANT: ReadonlySet<PrecompiledName> = new Set([
   'siteInfo',
   'service',
   'serviceList',
+  'serverJob',
+  'gpJob',
+  'itemStatus',
 ]);
 
 /** Every schema that gets a precompiled validator, under the name it is exported as. */
@@ -73,6 +77,9 @@ export const PRECOMPILED_SCHEMAS = {
   serviceList: ServiceListSchema,
   snapshot: SnapshotSchema,
   watchRequest: WatchRequestSchema,
+  serverJob: ServerJobSchema,
+  gpJob: GpJobSchema,
+  itemStatus: ItemStatusSchema,
 } as const satisfies Record<string, TSchema>;
 
 /** A name in {@link PRECOMPILED_SCHEMAS}. */

@@ -56,7 +56,51 @@ export {
 } from './schemas/protocol.js';
 export * from './schemas/service.js';
 export * from './schemas/snapshot.js';
+export * from './schemas/sources.js';
 export * from './service.js';
 export * from './snapshot.js';
+export {
+  type ParseItemStatusOptions,
+  type ParseSourceJobOptions,
+  parseGpJob,
+  parseItemStatus,
+  parseServerJob,
+  readSourceJob,
+  type SourceJob,
+  safeParseGpJob,
+  safeParseItemStatus,
+  safeParseServerJob,
+  sourceOf,
+} from './sources/read.js';
+export {
+  checkJobRef,
+  type EnterpriseJobRef,
+  type GpJobRef,
+  ITEM_JOB_TYPES,
+  type ItemJobRef,
+  isJobRefError,
+  JOB_SOURCES,
+  type JobRef,
+  JobRefError,
+  type JobRefErrorCode,
+  type JobRefResult,
+  type JobSource,
+  jobRefAdminUrl,
+  jobRefKey,
+  jobRefRoot,
+  jobRefUrl,
+  parseJobRef,
+  type ServerJobRef,
+  safeParseJobRef,
+} from './sources/ref.js';
+export {
+  GP_JOB_STATUSES,
+  ITEM_JOB_STATUSES,
+  sourceProgress,
+  sourceReason,
+  sourceResults,
+  sourceStatus,
+  sourceStep,
+} from './sources/status.js';
 export * from './status.js';
 export { describeSchema, describeValue, pointerToPath } from './validate.js';

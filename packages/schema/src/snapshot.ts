@@ -7,8 +7,15 @@ import { snapshot as snapshotValidator } from './generated/snapshot.js';
 import { failureReason, jobMessages } from './messages.js';
 import type { Job } from './schemas/bodies.js';
 import type { Snapshot, SnapshotEta, SnapshotTrouble } from './schemas/snapshot.js';
+import { type JobRef, jobRefUrl } from './sources/ref.js';
 import {
-  canonicalStatus,
+  sourceProgress,
+  sourceReason,
+  sourceResults,
+  sourceStatus,
+  sourceStep,
+} from './sources/status.js';
+import {
   type JobOutcome,
   type JobStatusKind,
   type JobStatusValue,
@@ -39,6 +46,12 @@ export interface SnapshotInit {
   warnings?: readonly SchemaWarning[] | undefined;
   /** When the job will likely end, when there is a basis. */
   eta?: SnapshotEta | undefined;
+  /**
+   * The job's reference, for a job of any source: its `source` decides what its status means
+   * and where progress, step and results come from; without one (or for an `enterprise`
+   * reference) the job is an admin job, and the snapshot has no `source` or `url`.
+   */
+  ref?: JobRef | undefined;
 }
 
 /**
@@ -48,7 +61,9 @@ export interface SnapshotInit {
  */
 export function makeSnapshot(init: SnapshotInit): Snapshot {
   const job = init.job;
-  const status: JobStatusValue | null = job ? (canonicalStatus(job.status) ?? job.status) : null;
+  const ref = init.ref;
+  const source = ref?.source ?? 'enterprise';
+  const status: JobStatusValue | null = job ? sourceStatus(source, job) : null;
   const kind: JobStatusKind | 'pending' = status === null ? 'pending' : statusKind(status);
   const outcome: JobOutcome = status === null ? 'none' : jobOutcome(status);
   const snapshot: Snapshot = {
@@ -64,7 +79,12 @@ export function makeSnapshot(init: SnapshotInit): Snapshot {
     lastPolled: init.lastPolled,
     lastChanged: init.lastChanged,
     stale: init.stale ?? false,
+    progress: job ? sourceProgress(source, job) : null,
   };
+  if (ref && source !== 'enterprise') {
+    snapshot.source = source;
+    snapshot.url = jobRefUrl(ref);
+  }
   if (init.trouble) snapshot.trouble = init.trouble;
   if (job) {
     if (job.messages != null) {
@@ -72,8 +92,14 @@ export function makeSnapshot(init: SnapshotInit): Snapshot {
       if (messages.length > 0) snapshot.messages = messages;
     }
     if (outcome === 'failed' || outcome === 'cancelled') {
-      const reason = failureReason(job);
+      const reason = source === 'enterprise' ? failureReason(job) : sourceReason(source, job);
       if (reason !== undefined) snapshot.reason = reason;
+    }
+    if (source !== 'enterprise') {
+      const step = sourceStep(source, job);
+      if (step) snapshot.step = step;
+      const results = ref ? sourceResults(ref, job) : undefined;
+      if (results) snapshot.results = results;
     }
   }
   if (init.warnings && init.warnings.length > 0) snapshot.warnings = [...init.warnings];
@@ -83,8 +109,8 @@ export function makeSnapshot(init: SnapshotInit): Snapshot {
 
 /**
  * Whether two snapshots differ in what a user would notice: status, the job's
- * `updatedtime`, staleness, or whether a body is known. Polls that change nothing else
- * are not worth an emission.
+ * `updatedtime`, staleness, whether a body is known, progress, or the step. Polls that change
+ * nothing else are not worth an emission.
  */
 export function visiblyDiffers(a: Snapshot | undefined, b: Snapshot): boolean {
   if (!a) return true;
@@ -93,7 +119,10 @@ export function visiblyDiffers(a: Snapshot | undefined, b: Snapshot): boolean {
     a.stale !== b.stale ||
     (a.job === null) !== (b.job === null) ||
     a.job?.updatedtime !== b.job?.updatedtime ||
-    a.job?.endtime !== b.job?.endtime
+    a.job?.endtime !== b.job?.endtime ||
+    (a.progress ?? null) !== (b.progress ?? null) ||
+    a.step?.text !== b.step?.text ||
+    a.step?.index !== b.step?.index
   );
 }
 

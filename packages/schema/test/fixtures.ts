@@ -23,3 +23,9 @@ export function fixture<T = unknown>(name: string): T {
 export function completedJob(): any {
   return fixture('job-completed-edit');
 }
+
+/** A fresh parsed copy of an example body of a sister job source (`fixtures/sources/<name>.json`). */
+// biome-ignore lint/suspicious/noExplicitAny: tests mutate the body freely to build bad cases.
+export function sourceFixture(name: string): any {
+  return JSON.parse(readFileSync(new URL(`sources/${name}.json`, dir), 'utf8'));
+}

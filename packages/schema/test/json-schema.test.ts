@@ -10,7 +10,7 @@ import {
   jsonSchemaFiles,
 } from '../scripts/json-schemas.js';
 import { makeSnapshot, parseJob } from '../src/index.js';
-import { completedJob, fixture } from './fixtures.js';
+import { completedJob, fixture, sourceFixture } from './fixtures.js';
 
 const dir = new URL('../json/', import.meta.url);
 const kinds = Object.keys(JSON_SCHEMA_KINDS) as JsonSchemaKind[];
@@ -76,6 +76,22 @@ const samples: Record<JsonSchemaKind, { valid: unknown[]; invalid: unknown }> = 
   'admin-error': {
     valid: [fixture('admin-error-token-not-found')],
     invalid: { status: 'success' },
+  },
+  'server-job': {
+    valid: [sourceFixture('server-job-completed-error'), { jobid: 'j1', status: 'EXECUTING' }],
+    invalid: { jobid: 'j1' },
+  },
+  'gp-job': {
+    valid: [
+      sourceFixture('gp-job-succeeded'),
+      sourceFixture('gp-job-executing'),
+      sourceFixture('gp-submit'),
+    ],
+    invalid: { jobId: 'j1', jobStatus: 'esriJobSucceeded', results: { a: { paramUrl: 5 } } },
+  },
+  'item-status': {
+    valid: [sourceFixture('item-status-partial'), sourceFixture('item-status-failed')],
+    invalid: { statusMessage: 'processing' },
   },
   token: {
     valid: [fixture('token'), { token: 't', expires: '1700003600000' }],

@@ -12,10 +12,13 @@ import {
 } from '../scripts/validators.js';
 import { adminErrorBody } from '../src/generated/adminErrorBody.js';
 import { adminSuccess } from '../src/generated/adminSuccess.js';
+import { gpJob } from '../src/generated/gpJob.js';
+import { itemStatus } from '../src/generated/itemStatus.js';
 import { job } from '../src/generated/job.js';
 import { jobHandle } from '../src/generated/jobHandle.js';
 import { jobList } from '../src/generated/jobList.js';
 import { restErrorBody } from '../src/generated/restErrorBody.js';
+import { serverJob } from '../src/generated/serverJob.js';
 import { service } from '../src/generated/service.js';
 import { serviceList } from '../src/generated/serviceList.js';
 import { siteInfo } from '../src/generated/siteInfo.js';
@@ -24,7 +27,7 @@ import { tokenResponse } from '../src/generated/tokenResponse.js';
 import { watchRequest } from '../src/generated/watchRequest.js';
 import { RepairRun, tolerantParser } from '../src/tolerant.js';
 import { expectedOf, type Precompiled, requiredPath } from '../src/validate.js';
-import { completedJob, fixture } from './fixtures.js';
+import { completedJob, fixture, sourceFixture } from './fixtures.js';
 
 // Vitest gives each test file fresh modules, so this file sees the package's first import.
 const internals = await import('../src/compile.js');
@@ -157,6 +160,9 @@ const bodies: Record<PrecompiledName, () => unknown> = {
   serviceList: () => ({ folders: ['U'], services: [{ serviceName: 'S', type: 'MapServer' }] }),
   snapshot: snapshotBody,
   watchRequest: () => ({ jobid: 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d', deployment: 'default' }),
+  serverJob: () => sourceFixture('server-job-completed-error'),
+  gpJob: () => sourceFixture('gp-job-succeeded'),
+  itemStatus: () => sourceFixture('item-status-failed'),
 };
 
 /** Replaces the value at one of the body's paths (chosen by `at`) with `value`. */
@@ -191,6 +197,9 @@ const precompiled: Record<PrecompiledName, Precompiled> = {
   serviceList,
   snapshot,
   watchRequest,
+  serverJob,
+  gpJob,
+  itemStatus,
 };
 
 describe('precompiled and runtime-compiled validators agree', () => {
@@ -278,9 +287,15 @@ describe('the generated repairers of the tolerant parsers', () => {
     siteInfo,
     service,
     serviceList,
+    serverJob,
+    gpJob,
+    itemStatus,
   };
   const exactOf: Record<string, (pointer: string) => boolean> = {
     job: (p) => p === '/jobid' || p === '/status',
+    serverJob: (p) => p === '/jobid' || p === '/status',
+    gpJob: (p) => p === '/jobId' || p === '/jobStatus',
+    itemStatus: (p) => p === '/status',
     jobList: (p) => p === '/jobs',
     serviceList: (p) => p === '/services',
   };

@@ -38,6 +38,7 @@ describe('makeSnapshot', () => {
       lastPolled: 2000,
       lastChanged: 1500,
       stale: false,
+      progress: null,
     });
   });
 

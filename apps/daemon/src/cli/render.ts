@@ -54,9 +54,27 @@ export function describeRow(row: JobRow, now: number): string {
   const parts = [row.jobid, status.padEnd(10), formatDuration(elapsedMs(s, now)).padStart(7)];
   const op = describeOperation(s);
   if (op) parts.push(op);
+  const progress = s && !s.terminal ? describeProgress(s) : '';
+  if (progress) parts.push(progress);
   if (s?.stale) parts.push(`(stale: ${s.trouble?.code ?? 'retrying'})`);
   if (s?.eta && !s.terminal) parts.push(describeEta(s.eta, now));
   return parts.join('  ');
+}
+
+/**
+ * How far a job is, where its source tells: `42%`, the step (`step 3/7`) and what it is doing
+ * (`Copying features`), as `42% step 3/7 Copying features`; empty where the source says
+ * nothing (admin jobs on Kubernetes).
+ */
+export function describeProgress(snapshot: Snapshot): string {
+  const parts: string[] = [];
+  if (typeof snapshot.progress === 'number') parts.push(`${Math.floor(snapshot.progress * 100)}%`);
+  const step = snapshot.step;
+  if (step?.index !== undefined && step.total !== undefined) {
+    parts.push(`step ${step.index}/${step.total}`);
+  }
+  if (step?.text) parts.push(step.text);
+  return parts.join(' ');
 }
 
 /** One unit for a rough duration: seconds under 90 s, minutes under 90 min, else hours. */

@@ -4,7 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { JobSchema, JobStatusSchema } from './bodies.js';
-import { objectOr } from './shapes.js';
+import { objectOr, orNull } from './shapes.js';
 
 /** Why a snapshot is stale: the last trouble met while polling, retried in the background. */
 export const SnapshotTroubleSchema = /* @__PURE__ */ Type.Object(
@@ -73,6 +73,47 @@ export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
 );
 /** When a job will likely end. */
 export type SnapshotEta = Static<typeof SnapshotEtaSchema>;
+
+/** Where a job lives: `enterprise`, `server`, `gp` or `item` (see `JobSource`). */
+export const JobSourceSchema = /* @__PURE__ */ Type.Unsafe<'enterprise' | 'server' | 'gp' | 'item'>(
+  /* @__PURE__ */ Type.String({
+    // A string, not an enum: one check in the validator every page that shows jobs carries,
+    // and a reader of a newer daemon's snapshots keeps a source it does not know.
+    description:
+      'Where the job lives: enterprise (ArcGIS Enterprise on Kubernetes admin job), server (ArcGIS Server admin job), gp (geoprocessing job) or item (portal item job). Absent means enterprise.',
+  }),
+);
+
+/** The step a job is at, where its source tells: ArcGIS Server `stepInfo`, GP `progress.message`. */
+export const SnapshotStepSchema = /* @__PURE__ */ Type.Object(
+  {
+    text: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({ description: 'What the job is doing, in one line.' }),
+    ),
+    index: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Number({ description: 'The current step, 1-based.' }),
+    ),
+    total: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Number({ description: 'How many steps there are.' }),
+    ),
+  },
+  { additionalProperties: true },
+);
+/** The step a job is at. */
+export type SnapshotStep = Static<typeof SnapshotStepSchema>;
+
+/** A result of a GP job: its parameter name and the absolute URL of its value. */
+export const SnapshotResultSchema = /* @__PURE__ */ Type.Object(
+  {
+    name: /* @__PURE__ */ Type.String({ description: 'The result parameter name.' }),
+    url: /* @__PURE__ */ Type.String({
+      description: 'Absolute URL of the result parameter: `<task>/jobs/<jobid>/results/<name>`.',
+    }),
+  },
+  { additionalProperties: true },
+);
+/** A result link of a GP job. */
+export type SnapshotResult = Static<typeof SnapshotResultSchema>;
 
 /**
  * The job body in a snapshot: the job schema, with `result` checked only as an object, a
@@ -166,6 +207,36 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       }),
     ),
     eta: /* @__PURE__ */ Type.Optional(SnapshotEtaSchema),
+    source: /* @__PURE__ */ Type.Optional(JobSourceSchema),
+    url: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({
+        description:
+          "The job's URL (where its status is read), for sources other than enterprise; never with a token.",
+      }),
+    ),
+    progress: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ orNull(
+        /* @__PURE__ */ Type.Number({
+          description:
+            'How far the job is, 0–1, where its source tells (ArcGIS Server currentstep/totalsteps, GP progress.percentage/100); null where it does not. Absent in snapshots stored before it existed.',
+        }),
+      ),
+    ),
+    step: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Unsafe<SnapshotStep>({
+        type: 'object',
+        description:
+          'The step the job is at, where its source tells: {text?, index?, total?} (the last stepInfo line and currentstep/totalsteps of an ArcGIS Server job; a GP job progress message). Read where the snapshot was made; checked here as an object.',
+      }),
+    ),
+    results: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Unsafe<SnapshotResult[]>({
+        type: 'array',
+        items: { type: 'object' },
+        description:
+          "A succeeded GP job's results, each {name, url} (the absolute URL of the result parameter). Read where the snapshot was made; checked here as a list of objects.",
+      }),
+    ),
   },
   { additionalProperties: true },
 );
