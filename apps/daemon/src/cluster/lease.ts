@@ -142,7 +142,7 @@ export interface LeasesOptions {
 
 /**
  * The lease operations of one daemon. Stateless beyond its options: which leases the daemon
- * holds is the caller's ({@link createCoordinator}'s) to remember.
+ * holds is the caller's (the coordinator's) to remember.
  *
  * @example
  * ```ts
