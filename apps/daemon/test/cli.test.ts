@@ -254,10 +254,17 @@ describe('jobwatch watch', () => {
 });
 
 describe('jobwatch sim', () => {
-  it('prints the admin URL first and stops cleanly on SIGTERM', async () => {
+  it("prints the admin URL first, then the other sources' URLs, and stops cleanly on SIGTERM", async () => {
     const p = start(['sim', '--port', '0', '--quiet']);
-    await p.waitFor((out) => out.includes('\n'));
-    expect(p.stdout.split('\n')[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/arcgis\/admin$/);
+    await p.waitFor((out) => out.split('\n').length > 4);
+    const [admin, server, rest, portal] = p.stdout.split('\n');
+    expect(admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/arcgis\/admin$/);
+    const origin = new URL(admin ?? '').origin;
+    expect([server, rest, portal]).toEqual([
+      `${origin}/server/admin`,
+      `${origin}/server/rest/services`,
+      `${origin}/portal`,
+    ]);
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
   });

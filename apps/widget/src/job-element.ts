@@ -6,7 +6,7 @@ import { themeStyles } from './styles.js';
 
 /** Parts of `<jobwatch-status>` that `<jobwatch-job>` and `<jobwatch-jobs>` pass through. */
 export const STATUS_PARTS =
-  'card, header, status, icon, time, eta, stale, operation, details, result, messages, trouble';
+  'card, header, status, icon, time, eta, stale, operation, details, result, messages, trouble, progress, progress-bar, step, results, result-link';
 
 /**
  * `<jobwatch-job job-id="…">`: one job, live. Follows the daemon's event stream (`daemon`

@@ -90,6 +90,14 @@ export interface Messages {
   readonly etaUsually: string;
   /** An overdue estimate's basis: `{basis}`. */
   readonly etaFrom: string;
+  /** The progress bar's accessible name. */
+  readonly progress: string;
+  /** Live-region announcement of a progress milestone (25, 50, 75, 100 %): `{job}`, `{percent}`. */
+  readonly announceProgress: string;
+  /** The current step, where the source counts them: `{index}`, `{total}`. */
+  readonly step: string;
+  /** The heading of a geoprocessing job's result links. */
+  readonly results: string;
 }
 
 /** English, the fallback for every language without a catalogue. */
@@ -152,6 +160,10 @@ export const en: Messages = {
   etaOverdue: 'Taking longer than usual',
   etaUsually: 'usually {low}–{high}, from {basis} earlier',
   etaFrom: 'from {basis} earlier',
+  progress: 'Progress',
+  announceProgress: 'Job {job}: {percent} done',
+  step: 'Step {index} of {total}',
+  results: 'Results',
 };
 
 /** German. */
@@ -214,6 +226,10 @@ export const de: Messages = {
   etaOverdue: 'Dauert länger als üblich',
   etaUsually: 'meist {low}–{high}, aus {basis} früheren',
   etaFrom: 'aus {basis} früheren',
+  progress: 'Fortschritt',
+  announceProgress: 'Job {job}: {percent} erledigt',
+  step: 'Schritt {index} von {total}',
+  results: 'Ergebnisse',
 };
 
 /** The shipped catalogues, by primary language subtag. */

@@ -14,6 +14,7 @@ import {
   describeSnapshot,
   etaText,
   formatDuration,
+  formatPercent,
   formatTime,
   type JobView,
 } from './view.js';
@@ -29,8 +30,11 @@ export type Theme = 'light' | 'dark' | 'auto';
  * job runs, and the final duration; the operation (service, type, operation); who started
  * it; localized start and end times; the edited service's name and state or a backup's
  * stages; a failed job's messages; and a stale marker with the trouble while the source
- * is retrying. A polite `role="status"` live region announces status changes, the end,
- * and staleness — not every poll.
+ * is retrying. Where the source reports progress (ArcGIS Server admin jobs' steps,
+ * geoprocessing jobs' percentage), a labelled progress bar and the current step; a
+ * succeeded geoprocessing job's result links (only `http:` and `https:` ones are links). A
+ * polite `role="status"` live region announces status changes, the end, staleness and
+ * progress at 25, 50, 75 and 100 % — not every poll.
  *
  * @example
  * ```html
@@ -54,6 +58,11 @@ export type Theme = 'light' | 'dark' | 'auto';
  * @csspart reason - why a failed or cancelled job ended, in the server's words
  * @csspart messages - the job's messages
  * @csspart trouble - what the source is retrying
+ * @csspart progress - the progress row: bar, percentage and current step (only where the source reports progress)
+ * @csspart progress-bar - the `<progress>` bar itself
+ * @csspart step - the current step (`Step 2 of 3: …`)
+ * @csspart results - a succeeded geoprocessing job's results
+ * @csspart result-link - one result's link
  * @cssprop --jobwatch-bg - background
  * @cssprop --jobwatch-fg - text colour
  * @cssprop --jobwatch-muted - secondary text
@@ -68,6 +77,7 @@ export type Theme = 'light' | 'dark' | 'auto';
  * @cssprop --jobwatch-radius - corner radius
  * @cssprop --jobwatch-gap - spacing
  * @cssprop --jobwatch-font - font shorthand
+ * @cssprop --jobwatch-progress-height - the progress bar's height
  */
 export class JobwatchStatus extends LitElement {
   static override properties = {
@@ -181,6 +191,51 @@ export class JobwatchStatus extends LitElement {
       code {
         font: 0.9em ui-monospace, monospace;
       }
+      .progress {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: calc(var(--_gap) / 2) var(--_gap);
+      }
+      progress {
+        flex: 1 1 8rem;
+        block-size: var(--jobwatch-progress-height, 0.5rem);
+        appearance: none;
+        border: none;
+        border-radius: var(--_radius);
+        background: var(--_border);
+        overflow: hidden;
+      }
+      progress::-webkit-progress-bar {
+        background: var(--_border);
+      }
+      progress::-webkit-progress-value {
+        background: var(--_tone);
+      }
+      progress::-moz-progress-bar {
+        background: var(--_tone);
+      }
+      .percent,
+      .step {
+        color: var(--_muted);
+        font-variant-numeric: tabular-nums;
+      }
+      .step {
+        flex-basis: 100%;
+      }
+      :host([compact]) .step {
+        display: none;
+      }
+      .results a {
+        color: var(--_running);
+        overflow-wrap: anywhere;
+      }
+      @media (forced-colors: active) {
+        progress {
+          forced-color-adjust: auto;
+          border: 1px solid CanvasText;
+        }
+      }
     `,
   ];
 
@@ -205,6 +260,8 @@ export class JobwatchStatus extends LitElement {
 
   #announcement = '';
   #lastKey: string | undefined;
+  /** The last progress milestone reached (0–4: none, 25, 50, 75, 100 %). */
+  #milestone = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
@@ -252,19 +309,33 @@ export class JobwatchStatus extends LitElement {
     }
   }
 
-  /** Updates the live region on milestones only: another job, another status, stale or not. */
+  /**
+   * Updates the live region on milestones only: another job, another status, stale or not,
+   * and progress passing 25, 50, 75 or 100 % (each once, never on every poll).
+   */
   #announce(s: Snapshot | undefined): void {
     if (!s) return;
     const key = `${s.jobid}\u0000${s.status}\u0000${s.stale}`;
-    if (key === this.#lastKey) return;
-    const previous = this.#lastKey?.split('\u0000');
-    this.#lastKey = key;
     const m = this.#messages();
     const lang = inheritedLang(this);
     const view = describeSnapshot(s, this.now(), m);
     const job = view.operation?.serviceName ?? s.jobid;
-    const sameJobAndStatus =
-      previous !== undefined && previous[0] === s.jobid && previous[1] === String(s.status);
+    const milestone = view.progress === null ? 0 : Math.floor(view.progress * 4 + 1e-9);
+    const previous = this.#lastKey?.split('\u0000');
+    const sameJob = previous !== undefined && previous[0] === s.jobid;
+    if (key === this.#lastKey) {
+      if (milestone <= this.#milestone) return;
+      this.#milestone = milestone;
+      this.#announcement = fill(m.announceProgress, {
+        job,
+        percent: formatPercent(milestone / 4, lang),
+      });
+      return;
+    }
+    this.#lastKey = key;
+    // A status change is announced on its own; the milestone it reached is not repeated.
+    this.#milestone = sameJob ? Math.max(this.#milestone, milestone) : milestone;
+    const sameJobAndStatus = sameJob && previous[1] === String(s.status);
     if (sameJobAndStatus) {
       this.#announcement = fill(s.stale ? m.announceStale : m.announceFresh, { job });
     } else if (view.terminal) {
@@ -303,6 +374,7 @@ export class JobwatchStatus extends LitElement {
                 ${this.#renderTime(v, m, lang)}
                 ${this.#renderEta(v, m, lang)}
               </header>
+              ${this.#renderProgress(v, m, lang)}
               ${this.#renderOperation(v, m)}`
         }
         ${this.compact ? nothing : this.#renderDetails(v, m, lang)}
@@ -322,6 +394,31 @@ export class JobwatchStatus extends LitElement {
     if (!v.eta) return nothing;
     const { text, detail } = etaText(v.eta, m, lang);
     return html`<span part="eta" class="eta">${text} <span class="muted">(${detail})</span></span>`;
+  }
+
+  /** The progress bar (a labelled native `<progress>`), its percentage and the current step. */
+  #renderProgress(v: JobView, m: Messages, lang: string) {
+    const step = v.step;
+    const stepText = step
+      ? [
+          step.index !== null ? fill(m.step, { index: step.index, total: step.total }) : '',
+          step.text ?? '',
+        ]
+          .filter(Boolean)
+          .join(': ')
+      : '';
+    if (v.progress === null && !stepText) return nothing;
+    const percent = v.progress === null ? '' : formatPercent(v.progress, lang);
+    return html`<div part="progress" class="progress">
+      ${
+        v.progress === null
+          ? nothing
+          : html`<progress part="progress-bar" max="100" .value=${Math.round(v.progress * 100)}
+              aria-label=${m.progress} aria-valuetext=${stepText ? `${percent} · ${stepText}` : percent}></progress
+            ><span class="percent" aria-hidden="true">${percent}</span>`
+      }
+      ${stepText ? html`<span part="step" class="step">${stepText}</span>` : nothing}
+    </div>`;
   }
 
   #renderOperation(v: JobView, m: Messages) {
@@ -364,6 +461,23 @@ export class JobwatchStatus extends LitElement {
                     </ul>`
                   : nothing
               }
+            </section>`
+          : nothing
+      }
+      ${
+        v.results.length
+          ? html`<section part="results" class="results">
+              <h3>${m.results}</h3>
+              <ul>
+                ${v.results.map(
+                  (r) =>
+                    html`<li>${
+                      r.href
+                        ? html`<a part="result-link" href=${r.href} target="_blank" rel="noopener noreferrer">${r.name}</a>`
+                        : r.name
+                    }</li>`,
+                )}
+              </ul>
             </section>`
           : nothing
       }

@@ -35,6 +35,34 @@ export interface StageView {
   readonly duration: string;
 }
 
+/**
+ * The snapshot fields of the sister job sources (ArcGIS Server admin jobs, geoprocessing
+ * jobs): progress, the current step and result links. Absent on admin jobs' snapshots, and
+ * read with care (display input is not validated in full).
+ */
+export interface SourceFields {
+  /** 0–1 where the source tells, else `null` or absent. */
+  readonly progress?: number | null;
+  readonly step?: { readonly text?: string; readonly index?: number; readonly total?: number };
+  /** A geoprocessing job's result parameters, on success. */
+  readonly results?: ReadonlyArray<{ readonly name: string; readonly url: string }>;
+}
+
+/** The current step of a job, ready to show. */
+export interface StepView {
+  readonly text: string | null;
+  /** 1-based, with `total`, when the source counts steps. */
+  readonly index: number | null;
+  readonly total: number | null;
+}
+
+/** One result of a geoprocessing job: its name, and a link only when it is safe to open. */
+export interface ResultLink {
+  readonly name: string;
+  /** An absolute `http:` or `https:` URL; `null` for anything else (never a `javascript:` link). */
+  readonly href: string | null;
+}
+
 /** Everything {@link describeSnapshot} reads from a snapshot. */
 export interface JobView {
   readonly jobid: string;
@@ -69,6 +97,52 @@ export interface JobView {
    * words). `null` without a basis, and once the job has ended.
    */
   readonly eta: EtaReading | null;
+  /** 0–1 while a job that reports progress runs; `null` otherwise (no bar is shown). */
+  readonly progress: number | null;
+  /** The current step, where the source gives one. */
+  readonly step: StepView | null;
+  /** A succeeded geoprocessing job's results; empty otherwise. */
+  readonly results: readonly ResultLink[];
+}
+
+/** The URL when it is an absolute `http:` or `https:` one (normalised), else `null`. */
+export function safeHref(url: unknown): string | null {
+  if (typeof url !== 'string') return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+const count = (n: unknown): number | null =>
+  typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : null;
+
+/** The progress, step and results of a snapshot, read with care. */
+function sourceView(snapshot: Snapshot): Pick<JobView, 'progress' | 'step' | 'results'> {
+  const extra = snapshot as Snapshot & SourceFields;
+  const p = extra.progress;
+  const progress =
+    !snapshot.terminal && typeof p === 'number' && Number.isFinite(p)
+      ? Math.min(1, Math.max(0, p))
+      : null;
+  const raw = typeof extra.step === 'object' && extra.step !== null ? extra.step : undefined;
+  const text = typeof raw?.text === 'string' && raw.text.trim() !== '' ? raw.text.trim() : null;
+  const index = count(raw?.index);
+  const total = count(raw?.total);
+  const counted = index !== null && total !== null && total > 0;
+  const step =
+    text !== null || counted
+      ? { text, index: counted ? index : null, total: counted ? total : null }
+      : null;
+  const results =
+    snapshot.outcome === 'succeeded' && Array.isArray(extra.results)
+      ? extra.results
+          .filter((r) => typeof r === 'object' && r !== null && typeof r.name === 'string')
+          .map((r) => ({ name: r.name, href: safeHref(r.url) }))
+      : [];
+  return { progress, step, results };
 }
 
 const OPERATION_KEYS: Readonly<Record<string, keyof Messages>> = {
@@ -196,6 +270,7 @@ export function describeSnapshot(snapshot: Snapshot, now: number, messages: Mess
       })
     : null;
   return {
+    ...sourceView(snapshot),
     eta:
       snapshot.eta && !snapshot.terminal && typeof snapshot.eta.high === 'number'
         ? readEta(snapshot.eta, now)
@@ -270,6 +345,18 @@ export function formatDuration(ms: number, lang: string): string {
     .filter(({ n }, i) => i === 0 || n > 0)
     .map(({ n, f }) => f.format(n))
     .join(' ');
+}
+
+const percentFormats = new Map<string, Intl.NumberFormat>();
+
+/** A share (0–1) as a whole percentage in the page's language: `40%`, `40 %` in German. */
+export function formatPercent(share: number, lang: string): string {
+  let format = percentFormats.get(lang);
+  if (!format) {
+    format = new Intl.NumberFormat(safeLang(lang), { style: 'percent', maximumFractionDigits: 0 });
+    percentFormats.set(lang, format);
+  }
+  return format.format(share);
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();

@@ -6,6 +6,7 @@ import type { Operation } from './jobs.js';
 import { spellStatus } from './quirks.js';
 import type { AdminTarget } from './routes.js';
 import type { Site } from './site.js';
+import { tokenOf } from './tokens.js';
 
 /** What a handler answers: a body, and a title for the HTML page. */
 export interface Answer {
@@ -79,24 +80,6 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
     return { title, body: { token, expires, ssl: false } };
   }
 
-  /**
-   * The token a request carries: from the headers the token-header mode reads (a token in
-   * the other header counts as none), else from the `token` parameter.
-   */
-  function tokenOf(req: AdminRequest, params: URLSearchParams): string | undefined {
-    const mode = site.tokenHeader;
-    const headers =
-      mode === 'both' ? (['x-esri-authorization', 'authorization'] as const) : ([mode] as const);
-    for (const header of headers) {
-      const value = req.headers[header];
-      if (typeof value === 'string') {
-        const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
-        if (m) return m[1];
-      }
-    }
-    return params.get('token') ?? undefined;
-  }
-
   function answer(req: AdminRequest): Answer {
     const { body, title, exact } = answerOf(req);
     return exact ? { body, title } : { body: site.quirks.errorBody(body, req.path), title };
@@ -108,7 +91,10 @@ export function createAdminApi(site: Site, config: AdminConfig): AdminApi {
     const isOperation =
       target.route === 'operation' || (target.route === 'backup' && target.op === 'create');
     const title = admin.length > 0 ? admin.join(' / ') : 'Home';
-    const check = site.tokens.check(tokenOf(req, params), site.clock.now());
+    const check = site.tokens.check(
+      tokenOf(req.headers, params, site.tokenHeader),
+      site.clock.now(),
+    );
     if (!check.ok) {
       if (isOperation) {
         return check.reason === 'missing'
@@ -288,7 +274,8 @@ function parseServiceList(raw: string | null): ServiceKey[] | string {
   return keys;
 }
 
-function parseEdit(raw: string | null, key: ServiceKey): Service | string {
+/** Reads an edit's `service` parameter strictly, as a server does; a string says what is wrong. */
+export function parseEdit(raw: string | null, key: ServiceKey): Service | string {
   if (!raw) return "'service' must be specified.";
   let value: unknown;
   try {

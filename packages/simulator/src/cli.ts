@@ -11,13 +11,17 @@ import {
 /** The command line's help text. */
 export const SIMULATOR_USAGE = `Usage: jobwatch-sim [options]
 
-A local ArcGIS Enterprise Administrator API for tests and demos.
-Prints the admin URL as its first line; logs requests on stderr.
+A local ArcGIS deployment for tests and demos: the Enterprise Administrator API,
+an ArcGIS Server (admin jobs, geoprocessing services) and a portal (item status).
+Prints the admin URL as its first line, then the ArcGIS Server admin URL, the
+services directory URL and the portal URL, one a line; logs requests on stderr.
 
 Options:
   --port <n>              port to listen on (default 0: a free one)
   --host <address>        address to listen on (default 127.0.0.1)
   --context <name>        web context (default arcgis)
+  --server-context <name> the ArcGIS Server's web context (default server)
+  --portal-context <name> the portal's web context (default portal)
   --user <name:password>  a user (repeatable; default admin:admin)
   --seed <n>              seed of every random choice
   --speed <factor>        run the clock this many times faster than real time
@@ -112,6 +116,8 @@ export function parseSimulatorArgs(
         port: { type: 'string' },
         host: { type: 'string' },
         context: { type: 'string' },
+        'server-context': { type: 'string' },
+        'portal-context': { type: 'string' },
         user: { type: 'string', multiple: true },
         seed: { type: 'string' },
         speed: { type: 'string' },
@@ -153,6 +159,8 @@ export function parseSimulatorArgs(
       : {}),
     ...(str('host') ? { host: str('host')! } : {}),
     ...(str('context') ? { context: str('context')! } : {}),
+    ...(str('server-context') ? { serverContext: str('server-context')! } : {}),
+    ...(str('portal-context') ? { portalContext: str('portal-context')! } : {}),
     ...(Object.keys(users).length > 0 ? { users } : {}),
     ...(str('seed') ? { seed: number(str('seed')!, '--seed', Number.isInteger) } : {}),
     ...(values['manual-clock']
@@ -216,7 +224,8 @@ function signalled(): Promise<string> {
 
 /**
  * Runs the simulator from command-line arguments until stopped (SIGINT/SIGTERM by
- * default) and resolves to an exit code: `0` after a clean stop, `2` on a usage error, `1`
+ * default) and resolves to an exit code (it prints the admin URL first, then the ArcGIS
+ * Server admin URL, the services directory URL and the portal URL, one a line): `0` after a clean stop, `2` on a usage error, `1`
  * when it could not start (for example, the port is taken). Reused by `jobwatch sim`.
  *
  * @example
@@ -254,6 +263,9 @@ export async function runSimulatorCli(argv: readonly string[], io: CliIo = {}): 
     return isSimulatorError(error) ? 2 : 1;
   }
   out(simulator.adminUrl);
+  out(simulator.serverAdminUrl);
+  out(simulator.restUrl);
+  out(simulator.portalUrl);
   const users = Object.keys(options.users ?? { admin: 'admin' }).join(', ');
   const quirks = simulator.quirks();
   const header = simulator.tokenHeader();

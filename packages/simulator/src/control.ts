@@ -3,7 +3,9 @@ import { isJobId } from '@jobwatch/schema';
 import { isSimulatorError } from './errors.js';
 import { BodyError, readBody, send } from './http.js';
 import { parseTokenHeader } from './quirks.js';
+import type { Contexts } from './routes.js';
 import type { Site } from './site.js';
+import { sourceUrls } from './urls.js';
 
 const LOOPBACK_NAME = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
 
@@ -40,6 +42,8 @@ export interface ControlContext {
   readonly origin: string;
   readonly port: number;
   readonly maxBodyBytes: number;
+  /** The web contexts, for the URLs of created jobs. */
+  readonly contexts: Contexts;
 }
 
 /**
@@ -122,6 +126,7 @@ export async function handleControl(
     return false;
   };
   try {
+    if (handleSourceJobs(site, path, input, allow, json, fail, context)) return;
     if (path === '/jobs') {
       if (allow('POST')) json(200, { jobid: site.createJob(input) });
     } else if (path.startsWith('/jobs/')) {
@@ -181,4 +186,55 @@ export async function handleControl(
       return fail(error.code === 'CLOCK_NOT_MANUAL' ? 409 : 400, error.code, error.message);
     throw error;
   }
+}
+
+/**
+ * The control routes of the sister sources: `POST /server/jobs`, `/gp/jobs`, `/items/jobs`
+ * create a job with a chosen outcome and duration; `DELETE /<source>/jobs/<id>` purges one.
+ * `true` when the path was one of them.
+ */
+function handleSourceJobs(
+  site: Site,
+  path: string,
+  input: unknown,
+  allow: (...methods: string[]) => boolean,
+  json: (status: number, body: unknown) => void,
+  fail: (status: number, code: string, message: string) => void,
+  context: ControlContext,
+): boolean {
+  const m = /^\/(server|gp|items)\/jobs(?:\/([^/]*))?$/.exec(path);
+  if (!m) return false;
+  const [, source, id] = m as unknown as [string, 'server' | 'gp' | 'items', string | undefined];
+  const stores = { server: site.sources.server, gp: site.sources.gp, items: site.sources.items };
+  if (id !== undefined) {
+    if (!allow('DELETE')) return true;
+    if (!isJobId(id)) fail(400, 'INVALID_SPEC', 'Not a job id.');
+    else if (stores[source].purge(id)) json(200, { jobid: id, purged: true });
+    else fail(404, 'NOT_FOUND', `No ${source} job '${id}'.`);
+    return true;
+  }
+  if (!allow('POST')) return true;
+  const urls = sourceUrls(context.origin, context.contexts);
+  const now = site.settle();
+  if (source === 'server') {
+    const job = site.sources.createServerJob(input, now);
+    json(200, { jobid: job.id, jobUrl: urls.serverJob(job.id) });
+  } else if (source === 'gp') {
+    const job = site.sources.createGpJob(input, now);
+    json(200, {
+      jobId: job.id,
+      taskUrl: urls.task(job.task),
+      jobUrl: urls.gpJob(job.task, job.id),
+    });
+  } else {
+    const job = site.sources.createItemJob(input, now);
+    json(200, {
+      itemId: job.itemId,
+      jobId: job.id,
+      jobType: job.jobType,
+      username: job.username,
+      statusUrl: urls.itemStatus(job),
+    });
+  }
+  return true;
 }

@@ -44,8 +44,9 @@ export interface FaultSpec {
   readonly kinds: readonly FaultKindValue[];
   /**
    * Which routes: route names (`generateToken`, `site`, `jobsList`, `job`, `services`,
-   * `service`, `operation`, `backup`), `jobs` for both job routes, or a path prefix
-   * starting with `/`. @default every ArcGIS route
+   * `service`, `operation`, `backup`, and those of the sister sources such as `serverJob`,
+   * `gpJob`, `gpSubmit`, `itemStatus`; see `SIM_ROUTES`), `jobs` for every route that reads
+   * jobs (of any source), or a path prefix starting with `/`. @default every ArcGIS route
    */
   readonly paths?: readonly string[];
   /** Milliseconds a `delay` fault waits. @default 2000 */
@@ -61,7 +62,9 @@ export interface FaultDecision {
   readonly retryAfterSeconds: number;
 }
 
-const ALIASES: Record<string, readonly string[]> = { jobs: ['jobsList', 'job'] };
+const ALIASES: Record<string, readonly string[]> = {
+  jobs: ['jobsList', 'job', 'serverJobsList', 'serverJob', 'gpJob', 'itemStatus'],
+};
 
 /**
  * Checks a fault spec from untrusted input.

@@ -32,9 +32,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/** The small HTML page the admin API answers by default (`f=html`). */
-export function htmlPage(title: string, body: unknown): string {
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h2>ArcGIS Enterprise Administrator Directory</h2><h3>${escapeHtml(title)}</h3><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre><p>Supported formats: html, json, pjson</p></body></html>\n`;
+/** The small HTML page the admin API answers by default (`f=html`); `heading` names the directory. */
+export function htmlPage(
+  title: string,
+  body: unknown,
+  heading = 'ArcGIS Enterprise Administrator Directory',
+): string {
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h2>${escapeHtml(heading)}</h2><h3>${escapeHtml(title)}</h3><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre><p>Supported formats: html, json, pjson</p></body></html>\n`;
 }
 
 /** A gateway's HTML error page (what a proxy in front of ArcGIS answers on 5xx). */
@@ -68,9 +72,10 @@ export function sendBody(
   body: unknown,
   fault?: FaultDecision,
   status = 200,
+  heading?: string,
 ): void {
   if (format === 'html' && !fault) {
-    send(res, status, 'text/html;charset=utf-8', htmlPage(title, body));
+    send(res, status, 'text/html;charset=utf-8', htmlPage(title, body, heading));
     return;
   }
   let text = format === 'pjson' ? JSON.stringify(body, null, 2) : JSON.stringify(body);

@@ -30,6 +30,18 @@ import { createRandom } from './random.js';
  *   without `code`, a top-level `{code, message}`, and `status: "failed"` with a
  *   `statusMessage` (JSON text or plain). Token errors (498, 499) and an unknown job (404)
  *   keep their documented bodies, since what a watch does next depends on them.
+ *
+ * Quirks of the sister sources (each shows only on jobs of its source):
+ *
+ * - `stepInfoOverflow` (ArcGIS Server admin jobs): a job that ended in an error lists one
+ *   `stepInfo` entry more than `totalsteps` (the rollback step), as Esri's own documented
+ *   example does;
+ * - `noProgress` (geoprocessing jobs): no `progress` member while executing, as servers
+ *   before 10.8.1 answer;
+ * - `expectedFailure` (geoprocessing jobs): `jobStatus: "expectedFailure"` instead of
+ *   `esriJobFailed`, a value the GP job page lists and arcgis-rest-js reads;
+ * - `statusMessageJson` (portal item jobs): a failed job's `statusMessage` is JSON text
+ *   (`{"code","message"}`), the form arcgis-rest-js reads as an error body.
  */
 export const QuirkName = {
   messageObjects: 'messageObjects',
@@ -48,6 +60,10 @@ export const QuirkName = {
   stringTimestamps: 'stringTimestamps',
   extraFields: 'extraFields',
   errorBodies: 'errorBodies',
+  stepInfoOverflow: 'stepInfoOverflow',
+  noProgress: 'noProgress',
+  expectedFailure: 'expectedFailure',
+  statusMessageJson: 'statusMessageJson',
 } as const;
 
 /** One of {@link QuirkName}. */
@@ -55,6 +71,36 @@ export type QuirkNameValue = (typeof QuirkName)[keyof typeof QuirkName];
 
 /** Every quirk, in a fixed order. */
 export const QUIRK_NAMES: readonly QuirkNameValue[] = Object.freeze(Object.values(QuirkName));
+
+/**
+ * The job source each quirk shows on: `enterprise` (admin jobs), `server` (ArcGIS Server
+ * admin jobs), `gp` (geoprocessing jobs), `item` (portal item jobs), or `all` (error answers
+ * of every source).
+ */
+export const QUIRK_SOURCES: Readonly<
+  Record<QuirkNameValue, 'enterprise' | 'server' | 'gp' | 'item' | 'all'>
+> = Object.freeze({
+  messageObjects: 'enterprise',
+  mixedMessages: 'enterprise',
+  noMessages: 'enterprise',
+  noResult: 'enterprise',
+  stringResult: 'enterprise',
+  nullResult: 'enterprise',
+  errorResult: 'enterprise',
+  nullUsername: 'enterprise',
+  noOperationUri: 'enterprise',
+  errorStatus: 'enterprise',
+  lowerCaseStatus: 'enterprise',
+  typedProperties: 'enterprise',
+  backupNoResult: 'enterprise',
+  stringTimestamps: 'enterprise',
+  extraFields: 'enterprise',
+  errorBodies: 'all',
+  stepInfoOverflow: 'server',
+  noProgress: 'gp',
+  expectedFailure: 'gp',
+  statusMessageJson: 'item',
+});
 
 /**
  * Which quirks are on: `true` for all of {@link QUIRK_NAMES}, `false` for none, or a list of
@@ -94,6 +140,11 @@ const GROUPS: ReadonlyArray<readonly QuirkNameValue[]> = [
   ['backupNoResult'],
   ['stringTimestamps'],
   ['extraFields'],
+  // Appended, never inserted: the draws of the groups above stay what they were.
+  ['stepInfoOverflow'],
+  ['noProgress'],
+  ['expectedFailure'],
+  ['statusMessageJson'],
 ];
 
 /** The error shapes of the `errorBodies` quirk. */

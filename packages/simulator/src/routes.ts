@@ -91,3 +91,103 @@ export function pathSegments(rawPath: string): string[] | undefined {
   }
   return out;
 }
+
+/** The web contexts of the simulated deployment. */
+export interface Contexts {
+  /** ArcGIS Enterprise on Kubernetes: `/<enterprise>/admin`. */
+  readonly enterprise: string;
+  /** ArcGIS Server: `/<server>/admin` and `/<server>/rest/services`. */
+  readonly server: string;
+  /** Portal: `/<portal>/sharing/rest`. */
+  readonly portal: string;
+}
+
+/** Where a request goes: which source's handlers, the route it is counted under, and its path. */
+export type Target =
+  | { readonly family: 'token'; readonly route: 'generateToken' }
+  | {
+      readonly family: 'enterprise';
+      readonly route: SimRoute;
+      readonly admin: readonly string[];
+      readonly target: AdminTarget;
+    }
+  | { readonly family: 'server'; readonly route: SimRoute; readonly admin: readonly string[] }
+  | { readonly family: 'gp'; readonly route: SimRoute; readonly rest: readonly string[] }
+  | { readonly family: 'portal'; readonly route: SimRoute; readonly sharing: readonly string[] };
+
+const SERVER_OPS = new Set(['start', 'stop', 'edit', 'delete']);
+
+/** Resolves the segments after `/<server>/admin/`. */
+export function resolveServerRoute(admin: readonly string[]): SimRoute {
+  const [a, b, c] = admin;
+  if (a === 'system' && b === 'jobs')
+    return admin.length === 2 ? 'serverJobsList' : admin.length === 3 ? 'serverJob' : 'serverAdmin';
+  if (a === 'services' && (admin.length === 3 || admin.length === 4)) {
+    const op = admin[admin.length - 1]!;
+    const named = admin.length === 3 ? b : c;
+    if (SERVER_OPS.has(op) && named !== undefined && parseServiceName(named))
+      return 'serverOperation';
+  }
+  return 'serverAdmin';
+}
+
+/** Resolves the segments after `/<server>/rest/services/`. */
+export function resolveGpRoute(rest: readonly string[]): SimRoute {
+  const at = rest.indexOf('GPServer');
+  if (at < 0) return 'gpCatalog';
+  const tail = rest.slice(at + 2);
+  if (tail.length === 1 && tail[0] === 'submitJob') return 'gpSubmit';
+  if (tail[0] !== 'jobs') return 'gpCatalog';
+  if (tail.length === 2) return 'gpJob';
+  if (tail.length === 3 && tail[2] === 'cancel') return 'gpCancel';
+  if (tail.length === 4 && (tail[2] === 'results' || tail[2] === 'inputs')) return 'gpParam';
+  return 'gpCatalog';
+}
+
+/**
+ * Resolves a request's path segments (decoded, context first) to its target, or
+ * `undefined` when no context of the deployment serves it.
+ */
+export function resolveTarget(segments: readonly string[], contexts: Contexts): Target | undefined {
+  const [context, a, b, c] = segments;
+  const rest = segments.slice(1);
+  const isSharingToken =
+    a === 'sharing' && b === 'rest' && c === 'generateToken' && rest.length === 3;
+  if (context === contexts.enterprise) {
+    if (isSharingToken || (a === 'admin' && b === 'generateToken' && rest.length === 2))
+      return { family: 'token', route: 'generateToken' };
+    if (a !== 'admin') return undefined;
+    const admin = rest.slice(1);
+    const target = resolveAdminRoute(admin);
+    return { family: 'enterprise', route: target.route, admin, target };
+  }
+  if (context === contexts.server) {
+    if (
+      isSharingToken ||
+      (a === 'admin' && b === 'generateToken' && rest.length === 2) ||
+      (a === 'tokens' && b === 'generateToken' && rest.length === 2)
+    )
+      return { family: 'token', route: 'generateToken' };
+    if (a === 'admin') {
+      const admin = rest.slice(1);
+      return { family: 'server', route: resolveServerRoute(admin), admin };
+    }
+    if (a === 'rest' && b === 'services') {
+      const path = rest.slice(2);
+      return { family: 'gp', route: resolveGpRoute(path), rest: path };
+    }
+    return undefined;
+  }
+  if (context === contexts.portal && a === 'sharing' && b === 'rest') {
+    if (isSharingToken) return { family: 'token', route: 'generateToken' };
+    const sharing = rest.slice(2);
+    const isStatus =
+      sharing.length === 6 &&
+      sharing[0] === 'content' &&
+      sharing[1] === 'users' &&
+      sharing[3] === 'items' &&
+      sharing[5] === 'status';
+    return { family: 'portal', route: isStatus ? 'itemStatus' : 'other', sharing };
+  }
+  return undefined;
+}

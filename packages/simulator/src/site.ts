@@ -20,6 +20,7 @@ import {
   type TokenHeaderMode,
 } from './quirks.js';
 import { createRandom, exponential, logUniform, type Random, randomJobId } from './random.js';
+import { Sources } from './sources.js';
 import { TokenStore } from './tokens.js';
 
 /**
@@ -94,13 +95,18 @@ export interface WorkloadOptions {
 export interface SimStats {
   /** Every request, control requests included. */
   readonly total: number;
-  /** By route: `generateToken`, `site`, `jobsList`, `job`, `services`, `service`, `operation`, `backup`, `sim`, `other`. */
+  /**
+   * By route: `generateToken`, `site`, `jobsList`, `job`, `services`, `service`,
+   * `operation`, `backup`, `sim`, `other`; ArcGIS Server admin: `serverAdmin`,
+   * `serverJobsList`, `serverJob`, `serverOperation`; geoprocessing: `gpCatalog`,
+   * `gpSubmit`, `gpJob`, `gpCancel`, `gpParam`; portal: `itemStatus`.
+   */
   readonly byRoute: Readonly<Record<SimRoute, number>>;
-  /** Requests for each job id (`GET <root>/jobs/<jobid>`), whether or not the job exists (the first million ids). */
+  /** Requests for each job id (admin, ArcGIS Server, geoprocessing and item job reads), whether or not the job exists (the first million ids). */
   readonly byJob: Readonly<Record<string, number>>;
   /** Faults injected, by kind. */
   readonly faults: Readonly<Record<string, number>>;
-  /** Jobs held now. */
+  /** Jobs held now, of every source. */
   readonly jobs: number;
 }
 
@@ -116,6 +122,16 @@ export const SIM_ROUTES = [
   'backup',
   'sim',
   'other',
+  'serverAdmin',
+  'serverJobsList',
+  'serverJob',
+  'serverOperation',
+  'gpCatalog',
+  'gpSubmit',
+  'gpJob',
+  'gpCancel',
+  'gpParam',
+  'itemStatus',
 ] as const;
 
 /** One of {@link SIM_ROUTES}. */
@@ -152,6 +168,8 @@ export class Site {
   readonly quirks: Quirks;
   /** Which header carries the token (switchable at run time). */
   tokenHeader: TokenHeaderMode = 'both';
+  /** ArcGIS Server admin jobs, geoprocessing jobs and portal item jobs. */
+  readonly sources: Sources;
   readonly #ids: Random;
   readonly #ops: Random;
   readonly #work: Random;
@@ -174,6 +192,13 @@ export class Site {
     this.#ids = createRandom(settings.seed, 'ids');
     this.#ops = createRandom(settings.seed, 'operations');
     this.#work = createRandom(settings.seed, 'workload');
+    this.sources = new Sources(clock, {
+      seed: settings.seed,
+      retentionMs: settings.retentionMs,
+      users: settings.users,
+      defaultUser: this.defaultUser,
+      operationDurationMs: settings.operationDurationMs,
+    });
     const w = settings.workload;
     if (w && w.jobsPerMinute > 0)
       this.#nextArrival =
@@ -195,6 +220,10 @@ export class Site {
     this.#arrive(now);
     for (let job = this.jobs.due(now); job; job = this.jobs.due(now)) this.#complete(job);
     this.jobs.sweep(now);
+    this.sources.settle(now, ({ operation, service, payload }) => {
+      const kind = operation === 'delete' ? 'deleteServices' : operation;
+      return this.apply({ kind, services: [service], ...(payload ? { payload } : {}) }).failure;
+    });
     return now;
   }
 
@@ -414,7 +443,7 @@ export class Site {
       byRoute: Object.fromEntries(this.#byRoute) as Record<SimRoute, number>,
       byJob: Object.fromEntries(this.#byJob),
       faults: Object.fromEntries(this.#faultCounts),
-      jobs: this.jobs.size,
+      jobs: this.jobs.size + this.sources.size,
     };
   }
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenHeaderMode } from './quirks.js';
 
 /** An issued token. */
 interface Issued {
@@ -48,4 +50,25 @@ export class TokenStore {
     for (const [token, issued] of this.#tokens)
       if (issued.expires <= now) this.#tokens.delete(token);
   }
+}
+
+/**
+ * The token a request carries: from the headers the token-header mode reads (a token in the
+ * other header counts as none), else from the `token` parameter. Shared by every source.
+ */
+export function tokenOf(
+  headers: IncomingHttpHeaders,
+  params: URLSearchParams,
+  mode: TokenHeaderMode,
+): string | undefined {
+  const names =
+    mode === 'both' ? (['x-esri-authorization', 'authorization'] as const) : ([mode] as const);
+  for (const name of names) {
+    const value = headers[name];
+    if (typeof value === 'string') {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+      if (m) return m[1];
+    }
+  }
+  return params.get('token') ?? undefined;
 }

@@ -137,20 +137,25 @@ describe('quirks and token-header flags', () => {
 });
 
 describe('runSimulatorCli', () => {
-  it('prints the admin URL first, logs requests without secrets, and stops cleanly', async () => {
+  it("prints the admin URL first (then the other sources' URLs), logs requests without secrets, and stops cleanly", async () => {
     const out: string[] = [];
     const err: string[] = [];
     let stop!: () => void;
     let ready!: (s: Simulator) => void;
     const started = new Promise<Simulator>((resolve) => (ready = resolve));
-    const code = runSimulatorCli(['--seed', '5', '--user', 'ops:hunter2'], {
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-      stop: new Promise<void>((r) => (stop = r)),
-      onReady: ready,
-    });
+    const code = runSimulatorCli(
+      ['--seed', '5', '--user', 'ops:hunter2', '--portal-context', 'gis'],
+      {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        stop: new Promise<void>((r) => (stop = r)),
+        onReady: ready,
+      },
+    );
     const sim = await started;
-    expect(out[0]).toBe(sim.adminUrl);
+    expect(out).toEqual([sim.adminUrl, sim.serverAdminUrl, sim.restUrl, sim.portalUrl]);
+    expect(sim.portalUrl).toBe(`${sim.url}/gis`);
+    expect(sim.restUrl).toBe(`${sim.url}/server/rest/services`);
     const { token } = await postForm(sim.tokenUrl, { username: 'ops', password: 'hunter2' });
     expect((await getJson(`${sim.adminUrl}/jobs`, { token })).jobs).toEqual([]);
     stop();

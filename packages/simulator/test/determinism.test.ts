@@ -150,6 +150,16 @@ describe('request counts', () => {
       backup: 1,
       sim: 1,
       other: 1,
+      serverAdmin: 0,
+      serverJobsList: 0,
+      serverJob: 0,
+      serverOperation: 0,
+      gpCatalog: 0,
+      gpSubmit: 0,
+      gpJob: 0,
+      gpCancel: 0,
+      gpParam: 0,
+      itemStatus: 0,
     });
     expect(Object.keys(stats.byRoute)).toEqual([...SIM_ROUTES]);
     expect(stats.total).toBe(12);

@@ -1,8 +1,14 @@
 import { isTerminalStatus, type Job, parseJob } from '@jobwatch/schema';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_ENDS, type Simulator, startSimulator } from '../src/index.js';
-import { raw } from './helpers.js';
+import {
+  GP_JOB_ENDS,
+  JOB_ENDS,
+  SERVER_JOB_ENDS,
+  type Simulator,
+  startSimulator,
+} from '../src/index.js';
+import { getJson, raw } from './helpers.js';
 
 /** A simulator's job body: its times are always there. */
 type Timed = Job & { starttime: number; updatedtime: number; endtime: number };
@@ -55,6 +61,69 @@ describe('properties', () => {
     );
   });
 
+  it('every geoprocessing job walks forward to its end, with progress only while executing and never going back', async () => {
+    const order = ['esriJobSubmitted', 'esriJobWaiting', 'esriJobExecuting', 'esriJobCancelling'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...GP_JOB_ENDS),
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 8 }),
+        async (outcome, durationMs, steps) => {
+          const { jobUrl } = sim.createGpJob({ outcome, durationMs });
+          let rank = -1;
+          let percent = -1;
+          for (const step of [0, ...steps, durationMs]) {
+            sim.advance(step);
+            const body = await getJson(jobUrl, { token });
+            const at = order.indexOf(body.jobStatus);
+            if (at < 0) {
+              expect(body.jobStatus).toBe(outcome);
+              rank = order.length;
+            } else {
+              expect(at).toBeGreaterThanOrEqual(rank);
+              rank = at;
+            }
+            expect('progress' in body).toBe(body.jobStatus === 'esriJobExecuting');
+            if (body.progress) {
+              expect(body.progress.percentage).toBeGreaterThanOrEqual(percent);
+              expect(body.progress.percentage).toBeLessThan(100);
+              percent = body.progress.percentage;
+            }
+          }
+          expect(rank).toBe(order.length);
+        },
+      ),
+      { numRuns: 40, seed: 5 },
+    );
+  });
+
+  it('every ArcGIS Server admin job counts its steps up, never past totalsteps, to its end', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...SERVER_JOB_ENDS),
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 8 }),
+        async (outcome, durationMs, count, steps) => {
+          const { jobUrl } = sim.createServerJob({ outcome, durationMs, steps: count });
+          let last = -1;
+          for (const step of [0, ...steps, durationMs]) {
+            sim.advance(step);
+            const body = await getJson(jobUrl, { token });
+            expect(body.totalsteps).toBe(count);
+            expect(body.currentstep).toBeGreaterThanOrEqual(last);
+            expect(body.currentstep).toBeLessThanOrEqual(count);
+            expect(body.stepInfo).toHaveLength(body.currentstep);
+            last = body.currentstep;
+          }
+          const ended = outcome === 'COMPLETED_WITH_ERROR' ? 'COMPLETED' : outcome;
+          expect(await getJson(jobUrl, { token })).toMatchObject({ status: ended });
+        },
+      ),
+      { numRuns: 40, seed: 6 },
+    );
+  });
+
   it('any request line, path, query or body gets an answer, and the server keeps serving', async () => {
     const segment = fc.oneof(
       fc.constantFrom(
@@ -76,6 +145,22 @@ describe('properties', () => {
         'SampleWorldCities.MapServer',
         'edit',
         'stop',
+        'server',
+        'portal',
+        'system',
+        'tokens',
+        'Tools',
+        'Buffer',
+        'GPServer',
+        'BufferPoints',
+        'submitJob',
+        'cancel',
+        'results',
+        'inputs',
+        'content',
+        'users',
+        'items',
+        'status',
         '',
       ),
       fc.string({ maxLength: 12 }).map((s) => encodeURIComponent(s)),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   QUIRK_NAMES,
+  QUIRK_SOURCES,
   type QuirkNameValue,
   type Simulator,
   type SimulatorOptions,
@@ -112,7 +113,7 @@ describe('with quirks on, bodies vary the way real servers vary them', () => {
       for (const q of quirksSeen(ended[id], sim.job(id)!)) counts.set(q, (counts.get(q) ?? 0) + 1);
     }
     sim.setQuirks(true);
-    const jobQuirks = QUIRK_NAMES.filter((q) => q !== 'errorBodies');
+    const jobQuirks = QUIRK_NAMES.filter((q) => QUIRK_SOURCES[q] === 'enterprise');
     expect(jobQuirks.filter((q) => !counts.has(q))).toEqual([]);
     // Quirks mix with documented bodies, as across a fleet: none is on every job.
     for (const q of ['nullUsername', 'noOperationUri', 'stringTimestamps', 'extraFields'])

@@ -201,6 +201,9 @@ describe('robustness: clear errors, never a crash', () => {
 
   it.each([
     [{ context: 'a/b' }],
+    [{ context: 'server' }],
+    [{ portalContext: 'a b' }],
+    [{ serverContext: '__sim' }],
     [{ users: {} }],
     [{ users: { admin: '' } }],
     [{ port: 70_000 }],

@@ -182,3 +182,68 @@ describe('every body has the documented shape, key by key', () => {
     expect(stages.at(-1)?.lastUpdated).toBe(job.endtime);
   });
 });
+
+describe('the sister sources answer in the documented shapes, key by key', () => {
+  const auth = () => ({ authorization: `Bearer ${token}` });
+
+  it('ArcGIS Server admin: the jobs list, the runAsync handle, and the COMPLETED job whose operation failed', async () => {
+    expect(
+      shapeDiff(
+        await getJson(`${sim.serverAdminUrl}/system/jobs`, {}, auth()),
+        fixture('server-jobs-list'),
+      ),
+    ).toEqual([]);
+    const handle = await postForm(
+      `${sim.serverAdminUrl}/services/SampleWorldCities.MapServer/stop`,
+      { runAsync: 'true' },
+      auth(),
+    );
+    expect(shapeDiff(handle, fixture('server-async-handle'))).toEqual([]);
+    expect(
+      shapeDiff(
+        await getJson(`${sim.serverAdminUrl}/system/jobs`, {}, auth()),
+        fixture('server-jobs-list'),
+      ),
+    ).toEqual([]);
+    const { jobUrl } = sim.createServerJob({ outcome: 'COMPLETED_WITH_ERROR', durationMs: 100 });
+    sim.advance(100);
+    expect(
+      shapeDiff(await getJson(jobUrl, {}, auth()), fixture('server-job-completed-error')),
+    ).toEqual([]);
+  });
+
+  it('geoprocessing: submitJob, an executing and a succeeded job, cancel', async () => {
+    const task = `${sim.restUrl}/Tools/Buffer/GPServer/BufferPoints`;
+    const points = '{"features":[{"geometry":{"x":1,"y":2}}],"spatialReference":{"wkid":4326}}';
+    const submitted = await postForm(
+      `${task}/submitJob`,
+      { Input_Features: points, Distance: '{"distance":1,"units":"esriMiles"}' },
+      auth(),
+    );
+    expect(shapeDiff(submitted, fixture('gp-submit'))).toEqual([]);
+    sim.advance(2000);
+    const url = `${task}/jobs/${submitted.jobId}`;
+    expect(shapeDiff(await getJson(url, {}, auth()), fixture('gp-job-executing'))).toEqual([]);
+    sim.advance(5000);
+    expect(shapeDiff(await getJson(url, {}, auth()), fixture('gp-job-succeeded'))).toEqual([]);
+    const running = sim.createGpJob({ outcome: 'esriJobSucceeded', durationMs: 10_000 });
+    sim.advance(2000);
+    expect(
+      shapeDiff(await postForm(`${running.jobUrl}/cancel`, {}, auth()), fixture('gp-cancel')),
+    ).toEqual([]);
+  });
+
+  it('portal: item status', async () => {
+    const job = sim.createItemJob({ outcome: 'completed', durationMs: 1000 });
+    expect(
+      shapeDiff(
+        await getJson(
+          job.statusUrl.split('?')[0]!,
+          { jobType: 'publish', jobId: job.jobId },
+          auth(),
+        ),
+        fixture('item-status'),
+      ),
+    ).toEqual([]);
+  });
+});

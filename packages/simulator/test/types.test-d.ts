@@ -62,6 +62,16 @@ describe('public types', () => {
       | 'backup'
       | 'sim'
       | 'other'
+      | 'serverAdmin'
+      | 'serverJobsList'
+      | 'serverJob'
+      | 'serverOperation'
+      | 'gpCatalog'
+      | 'gpSubmit'
+      | 'gpJob'
+      | 'gpCancel'
+      | 'gpParam'
+      | 'itemStatus'
     >();
     expectTypeOf<Simulator['createJob']>().returns.toMatchTypeOf<string>();
   });

@@ -7,7 +7,8 @@ import { type CliIo, interrupted } from './io.js';
 
 /**
  * Runs the simulator with `args` (`--port`, `--speed`, `--manual-clock`, `--quirks[=<names>]`,
- * `--token-header <mode>`, … as `jobwatch sim --help` lists), passed through unchanged. Prints its admin URL as the first line, runs until SIGINT/SIGTERM, exits 0
+ * `--token-header <mode>`, … as `jobwatch sim --help` lists), passed through unchanged. Prints its admin URL as the first line, then the ArcGIS Server
+ * admin URL, the services directory URL and the portal URL; runs until SIGINT/SIGTERM, exits 0
  * (2 on a usage error, 1 when it could not start).
  */
 export async function runSim(args: readonly string[], io: CliIo): Promise<ExitCodeValue> {
