@@ -1,4 +1,4 @@
-import { makeSnapshot } from '@jobwatch/schema';
+import { makeSnapshot, type SourceJob } from '@jobwatch/schema';
 import { describe, expect, it } from 'vitest';
 import {
   describeEta,
@@ -112,7 +112,7 @@ describe('progress on the live line', () => {
     adminUrl: 'https://h/arcgis/admin',
     jobid: 'j9',
   };
-  const serverJob = {
+  const serverJob: SourceJob = {
     jobid: 'j9',
     status: 'EXECUTING',
     totalsteps: 4,
@@ -145,7 +145,7 @@ describe('progress on the live line', () => {
     const ended = makeSnapshot({
       deployment: 'default',
       jobid: 'j9',
-      job: { ...serverJob, status: 'COMPLETED', currentstep: 4 },
+      job: { ...serverJob, status: 'COMPLETED', currentstep: 4 } as SourceJob,
       firstSeen: at,
       lastPolled: at,
       lastChanged: at,

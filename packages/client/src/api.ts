@@ -80,6 +80,10 @@ export type ClientOperation =
   | 'deleteServices'
   | 'createBackup'
   | 'operation'
+  | 'readJobRef'
+  | 'submitGpJob'
+  | 'cancelGpJob'
+  | 'startServerJob'
   | 'generateToken';
 
 /** A request as {@link ClientHooks} see it: never a token, a password or a query string. */

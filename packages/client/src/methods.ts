@@ -30,6 +30,7 @@ import { ConfigError, toJobwatchError, ValidationError } from './errors.js';
 import { displayUrl } from './redact.js';
 import type { Requester } from './request.js';
 import type { ClientSettings, WarningSink } from './settings.js';
+import type { SourceMethods } from './sources/jobs.js';
 import {
   jobId,
   jobIdFromJobsUrl,
@@ -110,7 +111,10 @@ function formParams(params: OperationParams | undefined, what: string): Record<s
 }
 
 /** The admin API's calls, each a URL built from checked pieces and a validated answer. */
-export function adminMethods(settings: ClientSettings, requester: Requester): AdminClient {
+export function adminMethods(
+  settings: ClientSettings,
+  requester: Requester,
+): Omit<AdminClient, keyof SourceMethods> {
   const { root, sink } = settings;
   const { request } = requester;
 

@@ -169,6 +169,33 @@ interface Listing {
   readonly next: number;
 }
 
+/**
+ * A job named by URL or reference, checked for a watcher's client: its reference and the key
+ * its loop is kept under (an admin job at the client's own admin URL is kept under its bare
+ * id, so both spellings share one loop); or the `CONFIG` error a stream of it ends with — a
+ * URL jobwatch will not read, or one on an origin the client may not send its token to.
+ */
+function refFor(
+  client: AdminClient,
+  input: JobRef | string,
+): { readonly ref: JobRef; readonly key: string } | { readonly error: ConfigError } {
+  let ref: JobRef;
+  try {
+    ref = typeof input === 'string' ? parseRef(input) : parseRef(jobRefUrl(input));
+  } catch (error) {
+    return { error: error instanceof ConfigError ? error : new ConfigError(String(error)) };
+  }
+  if (ref.source === 'enterprise' && ref.adminUrl === client.url) return { ref, key: ref.jobid };
+  if (!client.allowsOrigin(jobRefUrl(ref))) {
+    return {
+      error: new ConfigError(
+        `Refusing to watch ${jobRefUrl(ref).split('?', 1)[0]}: it is not on an origin this watcher's client may send its token to (${client.url}); use a client for that server`,
+      ),
+    };
+  }
+  return { ref, key: jobRefKey(ref) };
+}
+
 /** A job URL read as a reference; a URL jobwatch will not read is the caller's mistake (`CONFIG`). */
 function parseRef(url: string): JobRef {
   try {
@@ -418,22 +445,10 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
   };
 
   const watchRef = (input: JobRef | string, opts: WatchOptions = {}): Observable<Snapshot> => {
-    let ref: JobRef;
-    try {
-      ref = typeof input === 'string' ? parseRef(input) : parseRef(jobRefUrl(input));
-    } catch (error) {
-      return throwError(() => error);
-    }
-    if (ref.source === 'enterprise' && ref.adminUrl === client.url) return watch(ref.jobid, opts);
-    if (!client.allowsOrigin(jobRefUrl(ref))) {
-      return throwError(
-        () =>
-          new ConfigError(
-            `Refusing to watch ${jobRefUrl(ref).split('?', 1)[0]}: it is not on an origin this watcher's client may send its token to (${client.url}); use a client for that server`,
-          ),
-      );
-    }
-    const key = jobRefKey(ref);
+    const found = refFor(client, input);
+    if ('error' in found) return throwError(() => found.error);
+    const { ref, key } = found;
+    if (key === ref.jobid) return watch(ref.jobid, opts);
     const stream = new Observable<Snapshot>((subscriber) => {
       if (closed) {
         subscriber.error(closedError());
@@ -452,7 +467,7 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
       mine.add(subscriber);
       return () => mine.remove(subscriber);
     });
-    return withLimit(ref.jobid, stream, opts);
+    return withLimits(ref.jobid, stream, opts, scheduler, contact);
   };
 
   const watchAll = (opts: WatchAllOptions): Observable<Snapshot> =>
@@ -485,14 +500,8 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
     watchRef,
     current: (job) => {
       if (typeof job === 'string') return loops.get(job)?.latest;
-      try {
-        const ref = parseRef(jobRefUrl(job));
-        const key =
-          ref.source === 'enterprise' && ref.adminUrl === client.url ? ref.jobid : jobRefKey(ref);
-        return loops.get(key)?.latest;
-      } catch {
-        return undefined;
-      }
+      const found = refFor(client, job);
+      return 'error' in found ? undefined : loops.get(found.key)?.latest;
     },
     get size() {
       return loops.size;

@@ -46,6 +46,23 @@ function connectionOptions(cmd: Command): Command {
     .option('--deployment <name>', 'which deployment of --config');
 }
 
+/** The options `wait` and `submit --wait` share. */
+function waitOptions(cmd: Command): Command {
+  return cmd
+    .option('--timeout <duration>', 'give up after this long (exit 4), e.g. 90s, 30m, 1h30m')
+    .option(
+      '--max-unreachable <duration>',
+      'give up when the server has answered nothing at all for this long (exit 5); a 502 is an answer',
+      '10m',
+    )
+    .option('--json', 'print one JSON snapshot per line per change')
+    .option('--verbose', "also print what in the server's answers was not in its documented shape")
+    .option(
+      '--daemon <url>',
+      'read how long jobs usually take from this jobwatch daemon (JOBWATCH_DAEMON_URL; key in JOBWATCH_DAEMON_KEY)',
+    );
+}
+
 /**
  * Parses `argv` (without `node` and the script) and runs the command.
  * Resolves the exit code; never throws, never calls `process.exit`.
@@ -69,30 +86,32 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run jobwatch --help for usage)');
 
-  connectionOptions(
-    program
-      .command('wait')
-      .description('wait for jobs to end; the exit code tells how they ended')
-      .argument('<jobid...>', 'job ids, as returned by an async operation')
-      .option('--timeout <duration>', 'give up after this long (exit 4), e.g. 90s, 30m, 1h30m')
-      .option(
-        '--max-unreachable <duration>',
-        'give up when the server has answered nothing at all for this long (exit 5); a 502 is an answer',
-        '10m',
-      )
-      .option('--json', 'print one JSON snapshot per line per change')
-      .option(
-        '--verbose',
-        "also print what in the server's answers was not in its documented shape",
-      )
-      .option(
-        '--daemon <url>',
-        'read how long jobs usually take from this jobwatch daemon (JOBWATCH_DAEMON_URL; key in JOBWATCH_DAEMON_KEY)',
-      ),
+  waitOptions(
+    connectionOptions(
+      program
+        .command('wait')
+        .description('wait for jobs to end; the exit code tells how they ended')
+        .argument(
+          '<job...>',
+          'admin job ids (at --url), or job URLs of any source: admin, ArcGIS Server admin, geoprocessing, portal item',
+        ),
+    ),
   )
     .addHelpText(
       'after',
       `${AUTH_HELP}
+
+A job is a bare admin job id (at --url), or the URL of a job of any source:
+  https://host/<context>/admin/jobs/<jobid>                            ArcGIS Enterprise admin job
+  https://host/<context>/admin/system/jobs/<jobid>                     ArcGIS Server admin job
+  https://host/<context>/rest/services/[<folder>/]<service>/GPServer/<task>/jobs/<jobid>
+                                                                       geoprocessing job
+  https://host/<context>/sharing/rest/content/users/<user>/items/<itemId>/status?jobType=<type>&jobId=<id>
+                                                                       portal item job
+The credentials go only to the server of --url (or JOBWATCH_URL); without one, to the server of
+the job URLs when they all name one. A job URL on another server is read without a token.
+Where the source tells, the live line shows progress and the current step; a succeeded
+geoprocessing job's result URLs are printed at the end, "<job>  <name>  <url>" one a line.
 
 When a job fails or is cancelled, the reason the server gave is printed (and is the snapshot's
 "reason" with --json).
@@ -110,11 +129,54 @@ adds to.
 Examples:
   $ export JOBWATCH_URL=https://gis.example.com/arcgis/admin JOBWATCH_TOKEN=...
   $ jobwatch wait j2bcbcd49-83a4-4cc1-a034-40e4a266e96d --timeout 30m
-  $ jobwatch wait j1 j2 --username admin --password-file ~/.arcgis-pass --json | jq .status`,
+  $ jobwatch wait j1 j2 --username admin --password-file ~/.arcgis-pass --json | jq .status
+  $ jobwatch wait https://gis.example.com/server/admin/system/jobs/j97dec204-32b7-4a3f-bbb7-7565e0f8259f`,
     )
     .action(async (ids: string[], flags) => {
       const { runWait } = await import('./wait.js');
       code = await runWait(ids, flags, io);
+    });
+
+  waitOptions(
+    connectionOptions(
+      program
+        .command('submit')
+        .description(
+          'submit a geoprocessing job and print its URL; with --wait, wait for it as wait does',
+        )
+        .argument(
+          '<task URL>',
+          'https://host/<context>/rest/services/[<folder>/]<service>/GPServer/<task>',
+        )
+        .option(
+          '--param <name=value>',
+          'a parameter of the task (repeat for each); the value as the task takes it, JSON for feature sets, lists and objects',
+          (value: string, previous: string[] = []) => [...previous, value],
+        )
+        .option('--wait', 'wait for the job to end; exit codes as for wait'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_HELP}
+
+The job is submitted once (a second POST would start a second job), and its URL printed on
+stdout; with --json, {"jobid", "url"}. With --wait the job is then waited for as
+"jobwatch wait <job URL>" waits (live line, progress, reasons), and on success its result URLs
+are printed, "<job>  <name>  <url>" one a line. To cancel a running job, ask its server
+(POST <job URL>/cancel); stopping jobwatch only stops watching.
+
+Exit codes: as for wait (0 succeeded, 1 failed or timed out, 3 cancelled, 4 --timeout, 5 could
+not be submitted or watched, 2 usage).
+
+Examples:
+  $ jobwatch submit https://gis.example.com/server/rest/services/Tools/Buffer/GPServer/BufferPoints \\
+      --param 'Input_Features={"features":[{"geometry":{"x":-117.19,"y":34.05}}]}' \\
+      --param 'Distance={"distance":100,"units":"esriMeters"}' --wait`,
+    )
+    .action(async (task: string, flags) => {
+      const { runSubmit } = await import('./submit.js');
+      code = await runSubmit(task, flags, io);
     });
 
   connectionOptions(

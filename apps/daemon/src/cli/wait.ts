@@ -1,11 +1,11 @@
 /**
- * `jobwatch wait <jobid...>`: waits for jobs and exits with the worst outcome.
+ * `jobwatch wait <jobid or job URL...>`: waits for jobs of any source and exits with the worst
+ * outcome.
  */
 import { waitForJob } from '@jobwatch/rx';
 import type { SchemaWarning, Snapshot } from '@jobwatch/schema';
 import type { ConnectionFlags } from '../config.js';
 import { parseDuration } from '../duration.js';
-import { connect, parseJobIds } from './connect.js';
 import {
   ExitCode,
   type ExitCodeValue,
@@ -16,6 +16,7 @@ import {
 import { type CliIo, errorInfo } from './io.js';
 import { loadModelInto, RecordingModel } from './models.js';
 import { jsonRenderer, liveRenderer, plainRenderer, type Renderer } from './render.js';
+import { connectTargets, parseTargets, type Target } from './targets.js';
 
 /** How long `wait` goes on while the server answers nothing at all, by default. */
 export const DEFAULT_MAX_UNREACHABLE = '10m';
@@ -47,37 +48,48 @@ export function warningLine(jobid: string, w: SchemaWarning): string {
   return `jobwatch: ${jobid}: warning: ${w.pointer}: expected ${w.expected}, got ${w.found}\n`;
 }
 
+/** The lines that name a succeeded geoprocessing job's results: `<job> <name> <url>`, one a line. */
+export function resultLines(label: string, snapshot: Snapshot): string {
+  return (snapshot.results ?? []).map((r) => `${label}  ${r.name}  ${r.url}\n`).join('');
+}
+
 /**
- * Runs `wait`: every job is waited for with `@jobwatch/rx`'s `waitForJob` until it ends, fails
- * to be watched, or `--timeout` runs out. Resolves the exit code (see {@link ExitCode}).
+ * Runs `wait`: every job — a bare admin job id at `--url`, or a job URL of any source (see
+ * {@link parseTargets}) — is waited for with `@jobwatch/rx`'s `waitForJob` until it ends,
+ * fails to be watched, or `--timeout` runs out; a succeeded geoprocessing job's result URLs
+ * are printed once every job has ended (not with `--json`, whose snapshots carry them).
+ * Resolves the exit code (see {@link ExitCode}).
  */
 export async function runWait(
-  ids: readonly string[],
+  args: readonly string[],
   flags: WaitFlags,
   io: CliIo,
 ): Promise<ExitCodeValue> {
-  const jobids = parseJobIds(ids);
+  const unique: Target[] = parseTargets(args);
   const maxWait =
     flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   const unreachableText = flags.maxUnreachable ?? DEFAULT_MAX_UNREACHABLE;
   const maxUnreachable = parseDuration(unreachableText, '--max-unreachable');
   const model = new RecordingModel();
-  const { watcher, deployment } = connect(flags, io, { model });
+  const targets = connectTargets(unique, flags, io, { model });
   const source = await loadModelInto({
     model,
-    deployment,
+    deployment: targets.deployment,
     daemonUrl: flags.daemon ?? io.env.JOBWATCH_DAEMON_URL,
     io,
   }).catch((error: unknown) => {
-    watcher.close();
+    targets.close();
     throw error;
   });
-  const unique = [...new Set(jobids)];
   const renderer: Renderer = flags.json
     ? jsonRenderer(io.stdout)
     : io.stdout.isTTY
-      ? liveRenderer(io.stdout, unique)
+      ? liveRenderer(
+          io.stdout,
+          unique.map((t) => t.label),
+        )
       : plainRenderer(io.stdout);
+  const finals = new Map<string, Snapshot>();
   const codes = new Map<string, ExitCodeValue>();
   // On a terminal, messages wait until the live lines are final, so they do not break the redraw.
   const live = io.stdout.isTTY === true && !flags.json;
@@ -113,19 +125,20 @@ export async function runWait(
   };
   const ticker = live ? setInterval(() => renderer.tick(), 1000) : undefined;
   try {
-    // Each job through rx's waitForJob, all on the one watcher; an interrupt stops them all.
+    // Each job through rx's waitForJob, on the watcher that may read it; an interrupt stops them all.
     await Promise.all(
-      unique.map((jobid) =>
-        waitForJob(watcher, jobid, {
+      unique.map((target) =>
+        waitForJob(targets.watcherFor(target), target.kind === 'id' ? target.jobid : target.ref, {
           ...(maxWait === undefined ? {} : { maxWait }),
           maxUnreachable,
           ...(io.interrupt ? { signal: io.interrupt } : {}),
-          onSnapshot: (snapshot) => show(jobid, snapshot),
+          onSnapshot: (snapshot) => show(target.label, snapshot),
         }).then(
           (final) => {
+            finals.set(target.label, final);
             // A wait that ends without the job's end (an unknown status) did not see it end.
             codes.set(
-              jobid,
+              target.label,
               final.terminal && final.status !== null
                 ? exitCodeForStatus(final.status)
                 : ExitCode.UNWATCHABLE,
@@ -133,17 +146,23 @@ export async function runWait(
           },
           (error: unknown) => {
             if (io.interrupt?.aborted) return;
-            codes.set(jobid, failed(jobid, error));
+            codes.set(target.label, failed(target.label, error));
           },
         ),
       ),
     );
   } finally {
     clearInterval(ticker);
-    watcher.close();
+    targets.close();
     source.save();
   }
   renderer.done();
+  if (!flags.json) {
+    for (const [label, final] of finals) {
+      const lines = resultLines(label, final);
+      if (lines) io.stdout.write(lines);
+    }
+  }
   for (const line of messages) io.stderr.write(line);
   if (codes.size < unique.length) {
     io.stderr.write('jobwatch: interrupted\n');

@@ -9,6 +9,7 @@
 import {
   type GpJob,
   type GpJobRef,
+  type JobId,
   type JobRef,
   JobRefError,
   jobIdFromHandle,
@@ -39,18 +40,15 @@ export interface SourceTransport {
   readonly root: AdminRoot;
   /** Origins requests may go to: the admin URL's, and those given in `origins`. */
   readonly origins: ReadonlySet<string>;
-  /** One GET, with the client's token, header rule, retries and error classes. */
-  readonly get: (
-    url: string,
+  /**
+   * The client's one request path: token, header rule, retries (a POST never sent twice once
+   * it may have reached the server), error classes and hooks; `read` validates the answer.
+   */
+  readonly request: <T>(
+    spec: RequestSpec,
     call: CallOptions | undefined,
-    extra?: Partial<RequestSpec>,
-  ) => Promise<unknown>;
-  /** One POST operation (never sent twice once it may have reached the server). */
-  readonly post: (
-    url: string,
-    params: Record<string, string>,
-    call: CallOptions | undefined,
-  ) => Promise<unknown>;
+    read: (body: unknown) => T,
+  ) => Promise<T>;
   /** Reports a read's warnings (the client's `onWarnings`). */
   readonly sink: (
     kind: string,
@@ -175,24 +173,37 @@ export function sourceMethods(t: SourceTransport): SourceMethods {
     const url =
       ref.source === 'item' ? (jobRefUrl(ref).split('?', 1)[0] as string) : jobRefUrl(ref);
     checkOrigin(url);
-    const extra: Partial<RequestSpec> =
+    const spec: RequestSpec =
       ref.source === 'item'
         ? {
+            method: 'GET',
+            url,
+            operation: 'readJobRef',
             route: 'item',
             params: { jobType: ref.jobType, jobId: ref.jobid },
-            jobid: ref.jobid as never,
+            jobid: ref.jobid as JobId,
           }
-        : { jobid: ref.jobid as never };
-    const body = await t.get(url, call, extra);
-    let result: SafeParseResult<SourceJob>;
-    try {
-      result = readSourceJob(ref, body);
-    } catch (error) {
-      throw toJobwatchError(error);
-    }
-    const { data, warnings } = validated(result, url, 'job body', `${ref.source}Job`, ref.jobid);
-    return { job: data, warnings, ref };
+        : { method: 'GET', url, operation: 'readJobRef', jobid: ref.jobid as JobId };
+    return t.request(spec, call, (body) => {
+      let result: SafeParseResult<SourceJob>;
+      try {
+        result = readSourceJob(ref, body);
+      } catch (error) {
+        throw toJobwatchError(error);
+      }
+      const { data, warnings } = validated(result, url, 'job body', `${ref.source}Job`, ref.jobid);
+      return { job: data, warnings, ref };
+    });
   }
+
+  /** One POST operation, its answer read by `read`. */
+  const post = <T>(
+    operation: 'submitGpJob' | 'cancelGpJob' | 'startServerJob',
+    url: string,
+    params: Record<string, string>,
+    call: CallOptions | undefined,
+    read: (body: unknown) => T,
+  ) => t.request({ method: 'POST', url, params, operation }, call, read);
 
   async function submitGpJob(
     taskUrl: string,
@@ -203,15 +214,16 @@ export function sourceMethods(t: SourceTransport): SourceMethods {
     const form = gpForm(params, 'submitGpJob');
     const url = `${task}/submitJob`;
     checkOrigin(url);
-    const body = await t.post(url, form, call);
-    const { data, warnings } = validated<GpJob>(
-      safeParseGpJob(body),
-      url,
-      'submitJob answer',
-      'gpJob',
-    );
-    const ref: GpJobRef = { source: 'gp', taskUrl: task, jobid: data.jobId };
-    return { ref, job: { ...data, jobid: data.jobId, status: data.jobStatus }, warnings };
+    return post('submitGpJob', url, form, call, (body) => {
+      const { data, warnings } = validated<GpJob>(
+        safeParseGpJob(body),
+        url,
+        'submitJob answer',
+        'gpJob',
+      );
+      const ref: GpJobRef = { source: 'gp', taskUrl: task, jobid: data.jobId };
+      return { ref, job: { ...data, jobid: data.jobId, status: data.jobStatus }, warnings };
+    });
   }
 
   async function cancelGpJob(input: GpJobRef | string, call?: CallOptions): Promise<SourceJobRead> {
@@ -223,15 +235,16 @@ export function sourceMethods(t: SourceTransport): SourceMethods {
     }
     const url = `${jobRefUrl(ref)}/cancel`;
     checkOrigin(url);
-    const body = await t.post(url, {}, call);
-    const { data, warnings } = validated<GpJob>(
-      safeParseGpJob(body, { jobid: ref.jobid }),
-      url,
-      'cancel answer',
-      'gpJob',
-      ref.jobid,
-    );
-    return { job: { ...data, jobid: data.jobId, status: data.jobStatus }, warnings, ref };
+    return post('cancelGpJob', url, {}, call, (body) => {
+      const { data, warnings } = validated<GpJob>(
+        safeParseGpJob(body, { jobid: ref.jobid }),
+        url,
+        'cancel answer',
+        'gpJob',
+        ref.jobid,
+      );
+      return { job: { ...data, jobid: data.jobId, status: data.jobStatus }, warnings, ref };
+    });
   }
 
   async function startServerJob(
@@ -246,22 +259,24 @@ export function sourceMethods(t: SourceTransport): SourceMethods {
         throw new ConfigError('startServerJob: runAsync is set by the client; remove it');
       }
     }
-    const body = await t.post(url, { ...form, runAsync: 'true' }, options);
-    const where = displayUrl(url);
-    const handle = safeParseJobHandle(body);
-    let jobid: string;
-    try {
-      if (!handle.success) throw handle.error;
-      jobid = jobIdFromHandle(handle.data);
-    } catch (error) {
-      const e = toJobwatchError(error);
-      if (e instanceof InvalidJobIdError) throw e;
-      throw new ValidationError(
-        `Unexpected answer from ${where}: ${e.message}; the operation did not start a job (does it take runAsync=true on this server?)`,
-        { issues: 'issues' in e ? (e as ValidationError).issues : [], url: where, cause: e },
-      );
-    }
-    return { source: 'server', adminUrl: t.root.url, jobid };
+    return post('startServerJob', url, { ...form, runAsync: 'true' }, options, (body) => {
+      const where = displayUrl(url);
+      const handle = safeParseJobHandle(body);
+      let jobid: string;
+      try {
+        if (!handle.success) throw handle.error;
+        jobid = jobIdFromHandle(handle.data);
+      } catch (error) {
+        const e = toJobwatchError(error);
+        if (e instanceof InvalidJobIdError) throw e;
+        throw new ValidationError(
+          `Unexpected answer from ${where}: ${e.message}; the operation did not start a job (does it take runAsync=true on this server?)`,
+          { issues: 'issues' in e ? (e as ValidationError).issues : [], url: where, cause: e },
+        );
+      }
+      const ref: ServerJobRef = { source: 'server', adminUrl: t.root.url, jobid };
+      return ref;
+    });
   }
 
   return { readJobRef, submitGpJob, cancelGpJob, startServerJob, allowsOrigin };

@@ -978,9 +978,8 @@ errors++;
 }
 }
 if(data.source !== undefined){
-let data45 = data.source;
-if(!((((data45 === "enterprise") || (data45 === "server")) || (data45 === "gp")) || (data45 === "item"))){
-const err78 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: ["enterprise","server","gp","item"]}};
+if(typeof data.source !== "string"){
+const err78 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1004,12 +1003,8 @@ errors++;
 }
 if(data.progress !== undefined){
 let data47 = data.progress;
-const _errs108 = errors;
-let valid15 = false;
-const _errs109 = errors;
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 1 || isNaN(data47)){
-const err80 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1}};
+if((!((typeof data47 == "number") && (isFinite(data47)))) && (data47 !== null)){
+const err80 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/type",keyword:"type",params:{type: ["number","null"]}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1018,8 +1013,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data47 < 0 || isNaN(data47)){
-const err81 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+}
+if(data.step !== undefined){
+let data48 = data.step;
+if(!(data48 && typeof data48 == "object" && !Array.isArray(data48))){
+const err81 = {instancePath:instancePath+"/step",schemaPath:"#/properties/step/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1029,8 +1027,14 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/anyOf/0/type",keyword:"type",params:{type: "number"}};
+if(data.results !== undefined){
+let data49 = data.results;
+if(Array.isArray(data49)){
+const len3 = data49.length;
+for(let i3=0; i3<len3; i3++){
+let data50 = data49[i3];
+if(!(data50 && typeof data50 == "object" && !Array.isArray(data50))){
+const err82 = {instancePath:instancePath+"/results/" + i3,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1039,12 +1043,10 @@ vErrors.push(err82);
 }
 errors++;
 }
-var _valid2 = _errs109 === errors;
-valid15 = valid15 || _valid2;
-if(!valid15){
-const _errs111 = errors;
-if(data47 !== null){
-const err83 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/anyOf/1/type",keyword:"type",params:{type: "null"}};
+}
+}
+else {
+const err83 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1053,167 +1055,15 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid2 = _errs111 === errors;
-valid15 = valid15 || _valid2;
 }
-if(!valid15){
-const err84 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/anyOf",keyword:"anyOf",params:{}};
+}
+else {
+const err84 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err84];
 }
 else {
 vErrors.push(err84);
-}
-errors++;
-}
-else {
-errors = _errs108;
-if(vErrors !== null){
-if(_errs108){
-vErrors.length = _errs108;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.step !== undefined){
-let data48 = data.step;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.text !== undefined){
-if(typeof data48.text !== "string"){
-const err85 = {instancePath:instancePath+"/step/text",schemaPath:"#/properties/step/properties/text/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-if(data48.index !== undefined){
-let data50 = data48.index;
-if(!((typeof data50 == "number") && (isFinite(data50)))){
-const err86 = {instancePath:instancePath+"/step/index",schemaPath:"#/properties/step/properties/index/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-if(data48.total !== undefined){
-let data51 = data48.total;
-if(!((typeof data51 == "number") && (isFinite(data51)))){
-const err87 = {instancePath:instancePath+"/step/total",schemaPath:"#/properties/step/properties/total/type",keyword:"type",params:{type: "number"}};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-}
-}
-else {
-const err88 = {instancePath:instancePath+"/step",schemaPath:"#/properties/step/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-}
-if(data.results !== undefined){
-let data52 = data.results;
-if(Array.isArray(data52)){
-const len3 = data52.length;
-for(let i3=0; i3<len3; i3++){
-let data53 = data52[i3];
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-if(data53.name === undefined){
-const err89 = {instancePath:instancePath+"/results/" + i3,schemaPath:"#/properties/results/items/required",keyword:"required",params:{missingProperty: "name"}};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-if(data53.url === undefined){
-const err90 = {instancePath:instancePath+"/results/" + i3,schemaPath:"#/properties/results/items/required",keyword:"required",params:{missingProperty: "url"}};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-if(data53.name !== undefined){
-if(typeof data53.name !== "string"){
-const err91 = {instancePath:instancePath+"/results/" + i3+"/name",schemaPath:"#/properties/results/items/properties/name/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-}
-if(data53.url !== undefined){
-if(typeof data53.url !== "string"){
-const err92 = {instancePath:instancePath+"/results/" + i3+"/url",schemaPath:"#/properties/results/items/properties/url/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/results/" + i3,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-}
-}
-else {
-const err94 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-}
-}
-else {
-const err95 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err95];
-}
-else {
-vErrors.push(err95);
 }
 errors++;
 }
@@ -1250,10 +1100,5 @@ export const snapshot: Precompiled = { validate: validate10, expected: {
   "#/properties/eta/properties/low": "a number",
   "#/properties/eta/properties/high": "a number",
   "#/properties/eta/properties/basis": "a number",
-  "#/properties/eta/properties/overdue": "a boolean",
-  "#/properties/source": "one of \"enterprise\", \"server\", \"gp\", \"item\"",
-  "#/properties/progress": "a number or null",
-  "#/properties/progress/anyOf/0": "a number",
-  "#/properties/results/items/properties/name": "a string",
-  "#/properties/results/items/properties/url": "a string"
+  "#/properties/eta/properties/overdue": "a boolean"
 } };

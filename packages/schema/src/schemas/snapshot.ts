@@ -4,7 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { JobSchema, JobStatusSchema } from './bodies.js';
-import { objectOr } from './shapes.js';
+import { objectOr, orNull } from './shapes.js';
 
 /** Why a snapshot is stale: the last trouble met while polling, retried in the background. */
 export const SnapshotTroubleSchema = /* @__PURE__ */ Type.Object(
@@ -75,10 +75,14 @@ export const SnapshotEtaSchema = /* @__PURE__ */ Type.Object(
 export type SnapshotEta = Static<typeof SnapshotEtaSchema>;
 
 /** Where a job lives: `enterprise`, `server`, `gp` or `item` (see `JobSource`). */
-export const JobSourceSchema = /* @__PURE__ */ Type.Enum(['enterprise', 'server', 'gp', 'item'], {
-  description:
-    'Where the job lives: enterprise (ArcGIS Enterprise on Kubernetes admin job), server (ArcGIS Server admin job), gp (geoprocessing job) or item (portal item job). Absent means enterprise.',
-});
+export const JobSourceSchema = /* @__PURE__ */ Type.Unsafe<'enterprise' | 'server' | 'gp' | 'item'>(
+  /* @__PURE__ */ Type.String({
+    // A string, not an enum: one check in the validator every page that shows jobs carries,
+    // and a reader of a newer daemon's snapshots keeps a source it does not know.
+    description:
+      'Where the job lives: enterprise (ArcGIS Enterprise on Kubernetes admin job), server (ArcGIS Server admin job), gp (geoprocessing job) or item (portal item job). Absent means enterprise.',
+  }),
+);
 
 /** The step a job is at, where its source tells: ArcGIS Server `stepInfo`, GP `progress.message`. */
 export const SnapshotStepSchema = /* @__PURE__ */ Type.Object(
@@ -211,18 +215,26 @@ export const SnapshotSchema = /* @__PURE__ */ Type.Object(
       }),
     ),
     progress: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Union(
-        [/* @__PURE__ */ Type.Number({ minimum: 0, maximum: 1 }), /* @__PURE__ */ Type.Null()],
-        {
+      /* @__PURE__ */ orNull(
+        /* @__PURE__ */ Type.Number({
           description:
             'How far the job is, 0–1, where its source tells (ArcGIS Server currentstep/totalsteps, GP progress.percentage/100); null where it does not. Absent in snapshots stored before it existed.',
-        },
+        }),
       ),
     ),
-    step: /* @__PURE__ */ Type.Optional(SnapshotStepSchema),
+    step: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.Unsafe<SnapshotStep>({
+        type: 'object',
+        description:
+          'The step the job is at, where its source tells: {text?, index?, total?} (the last stepInfo line and currentstep/totalsteps of an ArcGIS Server job; a GP job progress message). Read where the snapshot was made; checked here as an object.',
+      }),
+    ),
     results: /* @__PURE__ */ Type.Optional(
-      /* @__PURE__ */ Type.Array(SnapshotResultSchema, {
-        description: "A GP job's result parameters and their URLs, once it has succeeded.",
+      /* @__PURE__ */ Type.Unsafe<SnapshotResult[]>({
+        type: 'array',
+        items: { type: 'object' },
+        description:
+          "A succeeded GP job's results, each {name, url} (the absolute URL of the result parameter). Read where the snapshot was made; checked here as a list of objects.",
       }),
     ),
   },

@@ -16,7 +16,7 @@ import { isJobId } from '../jobid.js';
 export type JobSource = 'enterprise' | 'server' | 'gp' | 'item';
 
 /** Every {@link JobSource}, in the order above. */
-export const JOB_SOURCES: readonly JobSource[] = Object.freeze([
+export const JOB_SOURCES: readonly JobSource[] = /* @__PURE__ */ Object.freeze([
   'enterprise',
   'server',
   'gp',
@@ -102,7 +102,7 @@ const ITEM_ID = /^[A-Za-z0-9]{1,64}$/;
 const JOB_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** The item job types the status resource documents. Others are read too. */
-export const ITEM_JOB_TYPES: readonly string[] = Object.freeze([
+export const ITEM_JOB_TYPES: readonly string[] = /* @__PURE__ */ Object.freeze([
   'publish',
   'generateFeatures',
   'export',

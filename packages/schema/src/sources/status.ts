@@ -16,7 +16,7 @@ import {
 import type { JobRef, JobSource } from './ref.js';
 
 /** Every GP `jobStatus` the documentation names (and `expectedFailure`, which notebook GP services send). */
-export const GP_JOB_STATUSES: readonly string[] = Object.freeze([
+export const GP_JOB_STATUSES: readonly string[] = /* @__PURE__ */ Object.freeze([
   'esriJobNew',
   'esriJobWaiting',
   'esriJobSubmitted',
@@ -32,7 +32,7 @@ export const GP_JOB_STATUSES: readonly string[] = Object.freeze([
 ]);
 
 /** Every item job `status` the documentation names. */
-export const ITEM_JOB_STATUSES: readonly string[] = Object.freeze([
+export const ITEM_JOB_STATUSES: readonly string[] = /* @__PURE__ */ Object.freeze([
   'partial',
   'processing',
   'failed',
@@ -66,9 +66,9 @@ const GP_ENTRIES: readonly (readonly [string, KnownJobStatus])[] = [
   ['esrijobdeleting', JobStatus.CANCELLED],
   ['esrijobdeleted', JobStatus.CANCELLED],
 ];
-const GP: ReadonlyMap<string, KnownJobStatus> = table(GP_ENTRIES, GP_JOB_STATUSES);
+const GP: ReadonlyMap<string, KnownJobStatus> = /* @__PURE__ */ table(GP_ENTRIES, GP_JOB_STATUSES);
 
-const ITEM: ReadonlyMap<string, KnownJobStatus> = new Map([
+const ITEM: ReadonlyMap<string, KnownJobStatus> = /* @__PURE__ */ new Map([
   ['partial', JobStatus.EXECUTING],
   ['processing', JobStatus.EXECUTING],
   ['failed', JobStatus.FAILED],
@@ -81,7 +81,7 @@ export function isKnownSourceStatus(source: 'gp' | 'item', status: string): bool
   return map.has(status) || map.has(status.toLowerCase());
 }
 
-const ERROR_WORDS = new Set(['error', 'failed', 'failure']);
+const ERROR_WORDS = /* @__PURE__ */ new Set(['error', 'failed', 'failure']);
 
 /** A job body's field, read loosely. */
 const field = (job: object, key: string): unknown => (job as Record<string, unknown>)[key];
