@@ -214,6 +214,27 @@ describe('POST /api/jobs with a job URL or reference, through the event stream',
     }
   });
 
+  it('resumes a geoprocessing job after a restart, from the URL it stored', async () => {
+    const gp = sim.createGpJob({ outcome: 'esriJobFailed', durationMs: 20_000 });
+    expect((await post({ url: gp.jobUrl })).status).toBe(201);
+    await expect
+      .poll(async () => {
+        const res = await fetch(`${daemon.url}/api/jobs/${gp.jobId}`, { headers: auth });
+        return ((await res.json()) as { snapshot: Snapshot | null }).snapshot?.status;
+      })
+      .toBe('SUBMITTED');
+    await daemon.stop('SIGTERM');
+    sim.advance(21_000);
+    await daemon.start();
+    const events = await stream(gp.jobId);
+    try {
+      const end = await events.until((s) => s.terminal);
+      expect(end).toMatchObject({ status: 'FAILED', source: 'gp', url: gp.jobUrl });
+    } finally {
+      await events.close();
+    }
+  });
+
   it('keeps an admin job posted by URL at its deployment byte for byte as one posted by id', async () => {
     const jobid: string = sim.createJob({ outcome: 'COMPLETED', durationMs: 60_000 });
     const byUrl = await post({ url: `${sim.adminUrl}/jobs/${jobid}` });
