@@ -66,3 +66,15 @@ client.startService('A.MapServer', { async: flag });
 client.createBackup({});
 // @ts-expect-error CallOptions.timeout is a number
 client.getJob('j1', { timeout: '5s' });
+
+// Jobs of every source: a reference or a URL in; a GP job's reference out of submitGpJob.
+import type { GpJobRef, JobRef, ServerJobRef } from '@jobwatch/schema';
+import type { GpSubmitted, SourceJobRead } from '../src/index.js';
+
+expectTypeOf(client.readJobRef).parameter(0).toEqualTypeOf<JobRef | string>();
+expectTypeOf(client.readJobRef).returns.resolves.toEqualTypeOf<SourceJobRead>();
+expectTypeOf(client.submitGpJob).returns.resolves.toEqualTypeOf<GpSubmitted>();
+expectTypeOf<GpSubmitted['ref']>().toEqualTypeOf<GpJobRef>();
+expectTypeOf(client.startServerJob).returns.resolves.toEqualTypeOf<ServerJobRef>();
+// @ts-expect-error only GP jobs have a cancel operation
+client.cancelGpJob({ source: 'server', adminUrl: 'https://h/arcgis/admin', jobid: 'j1' });

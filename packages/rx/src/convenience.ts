@@ -95,7 +95,7 @@ function anonymousClientFor(ref: JobRef): AdminClient {
   const url = jobRefAdminUrl(ref);
   let client = anonymous.get(url);
   if (!client) {
-    client = createAdminClient({ url, userAgent: 'jobwatch' });
+    client = createAdminClient({ url });
     anonymous.set(url, client);
   }
   return client;

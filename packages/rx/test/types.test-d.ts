@@ -24,6 +24,17 @@ declare const client: AdminClient;
 describe('public types', () => {
   it('makes both sources interchangeable', () => {
     expectTypeOf(watchJob(client, 'j1')).toEqualTypeOf<Observable<Snapshot>>();
+    // A job of any source, by URL or reference; without a client, read without a token.
+    expectTypeOf(
+      watchJob(client, {
+        source: 'gp',
+        taskUrl: 'https://h/s/rest/services/T/GPServer/T',
+        jobid: 'j1',
+      }),
+    ).toEqualTypeOf<Observable<Snapshot>>();
+    expectTypeOf(watchJob('https://h/s/admin/system/jobs/j1')).toEqualTypeOf<
+      Observable<Snapshot>
+    >();
     expectTypeOf(fromDaemon('http://127.0.0.1:7070', { jobid: 'j1' })).toEqualTypeOf<
       Observable<Snapshot>
     >();

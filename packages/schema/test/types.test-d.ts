@@ -131,3 +131,31 @@ expectTypeOf<Snapshot['lastPolled']>().toEqualTypeOf<number | null>();
 expectTypeOf<Snapshot['kind']>().toEqualTypeOf<JobStatusKind | 'pending'>();
 expectTypeOf<Snapshot['outcome']>().toEqualTypeOf<JobOutcome>();
 expectTypeOf<Snapshot['version']>().toEqualTypeOf<1>();
+
+// Job references: a union on source; the readers of each source return their body types.
+import type {
+  GpJob,
+  ItemStatus,
+  JobRef,
+  JobSource,
+  ServerJob,
+  SnapshotResult,
+  SnapshotStep,
+} from '../src/index.js';
+import { parseGpJob, parseItemStatus, parseJobRef, parseServerJob } from '../src/index.js';
+
+expectTypeOf(parseJobRef).returns.toEqualTypeOf<JobRef>();
+expectTypeOf<JobRef['source']>().toEqualTypeOf<JobSource>();
+declare const ref: JobRef;
+if (ref.source === 'gp') expectTypeOf(ref.taskUrl).toEqualTypeOf<string>();
+if (ref.source === 'item') expectTypeOf(ref.jobType).toEqualTypeOf<string>();
+// @ts-expect-error only a GP reference has a task URL
+ref.taskUrl;
+expectTypeOf(parseServerJob).returns.toEqualTypeOf<ServerJob>();
+expectTypeOf(parseGpJob).returns.toEqualTypeOf<GpJob>();
+expectTypeOf(parseItemStatus).returns.toEqualTypeOf<ItemStatus>();
+// Snapshot additions are optional: snapshots stored before them still type.
+expectTypeOf<Snapshot['source']>().toEqualTypeOf<JobSource | undefined>();
+expectTypeOf<Snapshot['progress']>().toEqualTypeOf<number | null | undefined>();
+expectTypeOf<Snapshot['step']>().toEqualTypeOf<SnapshotStep | undefined>();
+expectTypeOf<Snapshot['results']>().toEqualTypeOf<SnapshotResult[] | undefined>();
