@@ -25,6 +25,7 @@ export {
   LOG_LEVELS,
   type LogLevel,
   type ServeConfig,
+  type StoreConfig,
   TOKEN_HEADERS,
   type Webhook,
   WebhookConfigSchema,

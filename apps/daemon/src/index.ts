@@ -28,6 +28,7 @@ export {
   resolveConnection,
   resolveServeConfig,
   type ServeConfig,
+  type StoreConfig,
   validateConfigFile,
   type Webhook,
 } from './config.js';
@@ -43,12 +44,27 @@ export {
   DaemonError,
   DaemonErrorCode,
   type DaemonErrorCodeValue,
+  FencedError,
   isDaemonError,
+  isFencedError,
+  StoreError,
+  StoreErrorCode,
+  type StoreErrorCodeValue,
 } from './errors.js';
 export { DeploymentHealth, type DeploymentHealthOptions } from './health.js';
 export { createLogger } from './log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { type RunningServer, type StartServerOptions, startServer } from './serve.js';
+export {
+  DEFAULT_REDIS_PREFIX,
+  openRedisStore,
+  type RedisKeys,
+  type RedisStore,
+  type RedisStoreMetrics,
+  type RedisStoreOptions,
+  redisKeyPrefix,
+  redisKeys,
+} from './store/redis.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js';
 export type {
   Delivery,
@@ -61,6 +77,7 @@ export type {
   SnapshotEvent,
   Store,
   StoredEvent,
+  StoreHealth,
   WatchFailedEvent,
   WatchFailure,
   WatchState,

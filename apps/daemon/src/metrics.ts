@@ -38,6 +38,18 @@ export interface Metrics {
   readonly unknownStatuses: Counter<'deployment'>;
   /** Watched jobs by deployment and status, read from {@link setWatchedSource} at scrape time. */
   readonly watchedJobs: Gauge<'deployment' | 'status'>;
+  /** 1 while the store answers, 0 while it cannot be reached (a Redis store only ever goes to 0). */
+  readonly storeUp: Gauge;
+  /** Store operations that failed, by operation (`record`, `list`, `outbox`, …) and stable code. */
+  readonly storeErrors: Counter<'operation' | 'code'>;
+  /** Transitions held in memory while the store cannot be reached, waiting to be written. */
+  readonly storeBuffered: Gauge;
+  /** Buffered transitions dropped past the buffer's bound (intermediate ones only, never an end). */
+  readonly storeBufferDropped: Counter;
+  /** Round trips to Redis by command (scripts by their name). */
+  readonly redisCommands: Counter<'command'>;
+  /** Seconds per round trip to Redis, by command. */
+  readonly redisSeconds: Histogram<'command'>;
   /** Sets the function that counts watched jobs when `/metrics` is read. */
   setWatchedSource(source: () => Iterable<{ deployment: string; status: string | null }>): void;
 }
@@ -138,6 +150,44 @@ export function createMetrics(): Metrics {
       name: 'jobwatch_unknown_statuses_total',
       help: 'Jobs whose status became one jobwatch does not know.',
       labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    storeUp: (() => {
+      const gauge = new Gauge({
+        name: 'jobwatch_store_up',
+        help: '1 while the store answers, 0 while it cannot be reached.',
+        registers: [registry],
+      });
+      gauge.set(1);
+      return gauge;
+    })(),
+    storeErrors: new Counter({
+      name: 'jobwatch_store_errors_total',
+      help: 'Store operations that failed, by operation and code.',
+      labelNames: ['operation', 'code'] as const,
+      registers: [registry],
+    }),
+    storeBuffered: new Gauge({
+      name: 'jobwatch_store_buffered_transitions',
+      help: 'Transitions held in memory while the store cannot be reached.',
+      registers: [registry],
+    }),
+    storeBufferDropped: new Counter({
+      name: 'jobwatch_store_buffer_dropped_total',
+      help: 'Intermediate transitions dropped past the outage buffer bound (ends are never dropped).',
+      registers: [registry],
+    }),
+    redisCommands: new Counter({
+      name: 'jobwatch_redis_commands_total',
+      help: 'Round trips to Redis by command.',
+      labelNames: ['command'] as const,
+      registers: [registry],
+    }),
+    redisSeconds: new Histogram({
+      name: 'jobwatch_redis_command_duration_seconds',
+      help: 'Duration of one round trip to Redis, by command.',
+      labelNames: ['command'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers: [registry],
     }),
     watchedJobs,

@@ -7,19 +7,48 @@ import type { ServeConfig } from './config.js';
 import { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
 import { configError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createEventHub } from './server/events.js';
 import { createApiServer } from './server/http.js';
 import { createTicketIssuer } from './server/security.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
+/**
+ * Opens the configured store: SQLite in `dataDir`, or Redis. One that cannot be opened is a
+ * configuration error (exit 2), named without any password.
+ */
+async function openStore(config: ServeConfig, logger: Logger, metrics: Metrics): Promise<Store> {
+  if (config.store.kind === 'redis') {
+    try {
+      // Loaded only when asked for: a daemon on SQLite never loads the Redis client.
+      const { openRedisStore } = await import('./store/redis.js');
+      return await openRedisStore({
+        url: config.store.url,
+        prefix: config.store.prefix,
+        logger,
+        metrics,
+      });
+    } catch (error) {
+      throw configError(`store: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return openSqliteStore({ dataDir: config.dataDir });
+  } catch (error) {
+    throw configError(
+      `dataDir: cannot open the database in ${config.dataDir} (${(error as { code?: string }).code ?? (error as Error).message})`,
+      error,
+    );
+  }
+}
+
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
   readonly config: ServeConfig;
   /** @default a pino logger on standard output at `config.logLevel` */
   readonly logger?: Logger;
-  /** @default the SQLite store in `config.dataDir` */
+  /** @default the configured store: SQLite in `config.dataDir`, or Redis */
   readonly store?: Store;
   /** Passed to the daemon core (client factory, fetch for webhooks, clock). */
   readonly daemon?: Pick<DaemonOptions, 'createClient' | 'fetch' | 'now'>;
@@ -52,15 +81,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  let store: Store;
-  try {
-    store = options.store ?? openSqliteStore({ dataDir: config.dataDir });
-  } catch (error) {
-    throw configError(
-      `dataDir: cannot open the database in ${config.dataDir} (${(error as { code?: string }).code ?? (error as Error).message})`,
-      error,
-    );
-  }
+  const store = options.store ?? (await openStore(config, logger, metrics));
   const pruneOnce = () => {
     const at = Date.now();
     return store
@@ -118,7 +139,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info(
-    { url, apiKeys: config.apiKeys.length, webhooks: config.webhooks.length },
+    {
+      url,
+      store: config.store.kind,
+      apiKeys: config.apiKeys.length,
+      webhooks: config.webhooks.length,
+    },
     'listening',
   );
 

@@ -232,7 +232,11 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     } while (again && !closed);
     if (closed) return;
     const next = await store.nextDueAt();
-    if (next !== undefined) arm(next - now());
+    const delay = next === undefined ? undefined : next - now();
+    // A shared outbox fills from other daemons too (and takes over a silent one's): look again.
+    const sweep = store.outboxSweepMs;
+    if (sweep !== undefined) arm(Math.min(delay ?? sweep, sweep));
+    else if (delay !== undefined) arm(delay);
   }
 
   function arm(delay: number) {
@@ -248,7 +252,11 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
       return;
     }
     running = drain()
-      .catch((error) => logger.error({ err: error }, 'webhook outbox error'))
+      .catch((error) => {
+        logger.error({ err: error }, 'webhook outbox error');
+        // The store may be down a while: try again later rather than wait for the next kick.
+        if (store.outboxSweepMs !== undefined && !closed) arm(store.outboxSweepMs);
+      })
       .finally(() => {
         running = undefined;
         if (again) kick();

@@ -19,6 +19,10 @@ describe('the public surface of @jobwatch/daemon', () => {
       'isDaemonError',
       'ApiErrorCode',
       'openSqliteStore',
+      'openRedisStore',
+      'redisKeys',
+      'FencedError',
+      'StoreError',
       'signWebhook',
     ])
       expect(daemon, name).toHaveProperty(name);
@@ -44,9 +48,10 @@ describe('one error base', () => {
       new TransportError('down', { reason: 'connect' }),
       new WaitTimeoutError({ jobid: 'j1', maxWait: 5 }),
       new daemon.DaemonError('USAGE', 'bad flag'),
+      new daemon.FencedError('deployment:default', 3),
       await startSimulator({ port: -1 } as never).catch((error: unknown) => error),
     ];
-    expect(isSimulatorError(thrown[5])).toBe(true);
+    expect(isSimulatorError(thrown[6])).toBe(true);
     expect(thrown.every(isCodedError)).toBe(true);
     expect(thrown.map((e) => (e as CodedError).code)).toEqual([
       'INVALID_JOB_ID',
@@ -54,6 +59,7 @@ describe('one error base', () => {
       'TRANSPORT',
       'WAIT_TIMEOUT',
       'USAGE',
+      'FENCED',
       'INVALID_OPTIONS',
     ]);
     expect(thrown.every((e) => e instanceof CodedError && e instanceof Error)).toBe(true);

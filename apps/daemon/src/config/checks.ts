@@ -130,3 +130,20 @@ export function hostName(host: string): string {
   const name = bracket ? `[${bracket[1]}]` : (host.split(':')[0] ?? '');
   return name.toLowerCase().replace(/\.$/, '');
 }
+
+/**
+ * Checks a Redis URL: `redis:` or `rediss:` with a host. A message shows the URL without its
+ * user name and password, or not at all when it does not parse.
+ */
+export function checkRedisUrl(input: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw configError(`${name}: not a URL; expected redis://[user:password@]host:port[/db]`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw configError(`${name}: expected redis:// or rediss://, got ${url.protocol}`);
+  if (!url.hostname) throw configError(`${name}: expected a host, as in redis://host:6379`);
+  return input;
+}

@@ -20,7 +20,8 @@ function keyPath(pointer: string): string {
 }
 
 /** Keys whose values are secrets: an error names them and what was expected, never the value. */
-const SECRET_POINTER = /^\/(?:apiKeys(?:\/\d+)?|deployments\/\d+\/token|webhooks\/\d+\/secret)$/;
+const SECRET_POINTER =
+  /^\/(?:apiKeys(?:\/\d+)?|deployments\/\d+\/token|webhooks\/\d+\/secret|store\/url)$/;
 
 /** Names a value's type without showing it: `a number (not shown)`. */
 function hidden(value: unknown): string {

@@ -108,6 +108,22 @@ export const ConfigFileSchema = Type.Object(
     listen: Type.Optional(NonEmpty),
     /** Directory of the SQLite database. @default "./jobwatch-data" */
     dataDir: Type.Optional(NonEmpty),
+    /**
+     * Where the daemon keeps its state: `sqlite` in `dataDir` (the default), or `redis`,
+     * shared by several daemons. `JOBWATCH_REDIS_URL` overrides it.
+     */
+    store: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Enum(['sqlite', 'redis']),
+          /** `redis://[user:password@]host:port[/db]` or `rediss://…` (kind `redis`). */
+          url: Type.Optional(NonEmpty),
+          /** Prefix of every Redis key, made a Cluster hash tag. @default "jobwatch:" */
+          prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:{}-]{1,64}$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Keys accepted as `Authorization: Bearer <key>` on `/api`. */
     apiKeys: Type.Optional(Type.Array(Type.String({ minLength: 16 }))),
     /**
@@ -207,11 +223,18 @@ export interface Webhook {
   readonly deployments?: ReadonlySet<string>;
 }
 
+/** The store of `jobwatch serve`, resolved: its Redis URL may hold a password (never shown). */
+export type StoreConfig =
+  | { readonly kind: 'sqlite' }
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
+
 /** Everything `jobwatch serve` needs, resolved and checked. */
 export interface ServeConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Where state is kept: SQLite in {@link dataDir}, or a Redis shared by several daemons. */
+  readonly store: StoreConfig;
   readonly apiKeys: readonly string[];
   /**
    * Host names (lower case) the API answers to, beyond those always allowed; empty means any

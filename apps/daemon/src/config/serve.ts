@@ -4,8 +4,10 @@
  */
 import { isLoopbackHost } from '@jobwatch/client';
 import { configError } from '../errors.js';
+import { DEFAULT_REDIS_PREFIX } from '../store/redis/keys.js';
 import {
   checkAdminUrl,
+  checkRedisUrl,
   checkWebhookUrl,
   durationKey,
   HEARTBEAT_BOUNDS,
@@ -24,6 +26,7 @@ import {
   LOG_LEVELS,
   type LogLevel,
   type ServeConfig,
+  type StoreConfig,
   type Webhook,
 } from './schema.js';
 import { checkApiKeys, readSecretEnv, toAuth, webhookKey } from './secrets.js';
@@ -148,6 +151,7 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     host,
     port,
     dataDir: flags.dataDir ?? env.JOBWATCH_DATA_DIR ?? file.dataDir ?? './jobwatch-data',
+    store: resolveStore(file.store, env),
     apiKeys,
     allowedHosts,
     corsOrigins: file.cors?.origins ?? [],
@@ -161,4 +165,23 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     jobRetentionMs: durationKey(file.jobs?.retention ?? '7d', 'jobs.retention'),
     webhookRetry,
   };
+}
+
+/** The store: `JOBWATCH_REDIS_URL`, then the file's `store`, then SQLite. */
+function resolveStore(file: ConfigFile['store'], env: Env): StoreConfig {
+  const prefix = file?.prefix ?? DEFAULT_REDIS_PREFIX;
+  if (env.JOBWATCH_REDIS_URL)
+    return {
+      kind: 'redis',
+      url: checkRedisUrl(env.JOBWATCH_REDIS_URL, 'JOBWATCH_REDIS_URL'),
+      prefix,
+    };
+  if (!file || file.kind === 'sqlite') {
+    if (file?.url)
+      throw configError('store.url: only a redis store has a URL; set kind: redis, or remove url');
+    return { kind: 'sqlite' };
+  }
+  if (!file.url)
+    throw configError('store.url: expected a redis:// or rediss:// URL for kind redis');
+  return { kind: 'redis', url: checkRedisUrl(file.url, 'store.url'), prefix };
 }

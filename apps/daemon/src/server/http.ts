@@ -496,10 +496,18 @@ export function createApiServer(options: ApiServerOptions): Server {
     const url = new URL(req.url ?? '/', 'http://daemon');
     const path = url.pathname;
     if (path === DaemonPath.LIVEZ) return send(res, 200, { status: 'ok' });
-    if (path === DaemonPath.READYZ)
-      return daemon.ready()
-        ? send(res, 200, { status: 'ready' })
-        : send(res, 503, { status: 'not ready' });
+    if (path === DaemonPath.READYZ) {
+      if (!daemon.ready()) return send(res, 503, { status: 'not ready' });
+      // A shared store that cannot be reached: polling goes on, but this daemon should get no
+      // traffic (its answers would be stale, its writes are only buffered).
+      const store = options.store.health?.();
+      if (store && !store.up)
+        return send(res, 503, {
+          status: 'not ready',
+          reason: `store unavailable (${store.reason ?? 'unreachable'}); ${store.buffered} transitions buffered`,
+        });
+      return send(res, 200, { status: 'ready' });
+    }
     if (path === DaemonPath.METRICS) {
       const text = await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });

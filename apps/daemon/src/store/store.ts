@@ -191,6 +191,16 @@ export type ReplayResult =
   /** Some events after the given id are gone (retention) or the id is unknown: send a resync. */
   | { readonly kind: 'resync' };
 
+/** Whether a store can be reached, for `/readyz`, logs and metrics. */
+export interface StoreHealth {
+  /** `false` while the store cannot be reached (writes are being buffered). */
+  readonly up: boolean;
+  /** Why it is down, in a few words that never hold a secret (`ECONNREFUSED`, say). */
+  readonly reason?: string | undefined;
+  /** Transitions held in memory, waiting to be written. */
+  readonly buffered: number;
+}
+
 /**
  * Storage and fan-out for the daemon.
  *
@@ -208,7 +218,11 @@ export type ReplayResult =
  * - **Fencing.** A shared store refuses {@link recordSnapshot} and {@link failWatch} with a
  *   {@link Fence} that is not current, changing nothing (error code `FENCED`).
  * - **Fan-out.** {@link subscribe} delivers every event appended by any writer of this store
- *   (SQLite: this process; Redis: pub/sub), in id order, after it is durable.
+ *   (SQLite: this process; Redis: every daemon, read from the stream), in id order, once,
+ *   after it is durable.
+ * - **Claimed deliveries.** A delivery {@link dueDeliveries} answers is the caller's until it
+ *   removes or retries it. A shared store hands each one to one daemon at a time, and gives a
+ *   silent daemon's deliveries to another after a while.
  */
 export interface Store {
   /**
@@ -282,6 +296,15 @@ export interface Store {
   saveModelKind(key: string, json: string, updatedAt: number): Promise<void>;
   /** Flushes and closes. */
   close(): Promise<void>;
+  /**
+   * Whether the store can be reached now; absent for a store that is always there (SQLite).
+   */
+  health?(): StoreHealth;
+  /**
+   * For a store that other daemons fill too: the webhook dispatcher looks at the outbox at
+   * least this often (ms), since deliveries may come due that it did not queue itself.
+   */
+  readonly outboxSweepMs?: number;
 }
 
 /** The reference of a snapshot of another source than an admin job (its `url`), else none. */

@@ -226,7 +226,15 @@ export type ApiErrorBody = Static<typeof ApiErrorBodySchema>;
 
 /** The answer of `/livez` and `/readyz`. */
 export const ProbeSchema = /* @__PURE__ */ Type.Object(
-  { status: /* @__PURE__ */ Type.String({ description: '`ok`, `ready` or `not ready`.' }) },
+  {
+    status: /* @__PURE__ */ Type.String({ description: '`ok`, `ready` or `not ready`.' }),
+    reason: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({
+        description:
+          'Why the daemon is not ready, when it knows (its shared store is unreachable, say).',
+      }),
+    ),
+  },
   { additionalProperties: true },
 );
 
