@@ -74,7 +74,8 @@ describe('SQLite store', () => {
       .prepare("INSERT INTO jobs (deployment, jobid, state, added_at) VALUES ('default', ?, ?, 5)")
       .run(JOB, 'watching');
     old.close();
-    const { store } = open(t.dir);
+    const store = openSqliteStore({ dataDir: t.dir });
+    stores.push(store);
     const before = await store.get({ deployment: 'default', jobid: JOB });
     expect(before).toMatchObject({ jobid: JOB, state: 'watching' });
     expect(before).not.toHaveProperty('url');
