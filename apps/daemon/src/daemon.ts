@@ -12,14 +12,20 @@ import {
   createAdminClient,
 } from '@jobwatch/client';
 import { createWatcher, DurationModel, type DurationModelJSON, type Watcher } from '@jobwatch/rx';
-import type { Snapshot } from '@jobwatch/schema';
+import {
+  type JobSource,
+  jobRefUrl,
+  parseJobRef,
+  type Snapshot,
+  type JobRef as SourceRef,
+} from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
 import type { Deployment, ServeConfig } from './config.js';
 import { DeploymentHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
 import { loadModel, modelKindJSON } from './models.js';
-import type { JobRecord, JobRef, Store } from './store/store.js';
+import type { JobRecord, JobRef, Store, WatchTarget } from './store/store.js';
 import { createWarningReporter } from './warnings.js';
 import {
   deliveriesFor,
@@ -46,8 +52,20 @@ export interface DaemonOptions {
   readonly now?: () => number;
 }
 
-/** Why a watch request was refused. */
-export type WatchRefusal = 'UNKNOWN_DEPLOYMENT' | 'SHUTTING_DOWN';
+/**
+ * Why a watch request was refused: no such deployment, shutting down, no deployment's
+ * credentials serve the job's host, several do (name one), or the deployment already watches
+ * another job under the same id.
+ */
+export type WatchRefusal =
+  | 'UNKNOWN_DEPLOYMENT'
+  | 'SHUTTING_DOWN'
+  | 'NO_DEPLOYMENT_FOR_HOST'
+  | 'AMBIGUOUS_DEPLOYMENT'
+  | 'JOB_ID_TAKEN';
+
+/** Where a job of any source is watched: its deployment and key, or why it cannot be. */
+export type Placement = { readonly target: WatchTarget } | { readonly refused: WatchRefusal };
 
 /** The running daemon core. */
 export interface Daemon {
@@ -57,8 +75,23 @@ export interface Daemon {
   start(): Promise<void>;
   /** Whether {@link start} has finished and the daemon is not shutting down. */
   ready(): boolean;
-  /** Starts watching a job; persisted before it resolves. `created` is false when it was already watched. */
-  watch(ref: JobRef): Promise<{ created: boolean; record: JobRecord } | { refused: WatchRefusal }>;
+  /**
+   * Starts watching a job; persisted before it resolves. `created` is false when it was
+   * already watched. A target with a `url` (from {@link Daemon.place}) is a job of another
+   * source than its deployment's own kind.
+   */
+  watch(
+    ref: WatchTarget,
+  ): Promise<{ created: boolean; record: JobRecord } | { refused: WatchRefusal }>;
+  /**
+   * Where a job of any source is watched, with no request: on `deployment` when named, else on
+   * the deployment whose credentials serve the job's host (its URL's origin, or one of its
+   * `origins`); one of the same ArcGIS context first when several do. A job of a deployment's
+   * own kind at its own URL gets its bare id, as `POST {"jobid"}` would.
+   */
+  place(ref: SourceRef, deployment?: string): Placement;
+  /** A job's source and URL, for jobs other than a deployment's ArcGIS Enterprise admin jobs. */
+  describe(target: WatchTarget): { source: JobSource; url: string } | undefined;
   /** Stops watching a job. Resolves `false` when it was not known. */
   unwatch(ref: JobRef): Promise<boolean>;
   /** What it has learned of how long each kind of job takes (`GET /api/models`). */
@@ -68,6 +101,18 @@ export interface Daemon {
 }
 
 const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
+
+/** The origins whose jobs a deployment's credentials serve: its URL's, and its `origins`. */
+const originsOf = (d: Deployment): readonly string[] => [new URL(d.url).origin, ...d.origins];
+
+/** The ArcGIS context of a URL: its first path segment (`arcgis`, `server`, `portal`). */
+const contextOf = (url: string): string => new URL(url).pathname.split('/')[1] ?? '';
+
+/** The reference of a job the daemon watches: its URL, or its deployment's kind at the deployment's URL. */
+function targetRef(d: Deployment, target: WatchTarget): SourceRef {
+  if (target.url) return parseJobRef(target.url);
+  return { source: d.kind, adminUrl: d.url, jobid: target.jobid };
+}
 
 /** How long after a discovery that stopped (its listing refused, say) the daemon lists again. */
 const DISCOVERY_RETRY_MS = 30_000;
@@ -84,9 +129,14 @@ const codeOf = (error: unknown): string => {
 };
 
 /** The calls that poll one job: counted and timed as polls. */
-const POLLS: ReadonlySet<ClientOperation> = new Set(['getJob', 'getJobByUrl', 'readJob']);
+const POLLS: ReadonlySet<ClientOperation> = new Set([
+  'getJob',
+  'getJobByUrl',
+  'readJob',
+  'readJobRef',
+]);
 /** The calls whose outcome tells a deployment's health: the polls and the job listing. */
-const HEALTH: ReadonlySet<ClientOperation> = new Set([...POLLS, 'listJobs']);
+const HEALTH: ReadonlySet<ClientOperation> = new Set([...POLLS, 'listJobs', 'listServerJobs']);
 
 /**
  * The client hooks of one deployment: every poll counted by outcome (`ok` or the error's code
@@ -124,6 +174,7 @@ function createWatchers(options: DaemonOptions, model: DurationModel): Map<strin
     const health = new DeploymentHealth({ deployment: d.name, logger, metrics, now });
     const client = makeClient(d, {
       url: d.url,
+      ...(d.origins.length ? { origins: d.origins } : {}),
       auth: d.auth,
       allowInsecureHttp: d.allowInsecureHttp,
       tokenHeader: d.tokenHeader,
@@ -151,6 +202,8 @@ interface Core {
   readonly now: () => number;
   readonly model: DurationModel;
   readonly watchers: Map<string, Watcher>;
+  /** The configured deployments by name. */
+  readonly deployments: ReadonlyMap<string, Deployment>;
   /** Live subscriptions by job. */
   readonly subs: Map<string, Subscription>;
   /** Latest status of every job being watched, for the metrics gauge. */
@@ -250,13 +303,21 @@ async function onError(core: Core, ref: JobRef, error: unknown): Promise<void> {
   core.webhooks?.kick();
 }
 
-/** Watches one job on its own, storing each snapshot in order. */
-function subscribe(core: Core, ref: JobRef): void {
+/**
+ * Watches one job on its own, storing each snapshot in order: an admin job of an enterprise
+ * deployment by id, any other (a server deployment's jobs, jobs with a URL) by reference.
+ */
+function subscribe(core: Core, ref: WatchTarget): void {
   const watcher = core.watchers.get(ref.deployment);
+  const deployment = core.deployments.get(ref.deployment);
   const key = keyOf(ref);
-  if (!watcher || core.subs.has(key)) return;
+  if (!watcher || !deployment || core.subs.has(key)) return;
   core.latest.set(key, { deployment: ref.deployment, status: null });
-  const sub = watcher.watch(ref.jobid).subscribe({
+  const stream =
+    !ref.url && deployment.kind === 'enterprise'
+      ? watcher.watch(ref.jobid)
+      : watcher.watchRef(targetRef(deployment, ref));
+  const sub = stream.subscribe({
     next: (snapshot) => enqueue(core, ref, () => onSnapshot(core, snapshot)),
     error: (error) => enqueue(core, ref, () => onError(core, ref, error)),
   });
@@ -293,7 +354,11 @@ function discover(core: Core, d: Deployment): void {
   const watcher = core.watchers.get(d.name);
   if (!watcher) return;
   const sub = watcher
-    .watchAll({ discover: true, ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}) })
+    .watchAll({
+      discover: true,
+      source: d.kind,
+      ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}),
+    })
     .subscribe({
       next: (snapshot) => {
         const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
@@ -317,6 +382,43 @@ function discover(core: Core, d: Deployment): void {
   core.discoveries.push(sub);
 }
 
+/** Resumes a stored watch; one whose stored URL no longer reads as a job is failed, not dropped. */
+function resume(core: Core, record: JobRecord): void {
+  if (record.url) {
+    try {
+      parseJobRef(record.url);
+    } catch (error) {
+      enqueue(core, record, () => onError(core, record, error));
+      return;
+    }
+  }
+  subscribe(core, record);
+}
+
+/** {@link Daemon.place}: the deployment whose credentials serve a job's host. */
+function place(core: Core, ref: SourceRef, name?: string): Placement {
+  const url = jobRefUrl(ref);
+  const origin = new URL(url).origin;
+  const named = name === undefined ? undefined : core.deployments.get(name);
+  if (name !== undefined && !named) return { refused: 'UNKNOWN_DEPLOYMENT' };
+  const pool = named ? [named] : [...core.deployments.values()];
+  // A deployment's own kind of job at its own URL: its bare id, as `{"jobid"}` names it.
+  const own = pool.find(
+    (d) =>
+      (ref.source === 'enterprise' || ref.source === 'server') &&
+      ref.source === d.kind &&
+      ref.adminUrl === d.url,
+  );
+  if (own) return { target: { deployment: own.name, jobid: ref.jobid } };
+  const serving = pool.filter((d) => originsOf(d).includes(origin));
+  if (serving.length === 0) return { refused: 'NO_DEPLOYMENT_FOR_HOST' };
+  const context = contextOf(url);
+  const near = serving.filter((d) => contextOf(d.url) === context);
+  const chosen = serving.length === 1 ? serving : near;
+  if (chosen.length !== 1) return { refused: 'AMBIGUOUS_DEPLOYMENT' };
+  return { target: { deployment: (chosen[0] as Deployment).name, jobid: ref.jobid, url } };
+}
+
 /** {@link Daemon.start}: the model loaded, unfinished watches resumed, discovery and webhooks on. */
 async function start(core: Core): Promise<void> {
   const { options, model, watchers } = core;
@@ -331,7 +433,7 @@ async function start(core: Core): Promise<void> {
   });
   const resumed = await store.list({ state: 'watching' });
   for (const record of resumed) {
-    if (watchers.has(record.deployment)) subscribe(core, record);
+    if (watchers.has(record.deployment)) resume(core, record);
     else
       logger.warn(
         { deployment: record.deployment, jobid: record.jobid },
@@ -367,6 +469,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     now: options.now ?? Date.now,
     model,
     watchers: createWatchers(options, model),
+    deployments: new Map(config.deployments.map((d) => [d.name, d])),
     subs: new Map(),
     latest: new Map(),
     chains: new Map(),
@@ -386,10 +489,24 @@ export function createDaemon(options: DaemonOptions): Daemon {
     start: () => start(core),
     ready: () => core.started && !core.stopping,
     models: () => model.toJSON({ summary: true }),
+    place: (ref, name) => place(core, ref, name),
+    describe(target) {
+      const d = core.deployments.get(target.deployment);
+      if (!d || (!target.url && d.kind === 'enterprise')) return undefined;
+      try {
+        const ref = targetRef(d, target);
+        return { source: ref.source, url: jobRefUrl(ref) };
+      } catch {
+        return undefined;
+      }
+    },
     async watch(ref) {
       if (core.stopping) return { refused: 'SHUTTING_DOWN' };
       if (!core.watchers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
       const existing = await store.get(ref);
+      // One id, one job: another source's job under a watched id is refused, not merged.
+      if (existing && (existing.url ?? undefined) !== (ref.url ?? undefined))
+        return { refused: 'JOB_ID_TAKEN' };
       if (existing?.state === 'watching' || existing?.state === 'finished') {
         if (existing.state === 'watching') subscribe(core, ref);
         return { created: false, record: existing };
@@ -397,7 +514,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await store.watch(ref, core.now());
       subscribe(core, ref);
       const record = (await store.get(ref)) as JobRecord;
-      logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch started');
+      logger.info(
+        { deployment: ref.deployment, jobid: ref.jobid, ...(ref.url ? { url: ref.url } : {}) },
+        'watch started',
+      );
       return { created: true, record };
     },
     async unwatch(ref) {
