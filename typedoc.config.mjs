@@ -69,7 +69,6 @@ const config = {
     'PruneResult',
     'RequestErrorOptions',
     'ServeFlags',
-    'WatchRefusal',
   ],
   // Types that come from dependencies link to their own documentation.
   externalSymbolLinkMappings: {

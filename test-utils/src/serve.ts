@@ -12,6 +12,11 @@ import { DaemonProcess, freePort } from './daemon.js';
 export interface ServeDaemonOptions {
   /** The admin URL of the one deployment, `default` (user `admin`, password `admin`). */
   readonly adminUrl: string;
+  /**
+   * What the deployment is: `enterprise` (admin jobs at `<adminUrl>/jobs`) or `server` (an
+   * ArcGIS Server, admin jobs at `<adminUrl>/system/jobs`). @default "enterprise"
+   */
+  readonly kind?: 'enterprise' | 'server';
   /** Watch every new job of the deployment, listing it every second. @default false */
   readonly discover?: boolean;
   /** `events.heartbeat`. @default the daemon's (15s) */
@@ -54,6 +59,7 @@ export async function serveDaemon(options: ServeDaemonOptions): Promise<ServedDa
         {
           name: 'default',
           url: options.adminUrl,
+          ...(options.kind ? { kind: options.kind } : {}),
           username: 'admin',
           passwordEnv: 'JOBWATCH_TEST_PASSWORD',
           ...(options.discover ? { discover: true, listInterval: '1s' } : {}),

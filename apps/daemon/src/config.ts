@@ -18,8 +18,10 @@ export { loadConfigFile, validateConfigFile } from './config/file.js';
 export {
   type ConfigFile,
   ConfigFileSchema,
+  DEPLOYMENT_KINDS,
   type Deployment,
   DeploymentConfigSchema,
+  type DeploymentKind,
   type Env,
   LOG_LEVELS,
   type LogLevel,

@@ -12,7 +12,13 @@ import {
   createAdminClient,
 } from '@jobwatch/client';
 import { createWatcher, DurationModel, type DurationModelJSON, type Watcher } from '@jobwatch/rx';
-import type { Snapshot } from '@jobwatch/schema';
+import {
+  type JobSource,
+  jobRefUrl,
+  parseJobRef,
+  type Snapshot,
+  type JobRef as SourceRef,
+} from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
 import type { LossReason } from './cluster/coordinator.js';
 import { type Scope, type ScopeHandlers, soleScope } from './cluster/scope.js';
@@ -21,7 +27,14 @@ import { DeploymentHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
 import { loadModel, modelKindJSON } from './models.js';
-import type { JobRecord, JobRef, Store, StoredEvent, WatchFailedEvent } from './store/store.js';
+import type {
+  JobRecord,
+  JobRef,
+  Store,
+  StoredEvent,
+  WatchFailedEvent,
+  WatchTarget,
+} from './store/store.js';
 import { createWarningReporter } from './warnings.js';
 import {
   deliveriesFor,
@@ -53,8 +66,20 @@ export interface DaemonOptions {
   readonly scope?: Scope;
 }
 
-/** Why a watch request was refused. */
-export type WatchRefusal = 'UNKNOWN_DEPLOYMENT' | 'SHUTTING_DOWN';
+/**
+ * Why a watch request was refused: no such deployment, shutting down, no deployment's
+ * credentials serve the job's host, several do (name one), or the deployment already watches
+ * another job under the same id.
+ */
+export type WatchRefusal =
+  | 'UNKNOWN_DEPLOYMENT'
+  | 'SHUTTING_DOWN'
+  | 'NO_DEPLOYMENT_FOR_HOST'
+  | 'AMBIGUOUS_DEPLOYMENT'
+  | 'JOB_ID_TAKEN';
+
+/** Where a job of any source is watched: its deployment and key, or why it cannot be. */
+export type Placement = { readonly target: WatchTarget } | { readonly refused: WatchRefusal };
 
 /** The running daemon core. */
 export interface Daemon {
@@ -64,8 +89,23 @@ export interface Daemon {
   start(): Promise<void>;
   /** Whether {@link start} has finished and the daemon is not shutting down. */
   ready(): boolean;
-  /** Starts watching a job; persisted before it resolves. `created` is false when it was already watched. */
-  watch(ref: JobRef): Promise<{ created: boolean; record: JobRecord } | { refused: WatchRefusal }>;
+  /**
+   * Starts watching a job; persisted before it resolves. `created` is false when it was
+   * already watched. A target with a `url` (from {@link Daemon.place}) is a job of another
+   * source than its deployment's own kind.
+   */
+  watch(
+    ref: WatchTarget,
+  ): Promise<{ created: boolean; record: JobRecord } | { refused: WatchRefusal }>;
+  /**
+   * Where a job of any source is watched, with no request: on `deployment` when named, else on
+   * the deployment whose credentials serve the job's host (its URL's origin, or one of its
+   * `origins`); one of the same ArcGIS context first when several do. A job of a deployment's
+   * own kind at its own URL gets its bare id, as `POST {"jobid"}` would.
+   */
+  place(ref: SourceRef, deployment?: string): Placement;
+  /** A job's source and URL, for jobs other than a deployment's ArcGIS Enterprise admin jobs. */
+  describe(target: WatchTarget): { source: JobSource; url: string } | undefined;
   /** Stops watching a job. Resolves `false` when it was not known. */
   unwatch(ref: JobRef): Promise<boolean>;
   /** What it has learned of how long each kind of job takes (`GET /api/models`). */
@@ -75,6 +115,18 @@ export interface Daemon {
 }
 
 const keyOf = (ref: JobRef) => `${ref.deployment}\u0000${ref.jobid}`;
+
+/** The origins whose jobs a deployment's credentials serve: its URL's, and its `origins`. */
+const originsOf = (d: Deployment): readonly string[] => [new URL(d.url).origin, ...d.origins];
+
+/** The ArcGIS context of a URL: its first path segment (`arcgis`, `server`, `portal`). */
+const contextOf = (url: string): string => new URL(url).pathname.split('/')[1] ?? '';
+
+/** The reference of a job the daemon watches: its URL, or its deployment's kind at the deployment's URL. */
+function targetRef(d: Deployment, target: WatchTarget): SourceRef {
+  if (target.url) return parseJobRef(target.url);
+  return { source: d.kind, adminUrl: d.url, jobid: target.jobid };
+}
 
 /** How long after a discovery that stopped (its listing refused, say) the daemon lists again. */
 const DISCOVERY_RETRY_MS = 30_000;
@@ -95,9 +147,14 @@ const codeOf = (error: unknown): string => {
 };
 
 /** The calls that poll one job: counted and timed as polls. */
-const POLLS: ReadonlySet<ClientOperation> = new Set(['getJob', 'getJobByUrl', 'readJob']);
+const POLLS: ReadonlySet<ClientOperation> = new Set([
+  'getJob',
+  'getJobByUrl',
+  'readJob',
+  'readJobRef',
+]);
 /** The calls whose outcome tells a deployment's health: the polls and the job listing. */
-const HEALTH: ReadonlySet<ClientOperation> = new Set([...POLLS, 'listJobs']);
+const HEALTH: ReadonlySet<ClientOperation> = new Set([...POLLS, 'listJobs', 'listServerJobs']);
 
 /**
  * The client hooks of one deployment: every poll counted by outcome (`ok` or the error's code
@@ -142,6 +199,7 @@ function createPollers(
     const health = new DeploymentHealth({ deployment: d.name, logger, metrics, now });
     const client = makeClient(d, {
       url: d.url,
+      ...(d.origins.length ? { origins: d.origins } : {}),
       auth: d.auth,
       allowInsecureHttp: d.allowInsecureHttp,
       tokenHeader: d.tokenHeader,
@@ -174,6 +232,8 @@ interface Core {
   /** The watchers of the deployments polled now (all of them, unless work is shared). */
   readonly watchers: Map<string, Watcher>;
   readonly scope: Scope;
+  /** The configured deployments by name. */
+  readonly deployments: ReadonlyMap<string, Deployment>;
   /** Live subscriptions by job. */
   readonly subs: Map<string, Subscription>;
   /** Latest status of every job being watched, for the metrics gauge. */
@@ -311,13 +371,21 @@ async function onError(core: Core, ref: JobRef, error: unknown): Promise<void> {
   core.webhooks?.kick();
 }
 
-/** Watches one job on its own, storing each snapshot in order. */
-function subscribe(core: Core, ref: JobRef): void {
+/**
+ * Watches one job on its own, storing each snapshot in order: an admin job of an enterprise
+ * deployment by id, any other (a server deployment's jobs, jobs with a URL) by reference.
+ */
+function subscribe(core: Core, ref: WatchTarget): void {
   const watcher = core.watchers.get(ref.deployment);
+  const deployment = core.deployments.get(ref.deployment);
   const key = keyOf(ref);
-  if (!watcher || core.subs.has(key)) return;
+  if (!watcher || !deployment || core.subs.has(key)) return;
   core.latest.set(key, { deployment: ref.deployment, status: null });
-  const sub = watcher.watch(ref.jobid).subscribe({
+  const stream =
+    !ref.url && deployment.kind === 'enterprise'
+      ? watcher.watch(ref.jobid)
+      : watcher.watchRef(targetRef(deployment, ref));
+  const sub = stream.subscribe({
     next: (snapshot) => enqueue(core, ref, () => onSnapshot(core, snapshot)),
     error: (error) => enqueue(core, ref, () => onError(core, ref, error)),
   });
@@ -354,7 +422,11 @@ function discover(core: Core, d: Deployment): void {
   const watcher = core.watchers.get(d.name);
   if (!watcher) return;
   const sub = watcher
-    .watchAll({ discover: true, ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}) })
+    .watchAll({
+      discover: true,
+      source: d.kind,
+      ...(d.listIntervalMs ? { listInterval: d.listIntervalMs } : {}),
+    })
     .subscribe({
       next: (snapshot) => {
         const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
@@ -393,7 +465,7 @@ async function activate(core: Core, name: string): Promise<number> {
   core.watchers.set(name, watcher);
   const records = await core.options.store.list({ state: 'watching', deployment: name });
   if (core.watchers.get(name) !== watcher) return 0; // let go meanwhile
-  for (const record of records) subscribe(core, record);
+  for (const record of records) resume(core, record);
   if (poller.deployment.discover) discover(core, poller.deployment);
   if (core.scope.shared)
     core.options.logger.info({ deployment: name, resumed: records.length }, 'polling deployment');
@@ -436,7 +508,7 @@ function scopeHandlers(core: Core): ScopeHandlers {
       void store
         .get(ref)
         .then((record) => {
-          if (record?.state === 'watching') subscribe(core, ref);
+          if (record?.state === 'watching') resume(core, record);
         })
         .catch((error) =>
           core.options.logger.warn({ ...ref, err: error }, 'could not read a job added elsewhere'),
@@ -446,7 +518,7 @@ function scopeHandlers(core: Core): ScopeHandlers {
       if (!core.watchers.has(name)) return;
       const records = await store.list({ state: 'watching', deployment: name });
       const watched = new Set(records.map(keyOf));
-      for (const record of records) subscribe(core, record);
+      for (const record of records) resume(core, record);
       for (const key of [...core.subs.keys()])
         if (deploymentOfKey(key) === name && !watched.has(key) && !core.chains.has(key)) {
           core.subs.get(key)?.unsubscribe();
@@ -455,6 +527,43 @@ function scopeHandlers(core: Core): ScopeHandlers {
         }
     },
   };
+}
+
+/** Resumes a stored watch; one whose stored URL no longer reads as a job is failed, not dropped. */
+function resume(core: Core, record: JobRecord): void {
+  if (record.url) {
+    try {
+      parseJobRef(record.url);
+    } catch (error) {
+      enqueue(core, record, () => onError(core, record, error));
+      return;
+    }
+  }
+  subscribe(core, record);
+}
+
+/** {@link Daemon.place}: the deployment whose credentials serve a job's host. */
+function place(core: Core, ref: SourceRef, name?: string): Placement {
+  const url = jobRefUrl(ref);
+  const origin = new URL(url).origin;
+  const named = name === undefined ? undefined : core.deployments.get(name);
+  if (name !== undefined && !named) return { refused: 'UNKNOWN_DEPLOYMENT' };
+  const pool = named ? [named] : [...core.deployments.values()];
+  // A deployment's own kind of job at its own URL: its bare id, as `{"jobid"}` names it.
+  const own = pool.find(
+    (d) =>
+      (ref.source === 'enterprise' || ref.source === 'server') &&
+      ref.source === d.kind &&
+      ref.adminUrl === d.url,
+  );
+  if (own) return { target: { deployment: own.name, jobid: ref.jobid } };
+  const serving = pool.filter((d) => originsOf(d).includes(origin));
+  if (serving.length === 0) return { refused: 'NO_DEPLOYMENT_FOR_HOST' };
+  const context = contextOf(url);
+  const near = serving.filter((d) => contextOf(d.url) === context);
+  const chosen = serving.length === 1 ? serving : near;
+  if (chosen.length !== 1) return { refused: 'AMBIGUOUS_DEPLOYMENT' };
+  return { target: { deployment: (chosen[0] as Deployment).name, jobid: ref.jobid, url } };
 }
 
 /** {@link Daemon.start}: the model loaded, webhooks on, the scope's deployments polled. */
@@ -511,6 +620,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     pollers: createPollers(options, model),
     watchers: new Map(),
     scope: options.scope ?? soleScope(config.deployments.map((d) => d.name)),
+    deployments: new Map(config.deployments.map((d) => [d.name, d])),
     subs: new Map(),
     latest: new Map(),
     chains: new Map(),
@@ -530,10 +640,24 @@ export function createDaemon(options: DaemonOptions): Daemon {
     start: () => start(core),
     ready: () => core.started && !core.stopping,
     models: () => model.toJSON({ summary: true }),
+    place: (ref, name) => place(core, ref, name),
+    describe(target) {
+      const d = core.deployments.get(target.deployment);
+      if (!d || (!target.url && d.kind === 'enterprise')) return undefined;
+      try {
+        const ref = targetRef(d, target);
+        return { source: ref.source, url: jobRefUrl(ref) };
+      } catch {
+        return undefined;
+      }
+    },
     async watch(ref) {
       if (core.stopping) return { refused: 'SHUTTING_DOWN' };
       if (!core.pollers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
       const existing = await store.get(ref);
+      // One id, one job: another source's job under a watched id is refused, not merged.
+      if (existing && (existing.url ?? undefined) !== (ref.url ?? undefined))
+        return { refused: 'JOB_ID_TAKEN' };
       if (existing?.state === 'watching' || existing?.state === 'finished') {
         if (existing.state === 'watching') subscribe(core, ref);
         return { created: false, record: existing };
@@ -543,7 +667,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (core.watchers.has(ref.deployment)) subscribe(core, ref);
       else core.scope.announce('watch', ref);
       const record = (await store.get(ref)) as JobRecord;
-      logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch started');
+      logger.info(
+        { deployment: ref.deployment, jobid: ref.jobid, ...(ref.url ? { url: ref.url } : {}) },
+        'watch started',
+      );
       return { created: true, record };
     },
     async unwatch(ref) {

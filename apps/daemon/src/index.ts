@@ -38,7 +38,9 @@ export {
   type ConfigFile,
   ConfigFileSchema,
   type Connection,
+  DEPLOYMENT_KINDS,
   type Deployment,
+  type DeploymentKind,
   type Env,
   loadConfigFile,
   resolveConnection,
@@ -48,7 +50,13 @@ export {
   validateConfigFile,
   type Webhook,
 } from './config.js';
-export { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
+export {
+  createDaemon,
+  type Daemon,
+  type DaemonOptions,
+  type Placement,
+  type WatchRefusal,
+} from './daemon.js';
 export { type DurationBounds, formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export {
   DaemonError,
@@ -91,6 +99,7 @@ export type {
   WatchFailedEvent,
   WatchFailure,
   WatchState,
+  WatchTarget,
 } from './store/store.js';
 export {
   deliveriesFor,

@@ -180,6 +180,8 @@ describe('configuration file', () => {
       {
         name: 'default',
         url: 'https://gis.example.com/arcgis/admin',
+        kind: 'enterprise',
+        origins: [],
         auth: { type: 'credentials', username: 'admin', password: 'pw' },
         discover: false,
         allowInsecureHttp: false,
@@ -187,6 +189,53 @@ describe('configuration file', () => {
       },
     ]);
     expect(config).toMatchObject({ port: 7000, dataDir: '/var/lib/jw', apiKeys: [KEY, `${KEY}x`] });
+  });
+
+  it('reads a deployment kind and origins from the file, JOBWATCH_KIND from the environment, enterprise by default', () => {
+    const env = { JOBWATCH_URL: 'https://h/arcgis/admin', JOBWATCH_TOKEN: 't' };
+    expect(resolveServeConfig({}, env).deployments[0]).toMatchObject({ kind: 'enterprise' });
+    expect(
+      resolveServeConfig({}, { ...env, JOBWATCH_KIND: 'server' }).deployments[0],
+    ).toMatchObject({ kind: 'server' });
+    expect(() => resolveServeConfig({}, { ...env, JOBWATCH_KIND: 'portal' })).toThrow(
+      /JOBWATCH_KIND: expected one of enterprise, server/,
+    );
+    const t = tempDir();
+    try {
+      const deployment = {
+        name: 's',
+        url: 'https://h/server/admin',
+        token: 't',
+        kind: 'server',
+        origins: ['https://Portal.example.com:7443/'],
+      };
+      const config = resolveServeConfig(
+        { config: t.file('c.json', JSON.stringify({ deployments: [deployment] })) },
+        {},
+      );
+      expect(config.deployments[0]).toMatchObject({
+        kind: 'server',
+        origins: ['https://portal.example.com:7443'],
+      });
+      for (const [bad, message] of [
+        [{ ...deployment, kind: 'portal' }, /kind/],
+        [
+          { ...deployment, origins: ['https://h/portal'] },
+          /origins\[0\]: expected only https:\/\/host/,
+        ],
+        [{ ...deployment, origins: ['ftp://h'] }, /origins\[0\]: expected an http or https origin/],
+        [{ ...deployment, origins: ['https://u:p@h'] }, /origins\[0\]/],
+      ] as const) {
+        expect(() =>
+          resolveServeConfig(
+            { config: t.file('bad.json', JSON.stringify({ deployments: [bad] })) },
+            {},
+          ),
+        ).toThrow(message);
+      }
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('reads the token header from the file, JOBWATCH_TOKEN_HEADER and --token-header, in that order of weight', () => {

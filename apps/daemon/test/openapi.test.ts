@@ -88,6 +88,30 @@ describe('the OpenAPI document', () => {
     expect(doc.components?.schemas).toHaveProperty('DaemonReadyData');
   });
 
+  it('describes the three bodies of POST /api/jobs: a job id, a job URL, a reference of any source', () => {
+    const post = doc.paths?.['/api/jobs']?.post as OpenAPIV3_1.OperationObject;
+    const body = post.requestBody as OpenAPIV3_1.RequestBodyObject;
+    expect(body.content['application/json']?.schema).toEqual({
+      oneOf: [
+        { $ref: '#/components/schemas/WatchRequest' },
+        { $ref: '#/components/schemas/WatchUrlRequest' },
+        { $ref: '#/components/schemas/WatchRefRequest' },
+      ],
+    });
+    const schemas = doc.components?.schemas as Record<string, { required?: string[] }>;
+    expect(schemas.WatchUrlRequest?.required).toEqual(['url']);
+    expect(schemas.WatchRefRequest?.required).toEqual(['ref']);
+    const sources = JSON.stringify(schemas.WatchRefRequest).match(/"const":"(\w+)"/g);
+    expect(sources).toEqual([
+      '"const":"enterprise"',
+      '"const":"server"',
+      '"const":"gp"',
+      '"const":"item"',
+    ]);
+    expect(Object.keys(post.responses ?? {})).toEqual(expect.arrayContaining(['409', '422']));
+    expect(JSON.stringify(schemas.JobView)).toContain('"source"');
+  });
+
   it('is shipped in the package as the server serves it', () => {
     const shipped = JSON.parse(
       readFileSync(new URL('../dist/openapi.json', import.meta.url), 'utf8'),

@@ -168,6 +168,21 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
       );
     });
 
+    it('keeps the URL of a job of another source across a reopen and a re-watch; none for its deployment’s own', async () => {
+      const { store, reopen } = await open();
+      const url = `https://h/server/rest/services/B/GPServer/B/jobs/${OTHER}`;
+      await store.watch({ deployment: 'default', jobid: JOB }, 1);
+      await store.watch({ deployment: 'default', jobid: OTHER, url }, 2);
+      await store.setState({ deployment: 'default', jobid: OTHER }, 'stopped');
+      await store.watch({ deployment: 'default', jobid: OTHER, url }, 3);
+      const again = await reopen();
+      expect((await again.list({ state: 'watching' })).map((r) => [r.jobid, r.url])).toEqual([
+        [JOB, undefined],
+        [OTHER, url],
+      ]);
+      expect(await again.get({ deployment: 'default', jobid: JOB })).not.toHaveProperty('url');
+    });
+
     it('stops, fails and re-watches jobs', async () => {
       const { store } = await open();
       const ref = { deployment: 'default', jobid: JOB };

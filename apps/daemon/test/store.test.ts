@@ -59,6 +59,81 @@ describe('SQLite store', () => {
       jobs: 0,
     });
   });
+
+  it('keeps the URL of a job of another source, and reads rows written before URLs as the deployment’s own jobs', async () => {
+    const t = tempDir();
+    dirs.push(t.cleanup);
+    const old = new Database(join(t.dir, 'jobwatch.db'));
+    old.exec(
+      'CREATE TABLE jobs (deployment TEXT NOT NULL, jobid TEXT NOT NULL, state TEXT NOT NULL, ' +
+        'added_at INTEGER NOT NULL, snapshot TEXT, event_id INTEGER NOT NULL DEFAULT 0, ' +
+        'error_code TEXT, error_message TEXT, ended_at INTEGER, failed_event_id INTEGER, ' +
+        'PRIMARY KEY (deployment, jobid))',
+    );
+    old
+      .prepare("INSERT INTO jobs (deployment, jobid, state, added_at) VALUES ('default', ?, ?, 5)")
+      .run(JOB, 'watching');
+    old.close();
+    const store = openSqliteStore({ dataDir: t.dir });
+    stores.push(store);
+    const before = await store.get({ deployment: 'default', jobid: JOB });
+    expect(before).toMatchObject({ jobid: JOB, state: 'watching' });
+    expect(before).not.toHaveProperty('url');
+    const url = `https://h/server/rest/services/B/GPServer/B/jobs/${OTHER}`;
+    await store.watch({ deployment: 'default', jobid: OTHER, url }, 6);
+    expect((await store.list({ state: 'watching' })).map((r) => [r.jobid, r.url])).toEqual([
+      [JOB, undefined],
+      [OTHER, url],
+    ]);
+  });
+});
+
+describe('reconciling a snapshot of another source', () => {
+  const ref = {
+    source: 'gp',
+    taskUrl: 'https://h/server/rest/services/B/GPServer/B',
+    jobid: OTHER,
+  } as const;
+  const gp = (at: number, body: Snapshot['job'], stale = false) =>
+    makeSnapshot({
+      deployment: 'default',
+      jobid: OTHER,
+      job: body,
+      firstSeen: at,
+      lastPolled: at,
+      lastChanged: at,
+      stale,
+      ...(stale
+        ? { trouble: { code: 'TRANSPORT', message: 'HTTP 502', since: at, attempts: 1 } }
+        : {}),
+      ref,
+    });
+  const running = (percentage: number) =>
+    ({
+      jobid: OTHER,
+      status: 'esriJobExecuting',
+      progress: { type: 'default', message: 'Buffering', percentage },
+    }) as unknown as Snapshot['job'];
+
+  it('keeps its source, URL, progress and step when a fresh loop’s trouble keeps the stored body', () => {
+    const stored = gp(1_000, running(40));
+    const merged = reconcileSnapshot(stored, gp(9_000, null, true));
+    expect(merged).toMatchObject({
+      source: 'gp',
+      url: `${ref.taskUrl}/jobs/${OTHER}`,
+      status: 'EXECUTING',
+      progress: 0.4,
+      step: { text: 'Buffering' },
+      stale: true,
+      firstSeen: 1_000,
+    });
+  });
+
+  it('counts a move of progress as a change', () => {
+    const stored = gp(1_000, running(40));
+    const next = reconcileSnapshot(stored, gp(2_000, running(60)));
+    expect(next).toMatchObject({ progress: 0.6, lastChanged: 2_000 });
+  });
 });
 
 /** What a poll loop started afresh (after a restart) emits before its first good answer. */

@@ -222,6 +222,8 @@ export interface DaemonOptions {
   readonly corsOrigins?: readonly string[];
   /** Whether the deployment discovers jobs by listing. @default true */
   readonly discover?: boolean;
+  /** `enterprise`, or `server` for an ArcGIS Server admin URL. @default "enterprise" */
+  readonly kind?: 'enterprise' | 'server';
 }
 
 /** Whether `apps/daemon` is built, so its bin can run. */
@@ -235,6 +237,7 @@ export async function startDaemon(
   const served = await serveDaemon({
     adminUrl,
     discover: options.discover ?? true,
+    ...(options.kind ? { kind: options.kind } : {}),
     ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });

@@ -71,6 +71,7 @@ export type ClientOperation =
   | 'readJob'
   | 'getJobByUrl'
   | 'listJobs'
+  | 'listServerJobs'
   | 'getSiteInfo'
   | 'listServices'
   | 'getService'
@@ -315,6 +316,11 @@ export interface AdminClient {
   getJobByUrl(jobsUrl: string, options?: CallOptions): Promise<Job>;
   /** `GET <root>/jobs`: every job id the server keeps, each checked as a safe id. */
   listJobs(options?: CallOptions): Promise<JobId[]>;
+  /**
+   * `GET <root>/system/jobs`: every ArcGIS Server admin job id the server keeps (`{"jobs":
+   * [ids]}`), each checked as a safe id, for a client whose URL is an ArcGIS Server admin root.
+   */
+  listServerJobs(options?: CallOptions): Promise<JobId[]>;
   /** `GET <root>`: the site's version and resources. */
   getSiteInfo(options?: CallOptions): Promise<SiteInfo>;
   /** `GET <root>/services[/<folder>]`: the services of the root folder, or of `folder`. */

@@ -205,6 +205,19 @@ export function adminMethods(
       const list = await read('listJobs', url, call, safeParseJobList, 'jobs list', 'jobs');
       return list.jobs as JobId[];
     },
+    async listServerJobs(call) {
+      // ArcGIS Server lists its admin jobs in the same shape, one level down.
+      const url = `${root.url}/system/jobs`;
+      const list = await read(
+        'listServerJobs',
+        url,
+        call,
+        safeParseJobList,
+        'server jobs list',
+        'jobs',
+      );
+      return list.jobs as JobId[];
+    },
     async getSiteInfo(call) {
       return read('getSiteInfo', root.url, call, safeParseSiteInfo, 'site info', 'site');
     },

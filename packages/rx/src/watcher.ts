@@ -114,6 +114,12 @@ export interface WatchAllOptions extends WatchOptions {
   readonly listInterval?: number;
   /** Whether the jobs already listed the first time are watched too, or only newer ones. @default true */
   readonly existing?: boolean;
+  /**
+   * Which admin jobs to list: `enterprise` lists `<root>/jobs` and watches each id as an
+   * admin job; `server` lists an ArcGIS Server's `<root>/system/jobs` and watches each as
+   * an ArcGIS Server admin job (`watchRef`), with its steps as progress. @default "enterprise"
+   */
+  readonly source?: 'enterprise' | 'server';
 }
 
 /**
@@ -311,6 +317,8 @@ interface DiscoveryContext {
   readonly settings: WatcherSettings;
   readonly contact: ServerContact;
   readonly closed$: Observable<void>;
+  /** One listing of the job ids (admin jobs, or an ArcGIS Server's). */
+  readonly list: (call: { signal: AbortSignal; retry: false }) => Promise<readonly JobId[]>;
   readonly watch: (jobid: string, opts?: WatchOptions) => Observable<Snapshot>;
 }
 
@@ -323,7 +331,7 @@ function discoverJobs(
   opts: WatchAllOptions,
   listInterval: number,
 ): Observable<Snapshot> {
-  const { client, contact, watch } = context;
+  const { contact, watch } = context;
   const { budget, now, pacing, scheduler } = context.settings;
   let seen = new Set<string>();
   let first = true;
@@ -331,7 +339,7 @@ function discoverJobs(
   const list = (): Observable<Listing> =>
     new Observable<Listing>((subscriber) =>
       budget
-        .run(now(), (signal) => contact.observe(client.listJobs({ signal, retry: false })))
+        .run(now(), (signal) => contact.observe(context.list({ signal, retry: false })))
         .subscribe({
           next: (ids) => {
             failures = 0;
@@ -482,7 +490,27 @@ export function createWatcher(client: AdminClient, options: WatcherOptions = {})
           () => new ConfigError(`listInterval must be > 0 ms, got ${String(listInterval)}`),
         );
       }
-      return discoverJobs({ client, settings, contact, closed$, watch }, opts, listInterval);
+      if (opts.source !== undefined && opts.source !== 'enterprise' && opts.source !== 'server') {
+        return throwError(
+          () =>
+            new ConfigError(`source must be "enterprise" or "server", got ${String(opts.source)}`),
+        );
+      }
+      const server = opts.source === 'server';
+      return discoverJobs(
+        {
+          client,
+          settings,
+          contact,
+          closed$,
+          list: server ? (call) => client.listServerJobs(call) : (call) => client.listJobs(call),
+          watch: server
+            ? (jobid, o) => watchRef({ source: 'server', adminUrl: client.url, jobid }, o)
+            : watch,
+        },
+        opts,
+        listInterval,
+      );
     });
 
   return {

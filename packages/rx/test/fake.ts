@@ -69,6 +69,8 @@ export class FakeServer {
   readonly scripts = new Map<string, Script>();
   listScript: (time: number, call: number) => string[] | Error = () => [...this.scripts.keys()];
   readonly listCalls: number[] = [];
+  /** Times of the ArcGIS Server listings (`listServerJobs`). */
+  readonly serverListCalls: number[] = [];
   /** Most requests for one job in flight at once, ever. */
   maxInFlightPerJob = 0;
   private readonly inFlight = new Map<string, number>();
@@ -137,6 +139,18 @@ export class FakeServer {
       return this.read(r.jobid, options, (read) => ({ ...read, ref: r }));
     },
     allowsOrigin: (url: string) => new URL(url).origin === 'http://fake',
+    // An ArcGIS Server's listing: the same script, counted apart.
+    listServerJobs: (options?: CallLike) => {
+      this.options.push(options);
+      return this.answer<JobId[]>(options, () => {
+        this.serverListCalls.push(this.scheduler.now());
+        const n = this.serverListCalls.length;
+        return {
+          produce: () => this.listScript(this.scheduler.now(), n) as JobId[] | Error,
+          end: () => {},
+        };
+      });
+    },
     listJobs: (options?: CallLike) => {
       this.options.push(options);
       return this.answer<JobId[]>(options, () => {

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '@jobwatch/client';
 import type { Job, Snapshot } from '@jobwatch/schema';
+import { takeWhile } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { createWatcher, waitForJob, watchJob } from '../src/index.js';
@@ -167,6 +168,41 @@ describe('watchRef: a job of any source, watched like an admin job', () => {
       reason: 'service failed to start',
     });
     expect(out.at(-1)?.job?.status).toBe('COMPLETED');
+  });
+
+  it("watchAll({ source: 'server' }) lists an ArcGIS Server's jobs and watches each as one", () => {
+    const scheduler = newScheduler();
+    const { server, watcher } = setup(scheduler);
+    server.scripts.set(
+      SERVER_ID,
+      (time) =>
+        ({
+          jobid: SERVER_ID,
+          status: time < 3000 ? 'EXECUTING' : 'COMPLETED',
+          totalsteps: 2,
+          currentstep: time < 3000 ? 1 : 2,
+        }) as unknown as Job,
+    );
+    const { out } = collect(
+      scheduler,
+      watcher
+        .watchAll({ discover: true, source: 'server', listInterval: 60_000 })
+        .pipe(takeWhile((s) => !s.terminal, true)),
+    );
+    expect(server.serverListCalls.length).toBeGreaterThan(0);
+    expect(server.listCalls).toEqual([]);
+    expect(out[0]).toMatchObject({ jobid: SERVER_ID, source: 'server', progress: 0.5 });
+    expect(out.at(-1)).toMatchObject({ status: 'COMPLETED', url: SERVER, progress: 1 });
+  });
+
+  it('watchAll refuses a source it cannot list', () => {
+    const scheduler = newScheduler();
+    const { watcher } = setup(scheduler);
+    const { error } = collect(
+      scheduler,
+      watcher.watchAll({ discover: true, source: 'gp' as 'server' }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
   });
 
   it('GP and admin jobs of one watcher share its budget', () => {

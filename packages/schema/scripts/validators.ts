@@ -19,7 +19,7 @@ import {
   SiteInfoSchema,
   TokenResponseSchema,
 } from '../src/schemas/bodies.js';
-import { WatchRequestSchema } from '../src/schemas/protocol.js';
+import { WatchJobRequestSchema, WatchRequestSchema } from '../src/schemas/protocol.js';
 import { ServiceListSchema, ServiceSchema } from '../src/schemas/service.js';
 import { SnapshotSchema } from '../src/schemas/snapshot.js';
 import { GpJobSchema, ItemStatusSchema, ServerJobSchema } from '../src/schemas/sources.js';
@@ -77,6 +77,7 @@ export const PRECOMPILED_SCHEMAS = {
   serviceList: ServiceListSchema,
   snapshot: SnapshotSchema,
   watchRequest: WatchRequestSchema,
+  watchJobRequest: WatchJobRequestSchema,
   serverJob: ServerJobSchema,
   gpJob: GpJobSchema,
   itemStatus: ItemStatusSchema,

@@ -42,6 +42,7 @@ export {
   EmptyDataSchema,
   type JobPage,
   JobPageSchema,
+  JobRefSchema,
   type JobView,
   JobViewSchema,
   ProbeSchema,
@@ -49,10 +50,14 @@ export {
   TicketSchema,
   type WatchFailure,
   WatchFailureSchema,
+  type WatchJobRequest,
+  WatchJobRequestSchema,
+  WatchRefRequestSchema,
   type WatchRequest,
   WatchRequestSchema,
   type WatchState,
   WatchStateSchema,
+  WatchUrlRequestSchema,
 } from './schemas/protocol.js';
 export * from './schemas/service.js';
 export * from './schemas/snapshot.js';

@@ -16,6 +16,7 @@ import { service as serviceValidator } from './generated/service.js';
 import { serviceList as serviceListValidator } from './generated/serviceList.js';
 import { siteInfo as siteInfoValidator } from './generated/siteInfo.js';
 import { tokenResponse as tokenResponseValidator } from './generated/tokenResponse.js';
+import { watchJobRequest as watchJobRequestValidator } from './generated/watchJobRequest.js';
 import { watchRequest as watchRequestValidator } from './generated/watchRequest.js';
 import { type JobId, parseJobId } from './jobid.js';
 import { normaliseMessages } from './messages.js';
@@ -30,7 +31,7 @@ import type {
   SiteInfo,
   TokenResponse,
 } from './schemas/bodies.js';
-import type { WatchRequest } from './schemas/protocol.js';
+import type { WatchJobRequest, WatchRequest } from './schemas/protocol.js';
 import type { Service, ServiceList } from './schemas/service.js';
 import { isKnownJobStatus, KNOWN_JOB_STATUSES } from './status.js';
 import { excerpt, issueAt, tolerantParser } from './tolerant.js';
@@ -159,6 +160,16 @@ const watchRequest = parser<WatchRequest>('body', watchRequestValidator);
 export const parseWatchRequest = watchRequest.parse;
 /** Validates the body of the daemon's `POST /api/jobs` without throwing. */
 export const safeParseWatchRequest = watchRequest.safeParse;
+
+const watchJobRequest = parser<WatchJobRequest>('body', watchJobRequestValidator);
+/**
+ * Validates the body of the daemon's `POST /api/jobs` that names a job of any source:
+ * `{"url", "deployment"?}` or `{"ref", "deployment"?}`. The URL or reference is read with
+ * `parseJobRef` afterwards. @throws {@link SchemaError}
+ */
+export const parseWatchJobRequest = watchJobRequest.parse;
+/** Validates a `POST /api/jobs` body of the URL or reference form without throwing. */
+export const safeParseWatchJobRequest = watchJobRequest.safeParse;
 
 const adminSuccess = parser<AdminSuccess>('adminSuccess', adminSuccessValidator);
 /** Validates `{"status":"success"}`. @throws {@link SchemaError} */

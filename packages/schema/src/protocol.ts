@@ -87,6 +87,12 @@ export const ApiErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   BAD_REQUEST: 'BAD_REQUEST',
   INVALID_JOB_ID: 'INVALID_JOB_ID',
+  /** `POST /api/jobs`: the `url` or `ref` is not a job of any source, or holds a hostile part. */
+  BAD_JOB_URL: 'BAD_JOB_URL',
+  /** `POST /api/jobs`: no configured deployment's credentials serve the job's host. */
+  NO_DEPLOYMENT_FOR_HOST: 'NO_DEPLOYMENT_FOR_HOST',
+  /** `POST /api/jobs`: the deployment already watches another job (another source) under this id. */
+  JOB_ID_TAKEN: 'JOB_ID_TAKEN',
   UNKNOWN_DEPLOYMENT: 'UNKNOWN_DEPLOYMENT',
   AMBIGUOUS_JOB: 'AMBIGUOUS_JOB',
   JOB_NOT_WATCHED: 'JOB_NOT_WATCHED',

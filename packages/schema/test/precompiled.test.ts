@@ -24,6 +24,7 @@ import { serviceList } from '../src/generated/serviceList.js';
 import { siteInfo } from '../src/generated/siteInfo.js';
 import { snapshot } from '../src/generated/snapshot.js';
 import { tokenResponse } from '../src/generated/tokenResponse.js';
+import { watchJobRequest } from '../src/generated/watchJobRequest.js';
 import { watchRequest } from '../src/generated/watchRequest.js';
 import { RepairRun, tolerantParser } from '../src/tolerant.js';
 import { expectedOf, type Precompiled, requiredPath } from '../src/validate.js';
@@ -160,6 +161,9 @@ const bodies: Record<PrecompiledName, () => unknown> = {
   serviceList: () => ({ folders: ['U'], services: [{ serviceName: 'S', type: 'MapServer' }] }),
   snapshot: snapshotBody,
   watchRequest: () => ({ jobid: 'j2bcbcd49-83a4-4cc1-a034-40e4a266e96d', deployment: 'default' }),
+  watchJobRequest: () => ({
+    ref: { source: 'gp', taskUrl: 'https://h/arcgis/rest/services/T/GPServer/T', jobid: 'j1' },
+  }),
   serverJob: () => sourceFixture('server-job-completed-error'),
   gpJob: () => sourceFixture('gp-job-succeeded'),
   itemStatus: () => sourceFixture('item-status-failed'),
@@ -197,6 +201,7 @@ const precompiled: Record<PrecompiledName, Precompiled> = {
   serviceList,
   snapshot,
   watchRequest,
+  watchJobRequest,
   serverJob,
   gpJob,
   itemStatus,

@@ -41,6 +41,21 @@ export function checkAdminUrl(input: string, name = '--url'): string {
   }
 }
 
+/** Checks an origin of a deployment's `origins`: http(s), a host, nothing else; its normal form. */
+export function checkOrigin(input: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw configError(`${name}: ${shownUrl(input)} is not an origin; expected https://host[:port]`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw configError(`${name}: expected an http or https origin, got ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash || url.pathname !== '/')
+    throw configError(`${name}: expected only https://host[:port], without path or credentials`);
+  return url.origin;
+}
+
 /** Checks a webhook URL: http(s), no credentials (the secret signs instead). */
 export function checkWebhookUrl(input: string, name: string): URL {
   let url: URL;

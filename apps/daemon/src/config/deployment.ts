@@ -1,6 +1,6 @@
 /** A deployment of the configuration file, resolved. */
 import { configError } from '../errors.js';
-import { checkAdminUrl, durationKey, resolvePacing } from './checks.js';
+import { checkAdminUrl, checkOrigin, durationKey, resolvePacing } from './checks.js';
 import type { ConfigFile, Deployment, Env } from './schema.js';
 import { readSecretEnv, readSecretFile, toAuth } from './secrets.js';
 
@@ -27,6 +27,8 @@ export function resolveDeployment(
   return {
     name: d.name,
     url: checkAdminUrl(d.url, `${at}.url`),
+    kind: d.kind ?? 'enterprise',
+    origins: (d.origins ?? []).map((o, j) => checkOrigin(o, `${at}.origins[${j}]`)),
     auth: toAuth({ token, username: d.username, password, tokenUrl: d.tokenUrl }, at),
     discover: d.discover ?? false,
     ...(d.listInterval

@@ -11,6 +11,11 @@ const Duration = Type.String({ minLength: 1, description: 'a duration such as 90
 export const TOKEN_HEADERS = ['auto', 'x-esri-authorization', 'authorization'] as const;
 const NonEmpty = Type.String({ minLength: 1 });
 
+/** The values of a deployment's `kind`: where its admin jobs live. */
+export const DEPLOYMENT_KINDS = ['enterprise', 'server'] as const;
+/** One of {@link DEPLOYMENT_KINDS}. */
+export type DeploymentKind = (typeof DEPLOYMENT_KINDS)[number];
+
 /** One ArcGIS Enterprise deployment in the configuration file. */
 export const DeploymentConfigSchema = Type.Object(
   {
@@ -18,6 +23,18 @@ export const DeploymentConfigSchema = Type.Object(
     name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
     /** Admin root URL: `https://host/<context>/admin`. */
     url: NonEmpty,
+    /**
+     * What `url` is: `enterprise` (ArcGIS Enterprise on Kubernetes, jobs at `<url>/jobs`) or
+     * `server` (ArcGIS Server, jobs at `<url>/system/jobs`). A bare job id, and discovery,
+     * mean jobs of this kind. @default "enterprise"
+     */
+    kind: Type.Optional(Type.Enum(DEPLOYMENT_KINDS)),
+    /**
+     * Other origins (`https://host[:port]`) whose jobs this deployment's credentials serve,
+     * beyond `url`'s own: a federated portal on another host, say. Job URLs posted to
+     * `POST /api/jobs` are matched to a deployment by origin. @default none
+     */
+    origins: Type.Optional(Type.Array(NonEmpty, { maxItems: 32 })),
     /** A token written in the file (prefer `tokenEnv` or `tokenFile`). */
     token: Type.Optional(NonEmpty),
     /** Name of the environment variable holding a token. */
@@ -197,6 +214,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Deployment {
   readonly name: string;
   readonly url: string;
+  /** Where its admin jobs live: `<url>/jobs` (enterprise) or `<url>/system/jobs` (server). */
+  readonly kind: DeploymentKind;
+  /** Other origins its credentials serve (normalised `scheme://host[:port]`), beyond `url`'s. */
+  readonly origins: readonly string[];
   readonly auth: AuthProvider;
   readonly discover: boolean;
   readonly listIntervalMs?: number;

@@ -20,7 +20,9 @@ import { resolveDeployment } from './deployment.js';
 import { loadConfigFile } from './file.js';
 import {
   type ConfigFile,
+  DEPLOYMENT_KINDS,
   type Deployment,
+  type DeploymentKind,
   type Env,
   LOG_LEVELS,
   type LogLevel,
@@ -36,6 +38,13 @@ export interface ServeFlags {
   readonly listen?: string | undefined;
   readonly dataDir?: string | undefined;
   readonly logLevel?: string | undefined;
+}
+
+/** `JOBWATCH_KIND`: `enterprise` (the default) or `server`. */
+function deploymentKindOf(value: string | undefined): DeploymentKind {
+  if (value === undefined || value === '') return 'enterprise';
+  if ((DEPLOYMENT_KINDS as readonly string[]).includes(value)) return value as DeploymentKind;
+  throw configError(`JOBWATCH_KIND: expected one of ${DEPLOYMENT_KINDS.join(', ')}`);
 }
 
 /**
@@ -63,6 +72,8 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     deployments.push({
       name: 'default',
       url: checkAdminUrl(env.JOBWATCH_URL, 'JOBWATCH_URL'),
+      kind: deploymentKindOf(env.JOBWATCH_KIND),
+      origins: [],
       auth: toAuth(
         {
           token: env.JOBWATCH_TOKEN,

@@ -11,14 +11,18 @@ import {
   DaemonPath,
   DaemonQuery,
   isJobId,
+  type JobRef as JobSourceRef,
   type JobView,
+  jobRefUrl,
+  parseJobRef,
+  safeParseWatchJobRequest,
   safeParseWatchRequest,
 } from '@jobwatch/schema';
 import { hostName } from '../config.js';
-import type { Daemon } from '../daemon.js';
+import type { Daemon, WatchRefusal } from '../daemon.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { JobCursor, JobRecord, JobRef, Store, WatchState } from '../store/store.js';
+import type { JobCursor, JobRecord, Store, WatchState, WatchTarget } from '../store/store.js';
 import type { EventHub } from './events.js';
 import { openApiDocument } from './openapi.js';
 import { corsHeaders, createKeyCheck, type TicketIssuer } from './security.js';
@@ -68,15 +72,64 @@ export interface ApiServerOptions {
   readonly maxBodyBytes?: number;
 }
 
-const view = (r: JobRecord): JobView => ({
-  deployment: r.deployment,
-  jobid: r.jobid,
-  state: r.state,
-  addedAt: r.addedAt,
-  ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
-  ...(r.error ? { error: r.error } : {}),
-  snapshot: r.snapshot,
-});
+/** The public view of a job; its `source` and `url` for jobs other than admin jobs of an enterprise deployment. */
+const viewOf =
+  (daemon: Daemon) =>
+  (r: JobRecord): JobView => ({
+    deployment: r.deployment,
+    jobid: r.jobid,
+    state: r.state,
+    addedAt: r.addedAt,
+    ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...daemon.describe(r),
+    snapshot: r.snapshot,
+  });
+
+/** The answer to a refused watch request. */
+function refusal(refused: WatchRefusal, deployment: string | undefined, host?: string): ApiError {
+  switch (refused) {
+    case 'SHUTTING_DOWN':
+      return new ApiError(503, 'SHUTTING_DOWN', 'the daemon is shutting down');
+    case 'UNKNOWN_DEPLOYMENT':
+      return new ApiError(
+        404,
+        'UNKNOWN_DEPLOYMENT',
+        `no deployment named ${JSON.stringify((deployment ?? '').slice(0, 64))}`,
+      );
+    case 'NO_DEPLOYMENT_FOR_HOST':
+      return new ApiError(
+        422,
+        'NO_DEPLOYMENT_FOR_HOST',
+        `no ${deployment ? `deployment named ${JSON.stringify(deployment.slice(0, 64))} has` : 'configured deployment has'} credentials for ${host ?? 'this host'}; add its origin to a deployment's origins, or configure a deployment for it`,
+      );
+    case 'AMBIGUOUS_DEPLOYMENT':
+      return new ApiError(
+        409,
+        'AMBIGUOUS_JOB',
+        `several deployments serve ${host ?? 'this host'}; name one in "deployment"`,
+      );
+    case 'JOB_ID_TAKEN':
+      return new ApiError(
+        409,
+        'JOB_ID_TAKEN',
+        `deployment ${JSON.stringify((deployment ?? '').slice(0, 64))} already has another job under this id`,
+      );
+  }
+}
+
+/**
+ * The job a `{"url"}` or `{"ref"}` body names, read with `parseJobRef`: anything that is not
+ * a job of a known source, or holds a hostile part, is refused before any request.
+ */
+function jobRefOf(body: { url: string } | { ref: JobSourceRef }): JobSourceRef {
+  try {
+    return 'url' in body ? parseJobRef(body.url) : parseJobRef(jobRefUrl(body.ref));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ApiError(400, 'BAD_JOB_URL', `${'url' in body ? 'url' : 'ref'}: ${message}`);
+  }
+}
 
 const STATES: readonly WatchState[] = ['watching', 'finished', 'stopped', 'failed'];
 
@@ -270,6 +323,29 @@ async function serveEvents(
   });
 }
 
+/**
+ * `POST /api/jobs` with `{"url"}` or `{"ref"}`: a job of any source, read without a request,
+ * watched on the deployment named (in the body or the path) or the one serving its host.
+ */
+async function watchJobOfAnySource(
+  ctx: RouteContext,
+  res: ServerResponse,
+  body: object,
+  pathDeployment: string | null,
+  cors: Record<string, string>,
+): Promise<void> {
+  const { daemon } = ctx;
+  const parsed = safeParseWatchJobRequest(body);
+  if (!parsed.success) throw new ApiError(400, 'BAD_REQUEST', parsed.error.message);
+  const ref = jobRefOf(parsed.data as { url: string } | { ref: JobSourceRef });
+  const name = parsed.data.deployment ?? pathDeployment ?? undefined;
+  const placed = daemon.place(ref, name);
+  if ('refused' in placed) throw refusal(placed.refused, name, new URL(jobRefUrl(ref)).host);
+  const result = await daemon.watch(placed.target);
+  if ('refused' in result) throw refusal(result.refused, placed.target.deployment);
+  return send(res, result.created ? 201 : 200, viewOf(daemon)(result.record), cors);
+}
+
 /** `/api/jobs[/:jobid]` and `/api/deployments/:name/jobs[/:jobid]`. */
 async function serveJobs(
   ctx: RouteContext,
@@ -281,6 +357,7 @@ async function serveJobs(
 ): Promise<void> {
   const { daemon, store, limit } = ctx;
   const { deploymentOf, findJob } = lookups(ctx);
+  const view = viewOf(daemon);
   const method = req.method ?? 'GET';
   const q = url.searchParams;
   let deployment: string | null = q.get(DaemonQuery.DEPLOYMENT);
@@ -325,7 +402,11 @@ async function serveJobs(
       );
     }
     if (method === 'POST') {
-      const parsed = safeParseWatchRequest(await readJson(req, limit));
+      const body = await readJson(req, limit);
+      if (typeof body === 'object' && body !== null && ('url' in body || 'ref' in body)) {
+        return watchJobOfAnySource(ctx, res, body, deployment, cors);
+      }
+      const parsed = safeParseWatchRequest(body);
       if (!parsed.success) {
         const { issues, message } = parsed.error;
         const idOnly = issues.length > 0 && issues.every((i) => i.pointer === '/jobid');
@@ -333,16 +414,12 @@ async function serveJobs(
       }
       const { jobid, deployment: bodyDeployment } = parsed.data;
       const checkedId = checkJobId(jobid);
-      const ref: JobRef = {
+      const ref: WatchTarget = {
         deployment: deploymentOf(bodyDeployment ?? deployment),
         jobid: checkedId,
       };
       const result = await daemon.watch(ref);
-      if ('refused' in result) {
-        throw result.refused === 'SHUTTING_DOWN'
-          ? new ApiError(503, 'SHUTTING_DOWN', 'the daemon is shutting down')
-          : new ApiError(404, 'UNKNOWN_DEPLOYMENT', `no deployment named ${ref.deployment}`);
-      }
+      if ('refused' in result) throw refusal(result.refused, ref.deployment);
       return send(res, result.created ? 201 : 200, view(result.record), cors);
     }
     throw notAllowed('GET', 'POST');

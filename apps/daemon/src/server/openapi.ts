@@ -21,8 +21,10 @@ import {
   SnapshotSchema,
   TicketSchema,
   WatchFailureSchema,
+  WatchRefRequestSchema,
   WatchRequestSchema,
   WatchStateSchema,
+  WatchUrlRequestSchema,
 } from '@jobwatch/schema';
 
 /** A method and a path template of the API, as the OpenAPI document lists it. */
@@ -46,13 +48,14 @@ const errors = (...statuses: number[]) =>
     statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]),
   );
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Bad request: a parameter or the body is not what this route takes (`BAD_REQUEST`, `INVALID_JOB_ID`).',
+  400: 'Bad request: a parameter or the body is not what this route takes (`BAD_REQUEST`, `INVALID_JOB_ID`), or a job URL or reference that is not a job of any source or holds a hostile part (`BAD_JOB_URL`; refused before any request).',
   401: 'No valid API key (or ticket, for the event stream) (`UNAUTHORIZED`).',
   403: 'The Host or Origin is not allowed (`FORBIDDEN_HOST`, `FORBIDDEN_ORIGIN`).',
   404: 'No such route, deployment or watched job (`NOT_FOUND`, `UNKNOWN_DEPLOYMENT`, `JOB_NOT_WATCHED`).',
   405: 'The route does not take this method (`METHOD_NOT_ALLOWED`); `Allow` lists those it takes.',
-  409: 'The job id is watched in several deployments; name one (`AMBIGUOUS_JOB`).',
+  409: "The job id is watched in several deployments, or several deployments serve the job URL's host; name one (`AMBIGUOUS_JOB`). Or the deployment already watches another job under this id (`JOB_ID_TAKEN`).",
   413: 'The body is too large (`BODY_TOO_LARGE`).',
+  422: "No configured deployment has credentials for the job URL's host (`NO_DEPLOYMENT_FOR_HOST`).",
   415: 'The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`).',
   503: 'Shutting down, or too many event-stream clients (`SHUTTING_DOWN`, `TOO_MANY_CLIENTS`).',
 };
@@ -104,13 +107,22 @@ const listJobs = (scoped: boolean) => ({
 });
 const watchJob = (scoped: boolean) => ({
   summary: 'Watch a job',
+  description:
+    'By id (`{"jobid"}`: an admin job of the deployment, of its kind), or a job of any source by URL (`{"url"}`) or reference (`{"ref"}`): an ArcGIS Enterprise or ArcGIS Server admin job, a geoprocessing job, or a portal item job. A job by URL or reference is watched on the deployment named, else on the one whose credentials serve its host (its URL\'s origin, or one of its `origins`). Its view carries `source` and `url`.',
   parameters: scoped ? [deploymentPath] : [deploymentQuery],
   security: KEY,
-  requestBody: { required: true, content: { 'application/json': { schema: ref('WatchRequest') } } },
+  requestBody: {
+    required: true,
+    content: {
+      'application/json': {
+        schema: { oneOf: [ref('WatchRequest'), ref('WatchUrlRequest'), ref('WatchRefRequest')] },
+      },
+    },
+  },
   responses: {
     '200': jsonBody('JobView', 'The job was already watched.'),
     '201': jsonBody('JobView', 'The job is watched now.'),
-    ...errors(400, 401, 403, 404, 413, 415, 503),
+    ...errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
   },
 });
 const getJob = (scoped: boolean) => ({
@@ -312,6 +324,8 @@ export function openApiDocument(options: OpenApiOptions = {}): Record<string, un
         JobView: json(JobViewSchema),
         JobPage: json(JobPageSchema),
         WatchRequest: json(WatchRequestSchema),
+        WatchUrlRequest: json(WatchUrlRequestSchema),
+        WatchRefRequest: json(WatchRefRequestSchema),
         Ticket: json(TicketSchema),
         DeploymentList: json(DeploymentListSchema),
         ApiErrorBody: {

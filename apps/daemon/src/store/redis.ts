@@ -104,6 +104,7 @@ function toRecord(h: HashRecord): JobRecord | undefined {
     eventId: Number(h.eventId ?? 0),
     ...(h.errorCode ? { error: { code: h.errorCode, message: h.errorMessage ?? '' } } : {}),
     ...(h.failureEventId !== undefined ? { failureEventId: Number(h.failureEventId) } : {}),
+    ...(h.url ? { url: h.url } : {}),
   };
 }
 
@@ -441,6 +442,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
           ref.jobid,
           at,
           orderMember(at, ref.deployment, ref.jobid),
+          ref.url ?? '',
         ),
       );
       return Number(created) === 1;

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   error_message TEXT,
   ended_at INTEGER,
   failed_event_id INTEGER,
+  url TEXT,
   PRIMARY KEY (deployment, jobid)
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
@@ -76,6 +77,9 @@ function migrate(db: Database.Database, at: number): void {
   }
   if (!columns.some((c) => c.name === 'failed_event_id'))
     db.exec('ALTER TABLE jobs ADD COLUMN failed_event_id INTEGER');
+  // A job of another source than its deployment's own (a GP or item job): its URL. Rows
+  // written before have none, and are the deployment's own jobs, as they always were.
+  if (!columns.some((c) => c.name === 'url')) db.exec('ALTER TABLE jobs ADD COLUMN url TEXT');
   const eventColumns = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
   if (!eventColumns.some((c) => c.name === 'type'))
     db.exec("ALTER TABLE events ADD COLUMN type TEXT NOT NULL DEFAULT 'snapshot'");
@@ -93,6 +97,7 @@ interface JobRow {
   error_message: string | null;
   ended_at: number | null;
   failed_event_id: number | null;
+  url: string | null;
 }
 
 interface EventRow {
@@ -131,6 +136,7 @@ function toRecord(row: JobRow): JobRecord {
       ? { error: { code: row.error_code, message: row.error_message ?? '' } }
       : {}),
     ...(row.failed_event_id !== null ? { failureEventId: row.failed_event_id } : {}),
+    ...(row.url ? { url: row.url } : {}),
   };
 }
 
@@ -192,7 +198,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async watch(ref, at) {
       guard();
       const before = q.getJob.get(ref.deployment, ref.jobid) as JobRow | undefined;
-      q.insertJob.run(ref.deployment, ref.jobid, at);
+      q.insertJob.run(ref.deployment, ref.jobid, at, ref.url ?? null);
       return before?.state !== 'watching';
     },
     async failWatch(ref, error, deliveries) {
@@ -297,7 +303,7 @@ function prepareStatements(db: Database.Database) {
   return {
     getJob: db.prepare('SELECT * FROM jobs WHERE deployment = ? AND jobid = ?'),
     insertJob: db.prepare(
-      "INSERT INTO jobs (deployment, jobid, state, added_at) VALUES (?, ?, 'watching', ?) " +
+      "INSERT INTO jobs (deployment, jobid, state, added_at, url) VALUES (?, ?, 'watching', ?, ?) " +
         "ON CONFLICT (deployment, jobid) DO UPDATE SET state = 'watching', error_code = NULL, error_message = NULL, ended_at = NULL, failed_event_id = NULL",
     ),
     failJob: db.prepare(

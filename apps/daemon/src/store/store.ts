@@ -9,8 +9,10 @@
  */
 import {
   canonicalStatus,
+  type JobRef as JobSourceRef,
   JobStatus,
   makeSnapshot,
+  parseJobRef,
   type Snapshot,
   visiblyDiffers,
 } from '@jobwatch/schema';
@@ -19,6 +21,18 @@ import {
 export interface JobRef {
   readonly deployment: string;
   readonly jobid: string;
+}
+
+/**
+ * A job to watch: its key, and — for a job of another source than its deployment's own kind
+ * (a geoprocessing or portal item job, say) — its URL, which says what it is and where to
+ * read it. Jobs keep the key `(deployment, jobid)` of every source: ArcGIS job ids are
+ * GUIDs, unique within a site whatever their source, so the id a user sees in ArcGIS is the
+ * one the API, the event stream's `?jobid=` and the widget use.
+ */
+export interface WatchTarget extends JobRef {
+  /** The job's URL (`jobRefUrl`) when it is not of its deployment's kind; absent otherwise. */
+  readonly url?: string | undefined;
 }
 
 /** Where a watch stands. `watching` resumes after a restart; the others do not. */
@@ -39,6 +53,11 @@ export interface JobRecord extends JobRef {
   readonly error?: { readonly code: string; readonly message: string };
   /** Id of the `watch_failed` event (state `failed`). */
   readonly failureEventId?: number;
+  /**
+   * The job's URL when it is not of its deployment's kind (see {@link WatchTarget}); absent
+   * for the deployment's own jobs, and for every row stored before jobs of other sources.
+   */
+  readonly url?: string;
 }
 
 /**
@@ -206,8 +225,11 @@ export interface StoreHealth {
  *   silent daemon's deliveries to another after a while.
  */
 export interface Store {
-  /** Starts watching (or re-watching) a job. Resolves `true` when it was not being watched. */
-  watch(ref: JobRef, now: number): Promise<boolean>;
+  /**
+   * Starts watching (or re-watching) a job, keeping its URL when it has one (a job of another
+   * source than its deployment's). Resolves `true` when it was not being watched.
+   */
+  watch(ref: WatchTarget, now: number): Promise<boolean>;
   /**
    * Ends a watch that cannot go on, in one step: state `failed` with its error, a
    * `watch_failed` event appended, `deliveries` (given the event) queued. Resolves the event,
@@ -285,6 +307,16 @@ export interface Store {
   readonly outboxSweepMs?: number;
 }
 
+/** The reference of a snapshot of another source than an admin job (its `url`), else none. */
+function snapshotRef(snapshot: Snapshot): JobSourceRef | undefined {
+  if (!snapshot.url || !snapshot.source || snapshot.source === 'enterprise') return undefined;
+  try {
+    return parseJobRef(snapshot.url);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What a store records when `next` arrives for a job whose stored snapshot is `previous`:
  * the snapshot to store, or `undefined` when nothing is worth an event. Every {@link Store}
@@ -314,7 +346,10 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
     job !== null &&
     known.status === job.status &&
     known.updatedtime === job.updatedtime &&
-    known.endtime === job.endtime;
+    known.endtime === job.endtime &&
+    // Jobs of other sources spell their status otherwise (`jobStatus`) and move in progress.
+    (job === known ||
+      (previous.status === next.status && (previous.progress ?? null) === (next.progress ?? null)));
   const firstSeen = Math.min(previous.firstSeen, next.firstSeen);
   const lastChanged = unchanged ? previous.lastChanged : next.lastChanged;
   const merged =
@@ -331,6 +366,7 @@ export function reconcileSnapshot(previous: Snapshot | null, next: Snapshot): Sn
           // The warnings go with the body they are about.
           warnings: keepBody ? previous.warnings : next.warnings,
           eta: next.eta,
+          ref: snapshotRef(next),
         })
       : next;
   return visiblyDiffers(previous, merged) ? merged : undefined;

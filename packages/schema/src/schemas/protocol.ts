@@ -7,7 +7,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { MAX_JOB_ID_LENGTH } from '../jobid.js';
-import { SnapshotSchema } from './snapshot.js';
+import { JobSourceSchema, SnapshotSchema } from './snapshot.js';
 
 /** A job id as the API accepts it: 1–128 letters, digits, `-` and `_`. */
 export const ApiJobIdSchema = /* @__PURE__ */ Type.String({
@@ -50,6 +50,13 @@ export const JobViewSchema = /* @__PURE__ */ Type.Object(
       /* @__PURE__ */ Type.Number({ description: 'Epoch ms when the watch ended.' }),
     ),
     error: /* @__PURE__ */ Type.Optional(CodedMessageSchema),
+    source: /* @__PURE__ */ Type.Optional(JobSourceSchema),
+    url: /* @__PURE__ */ Type.Optional(
+      /* @__PURE__ */ Type.String({
+        description:
+          "The job's URL, for jobs of other sources than ArcGIS Enterprise admin jobs (absent for those).",
+      }),
+    ),
     snapshot: /* @__PURE__ */ Type.Union([SnapshotSchema, /* @__PURE__ */ Type.Null()], {
       description: 'The last snapshot, `null` before the first.',
     }),
@@ -88,6 +95,100 @@ export const WatchRequestSchema = /* @__PURE__ */ Type.Object(
 );
 /** The body of `POST /api/jobs`. */
 export type WatchRequest = Static<typeof WatchRequestSchema>;
+
+const JobUrlText = /* @__PURE__ */ Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  description: 'An absolute http(s) URL, without credentials, query or fragment.',
+});
+const RefPart = /* @__PURE__ */ Type.String({ minLength: 1, maxLength: 256 });
+
+/**
+ * A job reference of any source (`JobRef`): a discriminated union on `source`. The daemon
+ * reads it back through `parseJobRef`, so a hostile id or path part is refused before any
+ * request, as a hostile URL is.
+ */
+export const JobRefSchema = /* @__PURE__ */ Type.Union(
+  [
+    /* @__PURE__ */ Type.Object(
+      {
+        source: /* @__PURE__ */ Type.Literal('enterprise'),
+        adminUrl: JobUrlText,
+        jobid: ApiJobIdSchema,
+      },
+      { additionalProperties: false },
+    ),
+    /* @__PURE__ */ Type.Object(
+      {
+        source: /* @__PURE__ */ Type.Literal('server'),
+        adminUrl: JobUrlText,
+        jobid: ApiJobIdSchema,
+      },
+      { additionalProperties: false },
+    ),
+    /* @__PURE__ */ Type.Object(
+      {
+        source: /* @__PURE__ */ Type.Literal('gp'),
+        taskUrl: JobUrlText,
+        jobid: ApiJobIdSchema,
+      },
+      { additionalProperties: false },
+    ),
+    /* @__PURE__ */ Type.Object(
+      {
+        source: /* @__PURE__ */ Type.Literal('item'),
+        portalUrl: JobUrlText,
+        username: RefPart,
+        itemId: RefPart,
+        jobType: RefPart,
+        jobid: ApiJobIdSchema,
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    description:
+      'A job of any source: enterprise and server `{adminUrl, jobid}`, gp `{taskUrl, jobid}`, item `{portalUrl, username, itemId, jobType, jobid}`.',
+  },
+);
+
+const deploymentMember = /* @__PURE__ */ Type.Optional(
+  /* @__PURE__ */ Type.String({
+    description:
+      'The deployment whose credentials read the job; optional: by default the one configured for its host.',
+  }),
+);
+
+/** The body of `POST /api/jobs` that names a job by its URL, of any source. */
+export const WatchUrlRequestSchema = /* @__PURE__ */ Type.Object(
+  {
+    url: /* @__PURE__ */ Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description:
+        'A job URL of any source: `…/admin/jobs/<id>`, `…/admin/system/jobs/<id>`, `…/GPServer/<task>/jobs/<id>`, or `…/items/<itemId>/status?jobType=…&jobId=…`.',
+    }),
+    deployment: deploymentMember,
+  },
+  { additionalProperties: true },
+);
+
+/** The body of `POST /api/jobs` that names a job by its reference, of any source. */
+export const WatchRefRequestSchema = /* @__PURE__ */ Type.Object(
+  { ref: JobRefSchema, deployment: deploymentMember },
+  { additionalProperties: true },
+);
+
+/**
+ * The bodies of `POST /api/jobs` that name a job of any source: by URL or by reference. (The
+ * job id form is {@link WatchRequestSchema}.)
+ */
+export const WatchJobRequestSchema = /* @__PURE__ */ Type.Union(
+  [WatchUrlRequestSchema, WatchRefRequestSchema],
+  { description: 'A job of any source, by `url` or by `ref`.' },
+);
+/** The body of `POST /api/jobs` that names a job of any source by URL or reference. */
+export type WatchJobRequest = Static<typeof WatchJobRequestSchema>;
 
 /** The answer of `POST /api/tickets`: a short-lived ticket for `GET /api/events?ticket=`. */
 export const TicketSchema = /* @__PURE__ */ Type.Object(

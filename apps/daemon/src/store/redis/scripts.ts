@@ -136,7 +136,8 @@ return {'OK', id}
 
 /**
  * Starts (or restarts) watching a job. KEYS: job. ARGV: prefix, deployment, jobid, at, order
- * member. Answers 1 when it was not being watched.
+ * member, the job's URL (`''` for a job of its deployment's kind; kept from the first watch).
+ * Answers 1 when it was not being watched.
  */
 const watch: ScriptDefinition = {
   numberOfKeys: 1,
@@ -146,6 +147,7 @@ local state = redis.call('HGET', jk, 'state')
 if not state then
   redis.call('HSET', jk, 'd', ARGV[2], 'j', ARGV[3], 'm', ARGV[5], 'state', 'watching',
     'addedAt', ARGV[4], 'eventId', 0, 'v', 1)
+  if ARGV[6] and ARGV[6] ~= '' then redis.call('HSET', jk, 'url', ARGV[6]) end
   redis.call('ZADD', P .. 'jobs', 0, ARGV[5])
   setState(ARGV[5], false, 'watching')
   return 1
