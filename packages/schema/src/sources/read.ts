@@ -175,29 +175,8 @@ export function readSourceJob(ref: JobRef, body: unknown): SafeParseResult<Sourc
       const data = view(read.data, read.data.jobId, read.data.jobStatus);
       return { success: true, data, warnings: read.warnings };
     }
-    case 'item': {
-      // A body in its documented shape with a known status (the usual poll) is checked here,
-      // once, with no result object of the parser's own; a body that needs repair, or whose
-      // status is unknown, takes safeParse, for its warnings. On a body this small, a second
-      // validation and allocations are much of what reading it costs.
-      let data: ItemStatus;
-      let warnings: readonly SchemaWarning[] = NO_WARNINGS;
-      if (
-        itemStatusValidator.validate(body) &&
-        isKnownSourceStatus('item', (body as ItemStatus).status)
-      ) {
-        data = body as ItemStatus;
-        const refused = itemRefusal(data, ref);
-        if (refused) return { success: false, error: refused };
-      } else {
-        const read = safeParseItemStatus(body, ref);
-        if (!read.success) return read;
-        data = read.data;
-        warnings = read.warnings;
-      }
-      const job = itemJob(ref.jobid, data);
-      return { success: true, data: job, warnings };
-    }
+    case 'item':
+      return readItemJob(ref, body);
     default:
       throw new TypeError(`unknown job source ${String((ref as { source?: unknown }).source)}`);
   }
@@ -216,6 +195,26 @@ function view(body: object, jobid: string, status: string): SourceJob {
   return { jobid, status, ...body } as SourceJob;
 }
 
+/**
+ * {@link readSourceJob} of an item job. A body in its documented shape with a known status
+ * (the usual poll) is checked here, once, with no result object of the parser's own; a body
+ * that needs repair, or whose status is unknown, takes safeParse, for its warnings. On a body
+ * this small, a second validation and allocations are much of what reading it costs.
+ */
+function readItemJob(ref: JobRef, body: unknown): SafeParseResult<SourceJob> {
+  if (
+    itemStatusValidator.validate(body) &&
+    isKnownSourceStatus('item', (body as ItemStatus).status)
+  ) {
+    const refused = itemRefusal(body as ItemStatus, ref);
+    if (refused) return { success: false, error: refused };
+    return { success: true, data: itemJob(ref.jobid, body as ItemStatus), warnings: NO_WARNINGS };
+  }
+  const read = safeParseItemStatus(body, ref);
+  if (!read.success) return read;
+  return { success: true, data: itemJob(ref.jobid, read.data), warnings: read.warnings };
+}
+
 /** The fields an item status documents, in the order the portal sends them. */
 const ITEM_FIELDS: readonly string[] = ['status', 'statusMessage', 'itemId', 'jobId'];
 
@@ -228,29 +227,22 @@ const ITEM_FIELDS: readonly string[] = ['status', 'statusMessage', 'itemId', 'jo
  */
 function itemJob(jobid: string, body: ItemStatus): SourceJob {
   const keys = Object.keys(body);
-  let at = 0;
-  for (const key of keys) {
-    while (at < ITEM_FIELDS.length && ITEM_FIELDS[at] !== key) at++;
-    if (at === ITEM_FIELDS.length) break;
-  }
-  if (at < ITEM_FIELDS.length && keys[0] === 'status') {
+  if (keys[0] === 'status') {
     const job: { -readonly [K in keyof ItemStatus | 'jobid']?: unknown } = {
       jobid,
       status: body.status,
     };
-    for (let i = 1; i < keys.length; i++) {
-      switch (keys[i]) {
-        case 'statusMessage':
-          job.statusMessage = body.statusMessage;
-          break;
-        case 'itemId':
-          job.itemId = body.itemId;
-          break;
-        default:
-          job.jobId = body.jobId;
-      }
+    let at = 1;
+    let i = 1;
+    for (; i < keys.length; i++) {
+      const key = keys[i];
+      while (at < ITEM_FIELDS.length && ITEM_FIELDS[at] !== key) at++;
+      if (at === ITEM_FIELDS.length) break; // not documented, or out of order
+      if (key === 'statusMessage') job.statusMessage = body.statusMessage;
+      else if (key === 'itemId') job.itemId = body.itemId;
+      else job.jobId = body.jobId;
     }
-    return job as SourceJob;
+    if (i === keys.length) return job as SourceJob;
   }
   const job = { jobid, ...body } as SourceJob;
   // A body with a `jobid` of its own would win in the copy: ours must.
