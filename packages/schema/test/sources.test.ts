@@ -222,11 +222,12 @@ describe('reading each source: exact about the job and its status, tolerant abou
   });
 
   it('an item job is the body as sent, the job id first, the body itself unchanged', () => {
+    const itemId = '49bf5db6340e4bccaceca5af3b2bec4b';
     const bodies: Record<string, unknown>[] = [
       sourceFixture('item-status-failed'),
       { status: 'completed' },
-      { status: 'processing', itemId: itemRef.itemId, statusMessage: 'half way' },
-      { itemId: itemRef.itemId, status: 'partial', extra: { kept: true } },
+      { status: 'processing', itemId, statusMessage: 'half way' },
+      { itemId, status: 'partial', extra: { kept: true } },
       { status: 'completed', jobid: 'theirs', statusMessage: null },
     ];
     for (const body of bodies) {
