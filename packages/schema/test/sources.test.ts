@@ -221,6 +221,30 @@ describe('reading each source: exact about the job and its status, tolerant abou
       expect(gp.warnings.map((w) => w.pointer)).toEqual(['/results/out/paramUrl', '/progress']);
   });
 
+  it('an item job is the body as sent, the job id first, the body itself unchanged', () => {
+    const itemId = '49bf5db6340e4bccaceca5af3b2bec4b';
+    const bodies: Record<string, unknown>[] = [
+      sourceFixture('item-status-failed'),
+      { status: 'completed' },
+      { status: 'processing', itemId, statusMessage: 'half way' },
+      { itemId, status: 'partial', extra: { kept: true } },
+      { status: 'completed', jobid: 'theirs', statusMessage: null },
+    ];
+    for (const body of bodies) {
+      const before = JSON.stringify(body);
+      const result = read(itemRef, body);
+      expect(result.warnings).toEqual([]);
+      expect(JSON.stringify(body)).toBe(before);
+      const { jobid: _theirs, ...rest } = body;
+      expect(result.data).toEqual({ ...rest, jobid: itemRef.jobid });
+      // The same fields in the same order as the body, ours first or in place of its own.
+      const order = Object.keys(body).includes('jobid')
+        ? Object.keys(body)
+        : ['jobid', ...Object.keys(body)];
+      expect(Object.keys(result.data)).toEqual(order);
+    }
+  });
+
   it('keeps an unknown status verbatim, with a warning', () => {
     const result = read(gpRef, { jobId: gpRef.jobid, jobStatus: 'esriJobParked' });
     expect(result.warnings).toEqual([

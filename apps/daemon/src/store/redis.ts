@@ -19,32 +19,22 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Snapshot } from '@jobwatch/schema';
 import type { Redis } from 'ioredis';
-import { FencedError, StoreError } from '../errors.js';
+import { StoreError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { OutageBuffer } from './redis/buffer.js';
+import { type Availability, createAvailability, SeenSnapshots } from './redis/availability.js';
 import {
   connectRedis,
   type RedisStoreMetrics,
   RoundTrips,
   reasonOf,
+  type ScriptedRedis,
   shownRedisUrl,
 } from './redis/connection.js';
 import { EventReader, eventsSince, trimEvents, waitForReady } from './redis/events.js';
 import { orderMember, parseOrderMember, type RedisKeys, redisKeys } from './redis/keys.js';
 import { RedisOutbox } from './redis/outbox.js';
-import {
-  type Fence,
-  type JobRecord,
-  type JobRef,
-  type NewDelivery,
-  reconcileSnapshot,
-  type Store,
-  type StoredEvent,
-  type StoreHealth,
-  type WatchFailedEvent,
-  type WatchFailure,
-  type WatchState,
-} from './store.js';
+import { createTransitionWrites, type TransitionWrites } from './redis/writes.js';
+import type { JobFilter, JobRecord, JobRef, Store, StoreHealth, WatchState } from './store.js';
 
 export { type RedisStoreMetrics, shownRedisUrl } from './redis/connection.js';
 export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeyPrefix, redisKeys } from './redis/keys.js';
@@ -84,12 +74,6 @@ export interface RedisStore extends Store {
   health(): StoreHealth;
 }
 
-/** Jobs whose last stored snapshot each daemon remembers (about 2 KB each). */
-const MAX_SEEN = 50_000;
-
-/** Compare-and-set attempts before a write gives up (only many daemons writing one job get close). */
-const MAX_CAS_ATTEMPTS = 50;
-
 type HashRecord = Record<string, string>;
 
 function toRecord(h: HashRecord): JobRecord | undefined {
@@ -108,11 +92,16 @@ function toRecord(h: HashRecord): JobRecord | undefined {
   };
 }
 
-const flat = (list: readonly NewDelivery[]) =>
-  list.flatMap((d) => [d.messageId, d.endpoint, d.body]);
-
 /** Jobs read per round trip when listing. */
 const LIST_CHUNK = 500;
+
+/** What the store's methods share: the command connection, the key names, clock and round trips. */
+interface RedisContext {
+  readonly redis: ScriptedRedis;
+  readonly keys: RedisKeys;
+  readonly rt: RoundTrips;
+  readonly now: () => number;
+}
 
 /**
  * Connects to Redis and opens the store there; rejects with a {@link StoreError}
@@ -128,28 +117,10 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const now = options.now ?? Date.now;
   const { logger, metrics } = options;
   const keys = redisKeys(options.prefix);
-  const P = keys.prefix;
   const consumer =
     options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const redis = connectRedis({
-    url: options.url,
-    name: `jobwatch:${consumer}`,
-    commandTimeoutMs: options.commandTimeoutMs ?? 5_000,
-  });
+  const { redis, link } = await connectStore(options, consumer);
   const rt = new RoundTrips(metrics, logger);
-  let lastReason: string | undefined;
-  redis.on('error', (error) => {
-    lastReason = reasonOf(error);
-  });
-  const connectTimeout = options.connectTimeoutMs ?? 10_000;
-  if (redis.status !== 'ready') await waitForReady(redis, connectTimeout);
-  if (redis.status !== 'ready') {
-    redis.disconnect();
-    throw new StoreError(
-      'STORE_UNAVAILABLE',
-      `cannot reach redis at ${shownRedisUrl(options.url)} (${lastReason ?? 'no answer'})`,
-    );
-  }
   const outbox = new RedisOutbox({
     redis,
     keys,
@@ -162,278 +133,99 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const readerConnection = connectRedis({ url: options.url, name: `jobwatch:${consumer}:events` });
   readerConnection.on('error', () => undefined);
   const reader = new EventReader({ connection: readerConnection, keys, from: newest, logger });
-
-  // ---- Redis down or back ----------------------------------------------------------------
-  let up = true;
-  let downSince = 0;
-  let closed = false;
-  const buffer = new OutageBuffer({
-    max: options.maxBuffered ?? 10_000,
-    onSize: (n) => metrics?.storeBuffered.set(n),
-    onDrop: (n) => {
-      metrics?.storeBufferDropped.inc(n);
-      logger?.warn(
-        { dropped: n, bound: options.maxBuffered ?? 10_000 },
-        'outage buffer full: intermediate transitions dropped (job ends are kept)',
-      );
-    },
+  const seen = new SeenSnapshots();
+  const availability = createAvailability({
+    redis,
+    keys,
+    outbox,
+    reader,
+    seen,
+    now,
+    maxBuffered: options.maxBuffered ?? 10_000,
+    link,
+    logger,
+    metrics,
   });
-  /** While down: looks every second whether Redis answers again (a connection can stay open and mute). */
-  let probe: NodeJS.Timeout | undefined;
-  const down = (reason: string) => {
-    lastReason = reason;
-    if (!up || closed) return;
-    up = false;
-    downSince = now();
-    metrics?.storeUp.set(0);
-    logger?.warn(
-      { store: 'redis', reason },
-      'store unavailable: polling goes on, transitions are buffered',
-    );
-    probe = setInterval(() => {
-      if (redis.status === 'ready') void recover();
-    }, 1_000);
-    probe.unref();
-  };
-  let recovering: Promise<void> | undefined;
-  /** Redis answers again: the group and the reader checked, the buffer written. */
-  function recover(): Promise<void> {
-    recovering ??= (async () => {
-      try {
-        await outbox.ensureGroup();
-        // Redis may come back without its data: nothing remembered can be trusted.
-        seen.clear();
-        reader.rebase(Number((await redis.get(keys.eventId)) ?? 0));
-      } catch {
-        return; // down again; the next 'ready' or probe tries once more
-      } finally {
-        recovering = undefined;
-      }
-      if (closed) return;
-      if (!up) {
-        up = true;
-        clearInterval(probe);
-        metrics?.storeUp.set(1);
-        logger?.info(
-          { store: 'redis', downMs: now() - downSince, buffered: buffer.size },
-          'store available again',
-        );
-      }
-      void drain();
-    })();
-    return recovering;
-  }
-  redis.on('close', () => down(lastReason ?? 'connection closed'));
-  redis.on('ready', () => {
-    if (!closed) void recover();
-  });
-  metrics?.storeUp.set(1);
-
-  const unavailable = (error: unknown) =>
-    error instanceof StoreError && error.code === 'STORE_UNAVAILABLE';
-
-  let draining: Promise<void> | undefined;
-  /** Writes the buffered transitions in order while Redis answers. */
-  function drain(): Promise<void> {
-    draining ??= (async () => {
-      let written = 0;
-      try {
-        for (let entry = buffer.peek(); entry && up; entry = buffer.peek()) {
-          try {
-            await entry.write();
-            written += 1;
-          } catch (error) {
-            if (unavailable(error)) return; // down again: the next 'ready' goes on
-            if (error instanceof FencedError)
-              logger?.warn({ job: entry.key, reason: error.message }, 'buffered write refused');
-            else logger?.error({ job: entry.key, err: error }, 'buffered write failed; dropped');
-          }
-          buffer.shift();
-        }
-      } finally {
-        if (written > 0)
-          logger?.info({ written, left: buffer.size }, 'buffered transitions written');
-        draining = undefined;
-      }
-    })();
-    return draining;
-  }
-
-  /** Runs a transition at once, or buffers it while Redis is down or others wait before it. */
-  async function transition<T>(
-    key: string,
-    snapshot: Snapshot | undefined,
-    final: boolean,
-    write: () => Promise<T>,
-  ): Promise<T | undefined> {
-    if (up && buffer.size === 0) {
-      try {
-        return await write();
-      } catch (error) {
-        if (!unavailable(error)) throw error;
-        down(reasonOf(error));
-      }
-    }
-    buffer.push({ key, snapshot, final, write });
-    if (up) void drain();
-    return undefined;
-  }
-
-  const guard = () => {
-    if (closed) throw new Error('store is closed');
-  };
-
-  // ---- writes ---------------------------------------------------------------------------
-  const fenceArgs = (fence: Fence | undefined) =>
-    fence ? [keys.lease(fence.work), String(fence.token)] : ['', ''];
-
-  /** The snapshot this daemon last read or wrote for each job, to skip polls that change nothing. */
-  const seen = new Map<string, Snapshot>();
-  const remember = (jk: string, snapshot: Snapshot | null) => {
-    if (!snapshot || snapshot.terminal) {
-      seen.delete(jk);
-      return;
-    }
-    if (!seen.has(jk) && seen.size >= MAX_SEEN) {
-      const oldest = seen.keys().next().value;
-      if (oldest !== undefined) seen.delete(oldest);
-    }
-    seen.set(jk, snapshot);
-  };
-
-  async function recordNow(
-    next: Snapshot,
-    deliveries: (previous: Snapshot | null, stored: Snapshot) => readonly NewDelivery[],
-    fence: Fence | undefined,
-  ): Promise<StoredEvent | undefined> {
-    const jk = keys.job(next.deployment, next.jobid);
-    // Most polls change nothing: one that shows nothing new beside what this daemon last saw
-    // stored costs no round trip. (Should another daemon have stored something newer since,
-    // this poll has nothing to add to it either.)
-    const known = seen.get(jk);
-    if (known && !known.terminal && !next.terminal && !reconcileSnapshot(known, next))
-      return undefined;
-    for (let attempt = 1; ; attempt++) {
-      const [json, version, state] = await rt.run('record', 'hmget', () =>
-        redis.hmget(jk, 'snapshot', 'v', 'state'),
-      );
-      const previous = json ? (JSON.parse(json) as Snapshot) : null;
-      remember(jk, previous);
-      const snapshot = reconcileSnapshot(previous, next);
-      // Nothing new; but a watch whose job has ended is finished, in this same step.
-      if (!snapshot && !((previous?.terminal || next.terminal) && state === 'watching'))
-        return undefined;
-      const list = snapshot ? deliveries(previous, snapshot) : [];
-      const at = now();
-      const reply = (await rt.run('record', 'record', () =>
-        redis.jobwatchRecord(
-          jk,
-          P,
-          next.deployment,
-          next.jobid,
-          version ?? '0',
-          snapshot ? 'event' : 'finish',
-          at,
-          snapshot ? JSON.stringify(snapshot) : '',
-          snapshot?.terminal ? '1' : '0',
-          orderMember(at, next.deployment, next.jobid),
-          ...fenceArgs(fence),
-          list.length,
-          ...flat(list),
-        ),
-      )) as [string, number?];
-      if (reply[0] === 'FENCED') throw rt.failed('record', fenced(fence));
-      if (reply[0] === 'CONFLICT') {
-        if (attempt >= MAX_CAS_ATTEMPTS) throw conflict('record');
-        continue;
-      }
-      if (!snapshot || !reply[1]) return undefined;
-      remember(jk, snapshot);
-      const event: StoredEvent = { id: Number(reply[1]), snapshot };
-      reader.offer(event);
-      return event;
-    }
-  }
-
-  async function failNow(
-    ref: JobRef,
-    error: { code: string; message: string },
-    deliveries: (failure: WatchFailure, eventId: number) => readonly NewDelivery[],
-    fence: Fence | undefined,
-  ): Promise<WatchFailedEvent | undefined> {
-    const jk = keys.job(ref.deployment, ref.jobid);
-    for (let attempt = 1; ; attempt++) {
-      const [[json, version, state], counter] = await rt.run('failWatch', 'read', () =>
-        Promise.all([redis.hmget(jk, 'snapshot', 'v', 'state'), redis.get(keys.eventId)]),
-      );
-      seen.delete(jk);
-      if (state !== 'watching') return undefined;
-      const at = now();
-      const failure: WatchFailure = {
-        deployment: ref.deployment,
-        jobid: ref.jobid,
-        error: { code: error.code, message: error.message },
-        snapshot: json ? (JSON.parse(json) as Snapshot) : null,
-        failedAt: at,
-      };
-      const expected = Number(counter ?? 0);
-      // The deliveries' message id names the event, so they are computed for the id it will get.
-      const list = deliveries(failure, expected + 1);
-      const reply = (await rt.run('failWatch', 'fail', () =>
-        redis.jobwatchFail(
-          jk,
-          P,
-          ref.deployment,
-          ref.jobid,
-          version ?? '0',
-          expected,
-          at,
-          JSON.stringify(failure),
-          error.code,
-          error.message,
-          ...fenceArgs(fence),
-          list.length,
-          ...flat(list),
-        ),
-      )) as [string, number?];
-      if (reply[0] === 'NONE') return undefined;
-      if (reply[0] === 'FENCED') throw rt.failed('failWatch', fenced(fence));
-      if (reply[0] === 'CONFLICT') {
-        if (attempt >= MAX_CAS_ATTEMPTS) throw conflict('failWatch');
-        // Other daemons append events meanwhile: step aside a moment before reading again.
-        if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-        continue;
-      }
-      const event: WatchFailedEvent = { id: Number(reply[1]), type: 'watch_failed', failure };
-      reader.offer(event);
-      return event;
-    }
-  }
-
-  const fenced = (fence: Fence | undefined) =>
-    new FencedError(fence?.work ?? '', fence?.token ?? 0);
-  const conflict = (operation: string) =>
-    new Error(`${operation}: the job kept changing under ${MAX_CAS_ATTEMPTS} attempts`);
-
-  async function readRecords(refs: readonly JobRef[]): Promise<JobRecord[]> {
-    const hashes = await rt.run('list', 'hgetall', () =>
-      Promise.all(refs.map((r) => redis.hgetall(keys.job(r.deployment, r.jobid)))),
-    );
-    return hashes.map(toRecord).filter((r): r is JobRecord => r !== undefined);
-  }
-
-  const store: RedisStore = {
+  const context: RedisContext = { redis, keys, rt, now };
+  const writes = createTransitionWrites({ redis, keys, rt, seen, reader, now });
+  return {
     keys,
     redis,
     outboxSweepMs: options.outboxSweepMs ?? 5_000,
-    health: () => ({
-      up,
-      ...(up ? {} : { reason: lastReason ?? 'unreachable' }),
-      buffered: buffer.size,
-    }),
+    health: availability.health,
+    ...jobMethods(context, { availability, seen, writes, reader, outbox }),
+    ...outboxMethods(context, availability.guard, outbox),
+    async close() {
+      if (!(await availability.close())) return;
+      readerConnection.disconnect();
+      await reader.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
+ * The command connection, once it answers, and why it last failed (kept up to date for
+ * {@link RedisStore.health}); throws `STORE_UNAVAILABLE` when it does not answer in time.
+ */
+async function connectStore(
+  options: RedisStoreOptions,
+  consumer: string,
+): Promise<{ redis: ScriptedRedis; link: { lastReason?: string | undefined } }> {
+  const redis = connectRedis({
+    url: options.url,
+    name: `jobwatch:${consumer}`,
+    commandTimeoutMs: options.commandTimeoutMs ?? 5_000,
+  });
+  const link: { lastReason?: string | undefined } = {};
+  redis.on('error', (error) => {
+    link.lastReason = reasonOf(error);
+  });
+  const connectTimeout = options.connectTimeoutMs ?? 10_000;
+  if (redis.status !== 'ready') await waitForReady(redis, connectTimeout);
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    throw new StoreError(
+      'STORE_UNAVAILABLE',
+      `cannot reach redis at ${shownRedisUrl(options.url)} (${link.lastReason ?? 'no answer'})`,
+    );
+  }
+  return { redis, link };
+}
+
+/** What {@link jobMethods} works with beside the context. */
+interface JobParts {
+  readonly availability: Availability;
+  readonly seen: SeenSnapshots;
+  readonly writes: TransitionWrites;
+  readonly reader: EventReader;
+  readonly outbox: RedisOutbox;
+}
+
+/** The store's jobs and their event log: watching, transitions (buffered while Redis is away), reads, pruning. */
+function jobMethods(
+  context: RedisContext,
+  { availability, seen, writes, reader, outbox }: JobParts,
+): Pick<
+  Store,
+  | 'watch'
+  | 'failWatch'
+  | 'setState'
+  | 'get'
+  | 'list'
+  | 'recordSnapshot'
+  | 'eventsSince'
+  | 'lastEventId'
+  | 'subscribe'
+  | 'prune'
+> {
+  const { redis, keys, rt, now } = context;
+  const P = keys.prefix;
+  const { guard } = availability;
+  return {
     async watch(ref, at) {
       guard();
-      seen.delete(keys.job(ref.deployment, ref.jobid));
+      seen.forget(keys.job(ref.deployment, ref.jobid));
       const created = await rt.run('watch', 'watch', () =>
         redis.jobwatchWatch(
           keys.job(ref.deployment, ref.jobid),
@@ -449,13 +241,13 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     },
     async failWatch(ref, error, deliveries, fence) {
       guard();
-      return transition(`${ref.deployment}/${ref.jobid}`, undefined, true, () =>
-        failNow(ref, error, deliveries, fence),
+      return availability.transition(`${ref.deployment}/${ref.jobid}`, undefined, true, () =>
+        writes.fail(ref, error, deliveries, fence),
       );
     },
     async setState(ref, state, error) {
       guard();
-      seen.delete(keys.job(ref.deployment, ref.jobid));
+      seen.forget(keys.job(ref.deployment, ref.jobid));
       const known = await rt.run('setState', 'setState', () =>
         redis.jobwatchSetState(
           keys.job(ref.deployment, ref.jobid),
@@ -470,45 +262,19 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     },
     async get(ref) {
       guard();
-      return (await readRecords([ref]))[0];
+      return (await readRecords(context, [ref]))[0];
     },
     async list(filter = {}) {
       guard();
-      const set = filter.state ? keys.jobsIn(filter.state) : keys.jobs;
-      const limit = filter.limit ?? Number.POSITIVE_INFINITY;
-      const jobids = filter.jobids?.length ? new Set(filter.jobids) : undefined;
-      const out: JobRecord[] = [];
-      let from = filter.after
-        ? `(${orderMember(filter.after.addedAt, filter.after.deployment, filter.after.jobid)}`
-        : '-';
-      while (out.length < limit) {
-        const members = (await rt.run('list', 'zrange', () =>
-          redis.zrangebylex(set, from, '+', 'LIMIT', 0, LIST_CHUNK),
-        )) as string[];
-        const refs: JobRef[] = [];
-        for (const member of members) {
-          const ref = parseOrderMember(member);
-          if (!ref) continue;
-          if (filter.deployment && ref.deployment !== filter.deployment) continue;
-          if (jobids && !jobids.has(ref.jobid)) continue;
-          refs.push(ref);
-        }
-        for (const record of await readRecords(refs)) {
-          if (filter.state && record.state !== filter.state) continue;
-          if (out.length < limit) out.push(record);
-        }
-        if (members.length < LIST_CHUNK) break;
-        from = `(${members[members.length - 1]}`;
-      }
-      return out;
+      return listJobs(context, filter);
     },
     async recordSnapshot(snapshot, deliveries, fence) {
       guard();
-      return transition(
+      return availability.transition(
         `${snapshot.deployment}/${snapshot.jobid}`,
         snapshot,
         snapshot.terminal,
-        () => recordNow(snapshot, deliveries, fence),
+        () => writes.record(snapshot, deliveries, fence),
       );
     },
     async eventsSince(afterId, filter, limit) {
@@ -538,6 +304,27 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
       await outbox.forgetConsumers(24 * 3_600_000);
       return { events, jobs };
     },
+  };
+}
+
+/** The store's webhook outbox (the shared consumer group) and its model kinds. */
+function outboxMethods(
+  { redis, keys, rt, now }: RedisContext,
+  guard: () => void,
+  outbox: RedisOutbox,
+): Pick<
+  Store,
+  | 'dueDeliveries'
+  | 'nextDueAt'
+  | 'removeDelivery'
+  | 'retryDelivery'
+  | 'disableEndpoint'
+  | 'isEndpointDisabled'
+  | 'loadModelKinds'
+  | 'saveModelKind'
+> {
+  const P = keys.prefix;
+  return {
     async dueDeliveries(at, limit) {
       guard();
       return outbox.due(at, limit);
@@ -583,21 +370,48 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
         for (const [error] of replies ?? []) if (error) throw error;
       });
     },
-    async close() {
-      if (closed) return;
-      if (buffer.size > 0 && up) await drain();
-      if (buffer.size > 0)
-        logger?.error(
-          { lost: buffer.size },
-          'closing while redis is unavailable: buffered transitions are lost',
-        );
-      closed = true;
-      clearInterval(probe);
-      await draining;
-      readerConnection.disconnect();
-      await reader.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
   };
-  return store;
+}
+
+/** The stored jobs named, in order; a job not stored is left out. */
+async function readRecords(
+  { redis, keys, rt }: RedisContext,
+  refs: readonly JobRef[],
+): Promise<JobRecord[]> {
+  const hashes = await rt.run('list', 'hgetall', () =>
+    Promise.all(refs.map((r) => redis.hgetall(keys.job(r.deployment, r.jobid)))),
+  );
+  return hashes.map(toRecord).filter((r): r is JobRecord => r !== undefined);
+}
+
+/** {@link Store.list}: walks the jobs' order set (all, or one state's) a chunk at a time. */
+async function listJobs(context: RedisContext, filter: JobFilter): Promise<JobRecord[]> {
+  const { redis, keys, rt } = context;
+  const set = filter.state ? keys.jobsIn(filter.state) : keys.jobs;
+  const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+  const jobids = filter.jobids?.length ? new Set(filter.jobids) : undefined;
+  const out: JobRecord[] = [];
+  let from = filter.after
+    ? `(${orderMember(filter.after.addedAt, filter.after.deployment, filter.after.jobid)}`
+    : '-';
+  while (out.length < limit) {
+    const members = (await rt.run('list', 'zrange', () =>
+      redis.zrangebylex(set, from, '+', 'LIMIT', 0, LIST_CHUNK),
+    )) as string[];
+    const refs: JobRef[] = [];
+    for (const member of members) {
+      const ref = parseOrderMember(member);
+      if (!ref) continue;
+      if (filter.deployment && ref.deployment !== filter.deployment) continue;
+      if (jobids && !jobids.has(ref.jobid)) continue;
+      refs.push(ref);
+    }
+    for (const record of await readRecords(context, refs)) {
+      if (filter.state && record.state !== filter.state) continue;
+      if (out.length < limit) out.push(record);
+    }
+    if (members.length < LIST_CHUNK) break;
+    from = `(${members[members.length - 1]}`;
+  }
+  return out;
 }
