@@ -19,6 +19,14 @@ export function metric(text: string, name: string): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** The sum of every series of `name` in Prometheus text (all label sets), `0` when absent. */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm')))
+    sum += Number(match[1]);
+  return sum;
+}
+
 /** Options of {@link startDaemon}. */
 export interface StartDaemonOptions {
   /** Arguments for `node` before the script, e.g. a heap cap. @default none */

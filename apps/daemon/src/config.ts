@@ -9,6 +9,7 @@ export {
   checkAdminUrl,
   HEARTBEAT_BOUNDS,
   hostName,
+  LEASE_PERIOD_BOUNDS,
   parseListen,
   tokenHeaderOf,
 } from './config/checks.js';

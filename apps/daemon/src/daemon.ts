@@ -20,12 +20,21 @@ import {
   type JobRef as SourceRef,
 } from '@jobwatch/schema';
 import type { Subscription } from 'rxjs';
+import type { LossReason } from './cluster/coordinator.js';
+import { type Scope, type ScopeHandlers, soleScope } from './cluster/scope.js';
 import type { Deployment, ServeConfig } from './config.js';
 import { DeploymentHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type Metrics, statusLabel } from './metrics.js';
 import { loadModel, modelKindJSON } from './models.js';
-import type { JobRecord, JobRef, Store, WatchTarget } from './store/store.js';
+import type {
+  JobRecord,
+  JobRef,
+  Store,
+  StoredEvent,
+  WatchFailedEvent,
+  WatchTarget,
+} from './store/store.js';
 import { createWarningReporter } from './warnings.js';
 import {
   deliveriesFor,
@@ -50,6 +59,11 @@ export interface DaemonOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Which deployments this daemon polls: with several daemons on one Redis, those whose lease
+   * it holds (`clusterScope`). @default every configured deployment (`soleScope`)
+   */
+  readonly scope?: Scope;
 }
 
 /**
@@ -123,6 +137,10 @@ function endedBefore(snapshot: Snapshot, cutoff: number): boolean {
   return snapshot.terminal && end > 0 && end < cutoff;
 }
 
+/** A write the store refused because the fence it carried is no longer current (`FENCED`). */
+const isFencedError = (error: unknown): error is Error =>
+  error instanceof Error && (error as { code?: unknown }).code === 'FENCED';
+
 const codeOf = (error: unknown): string => {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'INTERNAL';
@@ -162,14 +180,21 @@ function clientHooks(metrics: Metrics, deployment: string, health: DeploymentHea
   };
 }
 
-/** One watcher per deployment, its client observed by {@link clientHooks}. */
-function createWatchers(options: DaemonOptions, model: DurationModel): Map<string, Watcher> {
+/**
+ * Each deployment's means of polling: its client (observed by {@link clientHooks}, made once,
+ * so its token outlives a lease) and a function making a fresh watcher on it — a fresh watcher,
+ * with a fresh request budget, each time the daemon starts polling the deployment.
+ */
+function createPollers(
+  options: DaemonOptions,
+  model: DurationModel,
+): Map<string, { readonly deployment: Deployment; readonly watcher: () => Watcher }> {
   const { config, logger, metrics } = options;
   const now = options.now ?? Date.now;
   const reporter = createWarningReporter({ logger, metrics });
   const makeClient =
     options.createClient ?? ((_d: Deployment, o: AdminClientOptions) => createAdminClient(o));
-  const watchers = new Map<string, Watcher>();
+  const pollers = new Map<string, { deployment: Deployment; watcher: () => Watcher }>();
   for (const d of config.deployments) {
     const health = new DeploymentHealth({ deployment: d.name, logger, metrics, now });
     const client = makeClient(d, {
@@ -182,18 +207,19 @@ function createWatchers(options: DaemonOptions, model: DurationModel): Map<strin
       userAgent: 'jobwatch-daemon',
       hooks: clientHooks(metrics, d.name, health),
     });
-    watchers.set(
-      d.name,
-      createWatcher(client, {
-        deployment: d.name,
-        model,
-        ...(d.budget ? { budget: d.budget } : {}),
-        ...(d.pacing ? { pacing: d.pacing } : {}),
-        onUnknownStatus: reporter.onUnknownStatus,
-      }),
-    );
+    pollers.set(d.name, {
+      deployment: d,
+      watcher: () =>
+        createWatcher(client, {
+          deployment: d.name,
+          model,
+          ...(d.budget ? { budget: d.budget } : {}),
+          ...(d.pacing ? { pacing: d.pacing } : {}),
+          onUnknownStatus: reporter.onUnknownStatus,
+        }),
+    });
   }
-  return watchers;
+  return pollers;
 }
 
 /** What the daemon's parts share: its options, watchers, subscriptions and write chains. */
@@ -201,7 +227,11 @@ interface Core {
   readonly options: DaemonOptions;
   readonly now: () => number;
   readonly model: DurationModel;
+  /** Every configured deployment's client and watcher factory. */
+  readonly pollers: ReturnType<typeof createPollers>;
+  /** The watchers of the deployments polled now (all of them, unless work is shared). */
   readonly watchers: Map<string, Watcher>;
+  readonly scope: Scope;
   /** The configured deployments by name. */
   readonly deployments: ReadonlyMap<string, Deployment>;
   /** Live subscriptions by job. */
@@ -210,8 +240,9 @@ interface Core {
   readonly latest: Map<string, { deployment: string; status: string | null }>;
   /** Per-job write chains, so one job's snapshots are stored in order. */
   readonly chains: Map<string, Promise<void>>;
-  readonly discoveries: Subscription[];
-  readonly discoveryRetries: Set<NodeJS.Timeout>;
+  /** Discovery of each deployment polled with `discover`. */
+  readonly discoveries: Map<string, Subscription>;
+  readonly discoveryRetries: Map<string, NodeJS.Timeout>;
   /** Deployments with a fixed token, which the daemon cannot refresh. */
   readonly fixedToken: ReadonlySet<string>;
   webhooks: WebhookDispatcher | undefined;
@@ -246,16 +277,42 @@ function end(core: Core, ref: JobRef): void {
   core.latest.delete(key);
 }
 
+/**
+ * The store refused a write: this daemon's lease on the deployment is no longer current
+ * (another daemon took it over while this one paused or lost Redis). It stops polling the
+ * deployment at once; nothing is lost, since the new holder polls the same jobs.
+ */
+function fenced(core: Core, ref: JobRef, error: Error): void {
+  core.options.logger.warn(
+    { deployment: ref.deployment, jobid: ref.jobid, reason: error.message },
+    'write refused: the lease on the deployment has passed to another daemon',
+  );
+  core.scope.fenced(ref.deployment);
+}
+
 /** Stores a snapshot with its webhook deliveries; counts and logs a visible transition. */
 async function onSnapshot(core: Core, snapshot: Snapshot): Promise<void> {
   const { store, config, metrics, logger } = core.options;
   const ref = { deployment: snapshot.deployment, jobid: snapshot.jobid };
   const key = keyOf(ref);
   let from: string | null | undefined;
-  const event = await store.recordSnapshot(snapshot, (previous, stored) => {
-    from = previous?.status;
-    return deliveriesFor(config.webhooks, stored, previous, core.now());
-  });
+  const fence = core.scope.fence(ref.deployment);
+  // Polled after the deployment went to another daemon: its holder records the job.
+  if (core.scope.shared && !fence) return;
+  let event: StoredEvent | undefined;
+  try {
+    event = await store.recordSnapshot(
+      snapshot,
+      (previous, stored) => {
+        from = previous?.status;
+        return deliveriesFor(config.webhooks, stored, previous, core.now());
+      },
+      fence,
+    );
+  } catch (error) {
+    if (isFencedError(error)) return fenced(core, ref, error);
+    throw error;
+  }
   const shown = event?.snapshot ?? snapshot;
   if (core.subs.has(key) || core.latest.has(key))
     core.latest.set(key, { deployment: ref.deployment, status: shown.status });
@@ -291,9 +348,20 @@ async function onError(core: Core, ref: JobRef, error: unknown): Promise<void> {
   if (error instanceof AuthError && core.fixedToken.has(ref.deployment))
     message = `${message}. Deployment "${ref.deployment}" has a fixed token, which the daemon cannot refresh: give it a username with passwordEnv or passwordFile and the daemon generates and refreshes tokens itself`;
   end(core, ref);
-  const event = await store.failWatch(ref, { code, message }, (failure, eventId) =>
-    deliveriesForFailure(config.webhooks, failure, eventId),
-  );
+  const fence = core.scope.fence(ref.deployment);
+  if (core.scope.shared && !fence) return; // another daemon polls it now
+  let event: WatchFailedEvent | undefined;
+  try {
+    event = await store.failWatch(
+      ref,
+      { code, message },
+      (failure, eventId) => deliveriesForFailure(config.webhooks, failure, eventId),
+      fence,
+    );
+  } catch (error) {
+    if (isFencedError(error)) return fenced(core, ref, error);
+    throw error;
+  }
   if (!event) return; // stopped meanwhile: nobody waits for it any more
   metrics.watchesFailed.inc({ deployment: ref.deployment, code });
   logger.warn(
@@ -370,16 +438,95 @@ function discover(core: Core, d: Deployment): void {
           { deployment: d.name, err: error },
           'discovery stopped; listing again soon',
         );
-        if (core.stopping) return;
+        core.discoveries.delete(d.name);
+        if (core.stopping || core.watchers.get(d.name) !== watcher) return;
         const timer = setTimeout(() => {
-          core.discoveryRetries.delete(timer);
-          if (!core.stopping) discover(core, d);
+          core.discoveryRetries.delete(d.name);
+          if (!core.stopping && core.watchers.get(d.name) === watcher) discover(core, d);
         }, DISCOVERY_RETRY_MS);
         timer.unref();
-        core.discoveryRetries.add(timer);
+        core.discoveryRetries.set(d.name, timer);
       },
     });
-  core.discoveries.push(sub);
+  if (!sub.closed) core.discoveries.set(d.name, sub);
+}
+
+/** The deployment a job key (`keyOf`) belongs to. */
+const deploymentOfKey = (key: string) => key.slice(0, key.indexOf('\u0000'));
+
+/**
+ * Starts polling a deployment (every one, alone; a leased one, when work is shared): a fresh
+ * watcher, every job the store has as watched resumed, discovery on when configured.
+ */
+async function activate(core: Core, name: string): Promise<number> {
+  const poller = core.pollers.get(name);
+  if (!poller || core.stopping || core.watchers.has(name)) return 0;
+  const watcher = poller.watcher();
+  core.watchers.set(name, watcher);
+  const records = await core.options.store.list({ state: 'watching', deployment: name });
+  if (core.watchers.get(name) !== watcher) return 0; // let go meanwhile
+  for (const record of records) resume(core, record);
+  if (poller.deployment.discover) discover(core, poller.deployment);
+  if (core.scope.shared)
+    core.options.logger.info({ deployment: name, resumed: records.length }, 'polling deployment');
+  return records.length;
+}
+
+/**
+ * Stops polling a deployment at once: its jobs' loops, its discovery, its watcher. When it
+ * is given away (`released`), waits for the writes in flight, which its lease still covers.
+ */
+async function deactivate(core: Core, name: string, reason: LossReason): Promise<void> {
+  const watcher = core.watchers.get(name);
+  if (!watcher) return;
+  core.watchers.delete(name);
+  core.discoveries.get(name)?.unsubscribe();
+  core.discoveries.delete(name);
+  clearTimeout(core.discoveryRetries.get(name));
+  core.discoveryRetries.delete(name);
+  const pending: Promise<void>[] = [];
+  for (const key of [...core.subs.keys(), ...core.latest.keys()])
+    if (deploymentOfKey(key) === name) {
+      core.subs.get(key)?.unsubscribe();
+      core.subs.delete(key);
+      core.latest.delete(key);
+    }
+  for (const [key, chain] of core.chains) if (deploymentOfKey(key) === name) pending.push(chain);
+  watcher.close();
+  if (reason === 'released') await Promise.all(pending);
+}
+
+/** What the scope tells the core: deployments to poll or let go, jobs changed elsewhere. */
+function scopeHandlers(core: Core): ScopeHandlers {
+  const { store } = core.options;
+  return {
+    activate: async (name) => void (await activate(core, name)),
+    deactivate: (name, reason) => deactivate(core, name, reason),
+    changed(kind, ref) {
+      if (!core.watchers.has(ref.deployment)) return;
+      if (kind === 'unwatch') return end(core, ref);
+      void store
+        .get(ref)
+        .then((record) => {
+          if (record?.state === 'watching') resume(core, record);
+        })
+        .catch((error) =>
+          core.options.logger.warn({ ...ref, err: error }, 'could not read a job added elsewhere'),
+        );
+    },
+    async rescan(name) {
+      if (!core.watchers.has(name)) return;
+      const records = await store.list({ state: 'watching', deployment: name });
+      const watched = new Set(records.map(keyOf));
+      for (const record of records) resume(core, record);
+      for (const key of [...core.subs.keys()])
+        if (deploymentOfKey(key) === name && !watched.has(key) && !core.chains.has(key)) {
+          core.subs.get(key)?.unsubscribe();
+          core.subs.delete(key);
+          core.latest.delete(key);
+        }
+    },
+  };
 }
 
 /** Resumes a stored watch; one whose stored URL no longer reads as a job is failed, not dropped. */
@@ -419,9 +566,9 @@ function place(core: Core, ref: SourceRef, name?: string): Placement {
   return { target: { deployment: (chosen[0] as Deployment).name, jobid: ref.jobid, url } };
 }
 
-/** {@link Daemon.start}: the model loaded, unfinished watches resumed, discovery and webhooks on. */
+/** {@link Daemon.start}: the model loaded, webhooks on, the scope's deployments polled. */
 async function start(core: Core): Promise<void> {
-  const { options, model, watchers } = core;
+  const { options, model } = core;
   const { store, logger, config, metrics } = options;
   await loadModel(store, model, logger);
   model.subscribe((change) => {
@@ -431,16 +578,13 @@ async function start(core: Core): Promise<void> {
         logger.error({ kind: change.key, err: error }, 'could not store the duration model'),
       );
   });
-  const resumed = await store.list({ state: 'watching' });
-  for (const record of resumed) {
-    if (watchers.has(record.deployment)) resume(core, record);
-    else
-      logger.warn(
-        { deployment: record.deployment, jobid: record.jobid },
-        'deployment no longer configured; not resumed',
-      );
-  }
-  for (const d of config.deployments) if (d.discover) discover(core, d);
+  if (!core.scope.shared)
+    for (const record of await store.list({ state: 'watching' }))
+      if (!core.pollers.has(record.deployment))
+        logger.warn(
+          { deployment: record.deployment, jobid: record.jobid },
+          'deployment no longer configured; not resumed',
+        );
   if (config.webhooks.length) {
     core.webhooks = startWebhookDispatcher({
       store,
@@ -452,9 +596,14 @@ async function start(core: Core): Promise<void> {
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
   }
+  await core.scope.start(scopeHandlers(core));
   core.started = true;
   logger.info(
-    { resumed: resumed.length, deployments: config.deployments.map((d) => d.name) },
+    {
+      resumed: core.latest.size,
+      deployments: config.deployments.map((d) => d.name),
+      polling: [...core.watchers.keys()],
+    },
     'daemon ready',
   );
 }
@@ -468,13 +617,15 @@ export function createDaemon(options: DaemonOptions): Daemon {
     options,
     now: options.now ?? Date.now,
     model,
-    watchers: createWatchers(options, model),
+    pollers: createPollers(options, model),
+    watchers: new Map(),
+    scope: options.scope ?? soleScope(config.deployments.map((d) => d.name)),
     deployments: new Map(config.deployments.map((d) => [d.name, d])),
     subs: new Map(),
     latest: new Map(),
     chains: new Map(),
-    discoveries: [],
-    discoveryRetries: new Set(),
+    discoveries: new Map(),
+    discoveryRetries: new Map(),
     fixedToken: new Set(
       config.deployments.filter((d) => d.auth.type === 'token').map((d) => d.name),
     ),
@@ -502,7 +653,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     },
     async watch(ref) {
       if (core.stopping) return { refused: 'SHUTTING_DOWN' };
-      if (!core.watchers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
+      if (!core.pollers.has(ref.deployment)) return { refused: 'UNKNOWN_DEPLOYMENT' };
       const existing = await store.get(ref);
       // One id, one job: another source's job under a watched id is refused, not merged.
       if (existing && (existing.url ?? undefined) !== (ref.url ?? undefined))
@@ -512,7 +663,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
         return { created: false, record: existing };
       }
       await store.watch(ref, core.now());
-      subscribe(core, ref);
+      // Polled here when this daemon polls its deployment; else the one that does is told.
+      if (core.watchers.has(ref.deployment)) subscribe(core, ref);
+      else core.scope.announce('watch', ref);
       const record = (await store.get(ref)) as JobRecord;
       logger.info(
         { deployment: ref.deployment, jobid: ref.jobid, ...(ref.url ? { url: ref.url } : {}) },
@@ -523,14 +676,17 @@ export function createDaemon(options: DaemonOptions): Daemon {
     async unwatch(ref) {
       end(core, ref);
       const known = await store.setState(ref, 'stopped');
+      if (known && !core.watchers.has(ref.deployment)) core.scope.announce('unwatch', ref);
       if (known) logger.info({ deployment: ref.deployment, jobid: ref.jobid }, 'watch stopped');
       return known;
     },
     async close() {
       if (core.stopping) return;
       core.stopping = true;
-      for (const sub of core.discoveries) sub.unsubscribe();
-      for (const timer of core.discoveryRetries) clearTimeout(timer);
+      // Shared work is given up first, once the writes its leases cover are done.
+      await core.scope.close();
+      for (const sub of core.discoveries.values()) sub.unsubscribe();
+      for (const timer of core.discoveryRetries.values()) clearTimeout(timer);
       for (const sub of core.subs.values()) sub.unsubscribe();
       core.subs.clear();
       for (const watcher of core.watchers.values()) watcher.close();

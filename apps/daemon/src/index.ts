@@ -16,6 +16,24 @@ export {
 } from './cli/exit-codes.js';
 export type { CliIo } from './cli/io.js';
 export { runCli } from './cli/program.js';
+export type { LossReason } from './cluster/coordinator.js';
+export {
+  DEFAULT_PREFIX,
+  type Grant,
+  Leases,
+  type LeasesOptions,
+  type RenewOutcome,
+  type WorkKeys,
+  workKeys,
+} from './cluster/lease.js';
+export {
+  type ClusterScopeOptions,
+  clusterScope,
+  type Scope,
+  type ScopeHandlers,
+  soleScope,
+  workOf,
+} from './cluster/scope.js';
 export {
   type ConfigFile,
   ConfigFileSchema,

@@ -50,6 +50,19 @@ export interface Metrics {
   readonly redisCommands: Counter<'command'>;
   /** Seconds per round trip to Redis, by command. */
   readonly redisSeconds: Histogram<'command'>;
+  /**
+   * Leases this daemon holds, by deployment (1 held, 0 not): summed over every daemon, each
+   * deployment's is 1 while the daemons share work through Redis. Absent without Redis.
+   */
+  readonly leasesHeld: Gauge<'deployment'>;
+  /** Leases acquired from a daemon that never released them (it died or lost touch), by deployment. */
+  readonly leaseTakeovers: Counter<'deployment'>;
+  /** Lease renewals that failed, by deployment and reason: `lost` (another daemon holds it) or `error` (Redis did not answer). */
+  readonly leaseRenewFailures: Counter<'deployment' | 'reason'>;
+  /** Writes the store refused because this daemon's lease was no longer current, by deployment. */
+  readonly fencedWrites: Counter<'deployment'>;
+  /** Daemons sharing the work, as this daemon's last heartbeat counted them (itself included). */
+  readonly clusterDaemons: Gauge;
   /** Sets the function that counts watched jobs when `/metrics` is read. */
   setWatchedSource(source: () => Iterable<{ deployment: string; status: string | null }>): void;
 }
@@ -188,6 +201,35 @@ export function createMetrics(): Metrics {
       help: 'Duration of one round trip to Redis, by command.',
       labelNames: ['command'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    leasesHeld: new Gauge({
+      name: 'jobwatch_leases_held',
+      help: 'Leases this daemon holds, by deployment (1 held, 0 not).',
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    leaseTakeovers: new Counter({
+      name: 'jobwatch_lease_takeovers_total',
+      help: 'Leases taken over from a daemon that never released them.',
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    leaseRenewFailures: new Counter({
+      name: 'jobwatch_lease_renew_failures_total',
+      help: 'Lease renewals that failed, by reason (lost, error).',
+      labelNames: ['deployment', 'reason'] as const,
+      registers: [registry],
+    }),
+    fencedWrites: new Counter({
+      name: 'jobwatch_fenced_writes_total',
+      help: "Writes the store refused because this daemon's lease was no longer current.",
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    clusterDaemons: new Gauge({
+      name: 'jobwatch_cluster_daemons',
+      help: 'Daemons sharing the work through Redis, as the last heartbeat counted them.',
       registers: [registry],
     }),
     watchedJobs,

@@ -3,6 +3,8 @@
  * takes them down in order.
  */
 import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import { clusterScope, type Scope } from './cluster/scope.js';
 import type { ServeConfig } from './config.js';
 import { createDaemon, type Daemon, type DaemonOptions } from './daemon.js';
 import { configError } from './errors.js';
@@ -67,6 +69,28 @@ export interface RunningServer {
 }
 
 /**
+ * Which deployments this daemon polls: with a store several daemons share (Redis), the ones
+ * whose lease it holds, the leases kept beside the store's keys on its connection; else all.
+ */
+function scopeOf(
+  store: Store,
+  config: ServeConfig,
+  logger: Logger,
+  metrics: Metrics,
+): Scope | undefined {
+  const shared = store as Partial<{ redis: Redis; keys: { prefix: string } }>;
+  if (!shared.redis || !shared.keys) return undefined;
+  return clusterScope({
+    deployments: config.deployments.map((d) => d.name),
+    redis: shared.redis,
+    prefix: shared.keys.prefix,
+    leasePeriodMs: config.leasePeriodMs,
+    logger,
+    metrics,
+  });
+}
+
+/**
  * Starts the daemon and its HTTP server: `jobwatch serve`, in-process.
  *
  * @example
@@ -106,7 +130,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     onDrop: () => metrics.streamDropped.inc(),
     onRefuse: () => metrics.streamRefused.inc(),
   });
-  const daemon = createDaemon({ config, store, logger, metrics, ...options.daemon });
+  const daemon = createDaemon({
+    config,
+    store,
+    logger,
+    metrics,
+    scope: scopeOf(store, config, logger, metrics),
+    ...options.daemon,
+  });
   const server = createApiServer({
     daemon,
     store,

@@ -85,7 +85,7 @@ const state = async (d: DaemonProcess, jobid: string) =>
 it('serves every daemon’s events on every daemon, and a client that moves on with Last-Event-ID gets exactly what it missed', async () => {
   const first = sim.createJob({ outcome: 'COMPLETED', durationMs: 60_000 });
   const onB = await openSse(`${b.url}/api/events`);
-  await watch(a, first); // only a polls it
+  await watch(a, first); // through a; whichever holds the deployment's lease polls it
   const seen = await onB.until((events) =>
     events.some((e) => e.event === 'snapshot' && e.data.includes(first)),
   );
@@ -135,12 +135,19 @@ it('keeps polling while Redis is down, says so, and loses no job’s end', async
   sim.advance(60_000); // both jobs end while Redis is down
   // Polling goes on: the ends are found and held.
   await expect.poll(() => sim.stats().byJob[onA] ?? 0, { timeout: 10_000 }).toBeGreaterThan(polled);
-  for (const d of [a, b])
-    await expect
-      .poll(async () =>
-        metric(await text(`${d.url}/metrics`), 'jobwatch_store_buffered_transitions'),
-      )
-      .toBeGreaterThan(0);
+  // The daemon holding the deployment's lease polls both jobs (the other polls none of them).
+  const holder = await Promise.all(
+    [a, b].map(async (d) =>
+      (await text(`${d.url}/metrics`)).includes('jobwatch_leases_held{deployment="site"} 1'),
+    ),
+  );
+  expect(holder.filter(Boolean)).toHaveLength(1);
+  const polling = holder[0] ? a : b;
+  await expect
+    .poll(async () =>
+      metric(await text(`${polling.url}/metrics`), 'jobwatch_store_buffered_transitions'),
+    )
+    .toBeGreaterThan(0);
   expect(metric(await text(`${a.url}/metrics`), 'jobwatch_store_up')).toBe(0);
 
   await redis.start();

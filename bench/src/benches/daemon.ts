@@ -10,14 +10,12 @@
  * Full size: 10,000 jobs and 1,000 clients; the quick run is much smaller.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator } from '@jobwatch/simulator';
 import { metric, startDaemon } from '../daemon-process.js';
 import { type Benchmark, percentile, row } from '../harness.js';
-
-const KEY = 'bench-key-0123456789abcdef';
+import { type Client, KEY, openClient, post } from '../stream-client.js';
 
 /**
  * The daemon runs with the heap cap its deploy files set (README, "Tuning");
@@ -26,61 +24,6 @@ const KEY = 'bench-key-0123456789abcdef';
 const NODE_ARGS = (process.env.BENCH_DAEMON_NODE_ARGS ?? '--max-old-space-size=192')
   .split(' ')
   .filter(Boolean);
-
-interface Client {
-  readonly close: () => void;
-}
-
-/** A raw event-stream client: records arrival minus detection for every snapshot event. */
-function openClient(
-  url: string,
-  latencies: number[] | undefined,
-  onEvent: (jobid: string, terminal: boolean) => void,
-): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } },
-      (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`events: HTTP ${res.statusCode}`));
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const arrived = Date.now();
-          buffer += chunk;
-          let end = buffer.indexOf('\n\n');
-          while (end >= 0) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf('\n\n');
-            const data = frame.split('\n').find((l) => l.startsWith('data: '));
-            if (!data || !frame.includes('event: snapshot')) continue;
-            const s = JSON.parse(data.slice(6)) as {
-              jobid: string;
-              terminal: boolean;
-              lastPolled: number | null;
-            };
-            if (latencies && s.lastPolled) latencies.push(arrived - s.lastPolled);
-            onEvent(s.jobid, s.terminal);
-          }
-        });
-        resolve({ close: () => req.destroy() });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function post(url: string, body: object): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`POST ${url}: HTTP ${res.status}`);
-  await res.arrayBuffer();
-}
 
 const bench: Benchmark = {
   name: 'daemon',

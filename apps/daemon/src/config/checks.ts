@@ -101,6 +101,9 @@ export function resolvePacing(
   };
 }
 
+/** Bounds of `cluster.leasePeriod`, in ms: long enough to renew, short enough to take over. */
+export const LEASE_PERIOD_BOUNDS = { min: 1_000, max: 600_000 } as const;
+
 /** A duration under `key`, as a configuration error when it is not one. */
 export function durationKey(text: string, key: string, bounds?: DurationBounds): number {
   try {

@@ -161,6 +161,20 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Several daemons sharing work through a Redis store. */
+    cluster: Type.Optional(
+      Type.Object(
+        {
+          /**
+           * How long a daemon's hold on a deployment (its lease) lasts without renewal; it is
+           * renewed every third of it, and a daemon that dies is replaced after at most this
+           * long. 1s to 10m. @default "15s"
+           */
+          leasePeriod: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     jobs: Type.Optional(
       Type.Object(
         {
@@ -257,6 +271,8 @@ export interface ServeConfig {
     readonly maxMs: number;
     readonly giveUpAfterMs: number;
   };
+  /** With a Redis store: how long a lease lasts without renewal (`cluster.leasePeriod`). */
+  readonly leasePeriodMs: number;
 }
 
 /** What the environment may hold. */

@@ -12,6 +12,7 @@ import {
   durationKey,
   HEARTBEAT_BOUNDS,
   hostName,
+  LEASE_PERIOD_BOUNDS,
   parseListen,
   tokenHeaderOf,
 } from './checks.js';
@@ -164,6 +165,11 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     maxStreamClients: file.events?.maxClients ?? 10_000,
     jobRetentionMs: durationKey(file.jobs?.retention ?? '7d', 'jobs.retention'),
     webhookRetry,
+    leasePeriodMs: durationKey(
+      file.cluster?.leasePeriod ?? '15s',
+      'cluster.leasePeriod',
+      LEASE_PERIOD_BOUNDS,
+    ),
   };
 }
 
