@@ -1,6 +1,7 @@
 import { SimulatorError } from './errors.js';
 import { defaultInputs, findTask, type GpTask, readInputs, taskKey } from './gp-tasks.js';
-import { parseQuirks, type QuirkNameValue, type QuirksOption } from './quirks.js';
+import type { QuirkNameValue, QuirksOption } from './quirks.js';
+import { checkDuration, checkQuirks } from './spec.js';
 import { TimedStore } from './store.js';
 
 /** How a simulated geoprocessing job ends, in the server's own vocabulary. */
@@ -42,7 +43,6 @@ export interface GpJobSpec {
 
 /** How long `cancel` takes to turn a job from `esriJobCancelling` into `esriJobCancelled`. */
 export const GP_CANCEL_MS = 1000;
-const MAX_DURATION_MS = 30 * 24 * 60 * 60_000;
 
 /** One geoprocessing job; its state is computed from the clock. */
 export class GpJob {
@@ -254,25 +254,13 @@ export function parseGpJobSpec(input: unknown): {
     );
   if (!GP_JOB_ENDS.includes(outcome as GpJobEnd))
     bad(`outcome must be one of ${GP_JOB_ENDS.join(', ')}`);
-  if (
-    typeof durationMs !== 'number' ||
-    !Number.isFinite(durationMs) ||
-    durationMs < 0 ||
-    durationMs > MAX_DURATION_MS
-  )
-    bad(`durationMs must be a number from 0 to ${MAX_DURATION_MS}`);
+  checkDuration(durationMs, bad);
   if (
     params !== undefined &&
     (typeof params !== 'object' || params === null || Array.isArray(params))
   )
     bad('params must be an object of input values by name');
-  if (quirks !== undefined) {
-    try {
-      parseQuirks(quirks);
-    } catch (error) {
-      bad((error as Error).message);
-    }
-  }
+  checkQuirks(quirks, bad);
   const samples = defaultInputs(found!);
   const inputs = readInputs(found!, (name) =>
     params === undefined

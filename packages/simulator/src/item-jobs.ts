@@ -1,5 +1,6 @@
 import { SimulatorError } from './errors.js';
-import { parseQuirks, type QuirkNameValue, type QuirksOption } from './quirks.js';
+import type { QuirkNameValue, QuirksOption } from './quirks.js';
+import { checkDuration, checkQuirks } from './spec.js';
 import { TimedStore } from './store.js';
 
 /** The portal jobs whose status an item answers (`jobType`). */
@@ -43,7 +44,6 @@ export interface ItemJobSpec {
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
-const MAX_DURATION_MS = 30 * 24 * 60 * 60_000;
 
 /** Whether `id` is a portal item id: 32 lowercase hex digits. */
 export function isItemId(id: string): boolean {
@@ -126,13 +126,7 @@ export function parseItemJobSpec(
     unknown
   >;
   if (outcome !== 'completed' && outcome !== 'failed') bad('outcome must be completed or failed');
-  if (
-    typeof durationMs !== 'number' ||
-    !Number.isFinite(durationMs) ||
-    durationMs < 0 ||
-    durationMs > MAX_DURATION_MS
-  )
-    bad(`durationMs must be a number from 0 to ${MAX_DURATION_MS}`);
+  checkDuration(durationMs, bad);
   if (jobType !== undefined && !ITEM_JOB_TYPES.includes(jobType as ItemJobType))
     bad(`jobType must be one of ${ITEM_JOB_TYPES.join(', ')}`);
   if (username !== undefined && (typeof username !== 'string' || !Object.hasOwn(users, username)))
@@ -147,13 +141,7 @@ export function parseItemJobSpec(
       partialMs >= (durationMs as number))
   )
     bad('partialMs must be an integer from 0 to below durationMs');
-  if (quirks !== undefined) {
-    try {
-      parseQuirks(quirks);
-    } catch (error) {
-      bad((error as Error).message);
-    }
-  }
+  checkQuirks(quirks, bad);
   return {
     outcome: outcome as ItemJobEnd,
     durationMs: Math.floor(durationMs as number),

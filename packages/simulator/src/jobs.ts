@@ -7,6 +7,7 @@ import {
 } from '@jobwatch/schema';
 import { type Catalogue, type ServiceKey, serviceKeyString } from './catalogue.js';
 import { type QuirkNameValue, spellStatus, typedService } from './quirks.js';
+import { TimedStore } from './store.js';
 
 /** How a simulated job ends. */
 export type JobEnd =
@@ -339,27 +340,16 @@ function withQuirks(
 }
 
 /** Where jobs live, with lazy purging after retention. */
-export class JobStore {
-  readonly #jobs = new Map<string, SimJob>();
+export class JobStore extends TimedStore<SimJob> {
   /** API jobs whose completion changes the catalogue, ordered by end. */
   readonly #pending: SimJob[] = [];
-  #swept = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly retentionMs: number) {}
-
-  /** Number of jobs held (a job past its retention counts until it is swept or read). */
-  get size(): number {
-    return this.#jobs.size;
-  }
-
-  /** Whether an id is taken. */
-  has(id: string): boolean {
-    return this.#jobs.has(id);
-  }
-
-  /** Adds a job; an API job with effects is queued for {@link JobStore.due}. */
-  add(job: SimJob): void {
-    this.#jobs.set(job.id, job);
+  /**
+   * Adds a job; an API job with effects is queued for {@link JobStore.due}. Purging a queued
+   * job later forgets it but does not undo its change: the change still happens at its end.
+   */
+  override add(job: SimJob): void {
+    super.add(job);
     if (job.op.effects) {
       let i = this.#pending.length;
       while (i > 0 && (this.#pending[i - 1]?.endsAt ?? 0) > job.endsAt) i--;
@@ -374,43 +364,8 @@ export class JobStore {
     return undefined;
   }
 
-  #expired(job: SimJob, now: number): boolean {
-    return job.endsAt + this.retentionMs <= now;
-  }
-
-  /** Drops every job past its retention, at most once a simulated minute (so memory stays bounded without reads). */
-  sweep(now: number): void {
-    if (now - this.#swept < 60_000) return;
-    this.#swept = now;
-    for (const [id, job] of this.#jobs) if (this.#expired(job, now)) this.#jobs.delete(id);
-  }
-
-  /** The job, unless unknown or purged. */
-  get(id: string, now: number): SimJob | undefined {
-    const job = this.#jobs.get(id);
-    if (job && this.#expired(job, now)) {
-      this.#jobs.delete(id);
-      return undefined;
-    }
-    return job;
-  }
-
   /** Ids of every job not yet purged, oldest first. */
   ids(now: number): string[] {
-    const out: string[] = [];
-    for (const [id, job] of this.#jobs) {
-      if (this.#expired(job, now)) this.#jobs.delete(id);
-      else out.push(id);
-    }
-    return out;
-  }
-
-  /** Purges a job now; whether it existed. */
-  purge(id: string): boolean {
-    const job = this.#jobs.get(id);
-    if (!job) return false;
-    // A pending change still happens: purging forgets the job, it does not undo the operation.
-    this.#jobs.delete(id);
-    return true;
+    return this.list(now).map((job) => job.id);
   }
 }

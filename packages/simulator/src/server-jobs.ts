@@ -1,7 +1,8 @@
 import type { JobId } from '@jobwatch/schema';
 import { type ServiceKey, serviceKeyString } from './catalogue.js';
 import { SimulatorError } from './errors.js';
-import { parseQuirks, type QuirkNameValue, type QuirksOption } from './quirks.js';
+import type { QuirkNameValue, QuirksOption } from './quirks.js';
+import { checkDuration, checkQuirks } from './spec.js';
 import { TimedStore } from './store.js';
 
 /**
@@ -52,7 +53,6 @@ export type ServerOperation = 'edit' | 'start' | 'stop' | 'delete';
 const OPERATIONS: readonly ServerOperation[] = ['edit', 'start', 'stop', 'delete'];
 /** The machine the simulated site runs on, as step texts name it. */
 export const SERVER_MACHINE = 'SERVER.EXAMPLE.COM';
-const MAX_DURATION_MS = 30 * 24 * 60 * 60_000;
 const SERVICE = /^(?:([A-Za-z0-9_-]+)\/)?([A-Za-z0-9_-]+)\.([A-Za-z][A-Za-z0-9]*)$/;
 
 /** One ArcGIS Server admin job; its state is computed from the clock, like the admin jobs'. */
@@ -242,13 +242,7 @@ export function parseServerJobSpec(input: unknown): ServerJobSpec {
   >;
   if (!SERVER_JOB_ENDS.includes(outcome as ServerJobEnd))
     bad(`outcome must be one of ${SERVER_JOB_ENDS.join(', ')}`);
-  if (
-    typeof durationMs !== 'number' ||
-    !Number.isFinite(durationMs) ||
-    durationMs < 0 ||
-    durationMs > MAX_DURATION_MS
-  )
-    bad(`durationMs must be a number from 0 to ${MAX_DURATION_MS}`);
+  checkDuration(durationMs, bad);
   if (steps !== undefined) {
     const ok =
       (typeof steps === 'number' && Number.isInteger(steps) && steps >= 1 && steps <= 50) ||
@@ -265,13 +259,7 @@ export function parseServerJobSpec(input: unknown): ServerJobSpec {
     bad('service must be [Folder/]Name.Type');
   if (operation !== undefined && !OPERATIONS.includes(operation as ServerOperation))
     bad(`operation must be one of ${OPERATIONS.join(', ')}`);
-  if (quirks !== undefined) {
-    try {
-      parseQuirks(quirks);
-    } catch (error) {
-      bad((error as Error).message);
-    }
-  }
+  checkQuirks(quirks, bad);
   return {
     outcome: outcome as ServerJobEnd,
     durationMs: Math.floor(durationMs as number),

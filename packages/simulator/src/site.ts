@@ -21,6 +21,7 @@ import {
 } from './quirks.js';
 import { createRandom, exponential, logUniform, type Random, randomJobId } from './random.js';
 import { Sources } from './sources.js';
+import { checkDuration, checkQuirks } from './spec.js';
 import { TokenStore } from './tokens.js';
 
 /**
@@ -152,7 +153,6 @@ export interface SiteSettings {
 const STATUS = /^[A-Za-z][A-Za-z0-9 _-]{0,63}$/;
 const MAX_COUNTED_JOBS = 1_000_000;
 const MAX_TOKEN_TTL_MS = 14 * 24 * 60 * 60_000;
-const MAX_DURATION_MS = 30 * 24 * 60 * 60_000;
 
 /**
  * The simulated site: catalogue, jobs, tokens, faults and counters, with no HTTP in it.
@@ -461,14 +461,7 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
   const { outcome, durationMs, operation, unavailableBlips, username, timeline, quirks } =
     input as Record<string, unknown>;
   if (!JOB_ENDS.includes(outcome as JobEnd)) bad(`outcome must be one of ${JOB_ENDS.join(', ')}`);
-  if (
-    typeof durationMs !== 'number' ||
-    !Number.isFinite(durationMs) ||
-    durationMs < 0 ||
-    durationMs > MAX_DURATION_MS
-  ) {
-    bad(`durationMs must be a number from 0 to ${MAX_DURATION_MS}`);
-  }
+  checkDuration(durationMs, bad);
   if (
     operation !== undefined &&
     (typeof operation !== 'string' ||
@@ -509,13 +502,7 @@ export function parseJobSpec(input: unknown, users: Readonly<Record<string, stri
       last = atMs as number;
     }
   }
-  if (quirks !== undefined) {
-    try {
-      parseQuirks(quirks);
-    } catch (error) {
-      bad((error as Error).message);
-    }
-  }
+  checkQuirks(quirks, bad);
   return {
     outcome: outcome as JobEnd,
     durationMs: Math.floor(durationMs as number),

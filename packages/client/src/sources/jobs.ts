@@ -24,6 +24,7 @@ import {
   safeParseJobHandle,
 } from '@jobwatch/schema';
 import type {
+  AdminClient,
   CallOptions,
   GpParams,
   GpSubmitted,
@@ -59,17 +60,10 @@ export interface SourceTransport {
 }
 
 /** The methods of {@link AdminClient} that speak every source. @internal */
-export interface SourceMethods {
-  readJobRef(ref: JobRef | string, options?: CallOptions): Promise<SourceJobRead>;
-  submitGpJob(taskUrl: string, params?: GpParams, options?: CallOptions): Promise<GpSubmitted>;
-  cancelGpJob(ref: GpJobRef | string, options?: CallOptions): Promise<SourceJobRead>;
-  startServerJob(
-    path: string,
-    params?: GpParams,
-    options?: StartServerJobOptions,
-  ): Promise<ServerJobRef>;
-  allowsOrigin(url: string): boolean;
-}
+export type SourceMethods = Pick<
+  AdminClient,
+  'readJobRef' | 'submitGpJob' | 'cancelGpJob' | 'startServerJob' | 'allowsOrigin'
+>;
 
 const RESERVED = new Set(['f', 'token']);
 
