@@ -141,6 +141,43 @@ describe('Redis store, shared by several daemons', () => {
     expect(await trips()).toBeGreaterThan(before);
   });
 
+  it('writes a change to a job it wrote last in one round trip, and reads first once another daemon wrote', async () => {
+    const prefix = freshPrefix();
+    const metrics = createMetrics();
+    const a = await open({ prefix, metrics });
+    const b = await open({ prefix });
+    const trips = async () =>
+      (await metrics.redisCommands.get()).values.reduce((sum, v) => sum + v.value, 0);
+    await a.recordSnapshot(snap(JOB, 'SUBMITTED', 10), none);
+    let before = await trips();
+    expect((await a.recordSnapshot(snap(JOB, 'EXECUTING', 20), none))?.id).toBe(2);
+    expect(await trips()).toBe(before + 1);
+    // Another daemon writes the job: the next write reads it first and builds on it.
+    const seenByA: number[] = [];
+    a.subscribe((e) => seenByA.push(e.id));
+    expect((await b.recordSnapshot(snap(JOB, 'CANCELLING', 30), none))?.id).toBe(3);
+    await until(() => seenByA.includes(3));
+    before = await trips();
+    const next = await a.recordSnapshot(snap(JOB, 'CANCELLED', 40), none);
+    expect(next?.id).toBe(4);
+    expect(await trips()).toBe(before + 2);
+    const stored = await a.get({ deployment: 'default', jobid: JOB });
+    expect([stored?.state, stored?.snapshot?.status]).toEqual(['finished', 'CANCELLED']);
+  });
+
+  it('settles a write that raced another daemon’s on the job as it now stands', async () => {
+    const prefix = freshPrefix();
+    const a = await open({ prefix });
+    const b = await open({ prefix });
+    await a.recordSnapshot(snap(JOB, 'SUBMITTED', 10), none);
+    await a.recordSnapshot(snap(JOB, 'EXECUTING', 20), none);
+    // b ends the job; a, not yet told, writes the same end: one event, not two.
+    expect((await b.recordSnapshot(snap(JOB, 'COMPLETED', 30), none))?.id).toBe(3);
+    expect(await a.recordSnapshot(snap(JOB, 'COMPLETED', 30), none)).toBeUndefined();
+    expect(await a.lastEventId()).toBe(3);
+    expect((await a.get({ deployment: 'default', jobid: JOB }))?.state).toBe('finished');
+  });
+
   it('settles two daemons writing one job at once into one event', async () => {
     const prefix = freshPrefix();
     const a = await open({ prefix });

@@ -34,7 +34,15 @@ import { EventReader, eventsSince, trimEvents, waitForReady } from './redis/even
 import { orderMember, parseOrderMember, type RedisKeys, redisKeys } from './redis/keys.js';
 import { RedisOutbox } from './redis/outbox.js';
 import { createTransitionWrites, type TransitionWrites } from './redis/writes.js';
-import type { JobFilter, JobRecord, JobRef, Store, StoreHealth, WatchState } from './store.js';
+import {
+  eventRef,
+  type JobFilter,
+  type JobRecord,
+  type JobRef,
+  type Store,
+  type StoreHealth,
+  type WatchState,
+} from './store.js';
 
 export { type RedisStoreMetrics, shownRedisUrl } from './redis/connection.js';
 export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeyPrefix, redisKeys } from './redis/keys.js';
@@ -134,6 +142,11 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   readerConnection.on('error', () => undefined);
   const reader = new EventReader({ connection: readerConnection, keys, from: newest, logger });
   const seen = new SeenSnapshots();
+  // Another daemon's write to a job makes this daemon's idea of its version stale.
+  reader.subscribe((event) => {
+    const ref = eventRef(event);
+    seen.passed(keys.job(ref.deployment, ref.jobid), event.id);
+  });
   const availability = createAvailability({
     redis,
     keys,

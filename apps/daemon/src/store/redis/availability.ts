@@ -18,35 +18,62 @@ import type { RedisOutbox } from './outbox.js';
 /** Jobs whose last stored snapshot each daemon remembers (about 2 KB each). */
 const MAX_SEEN = 50_000;
 
+/** The job's version and event id right after this daemon wrote its snapshot. */
+export interface WrittenVersion {
+  /** The job hash's `v` after the write. */
+  readonly version: number;
+  /** The id of the event the write appended. */
+  readonly eventId: number;
+}
+
 /**
  * The snapshot this daemon last read or wrote for each job (by job key), to skip polls that
- * change nothing; bounded, oldest forgotten first; a job that ended is forgotten.
+ * change nothing; bounded, oldest forgotten first; a job that ended is forgotten. After a write
+ * of its own it also keeps the job's version, so that the next write can try its
+ * compare-and-set without reading the job first ({@link written}); an event of another
+ * daemon's for the job ({@link passed}) drops that version.
  */
 export class SeenSnapshots {
   readonly #seen = new Map<string, Snapshot>();
+  readonly #written = new Map<string, WrittenVersion>();
 
   get(jobKey: string): Snapshot | undefined {
     return this.#seen.get(jobKey);
   }
 
-  remember(jobKey: string, snapshot: Snapshot | null): void {
+  /** The version this daemon's own last write left, while nothing newer is known. */
+  written(jobKey: string): WrittenVersion | undefined {
+    return this.#written.get(jobKey);
+  }
+
+  remember(jobKey: string, snapshot: Snapshot | null, written?: WrittenVersion): void {
+    this.#written.delete(jobKey);
     if (!snapshot || snapshot.terminal) {
       this.#seen.delete(jobKey);
       return;
     }
     if (!this.#seen.has(jobKey) && this.#seen.size >= MAX_SEEN) {
       const oldest = this.#seen.keys().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
+      if (oldest !== undefined) this.forget(oldest);
     }
     this.#seen.set(jobKey, snapshot);
+    if (written) this.#written.set(jobKey, written);
+  }
+
+  /** An event for the job: one newer than this daemon's own last write makes its version stale. */
+  passed(jobKey: string, eventId: number): void {
+    const written = this.#written.get(jobKey);
+    if (written && eventId > written.eventId) this.#written.delete(jobKey);
   }
 
   forget(jobKey: string): void {
     this.#seen.delete(jobKey);
+    this.#written.delete(jobKey);
   }
 
   clear(): void {
     this.#seen.clear();
+    this.#written.clear();
   }
 }
 

@@ -86,12 +86,25 @@ export function createTransitionWrites(options: TransitionWritesOptions): Transi
     const known = seen.get(jk);
     if (known && !known.terminal && !next.terminal && !reconcileSnapshot(known, next))
       return undefined;
+    // After a write of its own (nothing newer seen since), the job is as this daemon left it:
+    // the first attempt goes straight to the compare-and-set, which refuses it should the job
+    // have changed after all, and the job is read as usual.
+    let mine = known && seen.written(jk);
     for (let attempt = 1; ; attempt++) {
-      const [json, version, state] = await rt.run('record', 'hmget', () =>
-        redis.hmget(jk, 'snapshot', 'v', 'state'),
-      );
-      const previous = json ? (JSON.parse(json) as Snapshot) : null;
-      seen.remember(jk, previous);
+      let previous: Snapshot | null;
+      let version: string | null;
+      let state: string | null;
+      if (known && mine) {
+        [previous, version, state] = [known, String(mine.version), 'watching'];
+        mine = undefined;
+      } else {
+        const [json, v, s] = await rt.run('record', 'hmget', () =>
+          redis.hmget(jk, 'snapshot', 'v', 'state'),
+        );
+        previous = json ? (JSON.parse(json) as Snapshot) : null;
+        [version, state] = [v ?? null, s ?? null];
+        seen.remember(jk, previous);
+      }
       const snapshot = reconcileSnapshot(previous, next);
       // Nothing new; but a watch whose job has ended is finished, in this same step.
       if (!snapshot && !((previous?.terminal || next.terminal) && state === 'watching'))
@@ -120,9 +133,14 @@ export function createTransitionWrites(options: TransitionWritesOptions): Transi
         if (attempt >= MAX_CAS_ATTEMPTS) throw conflict('record');
         continue;
       }
-      if (!snapshot || !reply[1]) return undefined;
-      seen.remember(jk, snapshot);
-      const event: StoredEvent = { id: Number(reply[1]), snapshot };
+      if (!snapshot || !reply[1]) {
+        seen.forget(jk);
+        return undefined;
+      }
+      // The script adds one to the version (a job it creates starts at 1).
+      const written = { version: Number(version ?? '0') + 1, eventId: Number(reply[1]) };
+      seen.remember(jk, snapshot, written);
+      const event: StoredEvent = { id: written.eventId, snapshot };
       reader.offer(event);
       return event;
     }
