@@ -193,6 +193,15 @@ describe('createCoordinator', () => {
   const pollers = (works: readonly string[]) =>
     works.map((w) => members.filter((m) => m.polling.has(w)).map((m) => m.owner));
 
+  it('ticks at least every 1.5 s whatever the lease period, so a dead daemon is replaced within the period plus 1.5 s', async () => {
+    // A 30 s lease would tick every 10 s uncapped: a takeover could then wait 40 s.
+    const solo = member('solo', freshPrefix(), ['d:1'], 30_000);
+    await solo.coordinator.start();
+    expect(solo.ticks()).toBe(1);
+    await until(() => solo.ticks() >= 3, 4_500, 'two more ticks within 4.5 s');
+    await solo.coordinator.close({ release: true });
+  });
+
   it('shares six units of work fairly among three daemons, each polled by exactly one', async () => {
     const prefix = freshPrefix();
     const works = ['d:1', 'd:2', 'd:3', 'd:4', 'd:5', 'd:6'];

@@ -1,13 +1,19 @@
 /**
- * Which daemon polls what: every tick (a third of the lease period) a daemon marks itself
+ * Which daemon polls what: every tick (a third of the lease period, at most {@link MAX_TICK_MS})
+ * a daemon marks itself
  * live, renews the leases it holds, gives one away when it holds more than its share, and
  * takes free work while it has room. Its share is `ceil(works / live daemons)`; work left free
  * for a whole lease period (its share counted wrong while a daemon died, say) is taken
  * whatever the share. A daemon that dies stops renewing: its leases run out after one lease
- * period and the next tick of a daemon with room takes them over.
+ * period and the next tick of a daemon with room takes them over — within the lease period
+ * plus one tick, so the tick is capped: a 15 s lease would otherwise leave a dead daemon's work
+ * unpolled for up to 20 s.
  */
 import type { Fence } from '../store/store.js';
 import type { Grant, Leases } from './lease.js';
+
+/** The longest tick, in ms: takeover happens within the lease period plus this. */
+export const MAX_TICK_MS = 1500;
 
 /** Why a daemon stopped holding a unit of work. */
 export type LossReason =
@@ -53,7 +59,7 @@ export interface CoordinatorOptions {
   /** Tells the other daemons that work was released (so one with room takes it at once). */
   readonly announceRelease?: (work: string) => void;
   readonly events?: CoordinatorEvents;
-  /** Between two ticks, in ms. @default a third of the lease period */
+  /** Between two ticks, in ms. @default a third of the lease period, at most {@link MAX_TICK_MS} */
   readonly tickMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
@@ -92,7 +98,8 @@ function preferenceOrder(works: readonly string[], owner: string): string[] {
 export function createCoordinator(options: CoordinatorOptions): Coordinator {
   const { leases, events = {} } = options;
   const now = options.now ?? Date.now;
-  const tickMs = options.tickMs ?? Math.max(50, Math.floor(leases.leasePeriodMs / 3));
+  const tickMs =
+    options.tickMs ?? Math.max(50, Math.min(MAX_TICK_MS, Math.floor(leases.leasePeriodMs / 3)));
   const works = preferenceOrder([...new Set(options.works)], leases.owner);
   /** Held work → its token. */
   const held = new Map<string, number>();

@@ -84,7 +84,7 @@ export interface ClusterScopeOptions {
   readonly metrics: Metrics;
   /** Who this daemon is. @default `<host>:<pid>:<random>` */
   readonly owner?: string;
-  /** Between two renewals, in ms. @default a third of the lease period */
+  /** Between two renewals, in ms. @default a third of the lease period, at most 1.5 s */
   readonly tickMs?: number;
 }
 

@@ -167,8 +167,8 @@ export const ConfigFileSchema = Type.Object(
         {
           /**
            * How long a daemon's hold on a deployment (its lease) lasts without renewal; it is
-           * renewed every third of it, and a daemon that dies is replaced after at most this
-           * long. 1s to 10m. @default "15s"
+           * renewed every third of it (at least every 1.5 s), and a daemon that dies is replaced
+           * within this long plus 1.5 s. 1s to 10m. @default "15s"
            */
           leasePeriod: Type.Optional(Duration),
         },
