@@ -39,6 +39,7 @@ import {
   type JobFilter,
   type JobRecord,
   type JobRef,
+  type OutboxMethods,
   type Store,
   type StoreHealth,
   type WatchState,
@@ -325,17 +326,7 @@ function outboxMethods(
   { redis, keys, rt, now }: RedisContext,
   guard: () => void,
   outbox: RedisOutbox,
-): Pick<
-  Store,
-  | 'dueDeliveries'
-  | 'nextDueAt'
-  | 'removeDelivery'
-  | 'retryDelivery'
-  | 'disableEndpoint'
-  | 'isEndpointDisabled'
-  | 'loadModelKinds'
-  | 'saveModelKind'
-> {
+): OutboxMethods & Pick<Store, 'loadModelKinds' | 'saveModelKind'> {
   const P = keys.prefix;
   return {
     async dueDeliveries(at, limit) {

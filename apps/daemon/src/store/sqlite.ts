@@ -12,6 +12,7 @@ import {
   type JobRecord,
   type JobRef,
   type NewDelivery,
+  type OutboxMethods,
   type PruneOptions,
   type PruneResult,
   type ReplayResult,
@@ -580,15 +581,7 @@ function outboxMethods(
   q: Statements,
   now: () => number,
   guard: () => void,
-): Pick<
-  Store,
-  | 'dueDeliveries'
-  | 'nextDueAt'
-  | 'removeDelivery'
-  | 'retryDelivery'
-  | 'disableEndpoint'
-  | 'isEndpointDisabled'
-> {
+): OutboxMethods {
   return {
     async dueDeliveries(at, limit) {
       guard();

@@ -317,6 +317,17 @@ function snapshotRef(snapshot: Snapshot): JobSourceRef | undefined {
   }
 }
 
+/** The webhook outbox's part of a {@link Store}, which each implementation builds apart. */
+export type OutboxMethods = Pick<
+  Store,
+  | 'dueDeliveries'
+  | 'nextDueAt'
+  | 'removeDelivery'
+  | 'retryDelivery'
+  | 'disableEndpoint'
+  | 'isEndpointDisabled'
+>;
+
 /**
  * What a store records when `next` arrives for a job whose stored snapshot is `previous`:
  * the snapshot to store, or `undefined` when nothing is worth an event. Every {@link Store}
